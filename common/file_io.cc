@@ -1,0 +1,66 @@
+#include "common/file_io.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "common/unique_fd.h"
+
+namespace fdattest {
+
+absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return ErrnoStatus(absl::StrCat("cannot open ", path), errno);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(absl::StrCat("cannot read ", path), errno);
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(path, " is larger than ", max_bytes, " bytes"));
+    }
+  }
+}
+
+absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, int mode) {
+  std::string dir = ".";
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+  std::string tmpl = path + ".tmp.XXXXXX";
+  UniqueFd fd(mkostemp(tmpl.data(), O_CLOEXEC));
+  if (!fd) return ErrnoStatus(absl::StrCat("cannot create a temporary file beside ", path), errno);
+  auto fail = [&](absl::Status s) {
+    unlink(tmpl.c_str());
+    return s;
+  };
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = write(fd.get(), data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(ErrnoStatus(absl::StrCat("cannot write ", path), errno));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (fchmod(fd.get(), static_cast<mode_t>(mode)) != 0 || fsync(fd.get()) != 0) {
+    return fail(ErrnoStatus(absl::StrCat("cannot sync ", path), errno));
+  }
+  fd.reset();
+  if (rename(tmpl.c_str(), path.c_str()) != 0) {
+    return fail(ErrnoStatus(absl::StrCat("cannot rename into ", path), errno));
+  }
+  UniqueFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd) fsync(dfd.get());
+  return absl::OkStatus();
+}
+
+}  // namespace fdattest

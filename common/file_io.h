@@ -1,0 +1,19 @@
+// Whole-file reads and crash-safe whole-file writes (temp file, fsync, rename,
+// fsync of the directory), so a reader never sees a half-written file.
+// Stateless; thread-safe.
+#ifndef FDATTEST_COMMON_FILE_IO_H_
+#define FDATTEST_COMMON_FILE_IO_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "common/status.h"
+
+namespace fdattest {
+
+absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_bytes);
+absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, int mode = 0644);
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_COMMON_FILE_IO_H_

@@ -1,0 +1,33 @@
+// SHA-256 digests (OpenSSL EVP) over memory and over a descriptor's content,
+// plus lowercase hex encoding/decoding. Stateless; thread-safe.
+#ifndef FDATTEST_COMMON_SHA256_H_
+#define FDATTEST_COMMON_SHA256_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "common/status.h"
+
+namespace fdattest {
+
+using Sha256Digest = std::array<uint8_t, 32>;
+
+Sha256Digest Sha256(absl::string_view data);
+
+// Hashes everything readable from `fd` from offset 0 (pread: the descriptor's
+// file position is left untouched). Fails for descriptors that cannot pread
+// (pipes, sockets) rather than consuming their data.
+absl::StatusOr<Sha256Digest> Sha256OfFile(int fd);
+
+std::string HexEncode(absl::string_view bytes);
+std::string HexEncode(const Sha256Digest& digest);
+absl::StatusOr<std::string> HexDecode(absl::string_view hex);
+
+// Constant-time equality for digests and other secrets-derived bytes.
+bool DigestEqual(const Sha256Digest& a, const Sha256Digest& b);
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_COMMON_SHA256_H_

@@ -1,0 +1,46 @@
+#include "launcher/exec.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "launcher/filter.h"
+
+extern char** environ;
+
+namespace fdattest {
+
+absl::Status ExecConfined(const ExecPlan& plan) {
+  std::vector<char*> argv;
+  for (const std::string& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return ErrnoStatus("prctl(PR_SET_NO_NEW_PRIVS)", errno);
+  }
+  // Close every number that is neither declared nor one of our close-on-exec
+  // private descriptors (which exec closes).
+  std::set<int> keep = plan.declared;
+  keep.insert(plan.private_fds.begin(), plan.private_fds.end());
+  unsigned int next = 0;
+  for (int fd : keep) {
+    if (static_cast<unsigned>(fd) > next &&
+        syscall(SYS_close_range, next, static_cast<unsigned>(fd) - 1, 0) != 0) {
+      return ErrnoStatus("close_range", errno);
+    }
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  if (syscall(SYS_close_range, next, ~0U, 0) != 0) return ErrnoStatus("close_range", errno);
+
+  RETURN_IF_ERROR(InstallFilter(plan.bpf, plan.install_flags));
+
+  // From here the filter allows nothing but this exec: no diagnostics.
+  syscall(SYS_execveat, plan.exe_fd, "", argv.data(), environ, AT_EMPTY_PATH);
+  _exit(kExitExecFailedUnderFilter);
+}
+
+}  // namespace fdattest

@@ -1,0 +1,32 @@
+// Launch step 10, the point of no return: no_new_privs, close everything that
+// is not declared, install exactly the measured filter bytes, and execveat the
+// measured executable descriptor. Returns only on failure before the filter
+// is installed; after that, a failed exec ends the process with status 126.
+#ifndef FDATTEST_LAUNCHER_EXEC_H_
+#define FDATTEST_LAUNCHER_EXEC_H_
+
+#include <set>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "common/status.h"
+
+namespace fdattest {
+
+inline constexpr int kExitExecFailedUnderFilter = 126;
+
+struct ExecPlan {
+  std::set<int> declared;    // stay open across exec
+  std::set<int> private_fds;  // close-on-exec launcher descriptors (exe, diagnostics)
+  int exe_fd = -1;
+  absl::string_view bpf;
+  uint32_t install_flags = 0;
+  std::vector<std::string> argv;
+};
+
+absl::Status ExecConfined(const ExecPlan& plan);
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_LAUNCHER_EXEC_H_

@@ -1,0 +1,34 @@
+// Launch steps 2 and 3: inventory the inherited descriptors (fingerprint and
+// close every one the profile does not declare as inherited) and establish
+// the declared descriptors at their numbers. Single-threaded launcher only.
+#ifndef FDATTEST_LAUNCHER_FD_SETUP_H_
+#define FDATTEST_LAUNCHER_FD_SETUP_H_
+
+#include <set>
+#include <vector>
+
+#include "common/manifest.h"
+#include "launcher/fingerprint.h"
+#include "launcher/profile.h"
+
+namespace fdattest {
+
+// Lists the descriptors open in this process (from /proc/self/fd).
+absl::StatusOr<std::vector<int>> ListOpenFds();
+
+// Fingerprints and closes every open descriptor that is neither declared
+// `inherit` in the profile nor in `keep` (the launcher's own private fds).
+// Descriptors declared with another source are closed too: their numbers
+// are about to be filled. Returns the closed descriptors' fingerprints.
+absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& profile,
+                                                              const std::set<int>& keep,
+                                                              const MountTable& mounts);
+
+// Opens/connects/checks each declared descriptor and places it at its number
+// without close-on-exec. Returns the fingerprints, in fd order.
+absl::StatusOr<std::vector<FdFingerprint>> EstablishDeclaredFds(const Profile& profile,
+                                                                const MountTable& mounts);
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_LAUNCHER_FD_SETUP_H_

@@ -1,0 +1,35 @@
+// Fingerprints one open descriptor from the descriptor itself (fstat,
+// F_GETFL, fdinfo's mnt_id, socket options), never from a path: paths are
+// recorded as advisory only. See DESIGN.md launch step 4. MountTable caches
+// /proc/self/mountinfo for one launch. Not thread-safe (one launch, one thread).
+#ifndef FDATTEST_LAUNCHER_FINGERPRINT_H_
+#define FDATTEST_LAUNCHER_FINGERPRINT_H_
+
+#include <map>
+#include <string>
+
+#include "common/manifest.h"
+#include "common/status.h"
+
+namespace fdattest {
+
+class MountTable {
+ public:
+  static absl::StatusOr<MountTable> Load();
+  const MountFingerprint* Find(int64_t mnt_id) const;
+
+ private:
+  std::map<int64_t, MountFingerprint> mounts_;
+};
+
+// Fills every field of FdFingerprint that applies to the descriptor's kind.
+// `hash_content` adds the content sha256 (regular files only).
+absl::StatusOr<FdFingerprint> FingerprintFd(int fd, const MountTable& mounts, bool hash_content);
+
+// sha256 of a process's executable, by pid (for socket peers); nullopt when
+// the process is gone or not readable.
+std::optional<std::string> ExeDigestOfPid(int64_t pid);
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_LAUNCHER_FINGERPRINT_H_

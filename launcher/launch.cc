@@ -1,0 +1,159 @@
+#include "launcher/launch.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_io.h"
+#include "common/manifest.h"
+#include "common/sha256.h"
+#include "launcher/exec.h"
+#include "launcher/executable.h"
+#include "launcher/fd_setup.h"
+#include "launcher/filter.h"
+#include "launcher/profile.h"
+
+extern char** environ;
+
+namespace fdattest {
+namespace {
+
+constexpr char kLauncherVersion[] = "0.1.0";
+
+absl::StatusOr<std::string> NewLaunchId() {
+  uint8_t id[16];
+  if (getrandom(id, sizeof(id), 0) != sizeof(id)) return ErrnoStatus("getrandom", errno);
+  return HexEncode(absl::string_view(reinterpret_cast<char*>(id), sizeof(id)));
+}
+
+std::string NowRfc3339() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm utc{};
+  gmtime_r(&ts.tv_sec, &utc);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+// Process facts for the manifest: credentials, namespaces, rlimits, env names.
+void DescribeProcess(Manifest& m) {
+  m.uid = getuid();
+  m.gid = getgid();
+  m.euid = geteuid();
+  m.egid = getegid();
+  for (const char* ns : {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}) {
+    char buf[128];
+    ssize_t n = readlink(absl::StrCat("/proc/self/ns/", ns).c_str(), buf, sizeof(buf) - 1);
+    if (n > 0) m.namespaces[ns] = std::string(buf, static_cast<size_t>(n));
+  }
+  struct Limit {
+    const char* name;
+    int resource;
+  };
+  for (Limit l : {Limit{"as", RLIMIT_AS}, Limit{"core", RLIMIT_CORE},
+                  Limit{"fsize", RLIMIT_FSIZE}, Limit{"nofile", RLIMIT_NOFILE},
+                  Limit{"nproc", RLIMIT_NPROC}}) {
+    rlimit rl{};
+    if (getrlimit(l.resource, &rl) == 0) m.rlimits[l.name] = {rl.rlim_cur, rl.rlim_max};
+  }
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    absl::string_view entry(*e);
+    m.env_names.emplace_back(entry.substr(0, entry.find('=')));
+  }
+  std::sort(m.env_names.begin(), m.env_names.end());
+}
+
+std::string LauncherDigest() {
+  UniqueFd self(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  if (!self) return "";
+  auto d = Sha256OfFile(self.get());
+  return d.ok() ? HexEncode(*d) : "";
+}
+
+}  // namespace
+
+void Diagnostics::Open(int min_fd) {
+  int copy = fcntl(2, F_DUPFD_CLOEXEC, min_fd);
+  fd_ = copy;  // -1 when stderr was closed: diagnostics are then dropped
+}
+
+void Diagnostics::Line(absl::string_view level, absl::string_view message) const {
+  if (fd_ < 0) return;
+  std::string line = absl::StrCat("fdlaunch: ", level, ": ", message, "\n");
+  // One line per message: strip embedded newlines.
+  for (size_t i = 0; i + 1 < line.size(); ++i) {
+    if (line[i] == '\n') line[i] = ' ';
+  }
+  ssize_t ignored = write(fd_, line.data(), line.size());
+  (void)ignored;
+}
+
+void Diagnostics::Warn(absl::string_view message) const { Line("warning", message); }
+void Diagnostics::Error(absl::string_view message) const { Line("error", message); }
+
+absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
+  // 1. Profile.
+  ASSIGN_OR_RETURN(Profile profile, Profile::Load(options.profile_path));
+  const int private_base = profile.fds.empty() ? 3 : std::max(3, profile.fds.back().fd + 1);
+  diag.Open(private_base);
+  diag.Warn("no attestor configured: this launch is unattested");
+
+  // 5 (early, so a bad program fails before any fd is touched). Executable.
+  if (options.argv.empty()) return absl::InvalidArgumentError("no program given after --");
+  ASSIGN_OR_RETURN(Executable exe, OpenExecutable(options.argv[0], private_base));
+
+  // 2. Inventory inherited fds; 3. establish declared fds; 4. fingerprints.
+  ASSIGN_OR_RETURN(MountTable mounts, MountTable::Load());
+  std::set<int> private_fds = {exe.fd.get()};
+  if (diag.fd() >= 0) private_fds.insert(diag.fd());
+  ASSIGN_OR_RETURN(std::vector<FdFingerprint> closed, CloseUndeclaredFds(profile, private_fds, mounts));
+  ASSIGN_OR_RETURN(std::vector<FdFingerprint> fds, EstablishDeclaredFds(profile, mounts));
+
+  // 6. Filter.
+  FilterSpec spec{.on_violation = profile.on_violation, .exec_fd = exe.fd.get(),
+                  .self_pid = getpid()};
+  for (const FdSpec& f : profile.fds) spec.fds.push_back({f.fd, f.access});
+  ASSIGN_OR_RETURN(std::string bpf, CompileFilter(spec));
+
+  // 7. Manifest.
+  Manifest m;
+  ASSIGN_OR_RETURN(m.launch_id, NewLaunchId());
+  m.time = NowRfc3339();
+  m.profile_name = profile.name;
+  m.profile_sha256 = profile.sha256;
+  m.exe_path = exe.path;
+  m.exe_sha256 = exe.sha256;
+  m.argv = options.argv;
+  DescribeProcess(m);
+  m.no_new_privs = true;
+  m.attested = false;
+  m.launcher_version = kLauncherVersion;
+  m.launcher_sha256 = LauncherDigest();
+  m.fds = std::move(fds);
+  m.closed_fds = std::move(closed);
+  m.filter = {.bpf = bpf,
+              .on_violation = profile.on_violation == OnViolation::kErrno ? "errno" : "kill",
+              .install_flags = 0,
+              .exec_fd = exe.fd.get()};
+  ASSIGN_OR_RETURN(std::string manifest, CanonicalJson(m.ToJson()));
+  if (options.manifest_out) RETURN_IF_ERROR(WriteFileAtomic(*options.manifest_out, manifest));
+  if (options.filter_out) RETURN_IF_ERROR(WriteFileAtomic(*options.filter_out, bpf));
+
+  // 8-9. Measurement and attestation come with the attestor.
+
+  // 10. Point of no return.
+  ExecPlan plan{.exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = m.filter.install_flags,
+                .argv = options.argv};
+  for (const FdSpec& f : profile.fds) plan.declared.insert(f.fd);
+  plan.private_fds = private_fds;
+  return ExecConfined(plan);
+}
+
+}  // namespace fdattest

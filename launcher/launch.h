@@ -1,0 +1,45 @@
+// The launch sequence of DESIGN.md as one flat list of steps (launch.cc).
+// Launch() returns only on failure, before anything irreversible for the
+// workload has happened; on success the process has become the workload.
+// Single-threaded: call from main() only.
+#ifndef FDATTEST_LAUNCHER_LAUNCH_H_
+#define FDATTEST_LAUNCHER_LAUNCH_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace fdattest {
+
+inline constexpr int kExitLaunchFailed = 125;
+
+struct LaunchOptions {
+  std::string profile_path;
+  std::optional<std::string> manifest_out;
+  std::optional<std::string> filter_out;
+  std::vector<std::string> argv;  // PROGRAM, ARGS...
+};
+
+// Writes "fdlaunch: <level>: <message>" lines to a private close-on-exec
+// copy of the launcher's stderr, so diagnostics survive the closing of an
+// undeclared fd 2 and never reach the workload.
+class Diagnostics {
+ public:
+  // Call first; `min_fd` keeps the copy above every declared number.
+  void Open(int min_fd);
+  void Warn(absl::string_view message) const;
+  void Error(absl::string_view message) const;
+  int fd() const { return fd_; }
+
+ private:
+  void Line(absl::string_view level, absl::string_view message) const;
+  int fd_ = 2;
+};
+
+absl::Status Launch(const LaunchOptions& options, Diagnostics& diag);
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_LAUNCHER_LAUNCH_H_

@@ -1,0 +1,207 @@
+#include "launcher/profile.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "common/sha256.h"
+#include "common/file_io.h"
+
+namespace fdattest {
+
+absl::string_view AccessName(Access a) {
+  switch (a) {
+    case Access::kRead: return "r";
+    case Access::kWrite: return "w";
+    case Access::kReadWrite: return "rw";
+    case Access::kAppend: return "a";
+  }
+  return "?";
+}
+
+absl::string_view SourceName(FdSource s) {
+  switch (s) {
+    case FdSource::kInherit: return "inherit";
+    case FdSource::kOpen: return "open";
+    case FdSource::kConnect: return "connect";
+    case FdSource::kNull: return "null";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr size_t kMaxProfileBytes = 64 * 1024;
+
+absl::StatusOr<Access> ParseAccess(const std::string& s, const std::string& where) {
+  if (s == "r") return Access::kRead;
+  if (s == "w") return Access::kWrite;
+  if (s == "rw") return Access::kReadWrite;
+  if (s == "a") return Access::kAppend;
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, ": \"access\" must be one of r, w, rw, a (got \"", s, "\")"));
+}
+
+absl::Status ValidateConnectTarget(const std::string& target, Access access,
+                                   const std::string& where) {
+  if (access == Access::kAppend) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": access \"a\" (append-only) applies to files, not sockets"));
+  }
+  if (absl::StartsWith(target, "unix:")) {
+    std::string path = target.substr(5);
+    if (path.empty() || path.size() >= 108) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": unix socket path must be 1..107 bytes"));
+    }
+    return absl::OkStatus();
+  }
+  if (absl::StartsWith(target, "tcp:")) {
+    std::string rest = target.substr(4);
+    size_t colon = rest.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": \"connect\" must be tcp:HOST:PORT (got \"", target, "\")"));
+    }
+    std::string port = rest.substr(colon + 1);
+    if (!std::all_of(port.begin(), port.end(), ::isdigit) || port.size() > 5 ||
+        std::stoi(port) < 1 || std::stoi(port) > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": invalid TCP port \"", port, "\""));
+    }
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, ": \"connect\" must start with unix: or tcp: (got \"", target, "\")"));
+}
+
+absl::StatusOr<FdSpec> ParseFdEntry(const Json& entry, const std::string& where) {
+  JsonFields f(entry, where);
+  FdSpec spec;
+  std::optional<int64_t> fd = f.Int("fd", true, 0, kMaxDeclaredFd);
+  std::optional<std::string> role = f.String("role", true);
+  std::optional<std::string> access = f.String("access", true);
+  std::optional<bool> inherit = f.Bool("inherit", false);
+  std::optional<std::string> open = f.String("open", false);
+  std::optional<std::string> connect = f.String("connect", false);
+  std::optional<bool> null = f.Bool("null", false);
+  std::optional<bool> hash = f.Bool("hash", false);
+  RETURN_IF_ERROR(f.Finish());
+
+  spec.fd = static_cast<int>(*fd);
+  spec.role = *role;
+  if (spec.role.empty() || spec.role.size() > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": \"role\" must be 1..64 characters"));
+  }
+  ASSIGN_OR_RETURN(spec.access, ParseAccess(*access, where));
+
+  int sources = 0;
+  if (inherit.has_value()) {
+    if (!*inherit) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": \"inherit\" may only be true (omit it otherwise)"));
+    }
+    ++sources;
+    spec.source = FdSource::kInherit;
+  }
+  if (open.has_value()) {
+    ++sources;
+    spec.source = FdSource::kOpen;
+    spec.target = *open;
+    if (spec.target.empty() || spec.target.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": \"open\" path must not be empty"));
+    }
+  }
+  if (connect.has_value()) {
+    ++sources;
+    spec.source = FdSource::kConnect;
+    spec.target = *connect;
+    RETURN_IF_ERROR(ValidateConnectTarget(spec.target, spec.access, where));
+  }
+  if (null.has_value()) {
+    if (!*null) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": \"null\" may only be true (omit it otherwise)"));
+    }
+    ++sources;
+    spec.source = FdSource::kNull;
+  }
+  if (sources == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": fd ", spec.fd, " has no source (one of inherit, open, connect, null)"));
+  }
+  if (sources > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": fd ", spec.fd, " has ", sources,
+        " sources; exactly one of inherit, open, connect, null is allowed"));
+  }
+  if (hash.value_or(false)) {
+    if (spec.access != Access::kRead ||
+        (spec.source != FdSource::kOpen && spec.source != FdSource::kInherit)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": \"hash\" applies only to read-only files from open or inherit"));
+    }
+    spec.hash_content = true;
+  }
+  return spec;
+}
+
+}  // namespace
+
+absl::StatusOr<Profile> Profile::Parse(absl::string_view text) {
+  ASSIGN_OR_RETURN(Json doc, ParseJsonStrict(text, {.max_bytes = kMaxProfileBytes, .max_depth = 8}));
+  JsonFields f(doc, "profile");
+  std::optional<int64_t> version = f.Int("version", true, 1, 1);
+  std::optional<std::string> name = f.String("name", true);
+  std::optional<std::string> on_violation = f.String("on_violation", false);
+  const Json* fds = f.Array("fds", true);
+  RETURN_IF_ERROR(f.Finish());
+
+  Profile p;
+  p.version = static_cast<int>(*version);
+  p.name = *name;
+  if (p.name.empty() || p.name.size() > 128) {
+    return absl::InvalidArgumentError("profile: \"name\" must be 1..128 characters");
+  }
+  std::string ov = on_violation.value_or("errno");
+  if (ov == "errno") {
+    p.on_violation = OnViolation::kErrno;
+  } else if (ov == "kill") {
+    p.on_violation = OnViolation::kKill;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("profile: \"on_violation\" must be \"errno\" or \"kill\" (got \"", ov, "\")"));
+  }
+  if (fds->size() > kMaxDeclaredFds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("profile: at most ", kMaxDeclaredFds, " fds may be declared"));
+  }
+  std::set<int> seen;
+  for (size_t i = 0; i < fds->size(); ++i) {
+    ASSIGN_OR_RETURN(FdSpec spec, ParseFdEntry((*fds)[i], absl::StrCat("profile.fds[", i, "]")));
+    if (!seen.insert(spec.fd).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("profile.fds[", i, "]: fd ", spec.fd, " is declared twice"));
+    }
+    p.fds.push_back(std::move(spec));
+  }
+  std::sort(p.fds.begin(), p.fds.end(),
+            [](const FdSpec& a, const FdSpec& b) { return a.fd < b.fd; });
+  p.sha256 = HexEncode(Sha256(text));
+  return p;
+}
+
+absl::StatusOr<Profile> Profile::Load(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxProfileBytes));
+  return Parse(text);
+}
+
+const FdSpec* Profile::Find(int fd) const {
+  for (const auto& s : fds) {
+    if (s.fd == fd) return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace fdattest
