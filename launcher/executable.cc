@@ -48,7 +48,7 @@ absl::Status CheckStaticElf(int fd, const std::string& path) {
   }
   Elf64_Ehdr eh{};
   RETURN_IF_ERROR(ReadExact(fd, &eh, sizeof(eh), 0, path));
-  if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
+  if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {  // banned-ok: ELF magic, not a digest
     return absl::InvalidArgumentError(absl::StrCat(path, " is not an ELF executable"));
   }
   if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {

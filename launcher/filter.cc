@@ -68,7 +68,7 @@ scmp_arg_cmp Low32Is(unsigned arg, uint64_t value) {
   return SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, kLow32, value & kLow32);
 }
 // Matches every value; used as the per-syscall fallback after the specific
-// rules (libseccomp collapses mask-0 compares, so this is a >= 0 test). Note
+// rules, on the lowest argument index those rules compare (libseccomp collapses mask-0 compares, so this is a >= 0 test). Note
 // libseccomp refuses rules whose action equals the default action, so a
 // refusal that must differ from the fallback can only be the default (EPERM)
 // when no fallback exists for that syscall.
@@ -198,7 +198,9 @@ absl::StatusOr<std::string> CompileFilter(const FilterSpec& spec) {
   // mmap: anonymous memory, or a readable declared fd.
   r.Add(allow, SCMP_SYS(mmap), {SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS)});
   for (int fd : readable) r.Add(allow, SCMP_SYS(mmap), {FdIs(4, fd)});
-  r.FallbackErrno(SCMP_SYS(mmap), 4, EBADF);
+  // libseccomp tests higher argument indexes first, so a fallback must sit
+  // on the lowest index any rule of the syscall compares (here flags, a3).
+  r.FallbackErrno(SCMP_SYS(mmap), 3, EBADF);
 
   // Metadata and position on declared fds.
   // lseek moves no data: refused (append-only or undeclared) is the default EPERM.

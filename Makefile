@@ -1,0 +1,54 @@
+# fdattest — top-level entry points. Everything a fresh Debian 12 machine
+# needs is installed by `make deps` (idempotent; runs apt-get only for
+# packages that are missing).
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+
+DEBIAN_PACKAGES := cmake g++ make pkg-config git \
+  libseccomp-dev seccomp libabsl-dev nlohmann-json3-dev libcli11-dev libssl-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev \
+  busybox-static bubblewrap hyperfine strace
+
+.PHONY: all deps build build-asan test unit-test integration-test lint demo bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+	cmake --build build -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFDATTEST_SANITIZE=ON -DFDATTEST_BUILD_BENCH=OFF
+	cmake --build build-asan -j$(JOBS)
+
+lint:
+	tools/check_banned.sh
+
+# Unit tests under ASan+UBSan; integration and hostile-workload tests against
+# the hardened release binaries (the real kernel's seccomp, as root).
+unit-test: build-asan
+	cd build-asan && ctest -L unit --output-on-failure --timeout 300
+
+integration-test: build
+	cd build && ctest -LE unit --output-on-failure --timeout 300
+
+test: lint unit-test integration-test
+
+demo: build
+	examples/demo.sh build
+
+bench: build
+	bench/run_all.sh build
+
+clean:
+	rm -rf build build-asan
