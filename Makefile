@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config git \
   libseccomp-dev seccomp libabsl-dev nlohmann-json3-dev libcli11-dev libssl-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  busybox-static bubblewrap hyperfine strace
+  busybox-static bubblewrap hyperfine strace jq
 
 .PHONY: all deps build build-asan test unit-test integration-test lint demo bench clean
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The end-to-end story on the embedded defaults: a PHI checksum job confined
+# by fdlaunch, then a hostile job with the same profile whose every attempt to
+# reach data outside its declared descriptors is refused.
+# Usage: examples/demo.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+fdlaunch="$build/bin/fdlaunch"
+busybox=/bin/busybox
+work=$(mktemp -d -t fdattest-demo.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+fail() { echo "DEMO FAILED: $*" >&2; exit 1; }
+
+say "1. A PHI data set, a key the job must never see, and an append-only audit log"
+{
+  echo "mrn,name,dob,diagnosis"
+  for i in $(seq 1 500); do echo "MRN$((100000 + i)),Patient $i,19$((50 + i % 50))-0$((1 + i % 9))-1$((i % 9)),ICD10-E11.$((i % 10))"; done
+} > "$work/patients.csv"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/phi.key"
+echo "audit log opened $(date -u +%FT%TZ)" > "$work/audit.log"
+sed "s|@DIR@|$work|g" "$here/profiles/phi-checksum.json" > "$work/profile.json"
+echo "  data:    $work/patients.csv ($(wc -l < "$work/patients.csv") lines)"
+echo "  profile: fd 0 phi-input (r), fd 1 phi-output (w), fd 2 audit-log (append-only)"
+
+say "2. The checksum job under fdlaunch (busybox sha256sum, statically linked)"
+# The launcher is handed the key file as an extra inherited fd 5, as a careless
+# parent might: it must be recorded and closed, not passed on.
+"$fdlaunch" --profile "$work/profile.json" --manifest-out "$work/manifest.json" \
+  --filter-out "$work/filter.bpf" -- "$busybox" sha256sum 5<"$work/phi.key"
+expected=$(sha256sum < "$work/patients.csv" | cut -d' ' -f1)
+got=$(cut -d' ' -f1 < "$work/checksum.txt")
+echo "  job output:      $got"
+echo "  reference:       $expected"
+[ "$got" = "$expected" ] || fail "checksum differs"
+
+say "3. What the manifest records (canonical JSON, $(wc -c < "$work/manifest.json") bytes)"
+jq -r '"  exe sha256:      \(.exe.sha256)",
+       "  filter:          \(.filter.instructions) BPF instructions, sha256 \(.filter.sha256[0:16])…, on_violation=\(.filter.on_violation)",
+       (.fds[] | "  fd \(.fd) \(.role) access=\(.access) kind=\(.kind) dev:ino=\(.stat.dev):\(.stat.ino)\(if .content_sha256 then " content=\(.content_sha256[0:16])…" else "" end)"),
+       (.closed_fds[] | "  closed inherited fd \(.fd): \(.path // .kind)")' "$work/manifest.json"
+jq -e --arg d "$expected" '.fds[] | select(.fd == 0) | .content_sha256 == $d' "$work/manifest.json" > /dev/null \
+  || fail "manifest content digest does not match the input"
+jq -e '[.closed_fds[] | select(.fd == 5)] | length == 1' "$work/manifest.json" > /dev/null \
+  || fail "inherited key fd 5 not recorded as closed"
+
+say "4. A hostile job with the same profile tries to exfiltrate"
+status=0
+"$fdlaunch" --profile "$work/profile.json" -- "$build/bin/demo_exfiltrate" "$work/phi.key" \
+  5<"$work/phi.key" 2>/dev/null || status=$?
+cat "$work/checksum.txt"
+if [ "$status" -eq $((128 + 31)) ]; then
+  echo "  -> the workload was killed by SIGSYS at the x32 call (exit $status)"
+else
+  fail "hostile job exited $status, expected death by SIGSYS"
+fi
+
+say "5. Independent checks"
+key=$(cat "$work/phi.key")
+if grep -rqF "$key" "$work/checksum.txt" "$work/audit.log" "$work/manifest.json"; then
+  fail "the key reached an output"
+fi
+echo "  the key's bytes appear in no output, log or manifest"
+head -1 "$work/audit.log" | grep -q "audit log opened" || fail "audit log rewritten"
+echo "  the audit log's first line is intact: $(head -1 "$work/audit.log")"
+grep -q "SUCCEEDED" "$work/checksum.txt" && fail "an attempt succeeded"
+echo "  every attempt was refused"
+say "demo complete"
