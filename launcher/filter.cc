@@ -243,7 +243,9 @@ absl::StatusOr<std::string> CompileFilter(const FilterSpec& spec) {
   for (int option : kPrctlAllowlist) {
     r.Add(allow, SCMP_SYS(prctl), {Low32Is(0, static_cast<uint64_t>(option))});
   }
-  r.Add(allow, SCMP_SYS(prlimit64), {Low32Is(0, 0)});
+  // prlimit64 only to read its own limits (new_limit == NULL): raising
+  // RLIMIT_CORE would re-enable core dumps, a channel out of the fd set.
+  r.Add(allow, SCMP_SYS(prlimit64), {Low32Is(0, 0), SCMP_A2(SCMP_CMP_EQ, 0)});
 
   // The launcher's own exec of the measured binary.
   if (spec.exec_fd >= 0) {

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -221,6 +222,9 @@ TEST(FilterTest, ProcessRulesChecked) {
   ExpectErrno([] { return syscall(SYS_kill, 1, 0); }, EPERM);
   ExpectSuccess([] { return syscall(SYS_kill, getpid(), 0); }, 0);
   ExpectSuccess([] { return syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0); }, 0);
+  ExpectSuccess([] { return syscall(SYS_prlimit64, 0, RLIMIT_CORE, nullptr, buf); }, 0);
+  ExpectErrno([] { return syscall(SYS_prlimit64, 0, RLIMIT_CORE, buf, nullptr); }, EPERM);
+  ExpectErrno([] { return syscall(SYS_prlimit64, 1, RLIMIT_CORE, nullptr, buf); }, EPERM);
 }
 
 TEST(FilterTest, MmapOnlyAnonymousOrReadable) {

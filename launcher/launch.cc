@@ -42,6 +42,17 @@ std::string NowRfc3339() {
   return buf;
 }
 
+// Core dumps would write the workload's memory (PHI) outside its declared
+// fds. RLIMIT_CORE = 1 stops both file dumps (below the ELF minimum of a page)
+// and pipe dumps (fs/coredump.c refuses a pipe dump when the limit is 1);
+// hard = soft so the workload cannot raise it, and the filter refuses
+// prlimit64 with a new limit anyway.
+absl::Status DisableCoreDumps() {
+  rlimit rl{.rlim_cur = 1, .rlim_max = 1};
+  if (setrlimit(RLIMIT_CORE, &rl) != 0) return ErrnoStatus("setrlimit(RLIMIT_CORE)", errno);
+  return absl::OkStatus();
+}
+
 // Process facts for the manifest: credentials, namespaces, rlimits, env names.
 void DescribeProcess(Manifest& m) {
   m.uid = getuid();
@@ -122,7 +133,8 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   for (const FdSpec& f : profile.fds) spec.fds.push_back({f.fd, f.access});
   ASSIGN_OR_RETURN(std::string bpf, CompileFilter(spec));
 
-  // 7. Manifest.
+  // 7. Manifest (after the last change to the process it describes).
+  RETURN_IF_ERROR(DisableCoreDumps());
   Manifest m;
   ASSIGN_OR_RETURN(m.launch_id, NewLaunchId());
   m.time = NowRfc3339();
