@@ -1,0 +1,319 @@
+#include "common/bpf_properties.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace fdattest {
+namespace {
+
+bool IsAllow(uint32_t ret) { return ActionOf(ret) == SeccompAction::kAllow; }
+
+constexpr uint32_t kAllowedCloneFlagsMask = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS |
+                                            CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+                                            CLONE_NEWNET | CLONE_PIDFD;
+
+// Syscalls a launcher filter may allow at all (some only under argument
+// conditions checked below). Anything else allowed is a failure.
+const std::set<uint32_t>& PermittedSyscalls() {
+  static const std::set<uint32_t> s = {
+      SYS_read, SYS_readv, SYS_pread64, SYS_preadv, SYS_preadv2, SYS_recvfrom, SYS_write,
+      SYS_writev, SYS_pwrite64, SYS_pwritev, SYS_pwritev2, SYS_sendto, SYS_sendfile, SYS_splice,
+      SYS_tee, SYS_copy_file_range, SYS_vmsplice, SYS_mmap, SYS_lseek, SYS_fstat, SYS_fsync,
+      SYS_fdatasync, SYS_ioctl, SYS_fcntl, SYS_clone, SYS_kill, SYS_tkill, SYS_tgkill, SYS_prctl,
+      SYS_prlimit64, SYS_execveat,
+      // Unconditional: memory, signals, time, identity queries, exits.
+      SYS_brk, SYS_mprotect, SYS_munmap, SYS_mremap, SYS_madvise, SYS_arch_prctl,
+      SYS_set_tid_address, SYS_set_robust_list, SYS_rseq, SYS_getrandom, SYS_getpid, SYS_gettid,
+      SYS_getppid, SYS_getuid, SYS_geteuid, SYS_getgid, SYS_getegid, SYS_getgroups,
+      SYS_getresuid, SYS_getresgid, SYS_getpgrp, SYS_exit, SYS_exit_group, SYS_rt_sigaction,
+      SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_rt_sigpending, SYS_rt_sigtimedwait,
+      SYS_rt_sigsuspend, SYS_sigaltstack, SYS_pause, SYS_restart_syscall, SYS_clock_gettime,
+      SYS_clock_getres, SYS_clock_nanosleep, SYS_nanosleep, SYS_gettimeofday, SYS_time,
+      SYS_futex, SYS_sched_yield, SYS_sched_getaffinity, SYS_uname, SYS_getrlimit, SYS_getrusage,
+      SYS_times, SYS_poll, SYS_ppoll, SYS_select, SYS_pselect6, SYS_wait4, SYS_getcwd};
+  return s;
+}
+
+// Never allowed, whatever the arguments: fd creation and replacement, other
+// processes' fds and memory, filter changes, exec by path.
+const std::vector<uint32_t>& NeverAllowed() {
+  static const std::vector<uint32_t> v = {
+      SYS_open, SYS_openat, SYS_openat2, SYS_creat, SYS_open_by_handle_at, SYS_socket,
+      SYS_socketpair, SYS_accept, SYS_accept4, SYS_pipe, SYS_pipe2, SYS_eventfd, SYS_eventfd2,
+      SYS_signalfd, SYS_signalfd4, SYS_timerfd_create, SYS_epoll_create, SYS_epoll_create1,
+      SYS_inotify_init, SYS_inotify_init1, SYS_fanotify_init, SYS_memfd_create,
+      SYS_memfd_secret, SYS_userfaultfd, SYS_perf_event_open, SYS_bpf, SYS_io_uring_setup,
+      SYS_io_uring_enter, SYS_io_uring_register, SYS_io_setup, SYS_io_submit, SYS_pidfd_open,
+      SYS_pidfd_getfd, SYS_open_tree, SYS_fsopen, SYS_fspick, SYS_fsmount, SYS_dup, SYS_dup2,
+      SYS_dup3, SYS_close, SYS_close_range, SYS_connect, SYS_bind, SYS_listen, SYS_sendmsg,
+      SYS_recvmsg, SYS_sendmmsg, SYS_recvmmsg, SYS_ptrace, SYS_process_vm_readv,
+      SYS_process_vm_writev, SYS_process_madvise, SYS_kcmp, SYS_seccomp, SYS_personality,
+      SYS_execve, SYS_clone3, SYS_fork, SYS_vfork, SYS_ftruncate, SYS_fallocate, SYS_unshare,
+      SYS_setns, SYS_mount, SYS_shmget, SYS_shmat, SYS_msgget, SYS_semget, SYS_mq_open,
+      SYS_keyctl};
+  return v;
+}
+
+class Checker {
+ public:
+  explicit Checker(const DecisionTable& t) : t_(t) {}
+
+  // Holds when no input satisfying `cs` (with arch = x86_64 and nr = `nr`)
+  // reaches an ALLOW.
+  absl::Status NoAllow(std::string id, std::string statement, uint32_t nr,
+                       std::vector<WordConstraint> cs) {
+    cs.push_back(WordEq(1, kAuditArchX86_64));
+    cs.push_back(WordEq(0, nr));
+    return Expect(std::move(id), std::move(statement), IsAllow, cs,
+                  absl::StrCat(SyscallName(nr), " allowed"));
+  }
+
+  absl::Status Expect(std::string id, std::string statement,
+                      const std::function<bool(uint32_t)>& bad_ret,
+                      const std::vector<WordConstraint>& cs, std::string detail) {
+    ASSIGN_OR_RETURN(auto w, t_.Find(bad_ret, cs));
+    PropertyResult r{.id = std::move(id), .statement = std::move(statement), .holds = !w};
+    if (w) {
+      r.counterexample = w->input;
+      r.counterexample_ret = w->ret;
+      r.detail = std::move(detail);
+    }
+    Merge(std::move(r));
+    return absl::OkStatus();
+  }
+
+  // The fd argument (low 32 bits) is outside `allowed`.
+  static std::vector<WordConstraint> FdNotIn(int arg, const std::set<int>& allowed) {
+    std::vector<WordConstraint> cs;
+    for (int fd : allowed) cs.push_back(WordEq(ArgLoWord(arg), static_cast<uint32_t>(fd), false));
+    return cs;
+  }
+
+  std::vector<PropertyResult> Take() {
+    std::vector<PropertyResult> out;
+    for (const std::string& id : order_) out.push_back(std::move(results_.at(id)));
+    return out;
+  }
+
+ private:
+  // Several checks feed one property id; the first failure is kept.
+  void Merge(PropertyResult r) {
+    auto it = results_.find(r.id);
+    if (it == results_.end()) {
+      order_.push_back(r.id);
+      results_.emplace(r.id, std::move(r));
+    } else if (it->second.holds && !r.holds) {
+      r.statement = std::move(it->second.statement);  // the first check states the property
+      it->second = std::move(r);
+    }
+  }
+
+  const DecisionTable& t_;
+  std::map<std::string, PropertyResult> results_;
+  std::vector<std::string> order_;
+};
+
+std::set<int> Minus(const std::set<int>& a, const std::set<int>& b) {
+  std::set<int> out;
+  for (int x : a) {
+    if (!b.contains(x)) out.insert(x);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::set<int> FdSets::declared() const {
+  std::set<int> d = readable;
+  d.insert(writable.begin(), writable.end());
+  return d;
+}
+
+std::string SyscallName(uint32_t nr) {
+  static const std::map<uint32_t, const char*> names = {
+#define N(x) {SYS_##x, #x}
+      N(read), N(write), N(open), N(close), N(fstat), N(lseek), N(mmap), N(ioctl), N(pread64),
+      N(pwrite64), N(readv), N(writev), N(pipe), N(dup), N(dup2), N(socket), N(connect),
+      N(accept), N(sendto), N(recvfrom), N(sendmsg), N(recvmsg), N(bind), N(listen),
+      N(socketpair), N(clone), N(fork), N(vfork), N(execve), N(kill), N(fcntl), N(fsync),
+      N(fdatasync), N(ftruncate), N(creat), N(ptrace), N(personality), N(prctl), N(mount),
+      N(tkill), N(tgkill), N(sendfile), N(splice), N(tee), N(vmsplice), N(openat),
+      N(copy_file_range), N(preadv), N(pwritev), N(preadv2), N(pwritev2), N(execveat),
+      N(prlimit64), N(seccomp), N(memfd_create), N(io_uring_setup), N(io_uring_enter),
+      N(io_uring_register), N(pidfd_open), N(pidfd_getfd), N(process_vm_readv),
+      N(process_vm_writev), N(kcmp), N(close_range), N(openat2), N(clone3), N(dup3), N(pipe2),
+      N(accept4), N(eventfd2), N(fallocate), N(userfaultfd), N(bpf), N(exit_group), N(brk),
+      N(mprotect), N(munmap), N(getpid), N(newfstatat), N(statx), N(readlink), N(unshare),
+      N(setns), N(sendmmsg), N(recvmmsg)
+#undef N
+  };
+  auto it = names.find(nr);
+  return it != names.end() ? it->second : absl::StrCat("syscall_", nr);
+}
+
+absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const DecisionTable& table,
+                                                                    const FdSets& fds) {
+  Checker c(table);
+  const std::set<int> R = fds.readable, W = fds.writable, A = fds.append, D = fds.declared();
+  const std::set<int> positional = Minus(W, A);
+  const uint32_t x86 = kAuditArchX86_64;
+
+  RETURN_IF_ERROR(c.Expect(
+      "foreign-arch-killed", "every syscall from a foreign ABI (arch != x86_64) kills the process",
+      [](uint32_t r) { return ActionOf(r) != SeccompAction::kKillProcess; }, {WordEq(1, x86, false)},
+      "a foreign-arch input is not KILL_PROCESS"));
+  RETURN_IF_ERROR(c.Expect(
+      "x32-killed", "every x32 syscall number (0x40000000..0xfffffffe) kills the process",
+      [](uint32_t r) { return ActionOf(r) != SeccompAction::kKillProcess; },
+      {WordEq(1, x86), WordGe(0, kX32SyscallBit), WordEq(0, 0xffffffff, false)},
+      "an x32 syscall number is not KILL_PROCESS"));
+  {
+    std::vector<WordConstraint> cs = {WordEq(1, x86)};
+    for (uint32_t nr : PermittedSyscalls()) cs.push_back(WordEq(0, nr, false));
+    RETURN_IF_ERROR(c.Expect("default-refuses",
+                             "only the permitted syscall set is ever allowed; everything else "
+                             "(including unknown numbers) is refused",
+                             IsAllow, cs, "a syscall outside the permitted set is allowed"));
+  }
+  RETURN_IF_ERROR(c.Expect(
+      "no-deferred-actions", "no input reaches TRAP, TRACE, USER_NOTIF, LOG or KILL_THREAD",
+      [](uint32_t r) {
+        SeccompAction a = ActionOf(r);
+        return a == SeccompAction::kTrap || a == SeccompAction::kTrace ||
+               a == SeccompAction::kUserNotif || a == SeccompAction::kLog ||
+               a == SeccompAction::kKillThread;
+      },
+      {}, "an input reaches a deferred or thread-only action"));
+  for (uint32_t nr : NeverAllowed()) {
+    RETURN_IF_ERROR(c.NoAllow("never-allowed",
+                              "fd-creating, fd-replacing, cross-process, filter-changing and exec "
+                              "syscalls are never allowed",
+                              nr, {}));
+  }
+  // Read family: only readable declared fds.
+  for (uint32_t nr : {SYS_read, SYS_readv, SYS_pread64, SYS_preadv, SYS_preadv2, SYS_recvfrom}) {
+    RETURN_IF_ERROR(c.NoAllow("read-family-fds",
+                              "read-family syscalls are allowed only when lo32(fd) is a readable "
+                              "declared fd",
+                              nr, Checker::FdNotIn(0, R)));
+  }
+  // Write family.
+  for (uint32_t nr : {SYS_write, SYS_writev}) {
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds",
+                              "write-family syscalls are allowed only when lo32(fd) is a writable "
+                              "declared fd (positional ones: not append-only)",
+                              nr, Checker::FdNotIn(0, W)));
+  }
+  for (uint32_t nr : {SYS_pwrite64, SYS_pwritev, SYS_pwritev2}) {
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", nr, Checker::FdNotIn(0, positional)));
+  }
+  {
+    auto cs = Checker::FdNotIn(0, W);
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, cs));
+    // sendto with a destination address (either half non-zero).
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgLoWord(4), 0, false)}));
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgHiWord(4), 0, false)}));
+  }
+  // Append-only: no RWF flags on pwritev2, no repositioning, no F_SETFL.
+  RETURN_IF_ERROR(c.NoAllow("append-only-kept",
+                            "append-only fds cannot be truncated, repositioned or un-appended",
+                            SYS_pwritev2, {WordEq(ArgLoWord(5), 0, false)}));
+  for (int fd : A) {
+    for (uint32_t nr : {SYS_lseek, SYS_ftruncate, SYS_fallocate, SYS_pwrite64, SYS_pwritev,
+                        SYS_pwritev2}) {
+      RETURN_IF_ERROR(c.NoAllow("append-only-kept", "", nr,
+                                {WordEq(ArgLoWord(0), static_cast<uint32_t>(fd))}));
+    }
+  }
+  // Zero-copy movers: every fd argument.
+  struct Mover {
+    uint32_t nr;
+    int in, out;
+  };
+  for (Mover m : {Mover{SYS_sendfile, 1, 0}, Mover{SYS_splice, 0, 2}, Mover{SYS_tee, 0, 1},
+                  Mover{SYS_copy_file_range, 0, 2}}) {
+    RETURN_IF_ERROR(c.NoAllow("zero-copy-fds",
+                              "zero-copy movers are allowed only from readable to writable "
+                              "declared fds (every fd argument checked)",
+                              m.nr, Checker::FdNotIn(m.in, R)));
+    RETURN_IF_ERROR(c.NoAllow("zero-copy-fds", "", m.nr, Checker::FdNotIn(m.out, W)));
+  }
+  RETURN_IF_ERROR(c.NoAllow("zero-copy-fds", "", SYS_vmsplice, Checker::FdNotIn(0, D)));
+  {
+    auto cs = Checker::FdNotIn(4, R);
+    cs.push_back(WordBitsSet(ArgLoWord(3), MAP_ANONYMOUS, false));
+    RETURN_IF_ERROR(c.NoAllow("mmap-fds",
+                              "mmap is allowed only for MAP_ANONYMOUS or a readable declared fd",
+                              SYS_mmap, cs));
+  }
+  // Descriptor metadata and control: declared fds, command allowlists.
+  for (uint32_t nr : {SYS_fstat, SYS_lseek, SYS_fsync, SYS_fdatasync, SYS_ioctl, SYS_fcntl}) {
+    RETURN_IF_ERROR(c.NoAllow("fd-control",
+                              "fd metadata/control syscalls only on declared fds; fcntl only "
+                              "F_GETFD/F_GETFL; ioctl only TCGETS/TIOCGWINSZ/TIOCGPGRP/FIONREAD",
+                              nr, Checker::FdNotIn(0, D)));
+  }
+  {
+    std::vector<WordConstraint> cs;
+    for (uint32_t cmd : {F_GETFD, F_GETFL}) cs.push_back(WordEq(ArgLoWord(1), cmd, false));
+    RETURN_IF_ERROR(c.NoAllow("fd-control", "", SYS_fcntl, cs));
+    cs.clear();
+    for (uint32_t cmd : {TCGETS, TIOCGWINSZ, TIOCGPGRP, FIONREAD}) {
+      cs.push_back(WordEq(ArgLoWord(1), cmd, false));
+    }
+    RETURN_IF_ERROR(c.NoAllow("fd-control", "", SYS_ioctl, cs));
+  }
+  // Processes.
+  RETURN_IF_ERROR(c.NoAllow("process-confined",
+                            "clone never creates namespaces or pidfds; prctl only names; "
+                            "prlimit64 only reads its own limits; execveat only the measured fd",
+                            SYS_clone, {WordBitsSet(ArgLoWord(0), kAllowedCloneFlagsMask)}));
+  {
+    std::vector<WordConstraint> cs;
+    for (uint32_t opt : {PR_SET_NAME, PR_GET_NAME}) cs.push_back(WordEq(ArgLoWord(0), opt, false));
+    RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prctl, cs));
+  }
+  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(2), 0, false)}));
+  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgHiWord(2), 0, false)}));
+  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(0), 0, false)}));
+  if (fds.exec_fd < 0) {
+    RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_execveat, {}));
+  } else {
+    RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_execveat,
+                              {WordEq(ArgLoWord(0), static_cast<uint32_t>(fds.exec_fd), false)}));
+    RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_execveat,
+                              {WordEq(ArgLoWord(4), AT_EMPTY_PATH, false)}));
+  }
+  // Completeness: every declared fd is usable for its declared access.
+  for (int fd : R) {
+    RETURN_IF_ERROR(c.Expect("declared-fds-usable",
+                             "read on every readable and write on every writable declared fd "
+                             "is allowed",
+                             [](uint32_t ret) { return !IsAllow(ret); },
+                             {WordEq(0, SYS_read), WordEq(1, x86),
+                              WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
+                              WordEq(ArgHiWord(0), 0)},
+                             absl::StrCat("read on declared readable fd ", fd, " is not allowed")));
+  }
+  for (int fd : W) {
+    RETURN_IF_ERROR(c.Expect("declared-fds-usable", "",
+                             [](uint32_t ret) { return !IsAllow(ret); },
+                             {WordEq(0, SYS_write), WordEq(1, x86),
+                              WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
+                              WordEq(ArgHiWord(0), 0)},
+                             absl::StrCat("write on declared writable fd ", fd, " is not allowed")));
+  }
+  return c.Take();
+}
+
+}  // namespace fdattest

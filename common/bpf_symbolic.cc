@@ -1,0 +1,348 @@
+#include "common/bpf_symbolic.h"
+
+#include <linux/filter.h>
+
+#include <unordered_set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace fdattest {
+
+bool WordConstraint::Holds(uint32_t value) const {
+  bool r = false;
+  switch (op) {
+    case CmpOp::kEq: r = (value & mask) == k; break;
+    case CmpOp::kGt: r = (value & mask) > k; break;
+    case CmpOp::kGe: r = (value & mask) >= k; break;
+    case CmpOp::kSet: r = (value & mask & k) != 0; break;
+  }
+  return r == want;
+}
+
+std::string WordConstraint::ToString() const {
+  std::string lhs = WordName(word);
+  if (op != CmpOp::kSet && mask != 0xffffffff) lhs = absl::StrFormat("(%s & 0x%x)", lhs, mask);
+  switch (op) {
+    case CmpOp::kEq: return absl::StrFormat("%s %s 0x%x", lhs, want ? "==" : "!=", k);
+    case CmpOp::kGt: return absl::StrFormat("%s %s 0x%x", lhs, want ? ">" : "<=", k);
+    case CmpOp::kGe: return absl::StrFormat("%s %s 0x%x", lhs, want ? ">=" : "<", k);
+    case CmpOp::kSet:
+      return absl::StrFormat("(%s & 0x%x) %s 0", lhs, mask & k, want ? "!=" : "==");
+  }
+  return "?";
+}
+
+WordConstraint WordEq(int word, uint32_t k, bool want) {
+  return {static_cast<uint8_t>(word), CmpOp::kEq, 0xffffffff, k, want};
+}
+WordConstraint WordGe(int word, uint32_t k, bool want) {
+  return {static_cast<uint8_t>(word), CmpOp::kGe, 0xffffffff, k, want};
+}
+WordConstraint WordMaskedEq(int word, uint32_t mask, uint32_t k, bool want) {
+  return {static_cast<uint8_t>(word), CmpOp::kEq, mask, k, want};
+}
+WordConstraint WordBitsSet(int word, uint32_t bits, bool want) {
+  return {static_cast<uint8_t>(word), CmpOp::kSet, 0xffffffff, bits, want};
+}
+
+namespace {
+
+// Bit-level search for one word, most significant bit first. Each constraint
+// is undecided while the value's prefix equals k's prefix (comparisons) or no
+// tested bit is set yet (kSet); it is pruned as soon as it is decided the
+// wrong way. Failed (bit, states) pairs are memoised, which keeps the search
+// polynomial for the shapes filters produce (chains of != on one word).
+class WordSolver {
+ public:
+  WordSolver(std::vector<WordConstraint> cs, int64_t max_nodes)
+      : cs_(std::move(cs)), st_(cs_.size(), 0), max_nodes_(max_nodes) {}
+
+  absl::StatusOr<std::optional<uint32_t>> Solve() {
+    uint32_t out = 0;
+    if (Dfs(31, 0, &out)) return out;
+    if (exhausted_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("constraint search exceeded ", max_nodes_, " nodes: filter too complex"));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  enum : uint8_t { kOpen = 0, kLess = 1, kGreater = 2 };  // kSet uses kOpen / kLess(=set)
+
+  bool Violated(const WordConstraint& c, uint8_t s, int bit) const {
+    switch (c.op) {
+      case CmpOp::kEq: return c.want && s != kOpen;
+      case CmpOp::kGt:
+      case CmpOp::kGe: return c.want ? s == kLess : s == kGreater;
+      case CmpOp::kSet:
+        if (!c.want) return s != kOpen;
+        return s == kOpen && (bit == 0 || (c.mask & ((1u << bit) - 1)) == 0);
+    }
+    return false;
+  }
+
+  bool FinalOk(const WordConstraint& c) const {  // state kOpen at the end
+    switch (c.op) {
+      case CmpOp::kEq: return c.want;   // equal
+      case CmpOp::kGt: return !c.want;  // equal is not greater
+      case CmpOp::kGe: return c.want;   // equal is >=
+      case CmpOp::kSet: return !c.want;
+    }
+    return false;
+  }
+
+  bool Dfs(int bit, uint32_t value, uint32_t* out) {
+    if (++nodes_ > max_nodes_) {
+      exhausted_ = true;
+      return false;
+    }
+    if (bit < 0) {
+      for (size_t i = 0; i < cs_.size(); ++i) {
+        if (st_[i] == kOpen && !FinalOk(cs_[i])) return false;
+      }
+      *out = value;
+      return true;
+    }
+    std::string key(1, static_cast<char>(bit));
+    key.append(st_.begin(), st_.end());
+    if (failed_.contains(key)) return false;
+    bool relevant = false;
+    for (size_t i = 0; i < cs_.size() && !relevant; ++i) {
+      relevant = st_[i] == kOpen && ((cs_[i].mask >> bit) & 1);
+    }
+    const std::vector<uint8_t> saved = st_;
+    for (uint32_t v = 0; v <= (relevant ? 1u : 0u); ++v) {
+      bool violated = false;
+      for (size_t i = 0; i < cs_.size() && !violated; ++i) {
+        if (saved[i] != kOpen) continue;
+        const WordConstraint& c = cs_[i];
+        uint32_t vb = ((c.mask >> bit) & 1) ? v : 0;
+        if (c.op == CmpOp::kSet) {
+          if (vb) st_[i] = kLess;
+        } else {
+          uint32_t kb = (c.k >> bit) & 1;
+          if (vb < kb) st_[i] = kLess;
+          if (vb > kb) st_[i] = kGreater;
+        }
+        violated = Violated(c, st_[i], bit);
+      }
+      if (!violated && Dfs(bit - 1, value | (v << bit), out)) return true;
+      st_ = saved;
+      if (exhausted_) return false;
+    }
+    failed_.insert(std::move(key));
+    return false;
+  }
+
+  std::vector<WordConstraint> cs_;
+  std::vector<uint8_t> st_;
+  int64_t max_nodes_;
+  int64_t nodes_ = 0;
+  bool exhausted_ = false;
+  std::unordered_set<std::string> failed_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstraint>& constraints,
+                                                  SolverLimits limits) {
+  std::vector<WordConstraint> cs;
+  cs.reserve(constraints.size());
+  for (WordConstraint c : constraints) {
+    if (c.op == CmpOp::kSet) {
+      c.mask &= c.k;  // only the tested bits matter
+      c.k = c.mask;
+      if (c.mask == 0) {
+        if (c.want) return std::nullopt;  // (x & 0) != 0 never holds
+        continue;
+      }
+    } else if (c.op == CmpOp::kEq && (c.k & ~c.mask) != 0) {
+      if (c.want) return std::nullopt;  // masked value can never equal k
+      continue;
+    }
+    cs.push_back(c);
+  }
+  auto all_hold = [&](uint32_t v) {
+    for (const WordConstraint& c : cs) {
+      if (!c.Holds(v)) return false;
+    }
+    return true;
+  };
+  for (const WordConstraint& c : cs) {
+    if (c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
+      if (all_hold(c.k)) return c.k;
+      return std::nullopt;
+    }
+  }
+  if (all_hold(0)) return 0u;
+  return WordSolver(std::move(cs), limits.max_nodes).Solve();
+}
+
+absl::StatusOr<std::optional<SeccompInput>> SolveInput(
+    const std::vector<WordConstraint>& constraints, SolverLimits limits) {
+  std::array<std::vector<WordConstraint>, kSeccompWords> by_word;
+  for (const WordConstraint& c : constraints) by_word[c.word].push_back(c);
+  SeccompInput in;
+  for (int w = 0; w < kSeccompWords; ++w) {
+    if (by_word[w].empty()) continue;
+    ASSIGN_OR_RETURN(std::optional<uint32_t> v, SolveWord(by_word[w], limits));
+    if (!v) return std::nullopt;
+    in.w[w] = *v;
+  }
+  return in;
+}
+
+bool DecisionLeaf::Matches(const SeccompInput& in) const {
+  for (const WordConstraint& c : constraints) {
+    if (!c.Holds(in.w[c.word])) return false;
+  }
+  return true;
+}
+
+namespace {
+
+std::optional<uint32_t> FixedNr(const std::vector<WordConstraint>& cs) {
+  for (const WordConstraint& c : cs) {
+    if (c.word == 0 && c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) return c.k;
+  }
+  return std::nullopt;
+}
+
+class Explorer {
+ public:
+  Explorer(const BpfProgram& program, DecisionTable::Limits limits)
+      : insns_(program.insns()), limits_(limits) {}
+
+  absl::Status Run() {
+    RETURN_IF_ERROR(Explore(0, Acc{}, 0));
+    return absl::OkStatus();
+  }
+  std::vector<DecisionLeaf> TakeLeaves() { return std::move(leaves_); }
+
+ private:
+  struct Acc {
+    bool is_const = true;
+    uint32_t value = 0;  // when constant (A starts at 0)
+    uint8_t word = 0;
+    uint32_t mask = 0xffffffff;
+  };
+
+  // Whether the path stays feasible with `c` added; updates the witness.
+  absl::StatusOr<bool> Assume(const WordConstraint& c) {
+    if (c.Holds(witness_.w[c.word])) return true;
+    std::vector<WordConstraint> cs;
+    for (const WordConstraint& p : path_) {
+      if (p.word == c.word) cs.push_back(p);
+    }
+    cs.push_back(c);
+    ASSIGN_OR_RETURN(std::optional<uint32_t> v, SolveWord(cs, limits_.solver));
+    if (!v) return false;
+    witness_.w[c.word] = *v;
+    return true;
+  }
+
+  absl::Status Branch(size_t target, const Acc& acc, int depth, const WordConstraint& c) {
+    const uint32_t saved = witness_.w[c.word];
+    ASSIGN_OR_RETURN(bool feasible, Assume(c));
+    if (feasible) {
+      path_.push_back(c);
+      absl::Status s = Explore(target, acc, depth);
+      path_.pop_back();
+      RETURN_IF_ERROR(s);
+    }
+    witness_.w[c.word] = saved;
+    return absl::OkStatus();
+  }
+
+  absl::Status Explore(size_t pc, Acc acc, int depth) {
+    for (;;) {
+      const BpfInsn& in = insns_[pc];
+      ++depth;
+      switch (in.code) {
+        case BPF_LD | BPF_W | BPF_ABS:
+          acc = Acc{.is_const = false, .value = 0, .word = static_cast<uint8_t>(in.k / 4),
+                    .mask = 0xffffffff};
+          ++pc;
+          continue;
+        case BPF_ALU | BPF_AND | BPF_K:
+          if (acc.is_const) {
+            acc.value &= in.k;
+          } else {
+            acc.mask &= in.k;
+          }
+          ++pc;
+          continue;
+        case BPF_JMP | BPF_JA:
+          pc += 1 + in.k;
+          continue;
+        case BPF_RET | BPF_K:
+          if (leaves_.size() >= limits_.max_leaves) {
+            return absl::ResourceExhaustedError(absl::StrCat(
+                "filter too complex: more than ", limits_.max_leaves, " paths"));
+          }
+          leaves_.push_back(DecisionLeaf{path_, in.k, witness_, depth, FixedNr(path_)});
+          return absl::OkStatus();
+        default:
+          break;
+      }
+      // Conditional jump.
+      const size_t t = pc + 1 + in.jt, f = pc + 1 + in.jf;
+      CmpOp op = BPF_OP(in.code) == BPF_JEQ ? CmpOp::kEq
+                 : BPF_OP(in.code) == BPF_JGT ? CmpOp::kGt
+                 : BPF_OP(in.code) == BPF_JGE ? CmpOp::kGe
+                                              : CmpOp::kSet;
+      if (acc.is_const || t == f) {
+        if (t == f) {
+          pc = t;
+          continue;
+        }
+        WordConstraint probe{0, op, 0xffffffff, in.k, true};
+        pc = probe.Holds(acc.value) ? t : f;
+        continue;
+      }
+      WordConstraint c{acc.word, op, acc.mask, in.k, true};
+      RETURN_IF_ERROR(Branch(t, acc, depth, c));
+      RETURN_IF_ERROR(Branch(f, acc, depth, c.Negated()));
+      return absl::OkStatus();
+    }
+  }
+
+  const std::vector<BpfInsn>& insns_;
+  DecisionTable::Limits limits_;
+  std::vector<WordConstraint> path_;
+  SeccompInput witness_;
+  std::vector<DecisionLeaf> leaves_;
+};
+
+}  // namespace
+
+absl::StatusOr<DecisionTable> DecisionTable::Build(const BpfProgram& program, Limits limits) {
+  Explorer e(program, limits);
+  RETURN_IF_ERROR(e.Run());
+  return DecisionTable(e.TakeLeaves(), limits.solver);
+}
+
+const DecisionLeaf* DecisionTable::Lookup(const SeccompInput& in) const {
+  for (const DecisionLeaf& leaf : leaves_) {
+    if (leaf.Matches(in)) return &leaf;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::Find(
+    const std::function<bool(uint32_t)>& ret_pred, const std::vector<WordConstraint>& extra) const {
+  const std::optional<uint32_t> nr = FixedNr(extra);
+  for (const DecisionLeaf& leaf : leaves_) {
+    if (!ret_pred(leaf.ret)) continue;
+    if (nr && leaf.fixed_nr && *nr != *leaf.fixed_nr) continue;  // cannot both hold
+    std::vector<WordConstraint> cs = leaf.constraints;
+    cs.insert(cs.end(), extra.begin(), extra.end());
+    ASSIGN_OR_RETURN(std::optional<SeccompInput> in, SolveInput(cs, solver_));
+    if (in) return Witness{*in, leaf.ret};
+  }
+  return std::nullopt;
+}
+
+}  // namespace fdattest

@@ -1,0 +1,103 @@
+// Exact symbolic execution of a decoded seccomp program over the 16 input
+// words. Every comparison in the supported subset is `(word & mask) OP k`, so
+// each path is a conjunction of such constraints, one word at a time; a
+// per-word bit-level search decides feasibility and yields witnesses. The
+// result is a decision table: a partition of the input space into leaves,
+// each with its return value. Work is bounded: exceeding the limits is an
+// explicit ResourceExhausted ("too complex"), never a guess.
+// Immutable after Build(); thread-safe to share.
+#ifndef FDATTEST_COMMON_BPF_SYMBOLIC_H_
+#define FDATTEST_COMMON_BPF_SYMBOLIC_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bpf.h"
+
+namespace fdattest {
+
+enum class CmpOp : uint8_t { kEq, kGt, kGe, kSet };
+
+// `((w[word] & mask) OP k) == want`; for kSet the test is `(w & mask & k) != 0`.
+struct WordConstraint {
+  uint8_t word = 0;
+  CmpOp op = CmpOp::kEq;
+  uint32_t mask = 0xffffffff;
+  uint32_t k = 0;
+  bool want = true;
+
+  bool Holds(uint32_t value) const;
+  WordConstraint Negated() const {
+    WordConstraint c = *this;
+    c.want = !want;
+    return c;
+  }
+  std::string ToString() const;
+  bool operator==(const WordConstraint&) const = default;
+};
+
+// Convenience constructors for queries.
+WordConstraint WordEq(int word, uint32_t k, bool want = true);
+WordConstraint WordGe(int word, uint32_t k, bool want = true);
+WordConstraint WordMaskedEq(int word, uint32_t mask, uint32_t k, bool want = true);
+WordConstraint WordBitsSet(int word, uint32_t bits, bool want = true);
+
+struct SolverLimits {
+  int64_t max_nodes = 1 << 20;  // bit-search nodes per query
+};
+
+// A value of one word satisfying every constraint (all on that word), nullopt
+// when none exists, ResourceExhausted when the search budget runs out.
+absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstraint>& constraints,
+                                                  SolverLimits limits = {});
+
+// An input satisfying every constraint; unconstrained words are 0.
+absl::StatusOr<std::optional<SeccompInput>> SolveInput(
+    const std::vector<WordConstraint>& constraints, SolverLimits limits = {});
+
+struct DecisionLeaf {
+  std::vector<WordConstraint> constraints;  // conjunction, in path order
+  uint32_t ret = 0;
+  SeccompInput witness;  // one input that reaches this leaf
+  int depth = 0;         // instructions executed on this path
+  std::optional<uint32_t> fixed_nr;  // when the path pins the syscall number
+  bool Matches(const SeccompInput& in) const;
+};
+
+class DecisionTable {
+ public:
+  struct Limits {
+    size_t max_leaves = 100000;
+    SolverLimits solver;
+  };
+  static absl::StatusOr<DecisionTable> Build(const BpfProgram& program, Limits limits);
+  static absl::StatusOr<DecisionTable> Build(const BpfProgram& program) {
+    return Build(program, Limits{});
+  }
+
+  const std::vector<DecisionLeaf>& leaves() const { return leaves_; }
+  // The leaf whose constraints `in` satisfies (exactly one exists).
+  const DecisionLeaf* Lookup(const SeccompInput& in) const;
+
+  struct Witness {
+    SeccompInput input;
+    uint32_t ret;
+  };
+  // An input that satisfies `extra` and reaches a leaf whose return value
+  // satisfies `ret_pred`, or nullopt if there is none.
+  absl::StatusOr<std::optional<Witness>> Find(const std::function<bool(uint32_t)>& ret_pred,
+                                              const std::vector<WordConstraint>& extra) const;
+
+ private:
+  explicit DecisionTable(std::vector<DecisionLeaf> leaves, SolverLimits solver)
+      : leaves_(std::move(leaves)), solver_(solver) {}
+  std::vector<DecisionLeaf> leaves_;
+  SolverLimits solver_;
+};
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_COMMON_BPF_SYMBOLIC_H_
