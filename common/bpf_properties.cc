@@ -29,7 +29,7 @@ const std::set<uint32_t>& PermittedSyscalls() {
       SYS_read, SYS_readv, SYS_pread64, SYS_preadv, SYS_preadv2, SYS_recvfrom, SYS_write,
       SYS_writev, SYS_pwrite64, SYS_pwritev, SYS_pwritev2, SYS_sendto, SYS_sendfile, SYS_splice,
       SYS_tee, SYS_copy_file_range, SYS_vmsplice, SYS_mmap, SYS_lseek, SYS_fstat, SYS_fsync,
-      SYS_fdatasync, SYS_ioctl, SYS_fcntl, SYS_clone, SYS_kill, SYS_tkill, SYS_tgkill, SYS_prctl,
+      SYS_fdatasync, SYS_ioctl, SYS_fcntl, SYS_clone, SYS_prctl,
       SYS_prlimit64, SYS_execveat,
       // Unconditional: memory, signals, time, identity queries, exits.
       SYS_brk, SYS_mprotect, SYS_munmap, SYS_mremap, SYS_madvise, SYS_arch_prctl,
@@ -60,7 +60,8 @@ const std::vector<uint32_t>& NeverAllowed() {
       SYS_process_vm_writev, SYS_process_madvise, SYS_kcmp, SYS_seccomp, SYS_personality,
       SYS_execve, SYS_clone3, SYS_fork, SYS_vfork, SYS_ftruncate, SYS_fallocate, SYS_unshare,
       SYS_setns, SYS_mount, SYS_shmget, SYS_shmat, SYS_msgget, SYS_semget, SYS_mq_open,
-      SYS_keyctl};
+      SYS_keyctl, SYS_kill, SYS_tkill, SYS_tgkill, SYS_readlink, SYS_readlinkat, SYS_newfstatat,
+      SYS_statx, SYS_chroot, SYS_pivot_root, SYS_fchdir, SYS_chdir};
   return v;
 }
 

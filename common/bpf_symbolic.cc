@@ -113,7 +113,9 @@ class WordSolver {
       relevant = st_[i] == kOpen && ((cs_[i].mask >> bit) & 1);
     }
     const std::vector<uint8_t> saved = st_;
-    for (uint32_t v = 0; v <= (relevant ? 1u : 0u); ++v) {
+    // Larger values first: they tend to survive the != chains that follow.
+    for (int vi = relevant ? 1 : 0; vi >= 0; --vi) {
+      const uint32_t v = static_cast<uint32_t>(vi);
       bool violated = false;
       for (size_t i = 0; i < cs_.size() && !violated; ++i) {
         if (saved[i] != kOpen) continue;
@@ -147,7 +149,8 @@ class WordSolver {
 }  // namespace
 
 absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstraint>& constraints,
-                                                  SolverLimits limits) {
+                                                  SolverLimits limits,
+                                                  std::optional<uint32_t> hint) {
   std::vector<WordConstraint> cs;
   cs.reserve(constraints.size());
   for (WordConstraint c : constraints) {
@@ -176,6 +179,10 @@ absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstrai
       return std::nullopt;
     }
   }
+  // Cheap candidates first: the hint, then the extremes (a chain of != on
+  // small numbers is satisfied by a large value, and vice versa).
+  if (hint && all_hold(*hint)) return *hint;
+  if (all_hold(0xffffffff)) return 0xffffffffu;
   if (all_hold(0)) return 0u;
   return WordSolver(std::move(cs), limits.max_nodes).Solve();
 }
@@ -203,11 +210,13 @@ bool DecisionLeaf::Matches(const SeccompInput& in) const {
 
 namespace {
 
-std::optional<uint32_t> FixedNr(const std::vector<WordConstraint>& cs) {
-  for (const WordConstraint& c : cs) {
-    if (c.word == 0 && c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) return c.k;
+void Pin(DecisionLeaf& leaf) {
+  for (const WordConstraint& c : leaf.constraints) {
+    if (c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
+      leaf.pinned_mask |= static_cast<uint16_t>(1u << c.word);
+      leaf.pinned.w[c.word] = c.k;
+    }
   }
-  return std::nullopt;
 }
 
 class Explorer {
@@ -282,7 +291,8 @@ class Explorer {
             return absl::ResourceExhaustedError(absl::StrCat(
                 "filter too complex: more than ", limits_.max_leaves, " paths"));
           }
-          leaves_.push_back(DecisionLeaf{path_, in.k, witness_, depth, FixedNr(path_)});
+          leaves_.push_back(DecisionLeaf{path_, in.k, witness_, depth});
+          Pin(leaves_.back());
           return absl::OkStatus();
         default:
           break;
@@ -333,10 +343,22 @@ const DecisionLeaf* DecisionTable::Lookup(const SeccompInput& in) const {
 
 absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::Find(
     const std::function<bool(uint32_t)>& ret_pred, const std::vector<WordConstraint>& extra) const {
-  const std::optional<uint32_t> nr = FixedNr(extra);
   for (const DecisionLeaf& leaf : leaves_) {
     if (!ret_pred(leaf.ret)) continue;
-    if (nr && leaf.fixed_nr && *nr != *leaf.fixed_nr) continue;  // cannot both hold
+    // Cheap exits before any search: a pinned word contradicting `extra`, or
+    // the leaf's own witness already satisfying it.
+    bool contradicts = false, witness_fits = true;
+    for (const WordConstraint& c : extra) {
+      if ((leaf.pinned_mask >> c.word) & 1) {
+        if (!c.Holds(leaf.pinned.w[c.word])) {
+          contradicts = true;
+          break;
+        }
+      }
+      witness_fits = witness_fits && c.Holds(leaf.witness.w[c.word]);
+    }
+    if (contradicts) continue;
+    if (witness_fits) return Witness{leaf.witness, leaf.ret};
     std::vector<WordConstraint> cs = leaf.constraints;
     cs.insert(cs.end(), extra.begin(), extra.end());
     ASSIGN_OR_RETURN(std::optional<SeccompInput> in, SolveInput(cs, solver_));

@@ -51,8 +51,10 @@ struct SolverLimits {
 
 // A value of one word satisfying every constraint (all on that word), nullopt
 // when none exists, ResourceExhausted when the search budget runs out.
+// `hint`, when given, is tried first (a previous witness often still fits).
 absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstraint>& constraints,
-                                                  SolverLimits limits = {});
+                                                  SolverLimits limits = {},
+                                                  std::optional<uint32_t> hint = std::nullopt);
 
 // An input satisfying every constraint; unconstrained words are 0.
 absl::StatusOr<std::optional<SeccompInput>> SolveInput(
@@ -63,7 +65,10 @@ struct DecisionLeaf {
   uint32_t ret = 0;
   SeccompInput witness;  // one input that reaches this leaf
   int depth = 0;         // instructions executed on this path
-  std::optional<uint32_t> fixed_nr;  // when the path pins the syscall number
+  // Words the path pins to one value (`w == k` over all 32 bits): bit i of
+  // pinned_mask set means w[i] == pinned.w[i] on every input of the leaf.
+  uint16_t pinned_mask = 0;
+  SeccompInput pinned;
   bool Matches(const SeccompInput& in) const;
 };
 

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "launcher/empty_root.h"
 #include "launcher/filter.h"
 
 extern char** environ;
@@ -19,6 +20,7 @@ absl::Status ExecConfined(const ExecPlan& plan) {
   for (const std::string& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
 
+  RETURN_IF_ERROR(EnterEmptyRoot());
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return ErrnoStatus("prctl(PR_SET_NO_NEW_PRIVS)", errno);
   }

@@ -61,7 +61,7 @@ absl::StatusOr<UniqueFd> ConnectTcp(const std::string& host_port) {
 int OpenFlags(Access a) {
   switch (a) {
     case Access::kRead: return O_RDONLY;
-    case Access::kWrite: return O_WRONLY | O_CREAT | O_TRUNC;
+    case Access::kWrite: return O_WRONLY | O_CREAT;  // truncated later: TruncateOutputs
     case Access::kReadWrite: return O_RDWR | O_CREAT;
     case Access::kAppend: return O_WRONLY | O_APPEND | O_CREAT;
   }
@@ -79,12 +79,14 @@ absl::Status CheckInheritedMode(const FdSpec& spec) {
         absl::StrCat("fd ", spec.fd, " (", spec.role, ") is an O_PATH descriptor"));
   }
   int acc = fl & O_ACCMODE;
-  bool readable = acc == O_RDONLY || acc == O_RDWR;
   bool writable = acc == O_WRONLY || acc == O_RDWR;
   bool ok = true;
   std::string need;
   switch (spec.access) {
-    case Access::kRead: ok = readable; need = "readable"; break;
+    // Exactly read-only: a writable description declared "r" could still be
+    // written through a shared mapping or vmsplice, which the filter allows
+    // on readable fds.
+    case Access::kRead: ok = acc == O_RDONLY; need = "open read-only"; break;
     case Access::kWrite: ok = writable; need = "writable"; break;
     case Access::kReadWrite: ok = acc == O_RDWR; need = "open read-write"; break;
     case Access::kAppend: ok = writable && (fl & O_APPEND); need = "writable with O_APPEND"; break;
@@ -110,17 +112,33 @@ absl::Status PlaceAt(UniqueFd fd, int target) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<UniqueFd> OpenSource(const FdSpec& spec) {
-  switch (spec.source) {
-    case FdSource::kOpen: {
-      UniqueFd fd(open(spec.target.c_str(), OpenFlags(spec.access) | O_CLOEXEC | O_NOCTTY, 0600));
-      if (!fd) {
-        return ErrnoStatus(absl::StrCat("fd ", spec.fd, " (", spec.role, "): cannot open ",
-                                        spec.target),
-                           errno);
-      }
+// Opens a profile path; O_CREAT first tries O_EXCL so a new file is known to
+// be ours and can be removed if the launch fails.
+absl::StatusOr<UniqueFd> OpenPath(const FdSpec& spec, CreatedFiles& created) {
+  const int flags = OpenFlags(spec.access) | O_CLOEXEC | O_NOCTTY;
+  if (flags & O_CREAT) {
+    UniqueFd fd(open(spec.target.c_str(), flags | O_EXCL, 0600));
+    if (fd) {
+      created.Add(spec.target);
       return fd;
     }
+    if (errno != EEXIST) {
+      return ErrnoStatus(absl::StrCat("fd ", spec.fd, " (", spec.role, "): cannot open ", spec.target),
+                         errno);
+    }
+  }
+  UniqueFd fd(open(spec.target.c_str(), flags & ~O_CREAT));
+  if (!fd) {
+    return ErrnoStatus(absl::StrCat("fd ", spec.fd, " (", spec.role, "): cannot open ", spec.target),
+                       errno);
+  }
+  return fd;
+}
+
+absl::StatusOr<UniqueFd> OpenSource(const FdSpec& spec, CreatedFiles& created) {
+  switch (spec.source) {
+    case FdSource::kOpen:
+      return OpenPath(spec, created);
     case FdSource::kNull: {
       int flags = spec.access == Access::kRead ? O_RDONLY
                   : spec.access == Access::kReadWrite ? O_RDWR
@@ -191,17 +209,37 @@ absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& pro
   return closed;
 }
 
-absl::StatusOr<std::vector<FdFingerprint>> EstablishDeclaredFds(const Profile& profile,
-                                                                const MountTable& mounts) {
+CreatedFiles::~CreatedFiles() {
+  for (const std::string& p : paths_) unlink(p.c_str());
+}
+
+absl::Status EstablishDeclaredFds(const Profile& profile, CreatedFiles& created) {
+  // Inherited descriptors are checked first: they cannot fail half-way.
   for (const FdSpec& spec : profile.fds) {
-    if (spec.source == FdSource::kInherit) {
-      RETURN_IF_ERROR(CheckInheritedMode(spec));
-      if (fcntl(spec.fd, F_SETFD, 0) != 0) return ErrnoStatus("fcntl(F_SETFD)", errno);
-      continue;
-    }
-    ASSIGN_OR_RETURN(UniqueFd fd, OpenSource(spec));
+    if (spec.source != FdSource::kInherit) continue;
+    RETURN_IF_ERROR(CheckInheritedMode(spec));
+    if (fcntl(spec.fd, F_SETFD, 0) != 0) return ErrnoStatus("fcntl(F_SETFD)", errno);
+  }
+  for (const FdSpec& spec : profile.fds) {
+    if (spec.source == FdSource::kInherit) continue;
+    ASSIGN_OR_RETURN(UniqueFd fd, OpenSource(spec, created));
     RETURN_IF_ERROR(PlaceAt(std::move(fd), spec.fd));
   }
+  return absl::OkStatus();
+}
+
+absl::Status TruncateOutputs(const Profile& profile) {
+  for (const FdSpec& spec : profile.fds) {
+    if (spec.source == FdSource::kOpen && spec.access == Access::kWrite &&
+        ftruncate(spec.fd, 0) != 0) {
+      return ErrnoStatus(absl::StrCat("cannot truncate ", spec.target), errno);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<FdFingerprint>> FingerprintDeclaredFds(const Profile& profile,
+                                                                  const MountTable& mounts) {
   std::vector<FdFingerprint> out;
   for (const FdSpec& spec : profile.fds) {
     ASSIGN_OR_RETURN(FdFingerprint fp, FingerprintFd(spec.fd, mounts, spec.hash_content));

@@ -24,10 +24,32 @@ absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& pro
                                                               const std::set<int>& keep,
                                                               const MountTable& mounts);
 
+// Files the launch created, removed again if the launch fails before exec,
+// so a refused launch leaves nothing behind. Not thread-safe.
+class CreatedFiles {
+ public:
+  CreatedFiles() = default;
+  CreatedFiles(const CreatedFiles&) = delete;
+  CreatedFiles& operator=(const CreatedFiles&) = delete;
+  ~CreatedFiles();
+  void Add(std::string path) { paths_.push_back(std::move(path)); }
+
+ private:
+  std::vector<std::string> paths_;
+};
+
 // Opens/connects/checks each declared descriptor and places it at its number
-// without close-on-exec. Returns the fingerprints, in fd order.
-absl::StatusOr<std::vector<FdFingerprint>> EstablishDeclaredFds(const Profile& profile,
-                                                                const MountTable& mounts);
+// without close-on-exec. Files are created with O_EXCL so `created` knows
+// which ones are new; `w` files are not truncated yet (TruncateOutputs).
+absl::Status EstablishDeclaredFds(const Profile& profile, CreatedFiles& created);
+
+// Truncates the `w` files opened by EstablishDeclaredFds. Called once every
+// fallible step before it has succeeded.
+absl::Status TruncateOutputs(const Profile& profile);
+
+// Fingerprints every declared descriptor, in fd order.
+absl::StatusOr<std::vector<FdFingerprint>> FingerprintDeclaredFds(const Profile& profile,
+                                                                  const MountTable& mounts);
 
 }  // namespace fdattest
 

@@ -229,17 +229,18 @@ absl::StatusOr<std::string> CompileFilter(const FilterSpec& spec) {
   }
   r.FallbackErrno(SCMP_SYS(ioctl), 0, ENOTTY);
 
+  // Static glibc calls readlink("/proc/self/exe") at start-up and tolerates
+  // failure. Path-based calls cannot be confined by BPF, so they answer
+  // ENOENT, which reveals nothing; like clone3 this is a compatibility answer
+  // and the same in kill mode, or no static glibc program could run there.
+  for (int nr : {SCMP_SYS(readlink), SCMP_SYS(readlinkat)}) r.Add(SCMP_ACT_ERRNO(ENOENT), nr, {});
+
   // Processes: threads and plain forks, never new namespaces or pidfds.
   // clone3 keeps its flags in memory BPF cannot read: ENOSYS makes glibc fall
   // back to clone, whose flags we can check. This is a compatibility answer,
   // so it is the same in kill mode.
   r.Add(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), {});
   r.Add(allow, SCMP_SYS(clone), {SCMP_A0(SCMP_CMP_MASKED_EQ, kForbiddenCloneFlags, 0)});
-  if (spec.self_pid > 0) {
-    for (int nr : {SCMP_SYS(kill), SCMP_SYS(tkill), SCMP_SYS(tgkill)}) {
-      r.Add(allow, nr, {Low32Is(0, static_cast<uint64_t>(spec.self_pid))});
-    }
-  }
   for (int option : kPrctlAllowlist) {
     r.Add(allow, SCMP_SYS(prctl), {Low32Is(0, static_cast<uint64_t>(option))});
   }

@@ -29,10 +29,9 @@ struct FilterSpec {
   // use (the measured executable, close-on-exec so it is gone after the exec).
   // -1 allows no exec at all.
   int exec_fd = -1;
-  // kill/tgkill are allowed only towards this pid (the workload keeps the
-  // launcher's pid across exec). 0 denies them.
-  pid_t self_pid = 0;
 };
+// The program is a pure function of the spec (no pid, no time), so equal
+// profiles give byte-identical filters and their analysis can be reused.
 
 // Returns the raw `struct sock_filter[]` bytes (8 bytes per instruction,
 // host little-endian), ready for seccomp(SECCOMP_SET_MODE_FILTER).

@@ -49,8 +49,7 @@ FilterSpec DefaultSpec(OnViolation mode = OnViolation::kErrno) {
                             {kAppendFd, Access::kAppend},
                             {kReportFd, Access::kWrite}},
                     .on_violation = mode,
-                    .exec_fd = -1,
-                    .self_pid = 0};
+                    .exec_fd = -1};
 }
 
 // Moves `fd` above the probe layout so the dup2 calls below cannot clobber it.
@@ -83,9 +82,7 @@ Outcome RunProbe(const FilterSpec& spec_in, ProbeFn probe) {
         dup2(report[1], kReportFd) < 0 || dup2(foreign, kForeignFd) < 0) {
       _exit(91);
     }
-    FilterSpec spec = spec_in;
-    spec.self_pid = getpid();
-    auto bpf = CompileFilter(spec);
+    auto bpf = CompileFilter(spec_in);
     if (!bpf.ok()) _exit(92);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(93);
     if (!InstallFilter(*bpf, 0).ok()) _exit(94);
@@ -220,7 +217,8 @@ TEST(FilterTest, ProcessRulesChecked) {
   ExpectErrno([] { return syscall(SYS_ptrace, 0 /*PTRACE_TRACEME*/, 0, 0, 0); }, EPERM);
   ExpectErrno([] { return syscall(SYS_prctl, PR_SET_SECCOMP, 2, 0, 0, 0); }, EPERM);
   ExpectErrno([] { return syscall(SYS_kill, 1, 0); }, EPERM);
-  ExpectSuccess([] { return syscall(SYS_kill, getpid(), 0); }, 0);
+  ExpectErrno([] { return syscall(SYS_kill, getpid(), 0); }, EPERM);
+  ExpectErrno([] { return syscall(SYS_tgkill, getpid(), getpid(), SIGABRT); }, EPERM);
   ExpectSuccess([] { return syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0); }, 0);
   ExpectSuccess([] { return syscall(SYS_prlimit64, 0, RLIMIT_CORE, nullptr, buf); }, 0);
   ExpectErrno([] { return syscall(SYS_prlimit64, 0, RLIMIT_CORE, buf, nullptr); }, EPERM);

@@ -18,6 +18,7 @@
 #include "launcher/fd_setup.h"
 #include "launcher/filter.h"
 #include "launcher/profile.h"
+#include "launcher/self_check.h"
 
 extern char** environ;
 
@@ -47,8 +48,12 @@ std::string NowRfc3339() {
 // and pipe dumps (fs/coredump.c refuses a pipe dump when the limit is 1);
 // hard = soft so the workload cannot raise it, and the filter refuses
 // prlimit64 with a new limit anyway.
+// A hard limit of 0 set by the caller cannot be raised to 1 without
+// CAP_SYS_RESOURCE; 0 still stops file dumps, and the manifest records it.
 absl::Status DisableCoreDumps() {
   rlimit rl{.rlim_cur = 1, .rlim_max = 1};
+  if (setrlimit(RLIMIT_CORE, &rl) == 0) return absl::OkStatus();
+  rl = {.rlim_cur = 0, .rlim_max = 0};
   if (setrlimit(RLIMIT_CORE, &rl) != 0) return ErrnoStatus("setrlimit(RLIMIT_CORE)", errno);
   return absl::OkStatus();
 }
@@ -120,18 +125,24 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   if (options.argv.empty()) return absl::InvalidArgumentError("no program given after --");
   ASSIGN_OR_RETURN(Executable exe, OpenExecutable(options.argv[0], private_base));
 
-  // 2. Inventory inherited fds; 3. establish declared fds; 4. fingerprints.
+  // 2. Inventory inherited fds; 3. establish declared fds. Files created from
+  // here on are removed again if the launch fails before exec.
   ASSIGN_OR_RETURN(MountTable mounts, MountTable::Load());
   std::set<int> private_fds = {exe.fd.get()};
   if (diag.fd() >= 0) private_fds.insert(diag.fd());
   ASSIGN_OR_RETURN(std::vector<FdFingerprint> closed, CloseUndeclaredFds(profile, private_fds, mounts));
-  ASSIGN_OR_RETURN(std::vector<FdFingerprint> fds, EstablishDeclaredFds(profile, mounts));
+  CreatedFiles created;
+  RETURN_IF_ERROR(EstablishDeclaredFds(profile, created));
 
-  // 6. Filter.
-  FilterSpec spec{.on_violation = profile.on_violation, .exec_fd = exe.fd.get(),
-                  .self_pid = getpid()};
+  // 6. Filter, proven against the profile before anything depends on it.
+  FilterSpec spec{.on_violation = profile.on_violation, .exec_fd = exe.fd.get()};
   for (const FdSpec& f : profile.fds) spec.fds.push_back({f.fd, f.access});
   ASSIGN_OR_RETURN(std::string bpf, CompileFilter(spec));
+  RETURN_IF_ERROR(SelfCheckFilter(bpf, FdSetsOf(profile, exe.fd.get())));
+
+  // 4. Fingerprints, once outputs have their final (truncated) state.
+  RETURN_IF_ERROR(TruncateOutputs(profile));
+  ASSIGN_OR_RETURN(std::vector<FdFingerprint> fds, FingerprintDeclaredFds(profile, mounts));
 
   // 7. Manifest (after the last change to the process it describes).
   RETURN_IF_ERROR(DisableCoreDumps());

@@ -1,0 +1,22 @@
+// Launch step 6b: before the filter is installed, prove with the common BPF
+// analyzer that the compiled bytes mean what the profile says (every property
+// of common/bpf_properties.h for the profile's fd sets). Any failed property
+// aborts the launch. Stateless; thread-safe.
+#ifndef FDATTEST_LAUNCHER_SELF_CHECK_H_
+#define FDATTEST_LAUNCHER_SELF_CHECK_H_
+
+#include <string>
+
+#include "common/bpf_properties.h"
+#include "common/status.h"
+#include "launcher/profile.h"
+
+namespace fdattest {
+
+FdSets FdSetsOf(const Profile& profile, int exec_fd);
+
+absl::Status SelfCheckFilter(absl::string_view bpf, const FdSets& fds);
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_LAUNCHER_SELF_CHECK_H_
