@@ -161,6 +161,10 @@ absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstrai
         if (c.want) return std::nullopt;  // (x & 0) != 0 never holds
         continue;
       }
+    } else if (c.mask == 0) {
+      // (w & 0) is the constant 0: the outcome does not depend on w.
+      if (!c.Holds(0)) return std::nullopt;
+      continue;
     } else if (c.op == CmpOp::kEq && (c.k & ~c.mask) != 0) {
       if (c.want) return std::nullopt;  // masked value can never equal k
       continue;
@@ -184,6 +188,13 @@ absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstrai
   if (hint && all_hold(*hint)) return *hint;
   if (all_hold(0xffffffff)) return 0xffffffffu;
   if (all_hold(0)) return 0u;
+  // Just inside each full-width range bound (x < k, x >= k, ...).
+  for (const WordConstraint& c : cs) {
+    if (c.mask != 0xffffffff || (c.op != CmpOp::kGt && c.op != CmpOp::kGe)) continue;
+    const bool above = c.want;  // x > k or x >= k: try just above; else just below
+    uint32_t v = c.op == CmpOp::kGt ? (above ? c.k + 1 : c.k) : (above ? c.k : c.k - 1);
+    if (all_hold(v)) return v;
+  }
   return WordSolver(std::move(cs), limits.max_nodes).Solve();
 }
 
@@ -280,6 +291,7 @@ class Explorer {
             acc.value &= in.k;
           } else {
             acc.mask &= in.k;
+            if (acc.mask == 0) acc = Acc{};  // w & 0 is the constant 0
           }
           ++pc;
           continue;

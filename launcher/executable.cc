@@ -79,7 +79,7 @@ absl::Status CheckStaticElf(int fd, const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<Executable> OpenExecutable(const std::string& program, int min_fd) {
+absl::StatusOr<Executable> OpenExecutable(const std::string& program, int min_fd, bool hash) {
   Executable exe;
   ASSIGN_OR_RETURN(exe.path, Resolve(program));
   UniqueFd fd(open(exe.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
@@ -93,8 +93,10 @@ absl::StatusOr<Executable> OpenExecutable(const std::string& program, int min_fd
     return absl::InvalidArgumentError(absl::StrCat(exe.path, " is not executable"));
   }
   RETURN_IF_ERROR(CheckStaticElf(fd.get(), exe.path));
-  ASSIGN_OR_RETURN(Sha256Digest digest, Sha256OfFile(fd.get()));
-  exe.sha256 = HexEncode(digest);
+  if (hash) {
+    ASSIGN_OR_RETURN(Sha256Digest digest, Sha256OfFile(fd.get()));
+    exe.sha256 = HexEncode(digest);
+  }
   exe.fd = UniqueFd(fcntl(fd.get(), F_DUPFD_CLOEXEC, min_fd));
   if (!exe.fd) return ErrnoStatus("cannot move the program descriptor", errno);
   return exe;

@@ -15,12 +15,13 @@ namespace fdattest {
 struct Executable {
   UniqueFd fd;           // O_RDONLY|O_CLOEXEC, at a number >= the requested minimum
   std::string path;      // as resolved (advisory)
-  std::string sha256;    // hex
+  std::string sha256;    // hex; empty unless hashed
 };
 
-// Resolves `program` (PATH search when it has no '/'), opens it and places the
-// descriptor at the lowest free number >= `min_fd`.
-absl::StatusOr<Executable> OpenExecutable(const std::string& program, int min_fd);
+// Resolves `program` (PATH search when it has no '/'), opens it, checks it and
+// places the descriptor at the lowest free number >= `min_fd`; hashes it when
+// `hash` (a manifest is wanted).
+absl::StatusOr<Executable> OpenExecutable(const std::string& program, int min_fd, bool hash);
 
 }  // namespace fdattest
 

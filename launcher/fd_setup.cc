@@ -187,14 +187,18 @@ absl::StatusOr<std::vector<int>> ListOpenFds() {
 
 absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& profile,
                                                               const std::set<int>& keep,
-                                                              const MountTable& mounts) {
+                                                              const MountTable* mounts) {
   ASSIGN_OR_RETURN(std::vector<int> open_fds, ListOpenFds());
   std::vector<FdFingerprint> closed;
   for (int fd : open_fds) {
     if (keep.contains(fd)) continue;
     const FdSpec* spec = profile.Find(fd);
     if (spec != nullptr && spec->source == FdSource::kInherit) continue;
-    absl::StatusOr<FdFingerprint> fp = FingerprintFd(fd, mounts, /*hash_content=*/false);
+    if (mounts == nullptr) {
+      CloseRawFd(fd);
+      continue;
+    }
+    absl::StatusOr<FdFingerprint> fp = FingerprintFd(fd, *mounts, /*hash_content=*/false);
     if (!fp.ok()) {
       return absl::Status(fp.status().code(), absl::StrCat("cannot fingerprint inherited fd ", fd,
                                                            ": ", fp.status().message()));

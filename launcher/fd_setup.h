@@ -16,13 +16,14 @@ namespace fdattest {
 // Lists the descriptors open in this process (from /proc/self/fd).
 absl::StatusOr<std::vector<int>> ListOpenFds();
 
-// Fingerprints and closes every open descriptor that is neither declared
-// `inherit` in the profile nor in `keep` (the launcher's own private fds).
-// Descriptors declared with another source are closed too: their numbers
-// are about to be filled. Returns the closed descriptors' fingerprints.
+// Closes every open descriptor that is neither declared `inherit` in the
+// profile nor in `keep` (the launcher's own private fds). Descriptors declared
+// with another source are closed too: their numbers are about to be filled.
+// With `mounts` (a manifest is wanted) each one is fingerprinted first and the
+// fingerprints are returned.
 absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& profile,
                                                               const std::set<int>& keep,
-                                                              const MountTable& mounts);
+                                                              const MountTable* mounts);
 
 // Files the launch created, removed again if the launch fails before exec,
 // so a refused launch leaves nothing behind. Not thread-safe.

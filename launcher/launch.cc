@@ -26,6 +26,7 @@ namespace fdattest {
 namespace {
 
 constexpr char kLauncherVersion[] = "0.1.0";
+constexpr uint32_t kInstallFlags = 0;  // seccomp(SECCOMP_SET_MODE_FILTER, flags): single-threaded
 
 absl::StatusOr<std::string> NewLaunchId() {
   uint8_t id[16];
@@ -121,16 +122,24 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   diag.Open(private_base);
   diag.Warn("no attestor configured: this launch is unattested");
 
+  // The manifest (and everything only it records: fingerprints, digests) is
+  // built when something consumes it.
+  const bool want_manifest = options.manifest_out.has_value();
+
   // 5 (early, so a bad program fails before any fd is touched). Executable.
   if (options.argv.empty()) return absl::InvalidArgumentError("no program given after --");
-  ASSIGN_OR_RETURN(Executable exe, OpenExecutable(options.argv[0], private_base));
+  ASSIGN_OR_RETURN(Executable exe, OpenExecutable(options.argv[0], private_base, want_manifest));
 
   // 2. Inventory inherited fds; 3. establish declared fds. Files created from
   // here on are removed again if the launch fails before exec.
-  ASSIGN_OR_RETURN(MountTable mounts, MountTable::Load());
+  std::optional<MountTable> mounts;
+  if (want_manifest) {
+    ASSIGN_OR_RETURN(mounts, MountTable::Load());
+  }
   std::set<int> private_fds = {exe.fd.get()};
   if (diag.fd() >= 0) private_fds.insert(diag.fd());
-  ASSIGN_OR_RETURN(std::vector<FdFingerprint> closed, CloseUndeclaredFds(profile, private_fds, mounts));
+  ASSIGN_OR_RETURN(std::vector<FdFingerprint> closed,
+                   CloseUndeclaredFds(profile, private_fds, mounts ? &*mounts : nullptr));
   CreatedFiles created;
   RETURN_IF_ERROR(EstablishDeclaredFds(profile, created));
 
@@ -139,40 +148,41 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   for (const FdSpec& f : profile.fds) spec.fds.push_back({f.fd, f.access});
   ASSIGN_OR_RETURN(std::string bpf, CompileFilter(spec));
   RETURN_IF_ERROR(SelfCheckFilter(bpf, FdSetsOf(profile, exe.fd.get())));
-
-  // 4. Fingerprints, once outputs have their final (truncated) state.
   RETURN_IF_ERROR(TruncateOutputs(profile));
-  ASSIGN_OR_RETURN(std::vector<FdFingerprint> fds, FingerprintDeclaredFds(profile, mounts));
-
-  // 7. Manifest (after the last change to the process it describes).
   RETURN_IF_ERROR(DisableCoreDumps());
-  Manifest m;
-  ASSIGN_OR_RETURN(m.launch_id, NewLaunchId());
-  m.time = NowRfc3339();
-  m.profile_name = profile.name;
-  m.profile_sha256 = profile.sha256;
-  m.exe_path = exe.path;
-  m.exe_sha256 = exe.sha256;
-  m.argv = options.argv;
-  DescribeProcess(m);
-  m.no_new_privs = true;
-  m.attested = false;
-  m.launcher_version = kLauncherVersion;
-  m.launcher_sha256 = LauncherDigest();
-  m.fds = std::move(fds);
-  m.closed_fds = std::move(closed);
-  m.filter = {.bpf = bpf,
-              .on_violation = profile.on_violation == OnViolation::kErrno ? "errno" : "kill",
-              .install_flags = 0,
-              .exec_fd = exe.fd.get()};
-  ASSIGN_OR_RETURN(std::string manifest, CanonicalJson(m.ToJson()));
-  if (options.manifest_out) RETURN_IF_ERROR(WriteFileAtomic(*options.manifest_out, manifest));
+
+  // 4 and 7. Fingerprints and manifest, after the last change to what they
+  // describe.
+  if (want_manifest) {
+    ASSIGN_OR_RETURN(std::vector<FdFingerprint> fds, FingerprintDeclaredFds(profile, *mounts));
+    Manifest m;
+    ASSIGN_OR_RETURN(m.launch_id, NewLaunchId());
+    m.time = NowRfc3339();
+    m.profile_name = profile.name;
+    m.profile_sha256 = profile.sha256;
+    m.exe_path = exe.path;
+    m.exe_sha256 = exe.sha256;
+    m.argv = options.argv;
+    DescribeProcess(m);
+    m.no_new_privs = true;
+    m.attested = false;
+    m.launcher_version = kLauncherVersion;
+    m.launcher_sha256 = LauncherDigest();
+    m.fds = std::move(fds);
+    m.closed_fds = std::move(closed);
+    m.filter = {.bpf = bpf,
+                .on_violation = profile.on_violation == OnViolation::kErrno ? "errno" : "kill",
+                .install_flags = kInstallFlags,
+                .exec_fd = exe.fd.get()};
+    ASSIGN_OR_RETURN(std::string manifest, CanonicalJson(m.ToJson()));
+    RETURN_IF_ERROR(WriteFileAtomic(*options.manifest_out, manifest));
+  }
   if (options.filter_out) RETURN_IF_ERROR(WriteFileAtomic(*options.filter_out, bpf));
 
   // 8-9. Measurement and attestation come with the attestor.
 
   // 10. Point of no return.
-  ExecPlan plan{.exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = m.filter.install_flags,
+  ExecPlan plan{.exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = kInstallFlags,
                 .argv = options.argv};
   for (const FdSpec& f : profile.fds) plan.declared.insert(f.fd);
   plan.private_fds = private_fds;
