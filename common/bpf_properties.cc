@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <seccomp.h>
 #include <termios.h>
 
 #include <map>
@@ -141,25 +142,22 @@ std::set<int> FdSets::declared() const {
 }
 
 std::string SyscallName(uint32_t nr) {
-  static const std::map<uint32_t, const char*> names = {
-#define N(x) {SYS_##x, #x}
-      N(read), N(write), N(open), N(close), N(fstat), N(lseek), N(mmap), N(ioctl), N(pread64),
-      N(pwrite64), N(readv), N(writev), N(pipe), N(dup), N(dup2), N(socket), N(connect),
-      N(accept), N(sendto), N(recvfrom), N(sendmsg), N(recvmsg), N(bind), N(listen),
-      N(socketpair), N(clone), N(fork), N(vfork), N(execve), N(kill), N(fcntl), N(fsync),
-      N(fdatasync), N(ftruncate), N(creat), N(ptrace), N(personality), N(prctl), N(mount),
-      N(tkill), N(tgkill), N(sendfile), N(splice), N(tee), N(vmsplice), N(openat),
-      N(copy_file_range), N(preadv), N(pwritev), N(preadv2), N(pwritev2), N(execveat),
-      N(prlimit64), N(seccomp), N(memfd_create), N(io_uring_setup), N(io_uring_enter),
-      N(io_uring_register), N(pidfd_open), N(pidfd_getfd), N(process_vm_readv),
-      N(process_vm_writev), N(kcmp), N(close_range), N(openat2), N(clone3), N(dup3), N(pipe2),
-      N(accept4), N(eventfd2), N(fallocate), N(userfaultfd), N(bpf), N(exit_group), N(brk),
-      N(mprotect), N(munmap), N(getpid), N(newfstatat), N(statx), N(readlink), N(unshare),
-      N(setns), N(sendmmsg), N(recvmmsg)
-#undef N
-  };
-  auto it = names.find(nr);
-  return it != names.end() ? it->second : absl::StrCat("syscall_", nr);
+  char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, static_cast<int>(nr));
+  if (name == nullptr) return absl::StrCat("syscall_", nr);
+  std::string out(name);
+  free(name);
+  return out;
+}
+
+FdSets FdSetsOf(const Profile& profile, int exec_fd) {
+  FdSets s;
+  s.exec_fd = exec_fd;
+  for (const FdSpec& f : profile.fds) {
+    if (Readable(f.access)) s.readable.insert(f.fd);
+    if (Writable(f.access)) s.writable.insert(f.fd);
+    if (f.access == Access::kAppend) s.append.insert(f.fd);
+  }
+  return s;
 }
 
 absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const DecisionTable& table,

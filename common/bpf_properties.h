@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/bpf_symbolic.h"
+#include "common/profile.h"
 
 namespace fdattest {
 
@@ -33,11 +34,15 @@ struct PropertyResult {
   std::string detail;       // which syscall/argument broke it
 };
 
+// The fd sets a profile declares; `exec_fd` is the launcher's exec descriptor
+// (from the manifest), -1 when none may be executed.
+FdSets FdSetsOf(const Profile& profile, int exec_fd);
+
 // Checks every property. ResourceExhausted when the table is too complex.
 absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const DecisionTable& table,
                                                                     const FdSets& fds);
 
-// The syscall name for an x86_64 number, or "syscall_<n>".
+// The syscall name for an x86_64 number (libseccomp's table), or "syscall_<n>".
 std::string SyscallName(uint32_t nr);
 
 }  // namespace fdattest

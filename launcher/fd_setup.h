@@ -9,7 +9,7 @@
 
 #include "common/manifest.h"
 #include "launcher/fingerprint.h"
-#include "launcher/profile.h"
+#include "common/profile.h"
 
 namespace fdattest {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "launcher/profile.h"
+#include "common/profile.h"
 
 namespace fdattest {
 

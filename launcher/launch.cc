@@ -17,7 +17,7 @@
 #include "launcher/executable.h"
 #include "launcher/fd_setup.h"
 #include "launcher/filter.h"
-#include "launcher/profile.h"
+#include "common/profile.h"
 #include "launcher/self_check.h"
 
 extern char** environ;

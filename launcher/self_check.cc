@@ -6,17 +6,6 @@
 
 namespace fdattest {
 
-FdSets FdSetsOf(const Profile& profile, int exec_fd) {
-  FdSets s;
-  s.exec_fd = exec_fd;
-  for (const FdSpec& f : profile.fds) {
-    if (Readable(f.access)) s.readable.insert(f.fd);
-    if (Writable(f.access)) s.writable.insert(f.fd);
-    if (f.access == Access::kAppend) s.append.insert(f.fd);
-  }
-  return s;
-}
-
 absl::Status SelfCheckFilter(absl::string_view bpf, const FdSets& fds) {
   auto fail = [](absl::string_view why) {
     return absl::InternalError(absl::StrCat("filter self-check failed: ", why));

@@ -9,11 +9,9 @@
 
 #include "common/bpf_properties.h"
 #include "common/status.h"
-#include "launcher/profile.h"
+#include "common/profile.h"
 
 namespace fdattest {
-
-FdSets FdSetsOf(const Profile& profile, int exec_fd);
 
 absl::Status SelfCheckFilter(absl::string_view bpf, const FdSets& fds);
 

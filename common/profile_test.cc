@@ -1,4 +1,4 @@
-#include "launcher/profile.h"
+#include "common/profile.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

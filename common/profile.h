@@ -3,8 +3,8 @@
 // refused syscall does. Parsed strictly: unknown keys, wrong types, duplicate
 // fds, missing or double sources are errors naming the offending entry.
 // Immutable value; thread-compatible.
-#ifndef FDATTEST_LAUNCHER_PROFILE_H_
-#define FDATTEST_LAUNCHER_PROFILE_H_
+#ifndef FDATTEST_COMMON_PROFILE_H_
+#define FDATTEST_COMMON_PROFILE_H_
 
 #include <string>
 #include "absl/strings/string_view.h"
@@ -50,4 +50,4 @@ struct Profile {
 
 }  // namespace fdattest
 
-#endif  // FDATTEST_LAUNCHER_PROFILE_H_
+#endif  // FDATTEST_COMMON_PROFILE_H_
