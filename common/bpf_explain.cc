@@ -1,6 +1,7 @@
 #include "common/bpf_explain.h"
 
 #include <linux/filter.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 #include <map>
@@ -54,6 +55,22 @@ std::vector<std::string> RenderConditions(const std::vector<WordConstraint>& cs)
     }
     return std::nullopt;
   };
+  // Drop what adds nothing: everything else on a word pinned by a full
+  // equality, and tautologies such as w >= 0.
+  for (auto& [word, v] : by_word) {
+    if (auto eq = full_eq(v)) {
+      std::vector<const WordConstraint*> keep;
+      for (const WordConstraint* c : v) {
+        if (c->op == CmpOp::kEq && c->want && c->mask == 0xffffffff) {
+          keep = {c};
+          break;
+        }
+      }
+      v = keep;
+      continue;
+    }
+    std::erase_if(v, [](const WordConstraint* c) { return c->op == CmpOp::kGe && c->want && c->k == 0; });
+  }
   std::vector<std::string> out;
   std::set<int> done;
   for (auto& [word, v] : by_word) {
@@ -143,34 +160,45 @@ absl::StatusOr<Explanation> Explain(const BpfProgram& program, const DecisionTab
       for (const WordConstraint& c : leaf.constraints) {
         if (c.word >= 2) rest.push_back(c);
       }
-      s.rules.push_back({RenderConditions(rest), leaf.ret});
+      ExplainedRule rule{RenderConditions(rest), leaf.ret};
+      bool duplicate = false;
+      for (const ExplainedRule& r : s.rules) {
+        duplicate = duplicate || (r.ret == rule.ret && r.conditions == rule.conditions);
+      }
+      if (!duplicate) s.rules.push_back(std::move(rule));
     }
     if (!named && rets == e.default_rets) continue;
     if (rets.size() == 1) s.rules = {ExplainedRule{{}, *rets.begin()}};
     e.syscalls.push_back(std::move(s));
   }
-  // Fd sets: candidate values are small numbers and every constant compared.
+  // Fd sets: a value belongs when some input with that lo32 fd argument is
+  // allowed (other arguments free); candidates are small numbers and every
+  // constant compared, and the "proven" check shows no other value is allowed.
   std::set<uint32_t> candidates;
-  for (uint32_t v = 0; v < 1024; ++v) candidates.insert(v);
+  for (uint32_t v = 0; v < 256; ++v) candidates.insert(v);
   for (const BpfInsn& in : program.insns()) {
     if (BPF_CLASS(in.code) == BPF_JMP) candidates.insert(in.k);
   }
   for (const FdArg& fa : FdArgs()) {
     ExplainedFdSet fs{.syscall = SyscallName(fa.nr), .fd_arg = fa.arg};
-    SeccompInput in;
-    in.w[0] = fa.nr;
-    in.w[1] = x86;
-    for (uint32_t v : candidates) {
-      in.w[ArgLoWord(fa.arg)] = v;
-      // Other fd arguments of movers: try each candidate the other side allows.
-      if (IsAllow(program.Evaluate(in))) fs.fds.insert(v);
+    std::vector<WordConstraint> base = {WordEq(0, fa.nr), WordEq(1, x86)};
+    if (fa.nr == SYS_mmap) {
+      base.push_back(WordBitsSet(ArgLoWord(3), MAP_ANONYMOUS, false));  // fd is ignored otherwise
+      fs.note = "without MAP_ANONYMOUS";
     }
-    std::vector<WordConstraint> outside = {WordEq(0, fa.nr), WordEq(1, x86)};
+    ASSIGN_OR_RETURN(auto any, table.Find(IsAllow, base));
+    if (!any) continue;  // never allowed
+    for (uint32_t v : candidates) {
+      std::vector<WordConstraint> cs = base;
+      cs.push_back(WordEq(ArgLoWord(fa.arg), v));
+      ASSIGN_OR_RETURN(auto w, table.Find(IsAllow, cs));
+      if (w) fs.fds.insert(v);
+    }
+    std::vector<WordConstraint> outside = base;
     for (uint32_t v : fs.fds) outside.push_back(WordEq(ArgLoWord(fa.arg), v, false));
     ASSIGN_OR_RETURN(auto w, table.Find(IsAllow, outside));
     fs.proven = !w.has_value();
     if (w) fs.note = absl::StrCat("also allowed: ", w->input.DebugString());
-    if (fs.fds.empty() && fs.proven) continue;  // never allowed
     e.fd_sets.push_back(std::move(fs));
   }
   for (const ExplainedFdSet& fs : e.fd_sets) {
@@ -259,8 +287,8 @@ std::string Explanation::ToText() const {
     std::vector<std::string> fds;
     for (uint32_t v : f.fds) fds.push_back(absl::StrCat(v));
     absl::StrAppend(&out, "  ", f.syscall, " a", f.fd_arg, ": {", absl::StrJoin(fds, ", "), "}",
-                    f.proven ? " (proven for every input)" : absl::StrCat(" NOT EXACT: ", f.note),
-                    "\n");
+                    f.proven ? " (proven for every input" : " NOT EXACT (",
+                    f.note.empty() ? "" : absl::StrCat("; ", f.note), ")\n");
   }
   if (read_path_insns >= 0) {
     absl::StrAppend(&out, "hot path: read ", read_path_insns, " instructions, write ",

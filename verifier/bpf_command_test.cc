@@ -1,0 +1,89 @@
+// `fdattest bpf check/explain` on files: exit statuses for a matching and a
+// mismatching profile, unanalysable input, and usage errors.
+#include "verifier/bpf_command.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "common/base64.h"
+#include "common/file_io.h"
+#include "common/manifest.h"
+#include "common/sha256.h"
+#include "gtest/gtest.h"
+#include "launcher/filter.h"
+
+namespace fdattest {
+namespace {
+
+class BpfCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/fdattest-bpfcmd-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto bpf = CompileFilter({.fds = {{0, Access::kRead}, {1, Access::kWrite}, {2, Access::kAppend}},
+                              .exec_fd = 7});
+    ASSERT_TRUE(bpf.ok());
+    bpf_ = *bpf;
+    ASSERT_TRUE(WriteFileAtomic(Path("filter.bpf"), bpf_).ok());
+    Json manifest = {{"filter", {{"bpf_base64", Base64Encode(bpf_)},
+                                 {"sha256", HexEncode(Sha256(bpf_))},
+                                 {"exec_fd", 7}}}};
+    ASSERT_TRUE(WriteFileAtomic(Path("manifest.json"), manifest.dump()).ok());
+    WriteProfile("match.json", R"([{"fd":0,"role":"in","access":"r","null":true},
+        {"fd":1,"role":"out","access":"w","null":true},{"fd":2,"role":"log","access":"a","null":true}])");
+    // Claims fd 1 is read-only: the filter lets it be written.
+    WriteProfile("mismatch.json", R"([{"fd":0,"role":"in","access":"r","null":true},
+        {"fd":1,"role":"out","access":"r","null":true},{"fd":2,"role":"log","access":"a","null":true}])");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void WriteProfile(const std::string& name, const std::string& fds) {
+    ASSERT_TRUE(WriteFileAtomic(Path(name), R"({"version":1,"name":"t","fds":)" + fds + "}").ok());
+  }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+
+  std::string dir_;
+  std::string bpf_;
+};
+
+TEST_F(BpfCommandTest, MatchingProfileExitsZeroFromManifestAndRawBytes) {
+  EXPECT_EQ(RunBpfCheck({.input = Path("manifest.json"), .profile = Path("match.json")}), kExitOk);
+  EXPECT_EQ(RunBpfCheck({.input = Path("filter.bpf"), .profile = Path("match.json"), .exec_fd = 7,
+                         .json = true}),
+            kExitOk);
+}
+
+TEST_F(BpfCommandTest, MismatchExitsOne) {
+  EXPECT_EQ(RunBpfCheck({.input = Path("manifest.json"), .profile = Path("mismatch.json")}),
+            kExitMismatch);
+  // Without the exec fd, the filter's execveat rule is unexplained.
+  EXPECT_EQ(RunBpfCheck({.input = Path("filter.bpf"), .profile = Path("match.json")}), kExitMismatch);
+}
+
+TEST_F(BpfCommandTest, TamperedManifestAndMalformedBytesCannotBeAnalyzed) {
+  std::string bad = bpf_;
+  bad[bad.size() - 8] = 0x07;  // last instruction no longer a return
+  ASSERT_TRUE(WriteFileAtomic(Path("bad.bpf"), bad).ok());
+  EXPECT_EQ(RunBpfCheck({.input = Path("bad.bpf"), .profile = Path("match.json")}), kExitCannotAnalyze);
+  EXPECT_EQ(RunBpfExplain({.input = Path("bad.bpf")}), kExitCannotAnalyze);
+  Json manifest = {{"filter", {{"bpf_base64", Base64Encode(bpf_)},
+                               {"sha256", HexEncode(Sha256("other"))}}}};
+  ASSERT_TRUE(WriteFileAtomic(Path("tampered.json"), manifest.dump()).ok());
+  EXPECT_EQ(RunBpfExplain({.input = Path("tampered.json")}), kExitCannotAnalyze);
+}
+
+TEST_F(BpfCommandTest, UsageErrors) {
+  EXPECT_EQ(RunBpfCheck({.input = Path("manifest.json")}), kExitUsage);
+  EXPECT_EQ(RunBpfCheck({.input = Path("missing.bpf"), .profile = Path("match.json")}), kExitUsage);
+  EXPECT_EQ(RunBpfCheck({.input = Path("manifest.json"), .profile = Path("missing.json")}), kExitUsage);
+}
+
+TEST_F(BpfCommandTest, ExplainSucceeds) {
+  EXPECT_EQ(RunBpfExplain({.input = Path("manifest.json"), .profile = Path("match.json"), .json = true}),
+            kExitOk);
+}
+
+}  // namespace
+}  // namespace fdattest
