@@ -57,10 +57,10 @@ bool SeccompAllows(const BpfInsn& in) {
     default:
       break;
   }
-  if (BPF_CLASS(in.code) == BPF_ALU || BPF_CLASS(in.code) == BPF_JMP ||
-      BPF_CLASS(in.code) == BPF_RET) {
-    return true;
-  }
+  // Every ALU operation except modulo (seccomp_check_filter has no case for
+  // BPF_MOD), every jump, every return.
+  if (BPF_CLASS(in.code) == BPF_ALU) return BPF_OP(in.code) != BPF_MOD;
+  if (BPF_CLASS(in.code) == BPF_JMP || BPF_CLASS(in.code) == BPF_RET) return true;
   switch (in.code) {
     case BPF_LD | BPF_IMM:
     case BPF_LDX | BPF_IMM:

@@ -167,10 +167,19 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
   const std::set<int> positional = Minus(W, A);
   const uint32_t x86 = kAuditArchX86_64;
 
-  RETURN_IF_ERROR(c.Expect(
-      "foreign-arch-killed", "every syscall from a foreign ABI (arch != x86_64) kills the process",
-      [](uint32_t r) { return ActionOf(r) != SeccompAction::kKillProcess; }, {WordEq(1, x86, false)},
-      "a foreign-arch input is not KILL_PROCESS"));
+  {
+    // i386 first: it is the foreign ABI an x86_64 kernel really produces
+    // (int $0x80, 32-bit arguments), so its counterexamples can be replayed.
+    std::vector<WordConstraint> i386 = {WordEq(1, kAuditArchI386)};
+    for (int a = 0; a < 6; ++a) i386.push_back(WordEq(ArgHiWord(a), 0));
+    auto not_kill = [](uint32_t r) { return ActionOf(r) != SeccompAction::kKillProcess; };
+    const char* statement = "every syscall from a foreign ABI (arch != x86_64) kills the process";
+    RETURN_IF_ERROR(c.Expect("foreign-arch-killed", statement, not_kill, i386,
+                             "an i386 syscall is not KILL_PROCESS"));
+    RETURN_IF_ERROR(c.Expect("foreign-arch-killed", statement, not_kill,
+                             {WordEq(1, x86, false), WordEq(1, kAuditArchI386, false)},
+                             "an input with a foreign arch is not KILL_PROCESS"));
+  }
   RETURN_IF_ERROR(c.Expect(
       "x32-killed", "every x32 syscall number (0x40000000..0xfffffffe) kills the process",
       [](uint32_t r) { return ActionOf(r) != SeccompAction::kKillProcess; },

@@ -221,6 +221,8 @@ bool DecisionLeaf::Matches(const SeccompInput& in) const {
 
 namespace {
 
+// Records the words the leaf pins to one value and drops every other
+// constraint on them: the path is feasible, so they are implied.
 void Pin(DecisionLeaf& leaf) {
   for (const WordConstraint& c : leaf.constraints) {
     if (c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
@@ -228,6 +230,18 @@ void Pin(DecisionLeaf& leaf) {
       leaf.pinned.w[c.word] = c.k;
     }
   }
+  if (leaf.pinned_mask == 0) return;
+  std::vector<WordConstraint> kept;
+  std::vector<bool> seen(kSeccompWords, false);
+  for (const WordConstraint& c : leaf.constraints) {
+    if (!((leaf.pinned_mask >> c.word) & 1)) {
+      kept.push_back(c);
+    } else if (!seen[c.word]) {
+      kept.push_back(WordEq(c.word, leaf.pinned.w[c.word]));
+      seen[c.word] = true;
+    }
+  }
+  leaf.constraints = std::move(kept);
 }
 
 class Explorer {

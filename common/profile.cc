@@ -188,7 +188,7 @@ absl::StatusOr<Profile> Profile::Parse(absl::string_view text) {
   }
   std::sort(p.fds.begin(), p.fds.end(),
             [](const FdSpec& a, const FdSpec& b) { return a.fd < b.fd; });
-  p.sha256 = HexEncode(Sha256(text));
+  p.text = std::string(text);
   return p;
 }
 
@@ -196,6 +196,8 @@ absl::StatusOr<Profile> Profile::Load(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxProfileBytes));
   return Parse(text);
 }
+
+std::string Profile::Sha256Hex() const { return HexEncode(Sha256(text)); }
 
 const FdSpec* Profile::Find(int fd) const {
   for (const auto& s : fds) {

@@ -40,7 +40,11 @@ struct Profile {
   std::string name;
   OnViolation on_violation = OnViolation::kErrno;
   std::vector<FdSpec> fds;  // sorted by fd number
-  std::string sha256;       // hex digest of the profile file's exact bytes
+  std::string text;         // the profile file's exact bytes (what Sha256Hex() digests)
+
+  // Hex sha256 of `text`, computed on demand: a launch that records no
+  // manifest never needs it.
+  std::string Sha256Hex() const;
 
   static absl::StatusOr<Profile> Parse(absl::string_view text);
   static absl::StatusOr<Profile> Load(const std::string& path);

@@ -23,7 +23,7 @@ TEST(ProfileTest, ParsesTheDocumentedExample) {
   EXPECT_EQ(p->fds[3].source, FdSource::kConnect);
   EXPECT_EQ(p->fds[3].target, "unix:/run/sink.sock");
   EXPECT_EQ(p->on_violation, OnViolation::kErrno);
-  EXPECT_EQ(p->sha256.size(), 64u);
+  EXPECT_EQ(p->Sha256Hex().size(), 64u);
 }
 
 TEST(ProfileTest, DefaultsToErrnoAndSortsFds) {
