@@ -24,7 +24,7 @@ inline bool Readable(Access a) { return a == Access::kRead || a == Access::kRead
 inline bool Writable(Access a) { return a != Access::kRead; }
 
 inline constexpr int kMaxDeclaredFd = 255;
-inline constexpr size_t kMaxDeclaredFds = 64;
+inline constexpr size_t kMaxDeclaredFds = 32;  // keeps the filter small (docs/filter.md)
 
 struct FdSpec {
   int fd = -1;

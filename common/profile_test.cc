@@ -88,3 +88,19 @@ TEST(ProfileTest, RejectsMalformedJsonAndDuplicateKeys) {
 
 }  // namespace
 }  // namespace fdattest
+
+namespace fdattest {
+namespace {
+
+TEST(ProfileLimitsTest, RejectsMoreThanTheMaximumFds) {
+  std::string fds;
+  for (size_t i = 0; i <= kMaxDeclaredFds; ++i) {
+    if (i) fds += ",";
+    fds += "{\"fd\":" + std::to_string(i) + ",\"role\":\"x\",\"access\":\"r\",\"null\":true}";
+  }
+  auto p = Profile::Parse("{\"version\":1,\"name\":\"x\",\"fds\":[" + fds + "]}");
+  EXPECT_THAT(p.status().message(), ::testing::HasSubstr("at most 32 fds"));
+}
+
+}  // namespace
+}  // namespace fdattest

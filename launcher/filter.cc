@@ -28,6 +28,7 @@ struct ScmpCtxDeleter {
 using ScmpCtxPtr = std::unique_ptr<void, ScmpCtxDeleter>;
 
 constexpr uint64_t kLow32 = 0xffffffffULL;
+constexpr size_t kMaxMoverPairs = 16;
 
 // Clone flags that would give the workload a new namespace or a new fd
 // (CLONE_PIDFD). Only the low 32 bits matter to clone(2); CSIGNAL (the low
@@ -180,14 +181,18 @@ absl::StatusOr<std::string> CompileFilter(const FilterSpec& spec) {
   for (int fd : writable) r.Add(allow, SCMP_SYS(sendto), {FdIs(0, fd), SCMP_A4(SCMP_CMP_EQ, 0)});
   r.FallbackErrno(SCMP_SYS(sendto), 0, EBADF);
 
-  // Zero-copy movers: every descriptor argument is checked.
+  // Zero-copy movers: every descriptor argument is checked, which takes one
+  // rule per (source, destination) pair. Past kMaxMoverPairs the filter would
+  // grow quadratically, so movers are refused (EBADF) and programs fall back
+  // to read/write.
   struct Mover {
     int nr;
     unsigned in_arg, out_arg;
   };
+  const bool movers = readable.size() * writable.size() <= kMaxMoverPairs;
   for (Mover m : {Mover{SCMP_SYS(sendfile), 1, 0}, Mover{SCMP_SYS(splice), 0, 2},
                   Mover{SCMP_SYS(tee), 0, 1}, Mover{SCMP_SYS(copy_file_range), 0, 2}}) {
-    for (int in : readable) {
+    for (int in : movers ? readable : std::set<int>{}) {
       for (int out : writable) r.Add(allow, m.nr, {FdIs(m.in_arg, in), FdIs(m.out_arg, out)});
     }
     r.FallbackErrno(m.nr, m.out_arg < m.in_arg ? m.out_arg : m.in_arg, EBADF);

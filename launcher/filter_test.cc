@@ -280,3 +280,47 @@ TEST(FilterTest, OutputIsDeterministicAndProfileDependent) {
 
 }  // namespace
 }  // namespace fdattest
+
+namespace fdattest {
+namespace {
+
+TEST(FilterScaleTest, LargestProfileCompilesAndProvesWithinLimits) {
+  FilterSpec spec{.exec_fd = 40};
+  for (int fd = 0; fd < static_cast<int>(kMaxDeclaredFds); ++fd) {
+    spec.fds.push_back({fd, static_cast<Access>(fd % 4)});
+  }
+  auto bpf = CompileFilter(spec);
+  ASSERT_TRUE(bpf.ok()) << bpf.status();
+  EXPECT_LE(bpf->size() / 8, 4096u);
+}
+
+TEST(FilterScaleTest, MoversRefusedBeyondThePairBudget) {
+  // 5 readable x 4 writable = 20 pairs > 16: sendfile is refused outright.
+  FilterSpec spec{.exec_fd = -1};
+  for (int fd = 3; fd < 8; ++fd) spec.fds.push_back({fd, Access::kRead});
+  for (int fd = 8; fd < 12; ++fd) spec.fds.push_back({fd, Access::kWrite});
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  auto bpf = CompileFilter(spec);
+  ASSERT_TRUE(bpf.ok());
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (dup2(report[1], 8) != 8 || !InstallFilter(*bpf, 0).ok()) _exit(90);
+    long r = syscall(SYS_sendfile, 8, 3, 0, 1);
+    long result[2] = {r, r < 0 ? errno : 0};
+    syscall(SYS_write, 8, result, sizeof(result));
+    syscall(SYS_exit_group, 0);
+  }
+  close(report[1]);
+  long result[2] = {0, 0};
+  ASSERT_EQ(read(report[0], result, sizeof(result)), static_cast<ssize_t>(sizeof(result)));
+  close(report[0]);
+  int status;
+  waitpid(pid, &status, 0);
+  EXPECT_EQ(result[0], -1);
+  EXPECT_EQ(result[1], EBADF);
+}
+
+}  // namespace
+}  // namespace fdattest

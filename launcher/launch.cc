@@ -159,7 +159,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
     ASSIGN_OR_RETURN(m.launch_id, NewLaunchId());
     m.time = NowRfc3339();
     m.profile_name = profile.name;
-    m.profile_sha256 = profile.sha256;
+    m.profile_sha256 = profile.Sha256Hex();
     m.exe_path = exe.path;
     m.exe_sha256 = exe.sha256;
     m.argv = options.argv;
