@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Launch overhead of fdlaunch (docs/BENCHMARKS.md): one hyperfine run comparing
+#   plain    the static no-op workload, exec'd directly
+#   fdlaunch fdlaunch --profile P -- noop   (5 declared fds, unattested)
+#   bwrap    bwrap --ro-bind / / --dev /dev --seccomp 9 -- noop, with fdlaunch's
+#            own filter bytes (+ an execve prologue, see bench_filter_tool.cc)
+# All three start through bench_with_fd (puts the filter file at fd 9, which
+# bwrap needs fresh on every run), so hyperfine runs them with --shell=none.
+# Usage: bench/launch_overhead.sh BUILD_DIR [OUT_DIR]
+# Writes OUT_DIR/launch_overhead.json (hyperfine --export-json) and
+# OUT_DIR/launch_overhead.txt (the summary printed at the end).
+# Env: LAUNCH_RUNS (default 500), LAUNCH_WARMUP (default 50).
+set -euo pipefail
+
+if [[ $# -lt 1 ]]; then
+  echo "usage: $0 BUILD_DIR [OUT_DIR]" >&2
+  exit 2
+fi
+build=$(cd "$1" && pwd)
+out=${2:-$build/bench-results}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+bin=$build/bin
+runs=${LAUNCH_RUNS:-500}
+warmup=${LAUNCH_WARMUP:-50}
+
+for tool in hyperfine bwrap jq; do
+  command -v "$tool" >/dev/null || { echo "launch_overhead: $tool not found" >&2; exit 1; }
+done
+for b in fdlaunch bench_noop bench_with_fd bench_filter_tool; do
+  [[ -x $bin/$b ]] || { echo "launch_overhead: $bin/$b missing (build first)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Inputs the profile opens; small, like a real job's config-sized inputs.
+head -c 4096 /dev/urandom | od -An -tx1 >"$tmp/input.csv"
+head -c 4096 /dev/urandom | od -An -tx1 >"$tmp/reference.csv"
+cat >"$tmp/profile.json" <<JSON
+{
+  "version": 1,
+  "name": "bench-launch",
+  "on_violation": "errno",
+  "fds": [
+    {"fd": 0, "role": "phi-input", "access": "r", "open": "$tmp/input.csv", "hash": true},
+    {"fd": 1, "role": "phi-output", "access": "w", "open": "$tmp/output.csv"},
+    {"fd": 2, "role": "audit-log", "access": "a", "open": "$tmp/audit.log"},
+    {"fd": 3, "role": "null", "access": "r", "null": true},
+    {"fd": 4, "role": "reference", "access": "r", "open": "$tmp/reference.csv"}
+  ]
+}
+JSON
+
+# One checked launch first: the workload must run (exit 0) and the filter bytes
+# must come out; the bwrap variant reuses them.
+set +e
+"$bin/fdlaunch" --profile "$tmp/profile.json" --filter-out "$tmp/fdlaunch.bpf" \
+  --manifest-out "$tmp/manifest.json" -- "$bin/bench_noop" 2>"$tmp/fdlaunch.err"
+rc=$?
+set -e
+if [[ $rc -ne 0 ]]; then
+  echo "launch_overhead: fdlaunch exited $rc:" >&2
+  cat "$tmp/fdlaunch.err" >&2
+  exit 1
+fi
+size=$(stat -c %s "$tmp/fdlaunch.bpf")
+if [[ $size -eq 0 || $((size % 8)) -ne 0 ]]; then
+  echo "launch_overhead: --filter-out wrote $size bytes, not a BPF program" >&2
+  exit 1
+fi
+if command -v sha256sum >/dev/null && jq -e .filter.sha256 "$tmp/manifest.json" >/dev/null 2>&1; then
+  want=$(jq -r .filter.sha256 "$tmp/manifest.json")
+  got=$(sha256sum "$tmp/fdlaunch.bpf" | cut -d' ' -f1)
+  [[ $want == "$got" ]] || echo "launch_overhead: note: manifest filter.sha256 $want != sha256(--filter-out) $got" >&2
+fi
+"$bin/bench_filter_tool" allow-execve "$tmp/fdlaunch.bpf" "$tmp/bwrap.bpf"
+printf -v q_noop '%q' "$bin/bench_noop"
+printf -v q_with_fd '%q' "$bin/bench_with_fd"
+printf -v q_fdlaunch '%q' "$bin/fdlaunch"
+printf -v q_profile '%q' "$tmp/profile.json"
+printf -v q_bpf '%q' "$tmp/bwrap.bpf"
+printf -v q_bwrap '%q' "$(command -v bwrap)"
+with_fd="$q_with_fd 9 $q_bpf"
+plain_cmd="$with_fd $q_noop"
+fdlaunch_cmd="$with_fd $q_fdlaunch --profile $q_profile -- $q_noop"
+bwrap_cmd="$with_fd $q_bwrap --ro-bind / / --dev /dev --seccomp 9 -- $q_noop"
+for c in "$plain_cmd" "$bwrap_cmd"; do
+  if ! eval "$c" 2>"$tmp/check.err"; then
+    echo "launch_overhead: check run failed: $c" >&2
+    cat "$tmp/check.err" >&2
+    exit 1
+  fi
+done
+
+# hyperfine splits each command on whitespace itself under --shell=none.
+hyperfine --shell=none --warmup "$warmup" --runs "$runs" --style basic \
+  --export-json "$out/launch_overhead.json" \
+  -n plain "$plain_cmd" \
+  -n fdlaunch "$fdlaunch_cmd" \
+  -n bwrap "$bwrap_cmd" | tee "$out/launch_overhead.hyperfine.txt"
+
+jq -r --arg runs "$runs" '
+  def ms: . * 1000;
+  def r3: (. * 1000 | round) / 1000;
+  def ratio($a; $b): if $b > 0 then ($a / $b | r3 | tostring) else "n/a" end;
+  (.results | map({key: .command, value: .}) | from_entries) as $r
+  | ($r.plain.median | ms) as $p | ($r.fdlaunch.median | ms) as $f | ($r.bwrap.median | ms) as $b
+  | ($r.plain.mean | ms) as $pm | ($r.fdlaunch.mean | ms) as $fm | ($r.bwrap.mean | ms) as $bm
+  | "launch overhead (\($runs) runs each, wall ms: median / mean)",
+    "  plain     \($p | r3) / \($pm | r3)",
+    "  fdlaunch  \($f | r3) / \($fm | r3)",
+    "  bwrap     \($b | r3) / \($bm | r3)",
+    "  fdlaunch - plain   = \(($f - $p) | r3) ms median, \(($fm - $pm) | r3) ms mean   (target < 2 ms: \(if ($f - $p) < 2 then "met" else "MISSED" end))",
+    "  fdlaunch / bwrap   = \(ratio($f; $b)) median, \(ratio($fm; $bm)) mean   (target < 1: \(if $f < $b then "met" else "MISSED" end))",
+    "  (fdlaunch - plain) / (bwrap - plain) = \(ratio($f - $p; $b - $p)) median   (added cost only)",
+    (($r.plain.user + $r.plain.system) | ms) as $pc
+    | (($r.fdlaunch.user + $r.fdlaunch.system) | ms) as $fc
+    | (($r.bwrap.user + $r.bwrap.system) | ms) as $bc
+    | "  CPU user+sys, mean ms: plain \($pc | r3)  fdlaunch \($fc | r3)  bwrap \($bc | r3)",
+      "  CPU: fdlaunch - plain = \(($fc - $pc) | r3) ms, fdlaunch / bwrap = \(ratio($fc; $bc))   (less sensitive to other load than wall time)"
+' "$out/launch_overhead.json" | tee "$out/launch_overhead.txt"

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs every fdattest benchmark against an existing build (builds nothing).
+# Usage: bench/run_all.sh BUILD_DIR        (`make bench` runs: bench/run_all.sh build)
+# Results: BUILD_DIR/bench-results/ (raw hyperfine / Google Benchmark JSON plus
+# summary.txt, the table printed at the end). See docs/BENCHMARKS.md.
+# Env: SYSCALL_ROUNDS (3), SYSCALL_REPS (5), SYSCALL_MIN_TIME (0.2 s),
+#      LAUNCH_RUNS (500), LAUNCH_WARMUP (50).
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 BUILD_DIR" >&2
+  exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$1" && pwd)
+bin=$build/bin
+out=$build/bench-results
+mkdir -p "$out"
+command -v jq >/dev/null || { echo "run_all: jq not found" >&2; exit 1; }
+[[ -x $bin/syscall_cost_bench ]] || { echo "run_all: $bin/syscall_cost_bench missing (build first)" >&2; exit 1; }
+
+status=0
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+rm -f "$out"/launch_overhead.* "$out"/syscall_cost.* "$out/summary.txt"
+echo "== launch overhead (hyperfine) =="
+if ! "$here/launch_overhead.sh" "$build" "$out"; then
+  echo "run_all: launch overhead benchmark FAILED" >&2
+  status=1
+fi
+
+# Per-syscall cost: one process per variant (a seccomp filter cannot be
+# removed), variants interleaved over several rounds so that background load
+# on the machine hits them alike; the median is over all repetitions.
+rounds=${SYSCALL_ROUNDS:-3}
+reps=${SYSCALL_REPS:-5}
+min_time=${SYSCALL_MIN_TIME:-0.2}
+variants=(none allow_all allow_all_uncached fdlaunch)
+echo
+echo "== per-syscall cost (Google Benchmark; $rounds rounds x $reps repetitions x ${min_time}s) =="
+syscall_ok=1
+for ((round = 1; round <= rounds; round++)); do
+  for v in "${variants[@]}"; do
+    if ! "$bin/syscall_cost_bench" --variant="$v" --benchmark_repetitions="$reps" \
+        --benchmark_min_time="$min_time" --benchmark_format=json \
+        >"$out/syscall_cost.$v.$round.json" 2>"$out/syscall_cost.$v.$round.err"; then
+      echo "run_all: syscall_cost_bench --variant=$v FAILED:" >&2
+      cat "$out/syscall_cost.$v.$round.err" >&2
+      status=1
+      syscall_ok=0
+      break 2
+    fi
+  done
+done
+
+if [[ $syscall_ok -eq 1 ]]; then
+  # -> {"BM_Read1": {"none": {"cpu": median_ns, "real": median_ns}, ...}, ...}
+  # over every repetition row of every round. The table uses CPU time: on a
+  # shared 2-core machine, real time also counts time spent preempted.
+  jq -s '
+    def median: sort | length as $n
+      | if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2]
+        else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
+    def ns($t; $u): if $u == "ns" then $t elif $u == "us" then $t * 1000
+                    else error("unexpected time unit \($u)") end;
+    [ .[] | .context.variant as $v | .benchmarks[]
+      | select(.run_type == "iteration" and (.error_occurred | not))
+      | {b: .run_name, v: $v, cpu: ns(.cpu_time; .time_unit), real: ns(.real_time; .time_unit)} ]
+    | group_by(.b) | map({key: .[0].b, value:
+        (group_by(.v) | map({key: .[0].v, value:
+          {cpu: (map(.cpu) | median), real: (map(.real) | median), n: length}}) | from_entries)})
+    | from_entries' "$out"/syscall_cost.*.*.json >"$out/syscall_cost.medians.json"
+  jq -r '
+    def r1: (. * 10 | round) / 10;
+    def r3: (. * 1000 | round) / 1000;
+    "per-syscall cost, median CPU ns per call (real-time medians in syscall_cost.medians.json)",
+    (to_entries[] | .key as $b | (.value | map_values(.cpu)) as $m
+     | "  \($b): none \($m.none | r1)  allow_all \($m.allow_all | r1)  allow_all_uncached \($m.allow_all_uncached | r1)  fdlaunch \($m.fdlaunch | r1)",
+       "    fdlaunch / allow_all          = \(($m.fdlaunch / $m.allow_all) | r3)   (target <= 1.10: \(if ($m.fdlaunch / $m.allow_all) <= 1.10 then "met" else "MISSED" end))",
+       "    allow_all / none              = \(($m.allow_all / $m.none) | r3)",
+       "    fdlaunch / allow_all_uncached = \(($m.fdlaunch / $m.allow_all_uncached) | r3)",
+       "    fdlaunch / none               = \(($m.fdlaunch / $m.none) | r3)")
+  ' "$out/syscall_cost.medians.json" | tee "$out/syscall_cost.txt"
+  for v in allow_all allow_all_uncached fdlaunch; do
+    echo "  $v filter: $(jq -r .context.filter_instructions "$out/syscall_cost.$v.1.json") BPF instructions"
+  done | tee -a "$out/syscall_cost.txt"
+fi
+find "$out" -name 'syscall_cost.*.err' -empty -delete
+
+{
+  echo "fdattest benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, kernel $(uname -r)"
+  echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  [[ -f $out/launch_overhead.txt ]] && cat "$out/launch_overhead.txt"
+  [[ -f $out/syscall_cost.txt ]] && cat "$out/syscall_cost.txt"
+} >"$out/summary.txt"
+echo
+echo "== summary ($out/summary.txt) =="
+cat "$out/summary.txt"
+exit $status
