@@ -7,9 +7,11 @@ JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES := cmake g++ make pkg-config git \
   libseccomp-dev seccomp libabsl-dev nlohmann-json3-dev libcli11-dev libssl-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  busybox-static bubblewrap hyperfine strace jq
+  busybox-static bubblewrap hyperfine strace jq \
+  clang-14 libclang-rt-14-dev llvm-14
 
-.PHONY: all deps build build-asan test unit-test integration-test lint demo bench clean
+.PHONY: all deps build build-asan test unit-test integration-test fuzz lint demo bench clean
+FUZZ_SECONDS ?= 60
 
 all: build
 
@@ -42,7 +44,11 @@ unit-test: build-asan
 integration-test: build
 	cd build && ctest -LE unit --output-on-failure --timeout 300
 
-test: lint unit-test integration-test
+# libFuzzer targets (clang-14, ASan+UBSan), FUZZ_SECONDS each.
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run_fuzzers.sh build-fuzz
+
+test: lint unit-test integration-test fuzz
 
 demo: build
 	examples/demo.sh build
@@ -51,4 +57,4 @@ bench: build
 	bench/run_all.sh build
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -271,6 +271,11 @@ class Explorer {
       if (p.word == c.word) cs.push_back(p);
     }
     cs.push_back(c);
+    work_ += static_cast<int64_t>(cs.size()) * 32;
+    if (work_ > limits_.max_work) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "filter too complex: path constraints exceed the analysis budget (", limits_.max_work, ")"));
+    }
     ASSIGN_OR_RETURN(std::optional<uint32_t> v, SolveWord(cs, limits_.solver));
     if (!v) return false;
     witness_.w[c.word] = *v;
@@ -350,6 +355,7 @@ class Explorer {
   std::vector<WordConstraint> path_;
   SeccompInput witness_;
   std::vector<DecisionLeaf> leaves_;
+  int64_t work_ = 0;
 };
 
 }  // namespace

@@ -75,7 +75,11 @@ struct DecisionLeaf {
 class DecisionTable {
  public:
   struct Limits {
-    size_t max_leaves = 100000;
+    size_t max_leaves = 20000;
+    // Total search effort over the whole build (constraints examined by the
+    // per-word searches); bounds programs whose many paths each re-solve long
+    // chains of constraints.
+    int64_t max_work = 50'000'000;
     SolverLimits solver;
   };
   static absl::StatusOr<DecisionTable> Build(const BpfProgram& program, Limits limits);
