@@ -185,6 +185,24 @@ absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstrai
   }
   // Cheap candidates first: the hint, then the extremes (a chain of != on
   // small numbers is satisfied by a large value, and vice versa).
+  // Interval bounds from full-width comparisons decide the common unsat
+  // shapes (x < 0; x <= k and x == ... ) without a search.
+  uint64_t lo = 0, hi = 0xffffffff;
+  for (const WordConstraint& c : cs) {
+    if (c.mask != 0xffffffff) continue;
+    if (c.op == CmpOp::kGt) {
+      if (c.want) lo = std::max<uint64_t>(lo, uint64_t{c.k} + 1);
+      else hi = std::min<uint64_t>(hi, c.k);
+    } else if (c.op == CmpOp::kGe) {
+      if (c.want) lo = std::max<uint64_t>(lo, c.k);
+      else if (c.k == 0) return std::nullopt;
+      else hi = std::min<uint64_t>(hi, uint64_t{c.k} - 1);
+    }
+  }
+  if (lo > hi) return std::nullopt;
+  if (all_hold(static_cast<uint32_t>(lo))) return static_cast<uint32_t>(lo);
+  if (all_hold(static_cast<uint32_t>(hi))) return static_cast<uint32_t>(hi);
+  if (lo == hi) return std::nullopt;
   if (hint && all_hold(*hint)) return *hint;
   if (all_hold(0xffffffff)) return 0xffffffffu;
   if (all_hold(0)) return 0u;
@@ -373,9 +391,38 @@ const DecisionLeaf* DecisionTable::Lookup(const SeccompInput& in) const {
   return nullptr;
 }
 
+DecisionTable::DecisionTable(std::vector<DecisionLeaf> leaves, SolverLimits solver)
+    : leaves_(std::move(leaves)), solver_(solver) {
+  for (uint32_t i = 0; i < leaves_.size(); ++i) {
+    all_.push_back(i);
+    if (leaves_[i].pinned_mask & 1) {
+      by_nr_[leaves_[i].pinned.w[0]].push_back(i);
+    } else {
+      unpinned_.push_back(i);
+    }
+  }
+}
+
 absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::Find(
     const std::function<bool(uint32_t)>& ret_pred, const std::vector<WordConstraint>& extra) const {
-  for (const DecisionLeaf& leaf : leaves_) {
+  for (const WordConstraint& c : extra) {
+    if (c.word == 0 && c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
+      auto it = by_nr_.find(c.k);
+      if (it != by_nr_.end()) {
+        ASSIGN_OR_RETURN(auto w, FindIn(it->second, ret_pred, extra));
+        if (w) return w;
+      }
+      return FindIn(unpinned_, ret_pred, extra);
+    }
+  }
+  return FindIn(all_, ret_pred, extra);
+}
+
+absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::FindIn(
+    const std::vector<uint32_t>& candidates, const std::function<bool(uint32_t)>& ret_pred,
+    const std::vector<WordConstraint>& extra) const {
+  for (uint32_t index : candidates) {
+    const DecisionLeaf& leaf = leaves_[index];
     if (!ret_pred(leaf.ret)) continue;
     // Cheap exits before any search: a pinned word contradicting `extra`, or
     // the leaf's own witness already satisfying it.

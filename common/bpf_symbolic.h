@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/bpf.h"
@@ -101,10 +102,18 @@ class DecisionTable {
                                               const std::vector<WordConstraint>& extra) const;
 
  private:
-  explicit DecisionTable(std::vector<DecisionLeaf> leaves, SolverLimits solver)
-      : leaves_(std::move(leaves)), solver_(solver) {}
+  DecisionTable(std::vector<DecisionLeaf> leaves, SolverLimits solver);
+  absl::StatusOr<std::optional<Witness>> FindIn(const std::vector<uint32_t>& candidates,
+                                                const std::function<bool(uint32_t)>& ret_pred,
+                                                const std::vector<WordConstraint>& extra) const;
+
   std::vector<DecisionLeaf> leaves_;
   SolverLimits solver_;
+  // Leaf indexes by the syscall number they pin, and those pinning none: a
+  // query about one syscall looks only at those two lists.
+  std::unordered_map<uint32_t, std::vector<uint32_t>> by_nr_;
+  std::vector<uint32_t> unpinned_;
+  std::vector<uint32_t> all_;
 };
 
 }  // namespace fdattest

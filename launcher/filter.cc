@@ -107,6 +107,17 @@ class RuleAdder {
   absl::Status status_;
 };
 
+// read and write, the hot path, allow only the exact 64-bit value (high word
+// 0): libseccomp then tests the high word with one `jeq` instead of
+// `and 0; jeq`, and a caller passing junk in the high word is refused rather
+// than truncated. The exact form is the stricter one and is safe for allow
+// rules; refusals are never keyed on an fd value (they are fallbacks).
+// (Aligned fd blocks as masked compares were tried: libseccomp reloads the
+// word for every distinct mask, which made the path longer.)
+void AddHotFdRules(RuleAdder& r, int nr, const std::set<int>& fds) {
+  for (int fd : fds) r.Add(SCMP_ACT_ALLOW, nr, {SCMP_CMP(0, SCMP_CMP_EQ, static_cast<uint64_t>(fd))});
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CompileFilter(const FilterSpec& spec) {
@@ -157,12 +168,20 @@ absl::StatusOr<std::string> CompileFilter(const FilterSpec& spec) {
   // Read family: the descriptor must be a readable declared fd.
   for (int nr : {SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(pread64), SCMP_SYS(preadv),
                  SCMP_SYS(preadv2), SCMP_SYS(recvfrom)}) {
-    for (int fd : readable) r.Add(allow, nr, {FdIs(0, fd)});
+    if (nr == SCMP_SYS(read)) {
+      AddHotFdRules(r, nr, readable);
+    } else {
+      for (int fd : readable) r.Add(allow, nr, {FdIs(0, fd)});
+    }
     r.FallbackErrno(nr, 0, EBADF);
   }
   // Write family. Positional writes never on append-only fds.
   for (int nr : {SCMP_SYS(write), SCMP_SYS(writev)}) {
-    for (int fd : writable) r.Add(allow, nr, {FdIs(0, fd)});
+    if (nr == SCMP_SYS(write)) {
+      AddHotFdRules(r, nr, writable);
+    } else {
+      for (int fd : writable) r.Add(allow, nr, {FdIs(0, fd)});
+    }
     r.FallbackErrno(nr, 0, EBADF);
   }
   for (int nr : {SCMP_SYS(pwrite64), SCMP_SYS(pwritev), SCMP_SYS(pwritev2)}) {

@@ -138,8 +138,14 @@ TEST(FilterTest, ReadAllowedOnReadableFdOnly) {
 
 TEST(FilterTest, FdArgumentsCompareLow32Bits) {
   // The kernel truncates fd arguments to 32 bits: hi junk on a declared fd
-  // reaches that fd, on an undeclared one it is still refused.
-  ExpectSuccess([] { return syscall(SYS_read, kHi | kReadFd, buf, 3); }, 3);
+  // reaches that fd through the masked rules (pread64), on an undeclared one
+  // it is still refused. read and write allow only the exact value.
+  ExpectErrno([] { return syscall(SYS_read, kHi | kReadFd, buf, 3); }, EBADF);
+  ExpectErrno([] { return syscall(SYS_write, kHi | kWriteFd, "x", 1); }, EBADF);
+  ExpectSuccess([] {
+    static struct iovec iov = {buf, 3};
+    return syscall(SYS_readv, kHi | kReadFd, &iov, 1);
+  }, 3);
   ExpectErrno([] { return syscall(SYS_read, kHi | kForeignFd, buf, 1); }, EBADF);
   ExpectErrno([] { return syscall(SYS_write, kHi | kForeignFd, "x", 1); }, EBADF);
   ExpectErrno([] { return syscall(SYS_dup2, kForeignFd, kHi | kWriteFd); }, EPERM);

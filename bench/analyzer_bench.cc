@@ -1,0 +1,96 @@
+// BPF analyzer costs (docs/BENCHMARKS.md, "3. BPF analyzer"): the whole
+// proof the launcher runs before installing its filter, per profile size,
+// against libseccomp's compile of the same filter (the baseline: both are
+// paid on every launch); and emulator evaluations against a bare syscall.
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "benchmark/benchmark.h"
+#include "common/bpf.h"
+#include "common/bpf_properties.h"
+#include "common/bpf_symbolic.h"
+#include "launcher/filter.h"
+
+namespace fdattest {
+namespace {
+
+// n declared fds cycling through r, w, rw, a; exec fd right above them.
+FilterSpec SpecWithFds(int n) {
+  FilterSpec spec{.exec_fd = n};
+  for (int fd = 0; fd < n; ++fd) spec.fds.push_back({fd, static_cast<Access>(fd % 4)});
+  return spec;
+}
+
+FdSets SetsOf(const FilterSpec& spec) {
+  FdSets s{.exec_fd = spec.exec_fd};
+  for (const FilterFd& f : spec.fds) {
+    if (Readable(f.access)) s.readable.insert(f.fd);
+    if (Writable(f.access)) s.writable.insert(f.fd);
+    if (f.access == Access::kAppend) s.append.insert(f.fd);
+  }
+  return s;
+}
+
+void BM_CompileFilter(benchmark::State& state) {
+  const FilterSpec spec = SpecWithFds(static_cast<int>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(CompileFilter(spec));
+}
+BENCHMARK(BM_CompileFilter)->Arg(5)->Arg(16)->Arg(32)->Unit(benchmark::kMicrosecond);
+
+void BM_ProveFilter(benchmark::State& state) {
+  const FilterSpec spec = SpecWithFds(static_cast<int>(state.range(0)));
+  const std::string bpf = *CompileFilter(spec);
+  const FdSets sets = SetsOf(spec);
+  for (auto _ : state) {
+    auto program = BpfProgram::Decode(bpf);
+    auto table = DecisionTable::Build(*program);
+    auto results = CheckLauncherProperties(*table, sets);
+    if (!results.ok()) state.SkipWithError("analysis failed");
+    benchmark::DoNotOptimize(results);
+  }
+  auto program = BpfProgram::Decode(bpf);
+  auto table = DecisionTable::Build(*program);
+  state.counters["instructions"] = static_cast<double>(program->insns().size());
+  state.counters["paths"] = static_cast<double>(table->leaves().size());
+  // Instructions executed for read/write on the first readable/writable fd
+  // (fd 0 is r, fd 1 is w in every spec here).
+  SeccompInput in;
+  in.w[1] = kAuditArchX86_64;
+  int steps = 0;
+  in.w[0] = SYS_read;
+  in.w[ArgLoWord(0)] = 0;
+  program->Evaluate(in, &steps);
+  state.counters["read_insns"] = steps;
+  in.w[0] = SYS_write;
+  in.w[ArgLoWord(0)] = 1;
+  program->Evaluate(in, &steps);
+  state.counters["write_insns"] = steps;
+}
+BENCHMARK(BM_ProveFilter)->Arg(5)->Arg(16)->Arg(32)->Unit(benchmark::kMicrosecond);
+
+void BM_EmulatorEvaluate(benchmark::State& state) {
+  const std::string bpf = *CompileFilter(SpecWithFds(5));
+  const BpfProgram program = *BpfProgram::Decode(bpf);
+  SeccompInput in;
+  in.w[1] = kAuditArchX86_64;
+  uint32_t nr = 0;
+  for (auto _ : state) {
+    in.w[0] = nr++ % 64;  // a spread of syscalls, as a workload would issue
+    in.w[ArgLoWord(0)] = nr % 7;
+    benchmark::DoNotOptimize(program.Evaluate(in));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EmulatorEvaluate);
+
+// Baseline for the emulator: the cheapest real syscall, unfiltered.
+void BM_BareSyscall(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(syscall(SYS_getppid));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BareSyscall);
+
+}  // namespace
+}  // namespace fdattest
+
+BENCHMARK_MAIN();
