@@ -17,7 +17,7 @@ bin=$build/bin
 out=$build/bench-results
 mkdir -p "$out"
 command -v jq >/dev/null || { echo "run_all: jq not found" >&2; exit 1; }
-[[ -x $bin/syscall_cost_bench ]] || { echo "run_all: $bin/syscall_cost_bench missing (build first)" >&2; exit 1; }
+for b in syscall_cost_bench analyzer_bench fdlaunch; do [[ -x $bin/$b ]] || { echo "run_all: $bin/$b missing (build first)" >&2; exit 1; }; done
 
 status=0
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -86,11 +86,37 @@ if [[ $syscall_ok -eq 1 ]]; then
 fi
 find "$out" -name 'syscall_cost.*.err' -empty -delete
 
+# BPF analyzer: the proof the launcher runs before installing its filter,
+# against libseccomp's compile of the same filter (both paid per launch), and
+# emulator evaluations against a bare syscall.
+echo
+echo "== BPF analyzer (Google Benchmark) =="
+if "$bin/analyzer_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_min_time=0.2 --benchmark_format=json >"$out/analyzer.json" 2>"$out/analyzer.err"; then
+  jq -r '
+    def med($n): .benchmarks[] | select(.run_name == $n and .aggregate_name == "median");
+    def r2: (. * 100 | round) / 100;
+    "BPF analyzer (medians of 5)",
+    (med("BM_ProveFilter/0") | "  phi-etl reference profile (5 fds): prove \(.cpu_time / 1000 | r2) ms; read on fd 0: \(.read_insns) instructions, write on fd 1: \(.write_insns) instructions (target <= 12: \(if (.read_insns <= 12 and .write_insns <= 12) then "met" else "MISSED" end))"),
+    ([5, 16, 32][] as $f | med("BM_ProveFilter/\($f)") as $p | med("BM_CompileFilter/\($f)") as $c
+     | "  \($f) fds (r, w, rw, a, ...): prove \($p.cpu_time / 1000 | r2) ms (\($p.instructions) instructions, \($p.paths) paths), libseccomp compile \($c.cpu_time / 1000 | r2) ms, prove / compile = \(($p.cpu_time / $c.cpu_time) | r2)",
+       "    read on fd 0: \($p.read_insns) instructions, write on fd 1: \($p.write_insns) instructions"),
+    (med("BM_ProveFilter/32") | "  largest launcher filter (32 fds) proven in \(.cpu_time / 1000 | r2) ms (target < 5 ms: \(if .cpu_time < 5000 then "met" else "MISSED" end))"),
+    (med("BM_EmulatorEvaluate") as $e | med("BM_BareSyscall") as $s
+     | "  emulator: \($e.items_per_second / 1e6 | r2) M evaluations/s; one evaluation = \(($e.cpu_time / $s.cpu_time) | r2) x a bare getppid() syscall")
+  ' "$out/analyzer.json" | tee "$out/analyzer.txt"
+else
+  echo "run_all: analyzer_bench FAILED:" >&2
+  cat "$out/analyzer.err" >&2
+  status=1
+fi
+
 {
   echo "fdattest benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, kernel $(uname -r)"
   echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
   [[ -f $out/launch_overhead.txt ]] && cat "$out/launch_overhead.txt"
   [[ -f $out/syscall_cost.txt ]] && cat "$out/syscall_cost.txt"
+  [[ -f $out/analyzer.txt ]] && cat "$out/analyzer.txt"
 } >"$out/summary.txt"
 echo
 echo "== summary ($out/summary.txt) =="
