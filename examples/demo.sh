@@ -46,7 +46,13 @@ jq -e --arg d "$expected" '.fds[] | select(.fd == 0) | .content_sha256 == $d' "$
 jq -e '[.closed_fds[] | select(.fd == 5)] | length == 1' "$work/manifest.json" > /dev/null \
   || fail "inherited key fd 5 not recorded as closed"
 
-say "4. A hostile job with the same profile tries to exfiltrate"
+say "4. From the filter's bytes alone: what it permits, proven against the profile"
+"$build/bin/fdattest" bpf explain "$work/manifest.json" | sed -n '/^fd sets/,/^hot path/p' \
+  | grep -E "^fd sets|  (read|write|pwrite64|sendfile|mmap) a|^hot path"
+"$build/bin/fdattest" bpf check "$work/manifest.json" --profile "$work/profile.json" \
+  | sed 's/^/  /' || fail "the filter does not match the profile"
+
+say "5. A hostile job with the same profile tries to exfiltrate"
 status=0
 "$fdlaunch" --profile "$work/profile.json" -- "$build/bin/demo_exfiltrate" "$work/phi.key" \
   5<"$work/phi.key" 2>/dev/null || status=$?
@@ -57,7 +63,7 @@ else
   fail "hostile job exited $status, expected death by SIGSYS"
 fi
 
-say "5. Independent checks"
+say "6. Independent checks"
 key=$(cat "$work/phi.key")
 if grep -rqF "$key" "$work/checksum.txt" "$work/audit.log" "$work/manifest.json"; then
   fail "the key reached an output"
