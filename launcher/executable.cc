@@ -2,6 +2,9 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +18,12 @@
 
 namespace fdattest {
 namespace {
+
+#ifdef MFD_EXEC
+constexpr unsigned kMfdExec = MFD_EXEC;
+#else
+constexpr unsigned kMfdExec = 0x0010U;  // linux/memfd.h, Linux 6.3
+#endif
 
 absl::StatusOr<std::string> Resolve(const std::string& program) {
   if (program.empty()) return absl::InvalidArgumentError("no program given");
@@ -77,6 +86,31 @@ absl::Status CheckStaticElf(int fd, const std::string& path) {
   return absl::OkStatus();
 }
 
+// A sealed memfd holding the program's bytes: no write, no resize, no new
+// seals. Executable (MFD_EXEC where the kernel knows it; older kernels have
+// no memfd exec restriction).
+absl::StatusOr<UniqueFd> SealedCopy(int fd, off_t size, const std::string& path) {
+  const unsigned base = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+  UniqueFd mem(static_cast<int>(syscall(SYS_memfd_create, "fdattest-exe", base | kMfdExec)));
+  if (!mem && errno == EINVAL) mem.reset(static_cast<int>(syscall(SYS_memfd_create, "fdattest-exe", base)));
+  if (!mem) return ErrnoStatus("memfd_create for the program copy", errno);
+  off_t offset = 0;
+  while (offset < size) {
+    ssize_t n = sendfile(mem.get(), fd, &offset, static_cast<size_t>(size - offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(absl::StrCat("copying ", path), errno);
+    if (n == 0) return absl::InvalidArgumentError(absl::StrCat(path, " shrank while being copied"));
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || st.st_size != size) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " changed size while being copied"));
+  }
+  if (fcntl(mem.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    return ErrnoStatus("sealing the program copy", errno);
+  }
+  return mem;
+}
+
 }  // namespace
 
 absl::StatusOr<Executable> OpenExecutable(const std::string& program, int min_fd, bool hash) {
@@ -94,6 +128,10 @@ absl::StatusOr<Executable> OpenExecutable(const std::string& program, int min_fd
   }
   RETURN_IF_ERROR(CheckStaticElf(fd.get(), exe.path));
   if (hash) {
+    // The digest is a claim about what runs: hash and execute an immutable
+    // copy, so a writer of the file cannot swap its content in between.
+    ASSIGN_OR_RETURN(fd, SealedCopy(fd.get(), st.st_size, exe.path));
+    RETURN_IF_ERROR(CheckStaticElf(fd.get(), exe.path));
     ASSIGN_OR_RETURN(Sha256Digest digest, Sha256OfFile(fd.get()));
     exe.sha256 = HexEncode(digest);
   }

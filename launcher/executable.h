@@ -19,8 +19,9 @@ struct Executable {
 };
 
 // Resolves `program` (PATH search when it has no '/'), opens it, checks it and
-// places the descriptor at the lowest free number >= `min_fd`; hashes it when
-// `hash` (a manifest is wanted).
+// places the descriptor at the lowest free number >= `min_fd`. With `hash` (a
+// manifest is wanted) the descriptor is a sealed memfd copy of the program,
+// hashed: the digest in the manifest is then exactly what executes.
 absl::StatusOr<Executable> OpenExecutable(const std::string& program, int min_fd, bool hash);
 
 }  // namespace fdattest

@@ -637,12 +637,15 @@ void World::Inspect(pid_t pid, Run* run) {
       fail("fd " + std::to_string(num) + " flags 0" + std::to_string(flags) + " changed");
     }
   }
-  // Still the measured program, still (only) our filter.
+  // Still the measured program (by content: fdlaunch runs a sealed memfd
+  // copy of it when it writes a manifest), still (only) our filter.
   std::error_code ec;
   fs::path exe = fs::read_symlink(proc + "/exe", ec);
   fs::path want_exe = fs::canonical(HOSTILE_BIN_DIR "/" + v_.program, ec);
-  if (exe != want_exe) {
-    run->violations.push_back("exec: running " + exe.string() + ", not " + want_exe.string());
+  const std::string running = ReadWholeFile(proc + "/exe");
+  if (running.empty() || running != ReadWholeFile(want_exe)) {
+    run->violations.push_back("exec: running " + exe.string() + ", not the bytes of " +
+                              want_exe.string());
   }
   if (!v_.unconfined || v_.launcher_checks) {
     // Core dumps off: RLIMIT_CORE soft = hard = 1 (or 0 when the caller's
