@@ -8,7 +8,8 @@ DEBIAN_PACKAGES := cmake g++ make pkg-config git \
   libseccomp-dev seccomp libabsl-dev nlohmann-json3-dev libcli11-dev libssl-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   busybox-static bubblewrap hyperfine strace jq \
-  clang-14 libclang-rt-14-dev llvm-14
+  clang-14 libclang-rt-14-dev llvm-14 \
+  swtpm swtpm-tools tpm2-tools libtss2-dev openssl
 
 .PHONY: all deps build build-asan test unit-test integration-test fuzz lint demo bench clean
 FUZZ_SECONDS ?= 60
