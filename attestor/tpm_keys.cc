@@ -1,0 +1,381 @@
+#include "attestor/tpm_keys.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <sys/stat.h>
+#include <tss2/tss2_mu.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
+
+namespace fdattest {
+namespace {
+
+// A TPM2B_PUBLIC or TPM2B_PRIVATE is well under 1 KiB; anything larger in the
+// state directory is not ours.
+constexpr size_t kMaxBlobBytes = 4096;
+
+// PolicySecret(TPM_RH_ENDORSEMENT) with sha256: the EK's authPolicy in the TCG
+// EK Credential Profile (template L-1).
+constexpr uint8_t kEkPolicy[32] = {
+    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
+    0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
+
+constexpr TPMA_OBJECT kAkAttributes =
+    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
+    TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
+
+TPM2B_PUBLIC RsaEkTemplate() {
+  TPM2B_PUBLIC t{};
+  TPMT_PUBLIC& p = t.publicArea;
+  p.type = TPM2_ALG_RSA;
+  p.nameAlg = TPM2_ALG_SHA256;
+  p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                       TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
+                       TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+  p.authPolicy.size = sizeof(kEkPolicy);
+  std::memcpy(p.authPolicy.buffer, kEkPolicy, sizeof(kEkPolicy));
+  p.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
+  p.parameters.rsaDetail.symmetric.keyBits.aes = 128;
+  p.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+  p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+  p.parameters.rsaDetail.keyBits = 2048;
+  p.parameters.rsaDetail.exponent = 0;
+  p.unique.rsa.size = 256;  // 256 zero bytes, as the template prescribes
+  return t;
+}
+
+// A policy session satisfying the EK's policy, PolicySecret(endorsement),
+// which any use of the EK as a parent (Create, Load) needs. The TPM resets a
+// policy session's digest after each authorised command, so each use takes
+// a fresh one. continueSession is set so that the guard, not the TPM, ends
+// the session, whichever way the command goes.
+absl::StatusOr<TpmHandle> EndorsementPolicySession(EsysContext& ctx) {
+  TPMT_SYM_DEF symmetric{};
+  symmetric.algorithm = TPM2_ALG_NULL;
+  ESYS_TR tr = ESYS_TR_NONE;
+  TSS2_RC rc = Esys_StartAuthSession(ctx.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                     ESYS_TR_NONE, ESYS_TR_NONE, nullptr, TPM2_SE_POLICY,
+                                     &symmetric, TPM2_ALG_SHA256, &tr);
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_StartAuthSession(policy)"));
+  TpmHandle session = ctx.AdoptTransient(tr);
+  rc = Esys_TRSess_SetAttributes(ctx.get(), tr, TPMA_SESSION_CONTINUESESSION, 0xff);
+  RETURN_IF_ERROR(TpmStatus(rc, "Esys_TRSess_SetAttributes"));
+  TPM2B_NONCE empty_nonce{};
+  TPM2B_DIGEST empty_cphash{};
+  TPM2B_NONCE empty_ref{};
+  rc = Esys_PolicySecret(ctx.get(), ESYS_TR_RH_ENDORSEMENT, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                         ESYS_TR_NONE, &empty_nonce, &empty_cphash, &empty_ref, 0, nullptr,
+                         nullptr);
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_PolicySecret(endorsement)"));
+  return session;
+}
+
+absl::StatusOr<std::string> MarshalPublic(const TPM2B_PUBLIC& pub) {
+  uint8_t buf[sizeof(TPM2B_PUBLIC)];
+  size_t off = 0;
+  TSS2_RC rc = Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, buf, sizeof(buf), &off);
+  RETURN_IF_ERROR(TpmStatus(rc, "marshal TPM2B_PUBLIC"));
+  return std::string(reinterpret_cast<char*>(buf), off);
+}
+
+absl::StatusOr<std::string> MarshalPrivate(const TPM2B_PRIVATE& priv) {
+  uint8_t buf[sizeof(TPM2B_PRIVATE)];
+  size_t off = 0;
+  TSS2_RC rc = Tss2_MU_TPM2B_PRIVATE_Marshal(&priv, buf, sizeof(buf), &off);
+  RETURN_IF_ERROR(TpmStatus(rc, "marshal TPM2B_PRIVATE"));
+  return std::string(reinterpret_cast<char*>(buf), off);
+}
+
+absl::StatusOr<TPM2B_PRIVATE> ParseTpm2bPrivate(absl::string_view marshalled) {
+  TPM2B_PRIVATE priv{};
+  size_t off = 0;
+  TSS2_RC rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(reinterpret_cast<const uint8_t*>(marshalled.data()),
+                                               marshalled.size(), &off, &priv);
+  if (rc != TSS2_RC_SUCCESS || off != marshalled.size()) {
+    return absl::InvalidArgumentError("malformed TPM2B_PRIVATE");
+  }
+  return priv;
+}
+
+absl::StatusOr<bool> FileExists(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) return true;
+  if (errno == ENOENT) return false;
+  return ErrnoStatus(absl::StrCat("cannot stat ", path), errno);
+}
+
+absl::StatusOr<TpmHandle> LoadAk(EsysContext& ctx, ESYS_TR ek, const TPM2B_PUBLIC& pub,
+                                 const TPM2B_PRIVATE& priv) {
+  ASSIGN_OR_RETURN(TpmHandle session, EndorsementPolicySession(ctx));
+  ESYS_TR tr = ESYS_TR_NONE;
+  TSS2_RC rc = Esys_Load(ctx.get(), ek, session.get(), ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &tr);
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_Load(AK)"));
+  return ctx.AdoptTransient(tr);
+}
+
+}  // namespace
+
+TPM2B_PUBLIC AkTemplate() {
+  TPM2B_PUBLIC t{};
+  TPMT_PUBLIC& p = t.publicArea;
+  p.type = TPM2_ALG_ECC;
+  p.nameAlg = TPM2_ALG_SHA256;
+  p.objectAttributes = kAkAttributes;
+  p.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+  p.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+  p.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+  p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+  p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+  return t;
+}
+
+absl::StatusOr<TpmHandle> CreateRsaEk(EsysContext& ctx, TPM2B_PUBLIC* out_public) {
+  TPM2B_PUBLIC tmpl = RsaEkTemplate();
+  TPM2B_SENSITIVE_CREATE sensitive{};
+  TPM2B_DATA outside{};
+  TPML_PCR_SELECTION creation_pcr{};
+  ESYS_TR tr = ESYS_TR_NONE;
+  TPM2B_PUBLIC* raw_pub = nullptr;
+  TSS2_RC rc = Esys_CreatePrimary(ctx.get(), ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                  ESYS_TR_NONE, &sensitive, &tmpl, &outside, &creation_pcr, &tr,
+                                  &raw_pub, nullptr, nullptr, nullptr);
+  EsysPtr<TPM2B_PUBLIC> pub(raw_pub);
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_CreatePrimary(EK)"));
+  TpmHandle ek = ctx.AdoptTransient(tr);
+  if (out_public != nullptr) *out_public = *pub;
+  return ek;
+}
+
+absl::StatusOr<std::string> ReadEkCertificate(EsysContext& ctx, TPM2_HANDLE index) {
+  ASSIGN_OR_RETURN(bool exists, ctx.HandleExists(index));
+  if (!exists) {
+    return absl::NotFoundError(absl::StrFormat("no EK certificate at NV index 0x%08x", index));
+  }
+  ASSIGN_OR_RETURN(TpmHandle nv, ctx.FromTpmHandle(index));
+  TPM2B_NV_PUBLIC* raw_pub = nullptr;
+  TSS2_RC rc = Esys_NV_ReadPublic(ctx.get(), nv.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                  &raw_pub, nullptr);
+  EsysPtr<TPM2B_NV_PUBLIC> pub(raw_pub);
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_NV_ReadPublic(EK certificate)"));
+  const TPMA_NV attrs = pub->nvPublic.attributes;
+  // EK certificate indexes have an empty index auth (AUTHREAD) per the TCG
+  // EK Credential Profile; fall back to the owner hierarchy otherwise.
+  ESYS_TR auth = ESYS_TR_NONE;
+  if (attrs & TPMA_NV_AUTHREAD) {
+    auth = nv.get();
+  } else if (attrs & TPMA_NV_OWNERREAD) {
+    auth = ESYS_TR_RH_OWNER;
+  } else {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("EK certificate index 0x%08x is readable neither with its own nor with owner authorisation", index));
+  }
+  const uint16_t total = pub->nvPublic.dataSize;
+  uint32_t chunk = 512;
+  if (absl::StatusOr<uint32_t> max = ctx.GetProperty(TPM2_PT_NV_BUFFER_MAX); max.ok() && *max > 0) {
+    chunk = std::min<uint32_t>(*max, sizeof(TPM2B_MAX_NV_BUFFER::buffer));
+  }
+  std::string cert;
+  cert.reserve(total);
+  while (cert.size() < total) {
+    const uint16_t n = static_cast<uint16_t>(std::min<size_t>(chunk, total - cert.size()));
+    TPM2B_MAX_NV_BUFFER* raw_data = nullptr;
+    rc = Esys_NV_Read(ctx.get(), auth, nv.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n,
+                      static_cast<uint16_t>(cert.size()), &raw_data);
+    EsysPtr<TPM2B_MAX_NV_BUFFER> data(raw_data);
+    RETURN_IF_ERROR(TpmStatus(rc, "TPM2_NV_Read(EK certificate)"));
+    if (data->size != n) return absl::InternalError("short NV read of the EK certificate");
+    cert.append(reinterpret_cast<const char*>(data->buffer), data->size);
+  }
+  // The index may be larger than the certificate (zero padding): keep the
+  // DER SEQUENCE only.
+  if (cert.size() >= 4 && static_cast<uint8_t>(cert[0]) == 0x30 &&
+      static_cast<uint8_t>(cert[1]) == 0x82) {
+    const size_t len = 4 + ((static_cast<uint8_t>(cert[2]) << 8) | static_cast<uint8_t>(cert[3]));
+    if (len <= cert.size()) cert.resize(len);
+  }
+  return cert;
+}
+
+absl::StatusOr<TPM2B_PUBLIC> ParseTpm2bPublic(absl::string_view marshalled) {
+  TPM2B_PUBLIC pub{};
+  size_t off = 0;
+  TSS2_RC rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(reinterpret_cast<const uint8_t*>(marshalled.data()),
+                                              marshalled.size(), &off, &pub);
+  if (rc != TSS2_RC_SUCCESS || off != marshalled.size()) {
+    return absl::InvalidArgumentError("malformed TPM2B_PUBLIC");
+  }
+  return pub;
+}
+
+absl::StatusOr<std::string> ObjectName(const TPMT_PUBLIC& public_area) {
+  if (public_area.nameAlg != TPM2_ALG_SHA256) {
+    return absl::InvalidArgumentError("only sha256 object names are supported");
+  }
+  uint8_t buf[sizeof(TPMT_PUBLIC)];
+  size_t off = 0;
+  TSS2_RC rc = Tss2_MU_TPMT_PUBLIC_Marshal(&public_area, buf, sizeof(buf), &off);
+  RETURN_IF_ERROR(TpmStatus(rc, "marshal TPMT_PUBLIC"));
+  const Sha256Digest digest = Sha256(absl::string_view(reinterpret_cast<char*>(buf), off));
+  std::string name("\x00\x0b", 2);
+  name.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  return name;
+}
+
+std::string HierarchyQualifiedName(TPM2_HANDLE hierarchy) {
+  return std::string{static_cast<char>(hierarchy >> 24), static_cast<char>(hierarchy >> 16),
+                     static_cast<char>(hierarchy >> 8), static_cast<char>(hierarchy)};
+}
+
+std::string QualifiedName(absl::string_view parent_qualified_name, absl::string_view name) {
+  const Sha256Digest digest = Sha256(absl::StrCat(parent_qualified_name, name));
+  std::string qn("\x00\x0b", 2);
+  qn.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  return qn;
+}
+
+absl::Status CheckAkPublic(const TPMT_PUBLIC& p) {
+  const TPMS_ECC_PARMS& ecc = p.parameters.eccDetail;
+  if (p.type != TPM2_ALG_ECC || p.nameAlg != TPM2_ALG_SHA256 ||
+      p.objectAttributes != kAkAttributes || p.authPolicy.size != 0 ||
+      ecc.symmetric.algorithm != TPM2_ALG_NULL || ecc.scheme.scheme != TPM2_ALG_ECDSA ||
+      ecc.scheme.details.ecdsa.hashAlg != TPM2_ALG_SHA256 || ecc.curveID != TPM2_ECC_NIST_P256 ||
+      ecc.kdf.scheme != TPM2_ALG_NULL) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "public area is not an fdattest AK (type 0x%x, nameAlg 0x%x, attributes 0x%08x, curve 0x%x)",
+        p.type, p.nameAlg, p.objectAttributes, ecc.curveID));
+  }
+  if (p.unique.ecc.x.size == 0 || p.unique.ecc.x.size > 32 || p.unique.ecc.y.size == 0 ||
+      p.unique.ecc.y.size > 32) {
+    return absl::InvalidArgumentError("AK public area has no valid P-256 point");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EvpPkeyPtr> EccPublicToPkey(const TPMT_PUBLIC& p) {
+  if (p.type != TPM2_ALG_ECC || p.parameters.eccDetail.curveID != TPM2_ECC_NIST_P256) {
+    return absl::InvalidArgumentError("not an ECC P-256 public area");
+  }
+  const TPM2B_ECC_PARAMETER& x = p.unique.ecc.x;
+  const TPM2B_ECC_PARAMETER& y = p.unique.ecc.y;
+  if (x.size == 0 || x.size > 32 || y.size == 0 || y.size > 32) {
+    return absl::InvalidArgumentError("ECC point coordinates out of range");
+  }
+  // Uncompressed SEC1 point, coordinates left-padded to 32 bytes.
+  uint8_t point[65] = {0x04};
+  std::memcpy(point + 1 + (32 - x.size), x.buffer, x.size);
+  std::memcpy(point + 33 + (32 - y.size), y.buffer, y.size);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                     &OSSL_PARAM_BLD_free);
+  if (!bld ||
+      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
+      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point))) {
+    return OpenSslStatus("build EC key parameters");
+  }
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
+                                                                 &OSSL_PARAM_free);
+  EvpPkeyCtxPtr pctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !pctx || EVP_PKEY_fromdata_init(pctx.get()) <= 0 ||
+      EVP_PKEY_fromdata(pctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
+    return OpenSslStatus("import ECC public key");
+  }
+  EvpPkeyPtr pkey(raw);
+  // fromdata does not check that the point is on the curve.
+  EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
+  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+    return absl::InvalidArgumentError("ECC public point is not on P-256");
+  }
+  return pkey;
+}
+
+absl::StatusOr<std::unique_ptr<AttestationKey>> AttestationKey::LoadOrCreate(
+    EsysContext& ctx, const std::string& state_dir) {
+  const std::string pub_path = absl::StrCat(state_dir, "/", kPublicFile);
+  const std::string priv_path = absl::StrCat(state_dir, "/", kPrivateFile);
+  ASSIGN_OR_RETURN(bool have_ak, FileExists(pub_path));
+  TPM2B_PUBLIC ek_public{};
+  ASSIGN_OR_RETURN(TpmHandle ek, CreateRsaEk(ctx, &ek_public));
+
+  TPM2B_PUBLIC pub{};
+  TpmHandle ak;
+  if (have_ak) {
+    ASSIGN_OR_RETURN(std::string pub_bytes, ReadFileLimited(pub_path, kMaxBlobBytes));
+    absl::StatusOr<std::string> priv_bytes = ReadFileLimited(priv_path, kMaxBlobBytes);
+    if (!priv_bytes.ok()) {
+      return absl::DataLossError(absl::StrCat("AK public area present but private blob unreadable (",
+                                              priv_bytes.status().message(), ")"));
+    }
+    absl::StatusOr<TPM2B_PUBLIC> parsed_pub = ParseTpm2bPublic(pub_bytes);
+    absl::StatusOr<TPM2B_PRIVATE> parsed_priv = ParseTpm2bPrivate(*priv_bytes);
+    if (!parsed_pub.ok() || !parsed_priv.ok()) {
+      return absl::DataLossError(absl::StrCat("AK blobs in ", state_dir, " are malformed"));
+    }
+    pub = *parsed_pub;
+    if (absl::Status s = CheckAkPublic(pub.publicArea); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("stored AK in ", state_dir, ": ", s.message()));
+    }
+    absl::StatusOr<TpmHandle> loaded = LoadAk(ctx, ek.get(), pub, *parsed_priv);
+    if (!loaded.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "the TPM refuses the AK stored in ", state_dir,
+          " (made by another TPM, or the endorsement seed changed): ", loaded.status().message()));
+    }
+    ak = std::move(*loaded);
+  } else {
+    ASSIGN_OR_RETURN(TpmHandle session, EndorsementPolicySession(ctx));
+    TPM2B_PUBLIC tmpl = AkTemplate();
+    TPM2B_SENSITIVE_CREATE sensitive{};
+    TPM2B_DATA outside{};
+    TPML_PCR_SELECTION creation_pcr{};
+    TPM2B_PRIVATE* raw_priv = nullptr;
+    TPM2B_PUBLIC* raw_pub = nullptr;
+    TSS2_RC rc = Esys_Create(ctx.get(), ek.get(), session.get(), ESYS_TR_NONE, ESYS_TR_NONE,
+                             &sensitive, &tmpl, &outside, &creation_pcr, &raw_priv, &raw_pub,
+                             nullptr, nullptr, nullptr);
+    EsysPtr<TPM2B_PRIVATE> priv(raw_priv);
+    EsysPtr<TPM2B_PUBLIC> created_pub(raw_pub);
+    RETURN_IF_ERROR(TpmStatus(rc, "TPM2_Create(AK)"));
+    session.Reset();
+    RETURN_IF_ERROR(CheckAkPublic(created_pub->publicArea));
+    ASSIGN_OR_RETURN(std::string priv_bytes, MarshalPrivate(*priv));
+    ASSIGN_OR_RETURN(std::string pub_bytes, MarshalPublic(*created_pub));
+    RETURN_IF_ERROR(WriteFileAtomic(priv_path, priv_bytes, 0600));
+    RETURN_IF_ERROR(WriteFileAtomic(pub_path, pub_bytes, 0644));
+    pub = *created_pub;
+    ASSIGN_OR_RETURN(ak, LoadAk(ctx, ek.get(), pub, *priv));
+  }
+  ek.Reset();  // one transient slot is all the attestor keeps
+
+  ASSIGN_OR_RETURN(std::string pub_bytes, MarshalPublic(pub));
+  ASSIGN_OR_RETURN(std::string ek_pub_bytes, MarshalPublic(ek_public));
+  ASSIGN_OR_RETURN(std::string name, ObjectName(pub.publicArea));
+  ASSIGN_OR_RETURN(std::string ek_name, ObjectName(ek_public.publicArea));
+  const std::string qualified_name =
+      QualifiedName(QualifiedName(HierarchyQualifiedName(TPM2_RH_ENDORSEMENT), ek_name), name);
+  // The TPM's own view of the loaded key must agree with what we derived.
+  TPM2B_NAME* raw_name = nullptr;
+  TPM2B_NAME* raw_qualified = nullptr;
+  TSS2_RC rc = Esys_ReadPublic(ctx.get(), ak.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                               nullptr, &raw_name, &raw_qualified);
+  EsysPtr<TPM2B_NAME> tpm_name(raw_name);
+  EsysPtr<TPM2B_NAME> tpm_qualified(raw_qualified);
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_ReadPublic(AK)"));
+  if (name != std::string(reinterpret_cast<const char*>(tpm_name->name), tpm_name->size) ||
+      qualified_name !=
+          std::string(reinterpret_cast<const char*>(tpm_qualified->name), tpm_qualified->size)) {
+    return absl::InternalError("AK (qualified) name derived from its public area differs from the TPM's");
+  }
+  return std::unique_ptr<AttestationKey>(new AttestationKey(
+      std::move(ak), std::move(pub_bytes), std::move(name), std::move(qualified_name),
+      std::move(ek_pub_bytes), !have_ak));
+}
+
+}  // namespace fdattest
