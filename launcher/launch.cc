@@ -13,6 +13,8 @@
 #include "common/file_io.h"
 #include "common/manifest.h"
 #include "common/sha256.h"
+#include "launcher/attestor_client.h"
+#include "launcher/evidence.h"
 #include "launcher/exec.h"
 #include "launcher/executable.h"
 #include "launcher/fd_setup.h"
@@ -28,10 +30,17 @@ namespace {
 constexpr char kLauncherVersion[] = "0.1.0";
 constexpr uint32_t kInstallFlags = 0;  // seccomp(SECCOMP_SET_MODE_FILTER, flags): single-threaded
 
+absl::StatusOr<std::string> RandomBytes(size_t n) {
+  std::string bytes(n, '\0');
+  if (getrandom(bytes.data(), n, 0) != static_cast<ssize_t>(n)) {
+    return ErrnoStatus("getrandom", errno);
+  }
+  return bytes;
+}
+
 absl::StatusOr<std::string> NewLaunchId() {
-  uint8_t id[16];
-  if (getrandom(id, sizeof(id), 0) != sizeof(id)) return ErrnoStatus("getrandom", errno);
-  return HexEncode(absl::string_view(reinterpret_cast<char*>(id), sizeof(id)));
+  ASSIGN_OR_RETURN(std::string id, RandomBytes(16));
+  return HexEncode(id);
 }
 
 std::string NowRfc3339() {
@@ -120,11 +129,15 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   ASSIGN_OR_RETURN(Profile profile, Profile::Load(options.profile_path));
   const int private_base = profile.fds.empty() ? 3 : std::max(3, profile.fds.back().fd + 1);
   diag.Open(private_base);
-  diag.Warn("no attestor configured: this launch is unattested");
+  const bool attested = options.attestor.has_value();
+  if (!attested) diag.Warn("no attestor configured: this launch is unattested");
+  if (options.evidence_out && !attested) {
+    return absl::InvalidArgumentError("--evidence-out needs --attestor");
+  }
 
   // The manifest (and everything only it records: fingerprints, digests) is
-  // built when something consumes it.
-  const bool want_manifest = options.manifest_out.has_value();
+  // built when something consumes it: a file or the attestor.
+  const bool want_manifest = options.manifest_out.has_value() || attested;
 
   // 5 (early, so a bad program fails before any fd is touched). Executable.
   if (options.argv.empty()) return absl::InvalidArgumentError("no program given after --");
@@ -153,9 +166,10 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
 
   // 4 and 7. Fingerprints and manifest, after the last change to what they
   // describe.
+  Manifest m;
+  std::string manifest;  // the exact canonical bytes: written, measured, in the evidence
   if (want_manifest) {
     ASSIGN_OR_RETURN(std::vector<FdFingerprint> fds, FingerprintDeclaredFds(profile, *mounts));
-    Manifest m;
     ASSIGN_OR_RETURN(m.launch_id, NewLaunchId());
     m.time = NowRfc3339();
     m.profile_name = profile.name;
@@ -165,7 +179,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
     m.argv = options.argv;
     DescribeProcess(m);
     m.no_new_privs = true;
-    m.attested = false;
+    m.attested = attested;  // before the digest is taken: the measured bytes say so
     m.launcher_version = kLauncherVersion;
     m.launcher_sha256 = LauncherDigest();
     m.fds = std::move(fds);
@@ -174,12 +188,33 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
                 .on_violation = profile.on_violation == OnViolation::kErrno ? "errno" : "kill",
                 .install_flags = kInstallFlags,
                 .exec_fd = exe.fd.get()};
-    ASSIGN_OR_RETURN(std::string manifest, CanonicalJson(m.ToJson()));
-    RETURN_IF_ERROR(WriteFileAtomic(*options.manifest_out, manifest));
+    ASSIGN_OR_RETURN(manifest, CanonicalJson(m.ToJson()));
   }
+  if (options.manifest_out) RETURN_IF_ERROR(WriteFileAtomic(*options.manifest_out, manifest));
   if (options.filter_out) RETURN_IF_ERROR(WriteFileAtomic(*options.filter_out, bpf));
 
-  // 8-9. Measurement and attestation come with the attestor.
+  // 8. Measurement: the manifest's digest, then the separator that closes the
+  // launch, each acknowledged only once logged durably and extended. Connected
+  // only now (close-on-exec, closed again below), so the socket is in no
+  // fingerprint and no idle connection times out while fds are hashed.
+  if (attested) {
+    ASSIGN_OR_RETURN(AttestorClient attestor, AttestorClient::Connect(*options.attestor));
+    RETURN_IF_ERROR(attestor.MeasureManifest(m.launch_id, Sha256(manifest)).status());
+    RETURN_IF_ERROR(attestor.MeasureSeparator(m.launch_id).status());
+    // 9. Attestation: the TPM signs the register with the nonce and the
+    // manifest digest; the bundle is on disk before the workload starts.
+    if (options.evidence_out) {
+      std::string nonce;
+      if (options.nonce) {
+        nonce = *options.nonce;
+      } else {
+        ASSIGN_OR_RETURN(nonce, RandomBytes(kDefaultNonceBytes));
+      }
+      ASSIGN_OR_RETURN(std::string evidence,
+                       CollectEvidence(attestor, nonce, m.launch_id, manifest));
+      RETURN_IF_ERROR(WriteFileAtomic(*options.evidence_out, evidence));
+    }
+  }
 
   // 10. Point of no return.
   ExecPlan plan{.exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = kInstallFlags,

@@ -19,6 +19,12 @@ struct LaunchOptions {
   std::string profile_path;
   std::optional<std::string> manifest_out;
   std::optional<std::string> filter_out;
+  // The attestor's socket: measure the manifest and a launch separator.
+  std::optional<std::string> attestor;
+  // With `attestor`: write the evidence bundle here.
+  std::optional<std::string> evidence_out;
+  // Raw nonce bytes (1..64) for the evidence; 32 random bytes when absent.
+  std::optional<std::string> nonce;
   std::vector<std::string> argv;  // PROGRAM, ARGS...
 };
 

@@ -1,19 +1,41 @@
 // fdlaunch: run a workload confined to the file descriptors its profile
 // declares. See docs/launcher.md.
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "common/sha256.h"
+#include "launcher/evidence.h"
 #include "launcher/launch.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: fdlaunch --profile PROFILE.json [--manifest-out FILE] [--filter-out FILE] "
+    "[--attestor SOCKET [--evidence-out FILE [--nonce HEX]]] -- PROGRAM [ARGS...]";
+
+int UsageError(const std::string& message) {
+  fprintf(stderr, "fdlaunch: error: %s (%s)\n", message.c_str(), kUsage);
+  return fdattest::kExitLaunchFailed;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"fdlaunch: run PROGRAM with exactly the file descriptors PROFILE declares, "
                "under a seccomp filter that confines data movement to them"};
   fdattest::LaunchOptions options;
-  std::string manifest_out, filter_out;
+  std::string manifest_out, filter_out, attestor, evidence_out, nonce_hex;
   app.add_option("--profile", options.profile_path, "launch profile (JSON)")->required();
   app.add_option("--manifest-out", manifest_out, "write the manifest (canonical JSON) here");
   app.add_option("--filter-out", filter_out, "write the raw BPF filter bytes here");
+  app.add_option("--attestor", attestor,
+                 "fdattestd's socket: measure the manifest before the workload starts");
+  app.add_option("--evidence-out", evidence_out,
+                 "with --attestor: write the evidence bundle (JSON) here");
+  app.add_option("--nonce", nonce_hex,
+                 "with --evidence-out: the verifier's nonce, 1..64 bytes as hex (default: random)");
   app.add_option("command", options.argv, "-- PROGRAM [ARGS...]")->required();
   app.positionals_at_end();
   try {
@@ -21,14 +43,27 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string msg = e.what();
-    fprintf(stderr, "fdlaunch: error: %s (usage: fdlaunch --profile PROFILE.json "
-                    "[--manifest-out FILE] [--filter-out FILE] -- PROGRAM [ARGS...])\n",
-            msg.c_str());
-    return fdattest::kExitLaunchFailed;
+    return UsageError(e.what());
   }
   if (!manifest_out.empty()) options.manifest_out = manifest_out;
   if (!filter_out.empty()) options.filter_out = filter_out;
+  if (app.count("--attestor") > 0) {
+    if (attestor.empty()) return UsageError("--attestor needs a socket path");
+    options.attestor = attestor;
+  }
+  if (app.count("--evidence-out") > 0) {
+    if (!options.attestor) return UsageError("--evidence-out needs --attestor");
+    if (evidence_out.empty()) return UsageError("--evidence-out needs a file name");
+    options.evidence_out = evidence_out;
+  }
+  if (app.count("--nonce") > 0) {
+    if (!options.evidence_out) return UsageError("--nonce needs --evidence-out");
+    absl::StatusOr<std::string> nonce = fdattest::HexDecode(nonce_hex);
+    if (!nonce.ok() || nonce->empty() || nonce->size() > fdattest::kMaxNonceBytes) {
+      return UsageError("--nonce must be 1..64 bytes as hex (2..128 hex digits)");
+    }
+    options.nonce = *std::move(nonce);
+  }
 
   fdattest::Diagnostics diag;
   absl::Status status = fdattest::Launch(options, diag);
