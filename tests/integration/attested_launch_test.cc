@@ -807,3 +807,63 @@ TEST_F(RealAttestorTest, UnauthorisedLauncherFailsClosed) {
 
 }  // namespace
 }  // namespace fdattest::integration
+
+namespace fdattest::integration {
+namespace {
+
+// Eight fdlaunch processes measuring through one daemon at the same time:
+// no record lost, and the certified log replays to the register value that
+// tpm2-tools reads afterwards.
+TEST_F(RealAttestorTest, EightConcurrentLaunchersLoseNoRecord) {
+  RealAttestor attestor;
+  absl::Status started = attestor.Start(dir_, {});
+  ASSERT_TRUE(started.ok()) << started;
+  constexpr int kLaunchers = 8;
+  UniqueFd null_fd(open("/dev/null", O_WRONLY | O_CLOEXEC));
+  ASSERT_TRUE(null_fd.valid());
+  std::vector<std::string> manifests;
+  std::vector<Child> launchers;
+  for (int i = 0; i < kLaunchers; ++i) {
+    manifests.push_back(dir_.File("concurrent-" + std::to_string(i) + ".json"));
+    launchers.push_back(Child::Spawn({FdlaunchPath(), "--profile", profile_, "--manifest-out",
+                                      manifests.back(), "--attestor", attestor.socket(), "--",
+                                      RanHelperPath()},
+                                     {{1, null_fd.get()}, {2, null_fd.get()}}));
+  }
+  for (Child& c : launchers) {
+    std::optional<int> status = c.WaitFor(kLaunchTimeout);
+    ASSERT_TRUE(status.has_value()) << "a launcher hung\n" << attestor.Log();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 42) << "status " << *status;
+  }
+  // A ninth, certified launch sees all of them (as digests) in the log.
+  Json ev = LaunchAndLoadEvidence(attestor.socket());
+  ASSERT_TRUE(ev.is_object()) << attestor.Log();
+  ASSERT_TRUE(CheckBundle(ev).has_value());
+  std::set<std::string> digests;
+  int separators = 0;
+  for (const Json& rec : ev["event_log"]) {
+    digests.insert(rec["digests"][0]["digest"].get<std::string>());
+    if (rec.contains("content") && rec["content"]["type"] == "launch_separator") ++separators;
+  }
+  for (const std::string& m : manifests) {
+    std::optional<std::string> bytes = ReadWholeFile(m);
+    ASSERT_TRUE(bytes.has_value()) << m;
+    EXPECT_TRUE(digests.contains(Sha256Hex(*bytes))) << "manifest record missing for " << m;
+  }
+  // 9 launches x (manifest + separator) + the epoch record.
+  EXPECT_EQ(ev["event_log"].size(), 2u * (kLaunchers + 1) + 1);
+  EXPECT_EQ(separators, 1) << "only our own separator is served in full";
+
+  attestor.Stop();
+  const std::string out = dir_.File("nvread.bin");
+  char index[16];
+  snprintf(index, sizeof(index), "0x%08x", ev["register"]["nv_index"].get<uint32_t>());
+  auto tool = RunTpmTool({"tpm2_nvread", index, "-C", "o", "-s", "32", "-o", out},
+                         attestor.tpm().tcti());
+  ASSERT_TRUE(tool.ok()) << tool.status();
+  ASSERT_EQ(tool->exit_code, 0) << tool->err;
+  EXPECT_EQ(HexEncode(*ReadWholeFile(out)), ev["register_value"]);
+}
+
+}  // namespace
+}  // namespace fdattest::integration
