@@ -73,4 +73,37 @@ head -1 "$work/audit.log" | grep -q "audit log opened" || fail "audit log rewrit
 echo "  the audit log's first line is intact: $(head -1 "$work/audit.log")"
 grep -q "SUCCEEDED" "$work/checksum.txt" && fail "an attempt succeeded"
 echo "  every attempt was refused"
+say "7. The same job, attested: a TPM (swtpm), the attestor (fdattestd), evidence"
+tpmdir=$(mktemp -d /tmp/fdattest-tpm.XXXXXX)  # short: unix socket paths are limited
+daemon_pid=""
+cleanup_tpm() {
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+  "$here/../tools/swtpm/stop.sh" "$tpmdir/tpm" >/dev/null 2>&1 || true
+  rm -rf "$tpmdir"
+}
+trap 'cleanup_tpm; rm -rf "$work"' EXIT
+"$here/../tools/swtpm/provision.sh" "$tpmdir/template" "$tpmdir/pki" >/dev/null \
+  || fail "cannot provision the TPM"
+mkdir -p "$tpmdir/tpm" "$tpmdir/state"
+cp "$tpmdir/template/tpm2-00.permall" "$tpmdir/tpm/"
+"$here/../tools/swtpm/start.sh" "$tpmdir/tpm" || fail "cannot start swtpm"
+TSS2_LOG=all+none "$build/bin/fdattestd" --socket "$tpmdir/attestor.sock" --state-dir "$tpmdir/state" \
+  --tcti "swtpm:path=$tpmdir/tpm/sock" 2>"$tpmdir/fdattestd.log" &
+daemon_pid=$!
+for _ in $(seq 100); do [ -S "$tpmdir/attestor.sock" ] && break; sleep 0.05; done
+[ -S "$tpmdir/attestor.sock" ] || fail "fdattestd did not start: $(cat "$tpmdir/fdattestd.log")"
+echo "  TPM: swtpm with an EK certificate from the development CA"
+sed 's/^/  /' "$tpmdir/fdattestd.log"
+nonce=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+"$fdlaunch" --profile "$work/profile.json" --manifest-out "$work/manifest.json" \
+  --attestor "$tpmdir/attestor.sock" --evidence-out "$work/evidence.json" --nonce "$nonce" \
+  -- "$busybox" sha256sum
+[ "$(cut -d' ' -f1 < "$work/checksum.txt")" = "$expected" ] || fail "attested checksum differs"
+jq -r '"  evidence: register \(.register.kind), value \(.register_value[0:16])…",
+       "            \(.event_log | length) event-log records, nonce \(.nonce[0:16])…, qualifying data \(.qualifying_data[0:16])…",
+       "            manifest sha256 \(.manifest_sha256[0:16])…, TPM-signed attestation \(.attest | length) base64 chars"' \
+  "$work/evidence.json"
+jq -e '.attested == true' "$work/manifest.json" >/dev/null || fail "manifest not marked attested"
+echo "  the verifier that checks this evidence comes next; the evidence format is docs/formats/evidence.md"
+
 say "demo complete"
