@@ -111,12 +111,36 @@ else
   status=1
 fi
 
+# Attestor: fdattestd's measure (log append + fsync, NV extend) and certify
+# (NV_Certify) over its socket against the same operations with tpm2-tools
+# commands, on one swtpm in one run. Env: ATTESTOR_MEASURES (200),
+# ATTESTOR_CERTIFIES (200).
+echo
+echo "== attestor (fdattestd vs tpm2-tools on swtpm) =="
+rm -f "$out"/attestor.*
+if "$here/attestor_bench.sh" "$build" "$out"; then
+  jq -r '
+    def r2: (. * 100 | round) / 100;
+    def r3: (. * 1000 | round) / 1000;
+    def ms: "\(.median_ms | r2) ms (p90 \(.p90_ms | r2))";
+    "attestor latency on swtpm, median (p90); \(.measures) measures and \(.certifies) certifies per side; records of \(.record_bytes) bytes; log on \(.context.log_filesystem)",
+    "  measure  fdattestd \(.fdattestd.measure | ms)   tpm2-tools \(.tpm2_tools.measure | ms)   fdattestd / tpm2-tools = \(.ratios.measure_median | r3) (tpm2-tools \(1 / .ratios.measure_median | r2) x slower)",
+    "    tpm2-tools measure = append + fsync \(.tpm2_tools.append_fsync | ms) + tpm2_nvextend \(.tpm2_tools.nvextend | ms)",
+    "  certify  fdattestd \(.fdattestd.certify | ms)   tpm2_nvcertify \(.tpm2_tools.certify | ms)   fdattestd / tpm2-tools = \(.ratios.certify_median | r3) (tpm2-tools \(1 / .ratios.certify_median | r2) x slower)",
+    "    plus tpm2_flushcontext -t after each tpm2_nvcertify (no resource manager): \(.tpm2_tools.flushcontext | ms)"
+  ' "$out/attestor.json" | tee "$out/attestor.txt"
+else
+  echo "run_all: attestor benchmark FAILED" >&2
+  status=1
+fi
+
 {
   echo "fdattest benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, kernel $(uname -r)"
   echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
   [[ -f $out/launch_overhead.txt ]] && cat "$out/launch_overhead.txt"
   [[ -f $out/syscall_cost.txt ]] && cat "$out/syscall_cost.txt"
   [[ -f $out/analyzer.txt ]] && cat "$out/analyzer.txt"
+  [[ -f $out/attestor.txt ]] && cat "$out/attestor.txt"
 } >"$out/summary.txt"
 echo
 echo "== summary ($out/summary.txt) =="
