@@ -242,9 +242,13 @@ absl::StatusOr<Json> AttestorClient::Call(const Json& request) {
   frame += body;
 
   const auto deadline = Clock::now() + timeout_;
-  absl::Status io = SendAll(fd_.get(), frame, deadline);
+  const absl::Status sent = SendAll(fd_.get(), frame, deadline);
+  // A daemon that refuses a peer answers and hangs up at once, so sending can
+  // fail (EPIPE) while its answer is already waiting: read it either way, and
+  // report the send failure only when there is no answer.
   char header[4];
-  if (io.ok()) io = RecvExactly(fd_.get(), header, sizeof(header), deadline);
+  absl::Status io = RecvExactly(fd_.get(), header, sizeof(header), deadline);
+  if (!io.ok() && !sent.ok()) io = sent;
   std::string payload;
   if (io.ok()) {
     const uint32_t len = (uint32_t{static_cast<uint8_t>(header[0])} << 24) |

@@ -22,6 +22,7 @@
 #   NAME.options       extra libFuzzer flags, one per line
 #   NAME.sources       extra sources (paths relative to the repository root)
 #                      compiled into this target, one per line
+#   NAME.libs          extra pkg-config packages this target links, one per line
 # Every common/*.cc except the *_test.cc files is compiled once, with
 # coverage instrumentation, into a static library all targets link against.
 set -euo pipefail
@@ -141,9 +142,17 @@ for name in "${targets[@]}"; do
       [ -n "$line" ] && [[ "$line" != \#* ]] && extra_srcs+=("$root/$line")
     done <"$here/$name.sources"
   fi
+  extra_libs=""
+  if [ -f "$here/$name.libs" ]; then
+    extra_pkgs=()
+    while read -r line; do
+      [ -n "$line" ] && [[ "$line" != \#* ]] && extra_pkgs+=("$line")
+    done <"$here/$name.libs"
+    [ ${#extra_pkgs[@]} -gt 0 ] && extra_libs=$(pkg-config --libs "${extra_pkgs[@]}")
+  fi
   # shellcheck disable=SC2086
   if ! "$cxx" $cxxflags $sanitize -fsanitize=fuzzer "$src" "${extra_srcs[@]}" "$lib" \
-      $pkg_libs -o "$bin" >"$log" 2>&1; then
+      $pkg_libs $extra_libs -o "$bin" >"$log" 2>&1; then
     report_failure "$name" "$log" "" "build"
     continue
   fi
