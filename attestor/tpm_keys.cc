@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/ec_key.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_io.h"
@@ -265,35 +266,9 @@ absl::StatusOr<EvpPkeyPtr> EccPublicToPkey(const TPMT_PUBLIC& p) {
   }
   const TPM2B_ECC_PARAMETER& x = p.unique.ecc.x;
   const TPM2B_ECC_PARAMETER& y = p.unique.ecc.y;
-  if (x.size == 0 || x.size > 32 || y.size == 0 || y.size > 32) {
-    return absl::InvalidArgumentError("ECC point coordinates out of range");
-  }
-  // Uncompressed SEC1 point, coordinates left-padded to 32 bytes.
-  uint8_t point[65] = {0x04};
-  std::memcpy(point + 1 + (32 - x.size), x.buffer, x.size);
-  std::memcpy(point + 33 + (32 - y.size), y.buffer, y.size);
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
-                                                                     &OSSL_PARAM_BLD_free);
-  if (!bld ||
-      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
-      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point))) {
-    return OpenSslStatus("build EC key parameters");
-  }
-  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
-                                                                 &OSSL_PARAM_free);
-  EvpPkeyCtxPtr pctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!params || !pctx || EVP_PKEY_fromdata_init(pctx.get()) <= 0 ||
-      EVP_PKEY_fromdata(pctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
-    return OpenSslStatus("import ECC public key");
-  }
-  EvpPkeyPtr pkey(raw);
-  // fromdata does not check that the point is on the curve.
-  EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
-    return absl::InvalidArgumentError("ECC public point is not on P-256");
-  }
-  return pkey;
+  return P256PublicKey(
+      absl::string_view(reinterpret_cast<const char*>(x.buffer), x.size),
+      absl::string_view(reinterpret_cast<const char*>(y.buffer), y.size));
 }
 
 absl::StatusOr<std::unique_ptr<AttestationKey>> AttestationKey::LoadOrCreate(

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/ec_key.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -103,34 +104,9 @@ absl::StatusOr<EvpPkeyPtr> P256Key(const TPMS_ECC_POINT& point) {
         "AK public point coordinates are %d and %d bytes (P-256 needs 32 each)", point.x.size,
         point.y.size));
   }
-  uint8_t sec1[65] = {0x04};
-  std::memcpy(sec1 + 1, point.x.buffer, 32);
-  std::memcpy(sec1 + 33, point.y.buffer, 32);
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
-                                                                     &OSSL_PARAM_BLD_free);
-  if (!bld ||
-      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
-      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, sec1, sizeof(sec1))) {
-    return OpenSslStatus("build EC key parameters");
-  }
-  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
-                                                                 &OSSL_PARAM_free);
-  EvpPkeyCtxPtr pctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!params || !pctx || EVP_PKEY_fromdata_init(pctx.get()) <= 0 ||
-      EVP_PKEY_fromdata(pctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
-    // A point OpenSSL cannot decode (off the curve is caught here in
-    // OpenSSL 3) is the input's fault, not ours.
-    ERR_clear_error();
-    return absl::InvalidArgumentError("AK public point is not on P-256 (not decodable)");
-  }
-  EvpPkeyPtr pkey(raw);
-  EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
-    ERR_clear_error();
-    return absl::InvalidArgumentError("AK public point is not on P-256");
-  }
-  return pkey;
+  return P256PublicKey(
+      absl::string_view(reinterpret_cast<const char*>(point.x.buffer), point.x.size),
+      absl::string_view(reinterpret_cast<const char*>(point.y.buffer), point.y.size));
 }
 
 absl::Status CheckNvInfo(const TPMS_NV_CERTIFY_INFO& nv, const ExpectedAttestation& expected,

@@ -652,6 +652,19 @@ class RealAttestor {
 
 class RealAttestorTest : public FakeAttestorTest {
  protected:
+  // Independently of fdattest: tpm2-tools reads the NV register (the daemon
+  // must be stopped: swtpm serves one client at a time).
+  void ExpectNvreadEquals(RealAttestor& attestor, uint32_t nv_index, const Json& want_hex) {
+    const std::string out = dir_.File("nvread.bin");
+    char index[16];
+    snprintf(index, sizeof(index), "0x%08x", nv_index);
+    auto tool = RunTpmTool({"tpm2_nvread", index, "-C", "o", "-s", "32", "-o", out},
+                           attestor.tpm().tcti());
+    ASSERT_TRUE(tool.ok()) << tool.status();
+    ASSERT_EQ(tool->exit_code, 0) << tool->err;
+    EXPECT_EQ(HexEncode(*ReadWholeFile(out)), want_hex);
+  }
+
   // One attested launch with evidence; the parsed bundle.
   Json LaunchAndLoadEvidence(const std::string& socket) {
     RunResult r = LaunchWithEvidenceAt(socket);
@@ -734,14 +747,7 @@ TEST_F(RealAttestorTest, NvRegisterEvidenceReplaysToWhatTpm2NvreadReads) {
 
   // Independently of fdattest: tpm2-tools, once no ESAPI client holds the swtpm.
   attestor.Stop();
-  const std::string out = dir_.File("nvread.bin");
-  char index[16];
-  snprintf(index, sizeof(index), "0x%08x", ev["register"]["nv_index"].get<uint32_t>());
-  auto tool = RunTpmTool({"tpm2_nvread", index, "-C", "o", "-s", "32", "-o", out},
-                         attestor.tpm().tcti());
-  ASSERT_TRUE(tool.ok()) << tool.status();
-  ASSERT_EQ(tool->exit_code, 0) << tool->err;
-  EXPECT_EQ(HexEncode(*ReadWholeFile(out)), ev["register_value"]);
+  ExpectNvreadEquals(attestor, ev["register"]["nv_index"].get<uint32_t>(), ev["register_value"]);
 
   // The daemon is gone now: an attested launch must not run.
   RunResult after = RunProgram({FdlaunchPath(), "--profile", profile_, "--attestor",
@@ -855,14 +861,7 @@ TEST_F(RealAttestorTest, EightConcurrentLaunchersLoseNoRecord) {
   EXPECT_EQ(separators, 1) << "only our own separator is served in full";
 
   attestor.Stop();
-  const std::string out = dir_.File("nvread.bin");
-  char index[16];
-  snprintf(index, sizeof(index), "0x%08x", ev["register"]["nv_index"].get<uint32_t>());
-  auto tool = RunTpmTool({"tpm2_nvread", index, "-C", "o", "-s", "32", "-o", out},
-                         attestor.tpm().tcti());
-  ASSERT_TRUE(tool.ok()) << tool.status();
-  ASSERT_EQ(tool->exit_code, 0) << tool->err;
-  EXPECT_EQ(HexEncode(*ReadWholeFile(out)), ev["register_value"]);
+  ExpectNvreadEquals(attestor, ev["register"]["nv_index"].get<uint32_t>(), ev["register_value"]);
 }
 
 }  // namespace
