@@ -133,6 +133,21 @@ std::optional<int64_t> JsonFields::Int(absl::string_view key, bool required, int
   return n;
 }
 
+std::optional<uint64_t> JsonFields::Uint(absl::string_view key, bool required, uint64_t max) {
+  const Json* v = Find(key, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_number_integer() || (!v->is_number_unsigned() && v->get<int64_t>() < 0)) {
+    Fail(absl::StrCat("\"", key, "\" must be a non-negative integer"));
+    return std::nullopt;
+  }
+  uint64_t n = v->get<uint64_t>();
+  if (n > max) {
+    Fail(absl::StrCat("\"", key, "\" must be at most ", max));
+    return std::nullopt;
+  }
+  return n;
+}
+
 std::optional<bool> JsonFields::Bool(absl::string_view key, bool required) {
   const Json* v = Find(key, required);
   if (v == nullptr) return std::nullopt;
@@ -148,6 +163,16 @@ const Json* JsonFields::Array(absl::string_view key, bool required) {
   if (v == nullptr) return nullptr;
   if (!v->is_array()) {
     Fail(absl::StrCat("\"", key, "\" must be an array"));
+    return nullptr;
+  }
+  return v;
+}
+
+const Json* JsonFields::Object(absl::string_view key, bool required) {
+  const Json* v = Find(key, required);
+  if (v == nullptr) return nullptr;
+  if (!v->is_object()) {
+    Fail(absl::StrCat("\"", key, "\" must be an object"));
     return nullptr;
   }
   return v;

@@ -41,9 +41,12 @@ class JsonFields {
 
   std::optional<std::string> String(absl::string_view key, bool required);
   std::optional<int64_t> Int(absl::string_view key, bool required, int64_t min, int64_t max);
+  // Unsigned 64-bit values (inode numbers, rlimits) that Int cannot hold.
+  std::optional<uint64_t> Uint(absl::string_view key, bool required, uint64_t max);
   std::optional<bool> Bool(absl::string_view key, bool required);
   // The array or object value itself (type-checked), for nested readers.
   const Json* Array(absl::string_view key, bool required);
+  const Json* Object(absl::string_view key, bool required);
 
   bool Has(absl::string_view key) const;
   const std::string& where() const { return where_; }

@@ -1,6 +1,10 @@
 #include "common/manifest.h"
 
+#include <set>
+
+#include "absl/strings/str_cat.h"
 #include "common/base64.h"
+#include "common/profile.h"
 #include "common/sha256.h"
 
 namespace fdattest {
@@ -78,6 +82,323 @@ Json Manifest::ToJson() const {
                  {"exec_fd", filter.exec_fd},
                  {"arch", "x86_64"}};
   return j;
+}
+
+}  // namespace fdattest
+
+// ---------------------------------------------------------------------------
+// Strict parsing (the verifier's side).
+
+namespace fdattest {
+namespace {
+
+constexpr size_t kMaxManifestBytes = 1 << 20;
+constexpr size_t kMaxArgs = 4096;
+constexpr size_t kMaxClosedFds = 4096;
+constexpr size_t kMaxTextBytes = 4096;
+constexpr int64_t kMaxFdNumber = (1 << 20);
+
+bool IsLowerHex(absl::string_view s, size_t length) {
+  if (s.size() != length) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool OneOf(absl::string_view value, std::initializer_list<absl::string_view> allowed) {
+  for (absl::string_view a : allowed) {
+    if (value == a) return true;
+  }
+  return false;
+}
+
+// Reads a string field and applies `valid`; records an error naming the key.
+class ManifestReader {
+ public:
+  explicit ManifestReader(JsonFields& f) : f_(f) {}
+
+  std::string Text(absl::string_view key) {
+    std::optional<std::string> v = f_.String(key, true);
+    if (v && v->size() > kMaxTextBytes) Bad(key, "is too long");
+    return v.value_or("");
+  }
+  std::optional<std::string> OptionalText(absl::string_view key) {
+    std::optional<std::string> v = f_.String(key, false);
+    if (v && v->size() > kMaxTextBytes) Bad(key, "is too long");
+    return v;
+  }
+  std::string Digest(absl::string_view key) {
+    std::string v = Text(key);
+    if (!IsLowerHex(v, 64)) Bad(key, "must be 64 lowercase hex digits");
+    return v;
+  }
+  std::string Choice(absl::string_view key, std::initializer_list<absl::string_view> allowed) {
+    std::string v = Text(key);
+    if (!OneOf(v, allowed)) Bad(key, absl::StrCat("has an unknown value \"", v, "\""));
+    return v;
+  }
+  void Bad(absl::string_view key, absl::string_view what) {
+    if (error_.ok()) {
+      error_ = absl::InvalidArgumentError(absl::StrCat(f_.where(), ".", key, " ", what));
+    }
+  }
+  // The first error: a reader's own (type, unknown key) before a value check.
+  absl::Status Finish() {
+    RETURN_IF_ERROR(f_.Finish());
+    return error_;
+  }
+
+ private:
+  JsonFields& f_;
+  absl::Status error_;
+};
+
+absl::StatusOr<std::vector<std::string>> StringList(const Json* array, absl::string_view where,
+                                                    size_t max) {
+  std::vector<std::string> out;
+  if (array == nullptr) return out;
+  if (array->size() > max) {
+    return absl::InvalidArgumentError(absl::StrCat(where, " has more than ", max, " entries"));
+  }
+  for (const Json& v : *array) {
+    if (!v.is_string() || v.get_ref<const std::string&>().size() > kMaxTextBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(where, " must hold strings"));
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+absl::StatusOr<FdFingerprint> FingerprintFromJson(const Json& json, const std::string& where,
+                                                  bool declared) {
+  FdFingerprint fp;
+  JsonFields f(json, where);
+  ManifestReader r(f);
+  fp.fd = static_cast<int>(f.Int("fd", true, 0, declared ? kMaxDeclaredFd : kMaxFdNumber).value_or(-1));
+  if (declared) {
+    fp.role = r.Text("role");
+    if (fp.role.empty()) r.Bad("role", "must not be empty");
+    fp.access = r.Choice("access", {"r", "w", "rw", "a"});
+    fp.source = r.Choice("source", {"inherit", "open", "connect", "null"});
+  } else {
+    fp.source = r.Choice("source", {"inherited"});
+  }
+  fp.path = r.OptionalText("path");
+  fp.kind = r.Choice("kind", {"file", "dir", "char", "block", "fifo", "socket", "anon", "other"});
+  if (const Json* stat = f.Object("stat", true)) {
+    JsonFields s(*stat, where + ".stat");
+    fp.stat.dev = s.Uint("dev", true, UINT64_MAX).value_or(0);
+    fp.stat.ino = s.Uint("ino", true, UINT64_MAX).value_or(0);
+    fp.stat.rdev = s.Uint("rdev", true, UINT64_MAX).value_or(0);
+    fp.stat.size = s.Uint("size", true, UINT64_MAX).value_or(0);
+    fp.stat.nlink = s.Uint("nlink", true, UINT64_MAX).value_or(0);
+    fp.stat.mode = static_cast<uint32_t>(s.Uint("mode", true, UINT32_MAX).value_or(0));
+    fp.stat.uid = static_cast<uint32_t>(s.Uint("uid", true, UINT32_MAX).value_or(0));
+    fp.stat.gid = static_cast<uint32_t>(s.Uint("gid", true, UINT32_MAX).value_or(0));
+    RETURN_IF_ERROR(s.Finish());
+  }
+  fp.open_mode = r.Choice("open_mode", {"r", "w", "rw", "path"});
+  fp.append = f.Bool("append", true).value_or(false);
+  if (const Json* mount = f.Object("mount", false)) {
+    JsonFields m(*mount, where + ".mount");
+    ManifestReader mr(m);
+    MountFingerprint mf;
+    mf.mnt_id = m.Int("mnt_id", true, -1, INT64_MAX).value_or(-1);
+    mf.fs_type = mr.Text("fs_type");
+    mf.read_only = m.Bool("read_only", true).value_or(false);
+    RETURN_IF_ERROR(mr.Finish());
+    fp.mount = mf;
+  }
+  if (f.Has("content_sha256")) fp.content_sha256 = r.Digest("content_sha256");
+  if (std::optional<uint64_t> seals = f.Uint("memfd_seals", false, UINT32_MAX)) {
+    fp.memfd_seals = static_cast<uint32_t>(*seals);
+  }
+  fp.anon_type = r.OptionalText("anon_type");
+  if (const Json* sock = f.Object("socket", false)) {
+    JsonFields s(*sock, where + ".socket");
+    ManifestReader sr(s);
+    SocketFingerprint sf;
+    sf.family = sr.Text("family");
+    sf.type = sr.Text("type");
+    sf.protocol = static_cast<int>(s.Int("protocol", true, 0, INT32_MAX).value_or(0));
+    sf.local_address = sr.Text("local_address");
+    sf.peer_address = sr.Text("peer_address");
+    if (const Json* pc = s.Object("peer_cred", false)) {
+      JsonFields p(*pc, where + ".socket.peer_cred");
+      ManifestReader pr(p);
+      PeerCred cred;
+      cred.pid = p.Int("pid", true, 0, INT32_MAX).value_or(0);
+      cred.uid = static_cast<uint32_t>(p.Uint("uid", true, UINT32_MAX).value_or(0));
+      cred.gid = static_cast<uint32_t>(p.Uint("gid", true, UINT32_MAX).value_or(0));
+      if (p.Has("exe_sha256")) cred.exe_sha256 = pr.Digest("exe_sha256");
+      RETURN_IF_ERROR(pr.Finish());
+      sf.peer_cred = cred;
+    }
+    sf.tcp_ulp = sr.OptionalText("tcp_ulp");
+    RETURN_IF_ERROR(sr.Finish());
+    fp.socket = sf;
+  }
+  if (const Json* pids = f.Array("pipe_peer_pids", false)) {
+    if (pids->size() > kMaxClosedFds) r.Bad("pipe_peer_pids", "is too long");
+    for (const Json& pid : *pids) {
+      if (!pid.is_number_integer() || pid.get<int64_t>() < 1 || pid.get<int64_t>() > INT32_MAX) {
+        r.Bad("pipe_peer_pids", "must hold process ids");
+        break;
+      }
+      fp.pipe_peer_pids.push_back(pid.get<int64_t>());
+    }
+  }
+  RETURN_IF_ERROR(r.Finish());
+  // Kind-specific fields appear exactly when they apply (manifest.md).
+  if ((fp.kind == "fifo") != json.contains("pipe_peer_pids")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".pipe_peer_pids must be present exactly for a fifo"));
+  }
+  if ((fp.kind == "socket") != fp.socket.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".socket must be present exactly for a socket"));
+  }
+  if (fp.anon_type && fp.kind != "anon") {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".anon_type applies only to anon"));
+  }
+  if ((fp.content_sha256 || fp.memfd_seals) && fp.kind != "file") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": content_sha256 and memfd_seals apply only to files"));
+  }
+  return fp;
+}
+
+absl::StatusOr<std::vector<FdFingerprint>> FingerprintList(const Json* array,
+                                                           const std::string& where,
+                                                           bool declared) {
+  std::vector<FdFingerprint> out;
+  if (array == nullptr) return out;
+  size_t max = declared ? kMaxDeclaredFds : kMaxClosedFds;
+  if (array->size() > max) {
+    return absl::InvalidArgumentError(absl::StrCat(where, " has more than ", max, " entries"));
+  }
+  std::set<int> seen;
+  for (size_t i = 0; i < array->size(); ++i) {
+    ASSIGN_OR_RETURN(FdFingerprint fp,
+                     FingerprintFromJson((*array)[i], absl::StrCat(where, "[", i, "]"), declared));
+    if (!seen.insert(fp.fd).second) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "[", i, "]: fd ", fp.fd, " repeats"));
+    }
+    if (i > 0 && fp.fd < out.back().fd) {
+      return absl::InvalidArgumentError(absl::StrCat(where, " is not sorted by fd"));
+    }
+    out.push_back(std::move(fp));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Manifest> Manifest::FromJson(const Json& json) {
+  Manifest m;
+  JsonFields f(json, "manifest");
+  ManifestReader r(f);
+  m.version = static_cast<int>(f.Int("version", true, kManifestVersion, kManifestVersion).value_or(0));
+  m.launch_id = r.Text("launch_id");
+  if (!IsLowerHex(m.launch_id, 32)) r.Bad("launch_id", "must be 32 lowercase hex digits");
+  m.time = r.Text("time");
+  if (const Json* profile = f.Object("profile", true)) {
+    JsonFields p(*profile, "manifest.profile");
+    ManifestReader pr(p);
+    m.profile_name = pr.Text("name");
+    m.profile_sha256 = pr.Digest("sha256");
+    RETURN_IF_ERROR(pr.Finish());
+  }
+  if (const Json* exe = f.Object("exe", true)) {
+    JsonFields e(*exe, "manifest.exe");
+    ManifestReader er(e);
+    m.exe_path = er.Text("path");
+    m.exe_sha256 = er.Digest("sha256");
+    RETURN_IF_ERROR(er.Finish());
+  }
+  ASSIGN_OR_RETURN(m.argv, StringList(f.Array("argv", true), "manifest.argv", kMaxArgs));
+  ASSIGN_OR_RETURN(m.env_names,
+                   StringList(f.Array("env_names", true), "manifest.env_names", kMaxArgs));
+  if (const Json* cred = f.Object("credentials", true)) {
+    JsonFields c(*cred, "manifest.credentials");
+    m.uid = static_cast<uint32_t>(c.Uint("uid", true, UINT32_MAX).value_or(0));
+    m.gid = static_cast<uint32_t>(c.Uint("gid", true, UINT32_MAX).value_or(0));
+    m.euid = static_cast<uint32_t>(c.Uint("euid", true, UINT32_MAX).value_or(0));
+    m.egid = static_cast<uint32_t>(c.Uint("egid", true, UINT32_MAX).value_or(0));
+    RETURN_IF_ERROR(c.Finish());
+  }
+  if (const Json* ns = f.Object("namespaces", true)) {
+    if (ns->size() > 32) return absl::InvalidArgumentError("manifest.namespaces is too large");
+    for (auto it = ns->begin(); it != ns->end(); ++it) {
+      if (!it.value().is_string()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("manifest.namespaces.", it.key(), " must be a string"));
+      }
+      m.namespaces[it.key()] = it.value().get<std::string>();
+    }
+  }
+  if (const Json* rl = f.Object("rlimits", true)) {
+    if (rl->size() > 32) return absl::InvalidArgumentError("manifest.rlimits is too large");
+    for (auto it = rl->begin(); it != rl->end(); ++it) {
+      JsonFields l(it.value(), absl::StrCat("manifest.rlimits.", it.key()));
+      uint64_t soft = l.Uint("soft", true, UINT64_MAX).value_or(0);
+      uint64_t hard = l.Uint("hard", true, UINT64_MAX).value_or(0);
+      RETURN_IF_ERROR(l.Finish());
+      m.rlimits[it.key()] = {soft, hard};
+    }
+  }
+  m.no_new_privs = f.Bool("no_new_privs", true).value_or(false);
+  m.attested = f.Bool("attested", true).value_or(false);
+  if (const Json* launcher = f.Object("launcher", true)) {
+    JsonFields l(*launcher, "manifest.launcher");
+    ManifestReader lr(l);
+    m.launcher_version = lr.Text("version");
+    m.launcher_sha256 = lr.Digest("sha256");
+    RETURN_IF_ERROR(lr.Finish());
+  }
+  ASSIGN_OR_RETURN(m.fds, FingerprintList(f.Array("fds", true), "manifest.fds", true));
+  ASSIGN_OR_RETURN(m.closed_fds,
+                   FingerprintList(f.Array("closed_fds", true), "manifest.closed_fds", false));
+  if (const Json* filter = f.Object("filter", true)) {
+    JsonFields ff(*filter, "manifest.filter");
+    ManifestReader fr(ff);
+    fr.Choice("arch", {"x86_64"});
+    std::optional<std::string> bpf_base64 = ff.String("bpf_base64", true);
+    std::string sha = fr.Digest("sha256");
+    uint64_t instructions = ff.Uint("instructions", true, 4096).value_or(0);
+    m.filter.install_flags = static_cast<uint32_t>(ff.Uint("install_flags", true, UINT32_MAX).value_or(0));
+    m.filter.on_violation = fr.Choice("on_violation", {"errno", "kill"});
+    m.filter.exec_fd = static_cast<int>(ff.Int("exec_fd", true, -1, kMaxFdNumber).value_or(-1));
+    RETURN_IF_ERROR(fr.Finish());
+    // The filter's text is bounded by the manifest's own size limit.
+    ASSIGN_OR_RETURN(m.filter.bpf, Base64Decode(*bpf_base64));
+    if (m.filter.bpf.empty() || m.filter.bpf.size() % 8 != 0 ||
+        m.filter.bpf.size() / 8 != instructions) {
+      return absl::InvalidArgumentError(
+          "manifest.filter: bpf_base64 must hold `instructions` 8-byte instructions");
+    }
+    if (HexEncode(Sha256(m.filter.bpf)) != sha) {
+      return absl::InvalidArgumentError("manifest.filter.sha256 is not the sha256 of its bytes");
+    }
+  }
+  RETURN_IF_ERROR(r.Finish());
+  return m;
+}
+
+absl::StatusOr<Manifest> Manifest::Parse(absl::string_view bytes) {
+  if (bytes.size() > kMaxManifestBytes) {
+    return absl::InvalidArgumentError("manifest is larger than 1 MiB");
+  }
+  ASSIGN_OR_RETURN(Json json, ParseJsonStrict(bytes, JsonLimits{kMaxManifestBytes, 8}));
+  ASSIGN_OR_RETURN(Manifest m, FromJson(json));
+  // One spelling per manifest: the bytes must be exactly what the launcher
+  // writes for these values, so nothing the parser ignored can hide in them.
+  ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(m.ToJson()));
+  if (canonical != bytes) {
+    return absl::InvalidArgumentError("manifest is not in canonical form");
+  }
+  return m;
 }
 
 }  // namespace fdattest

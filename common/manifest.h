@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "common/json.h"
+#include "common/status.h"
 
 namespace fdattest {
 
@@ -93,6 +95,13 @@ struct Manifest {
   FilterRecord filter;
 
   Json ToJson() const;
+  // Strict inverse of ToJson() for a verifier reading untrusted bytes: every
+  // key of docs/formats/manifest.md with its type and range, unknown keys and
+  // missing required keys rejected (InvalidArgument naming the field), the
+  // filter's bpf_base64/sha256/instructions consistent. Parse(bytes) also
+  // requires the bytes to be exactly the canonical serialisation.
+  static absl::StatusOr<Manifest> FromJson(const Json& json);
+  static absl::StatusOr<Manifest> Parse(absl::string_view bytes);
 };
 
 Json FdFingerprintToJson(const FdFingerprint& fp);
