@@ -1,0 +1,171 @@
+// Manifest::Parse is the verifier's reader of untrusted manifest bytes: it
+// must give back exactly what the launcher wrote and refuse anything else.
+#include "common/manifest.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/sha256.h"
+
+namespace fdattest {
+namespace {
+
+Manifest SampleManifest() {
+  Manifest m;
+  m.launch_id = "0123456789abcdef0123456789abcdef";
+  m.time = "2026-11-30T01:14:24Z";
+  m.profile_name = "phi-etl";
+  m.profile_sha256 = std::string(64, 'a');
+  m.exe_path = "/bin/busybox";
+  m.exe_sha256 = std::string(64, 'b');
+  m.argv = {"busybox", "sha256sum"};
+  m.env_names = {"HOME", "PATH"};
+  m.uid = m.gid = m.euid = m.egid = 0;
+  m.namespaces = {{"mnt", "mnt:[4026531841]"}, {"net", "net:[4026531840]"}};
+  m.rlimits = {{"core", {1, 1}}, {"nofile", {1024, UINT64_MAX}}};
+  m.attested = true;
+  m.launcher_version = "0.4.0";
+  m.launcher_sha256 = std::string(64, 'c');
+
+  FdFingerprint in;
+  in.fd = 0;
+  in.role = "phi-input";
+  in.access = "r";
+  in.source = "open";
+  in.path = "/data/in.csv";
+  in.kind = "file";
+  in.stat = {.dev = 2049, .ino = UINT64_MAX - 3, .rdev = 0, .size = 4096, .nlink = 1,
+             .mode = 0100644, .uid = 1000, .gid = 1000};
+  in.open_mode = "r";
+  in.mount = MountFingerprint{.mnt_id = 42, .fs_type = "ext4", .read_only = true};
+  in.content_sha256 = std::string(64, 'd');
+  m.fds.push_back(in);
+
+  FdFingerprint out;
+  out.fd = 1;
+  out.role = "phi-output";
+  out.access = "w";
+  out.source = "inherit";
+  out.kind = "fifo";
+  out.open_mode = "w";
+  out.pipe_peer_pids = {77};
+  m.fds.push_back(out);
+
+  FdFingerprint sock;
+  sock.fd = 3;
+  sock.role = "phi-output";
+  sock.access = "w";
+  sock.source = "connect";
+  sock.kind = "socket";
+  sock.open_mode = "rw";
+  SocketFingerprint s;
+  s.family = "unix";
+  s.type = "stream";
+  s.peer_address = "/run/sink.sock";
+  s.peer_cred = PeerCred{.pid = 99, .uid = 0, .gid = 0, .exe_sha256 = std::string(64, 'e')};
+  sock.socket = s;
+  m.fds.push_back(sock);
+
+  FdFingerprint closed;
+  closed.fd = 9;
+  closed.source = "inherited";
+  closed.kind = "anon";
+  closed.anon_type = "[eventfd]";
+  closed.open_mode = "rw";
+  m.closed_fds.push_back(closed);
+
+  m.filter.bpf = std::string(16, '\0');
+  m.filter.bpf[0] = 0x06;  // ret
+  m.filter.on_violation = "errno";
+  m.filter.install_flags = 0;
+  m.filter.exec_fd = 7;
+  return m;
+}
+
+std::string Bytes(const Json& j) { return CanonicalJson(j).value(); }
+
+TEST(ManifestParseTest, RoundTripsEveryField) {
+  std::string bytes = Bytes(SampleManifest().ToJson());
+  absl::StatusOr<Manifest> parsed = Manifest::Parse(bytes);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(Bytes(parsed->ToJson()), bytes);
+  EXPECT_EQ(parsed->fds[0].stat.ino, UINT64_MAX - 3);
+  EXPECT_EQ(parsed->fds[2].socket->peer_cred->exe_sha256, std::string(64, 'e'));
+  EXPECT_EQ(parsed->filter.bpf, SampleManifest().filter.bpf);
+}
+
+TEST(ManifestParseTest, RejectsNonCanonicalBytes) {
+  std::string bytes = Bytes(SampleManifest().ToJson());
+  EXPECT_FALSE(Manifest::Parse(bytes + " ").ok());
+  EXPECT_FALSE(Manifest::Parse("\n" + bytes).ok());
+}
+
+struct Mutation {
+  const char* name;
+  void (*apply)(Json&);
+  const char* expected;  // substring of the error
+};
+
+const Mutation kMutations[] = {
+    {"unknown top-level key", [](Json& j) { j["extra"] = 1; }, "unknown key \"extra\""},
+    {"unknown fd key", [](Json& j) { j["fds"][0]["secret"] = "x"; }, "manifest.fds[0]"},
+    {"unknown socket key", [](Json& j) { j["fds"][2]["socket"]["x"] = 1; }, "socket"},
+    {"missing exe", [](Json& j) { j.erase("exe"); }, "exe"},
+    {"exe digest not hex", [](Json& j) { j["exe"]["sha256"] = std::string(64, 'Z'); }, "exe.sha256"},
+    {"exe digest upper case",
+     [](Json& j) { j["exe"]["sha256"] = std::string(64, 'B'); }, "exe.sha256"},
+    {"launch id short", [](Json& j) { j["launch_id"] = "0123"; }, "launch_id"},
+    {"version 2", [](Json& j) { j["version"] = 2; }, "version"},
+    {"role missing", [](Json& j) { j["fds"][0].erase("role"); }, "role"},
+    {"access unknown", [](Json& j) { j["fds"][0]["access"] = "x"; }, "access"},
+    {"type confusion fd", [](Json& j) { j["fds"][0]["fd"] = "0"; }, "fd"},
+    {"type confusion append", [](Json& j) { j["fds"][0]["append"] = 0; }, "append"},
+    {"negative ino", [](Json& j) { j["fds"][0]["stat"]["ino"] = -1; }, "ino"},
+    {"declared fd over 255", [](Json& j) { j["fds"][2]["fd"] = 256; }, "fd"},
+    {"duplicate fd", [](Json& j) { j["fds"][1]["fd"] = 0; }, "repeats"},
+    {"unsorted fds", [](Json& j) { std::swap(j["fds"][0], j["fds"][2]); }, "sorted"},
+    {"fifo without peers", [](Json& j) { j["fds"][1].erase("pipe_peer_pids"); }, "fifo"},
+    {"socket fields on a file",
+     [](Json& j) { j["fds"][0]["socket"] = j["fds"][2]["socket"]; }, "socket"},
+    {"role on a closed fd", [](Json& j) { j["closed_fds"][0]["role"] = "x"; }, "role"},
+    {"filter digest mismatch",
+     [](Json& j) { j["filter"]["sha256"] = std::string(64, '0'); }, "filter.sha256"},
+    {"filter count mismatch", [](Json& j) { j["filter"]["instructions"] = 3; }, "instructions"},
+    {"filter not base64", [](Json& j) { j["filter"]["bpf_base64"] = "!!!"; }, "base64"},
+    {"filter arch", [](Json& j) { j["filter"]["arch"] = "i386"; }, "arch"},
+    {"argv not strings", [](Json& j) { j["argv"] = Json::array({1}); }, "argv"},
+    {"huge argv", [](Json& j) { j["argv"] = Json(std::vector<std::string>(5000, "a")); }, "argv"},
+    {"too many fds",
+     [](Json& j) {
+       Json fds = Json::array();
+       for (int i = 0; i < 33; ++i) {
+         Json fd = j["fds"][0];
+         fd["fd"] = i;
+         fds.push_back(fd);
+       }
+       j["fds"] = fds;
+     },
+     "more than 32"},
+};
+
+TEST(ManifestParseTest, RejectsEachMutationNamingTheField) {
+  for (const Mutation& mutation : kMutations) {
+    Json j = SampleManifest().ToJson();
+    mutation.apply(j);
+    absl::StatusOr<Manifest> parsed = Manifest::Parse(Bytes(j));
+    ASSERT_FALSE(parsed.ok()) << mutation.name;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << mutation.name;
+    EXPECT_NE(parsed.status().message().find(mutation.expected), std::string::npos)
+        << mutation.name << ": " << parsed.status();
+  }
+}
+
+TEST(ManifestParseTest, RejectsDuplicateKeys) {
+  std::string bytes = Bytes(SampleManifest().ToJson());
+  std::string dup = "{\"argv\":[],\"argv\":[]," + bytes.substr(1);
+  EXPECT_FALSE(Manifest::Parse(dup).ok());
+}
+
+}  // namespace
+}  // namespace fdattest
