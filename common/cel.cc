@@ -1,0 +1,434 @@
+#include "common/cel.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+
+namespace fdattest {
+namespace {
+
+constexpr absl::string_view kSha256 = "sha256";
+// Records are a few hundred bytes; a longer line is damage, not a record.
+constexpr size_t kMaxLineBytes = 64 * 1024;
+
+bool IsLowerHex(absl::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+absl::Status CheckLaunchId(absl::string_view id) {
+  if (id.size() != 32 || !IsLowerHex(id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("launch id \"", id, "\" is not 32 lowercase hex digits"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Sha256Digest> ParseDigestHex(absl::string_view hex, absl::string_view what) {
+  if (hex.size() != 64 || !IsLowerHex(hex)) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not 64 lowercase hex digits"));
+  }
+  ASSIGN_OR_RETURN(std::string bytes, HexDecode(hex));
+  Sha256Digest d{};
+  std::copy(bytes.begin(), bytes.end(), d.begin());
+  return d;
+}
+
+// JsonFields has no accessor for object-valued keys: take `key` out (it must
+// be an object) and read the remaining keys with JsonFields.
+struct ObjectSplit {
+  Json rest;
+  const Json* field = nullptr;  // nullptr when absent and optional
+};
+
+absl::StatusOr<ObjectSplit> SplitObjectField(const Json& json, absl::string_view where,
+                                             const char* key, bool required) {
+  if (!json.is_object())
+    return absl::InvalidArgumentError(absl::StrCat(where, ": must be a JSON object"));
+  ObjectSplit out{json, nullptr};
+  auto it = json.find(key);
+  if (it == json.end()) {
+    if (required) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": missing required key \"", key, "\""));
+    }
+    return out;
+  }
+  if (!it->is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": \"", key, "\" must be an object"));
+  }
+  out.field = &*it;
+  out.rest.erase(key);
+  return out;
+}
+
+std::string Hex(const Sha256Digest& d) { return HexEncode(d); }
+
+std::string Short(const Sha256Digest& d) { return Hex(d).substr(0, 16) + "…"; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Register
+
+absl::StatusOr<Register> Register::NvIndex(uint32_t handle) {
+  // TPM_HT_NV_INDEX: the handle's top byte is 0x01.
+  if ((handle >> 24) != 0x01) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("0x%08x is not an NV index handle (0x01000000-0x01ffffff)", handle));
+  }
+  return Register{Kind::kNvIndex, handle};
+}
+
+absl::StatusOr<Register> Register::Pcr(uint32_t number) {
+  if (number > 23) {
+    return absl::InvalidArgumentError(absl::StrCat("PCR ", number, " does not exist (0-23)"));
+  }
+  return Register{Kind::kPcr, number};
+}
+
+absl::StatusOr<Register> Register::Parse(absl::string_view text) {
+  if (absl::ConsumePrefix(&text, "pcr:")) {
+    uint32_t n = 0;
+    if (text.empty() || text.size() > 2 ||
+        text.find_first_not_of("0123456789") != absl::string_view::npos ||
+        !absl::SimpleAtoi(text, &n)) {
+      return absl::InvalidArgumentError(absl::StrCat("\"pcr:", text, "\": expected pcr:N"));
+    }
+    return Pcr(n);
+  }
+  if (absl::ConsumePrefix(&text, "nv:")) {
+    uint32_t h = 0;
+    if (!absl::ConsumePrefix(&text, "0x") || text.empty() || text.size() > 8 ||
+        !absl::SimpleHexAtoi(text, &h)) {
+      return absl::InvalidArgumentError(absl::StrCat("\"nv:", text, "\": expected nv:0xHANDLE"));
+    }
+    return NvIndex(h);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("register \"", text, "\": expected nv:0xHANDLE or pcr:N"));
+}
+
+absl::StatusOr<Register> Register::FromJson(const Json& json) {
+  JsonFields f(json, "register");
+  std::optional<std::string> kind = f.String("kind", true);
+  std::optional<std::string> bank = f.String("bank", true);
+  std::optional<int64_t> n;
+  if (kind == "nv") {
+    n = f.Int("index", true, 0x01000000, 0x01ffffff);
+  } else if (kind == "pcr") {
+    n = f.Int("number", true, 0, 23);
+  }
+  RETURN_IF_ERROR(f.Finish());
+  if (bank != kSha256) return absl::InvalidArgumentError("register: bank must be \"sha256\"");
+  if (kind == "nv") return NvIndex(static_cast<uint32_t>(*n));
+  if (kind == "pcr") return Pcr(static_cast<uint32_t>(*n));
+  return absl::InvalidArgumentError("register: kind must be \"nv\" or \"pcr\"");
+}
+
+Json Register::ToJson() const {
+  if (kind == Kind::kNvIndex) return Json{{"kind", "nv"}, {"index", index}, {"bank", kSha256}};
+  return Json{{"kind", "pcr"}, {"number", index}, {"bank", kSha256}};
+}
+
+std::string Register::ToString() const {
+  if (kind == Kind::kNvIndex) return absl::StrFormat("nv:0x%08x", index);
+  return absl::StrCat("pcr:", index);
+}
+
+Sha256Digest ExtendRegister(const Sha256Digest& old_value, const Sha256Digest& digest) {
+  std::string buf;
+  buf.reserve(64);
+  buf.append(reinterpret_cast<const char*>(old_value.data()), old_value.size());
+  buf.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  return Sha256(buf);
+}
+
+// ---------------------------------------------------------------------------
+// CelContent
+
+absl::string_view CelContentTypeName(CelContent::Type type) {
+  switch (type) {
+    case CelContent::Type::kEpoch:
+      return "epoch";
+    case CelContent::Type::kLaunchManifest:
+      return "launch_manifest";
+    case CelContent::Type::kLaunchSeparator:
+      return "launch_separator";
+  }
+  return "?";
+}
+
+CelContent CelContent::Epoch(uint32_t reset_count, uint32_t restart_count) {
+  CelContent c;
+  c.type = Type::kEpoch;
+  c.reset_count = reset_count;
+  c.restart_count = restart_count;
+  return c;
+}
+
+absl::StatusOr<CelContent> CelContent::LaunchManifest(absl::string_view launch_id,
+                                                      absl::string_view manifest_bytes) {
+  return LaunchManifestDigest(launch_id, Sha256(manifest_bytes));
+}
+
+absl::StatusOr<CelContent> CelContent::LaunchManifestDigest(absl::string_view launch_id,
+                                                            const Sha256Digest& manifest_sha256) {
+  RETURN_IF_ERROR(CheckLaunchId(launch_id));
+  CelContent c;
+  c.type = Type::kLaunchManifest;
+  c.launch_id = std::string(launch_id);
+  c.manifest_sha256 = manifest_sha256;
+  return c;
+}
+
+absl::StatusOr<CelContent> CelContent::LaunchSeparator(absl::string_view launch_id) {
+  RETURN_IF_ERROR(CheckLaunchId(launch_id));
+  CelContent c;
+  c.type = Type::kLaunchSeparator;
+  c.launch_id = std::string(launch_id);
+  return c;
+}
+
+absl::StatusOr<CelContent> CelContent::FromJson(const Json& json) {
+  ASSIGN_OR_RETURN(ObjectSplit split, SplitObjectField(json, "content", "data", true));
+  JsonFields f(split.rest, "content");
+  std::optional<std::string> type = f.String("type", true);
+  RETURN_IF_ERROR(f.Finish());
+  JsonFields df(*split.field, "content.data");
+  CelContent c;
+  if (type == "epoch") {
+    c.type = Type::kEpoch;
+    auto reset = df.Int("reset_count", true, 0, std::numeric_limits<uint32_t>::max());
+    auto restart = df.Int("restart_count", true, 0, std::numeric_limits<uint32_t>::max());
+    RETURN_IF_ERROR(df.Finish());
+    c.reset_count = static_cast<uint32_t>(*reset);
+    c.restart_count = static_cast<uint32_t>(*restart);
+    return c;
+  }
+  if (type == "launch_manifest" || type == "launch_separator") {
+    std::optional<std::string> id = df.String("launch_id", true);
+    std::optional<std::string> digest;
+    if (type == "launch_manifest") digest = df.String("manifest_sha256", true);
+    RETURN_IF_ERROR(df.Finish());
+    RETURN_IF_ERROR(CheckLaunchId(*id));
+    c.launch_id = *id;
+    if (type == "launch_separator") {
+      c.type = Type::kLaunchSeparator;
+      return c;
+    }
+    c.type = Type::kLaunchManifest;
+    ASSIGN_OR_RETURN(c.manifest_sha256, ParseDigestHex(*digest, "content.data.manifest_sha256"));
+    return c;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown content type \"", *type, "\""));
+}
+
+Json CelContent::ToJson() const {
+  Json data;
+  switch (type) {
+    case Type::kEpoch:
+      data = Json{{"reset_count", reset_count}, {"restart_count", restart_count}};
+      break;
+    case Type::kLaunchManifest:
+      data = Json{{"launch_id", launch_id}, {"manifest_sha256", Hex(manifest_sha256)}};
+      break;
+    case Type::kLaunchSeparator:
+      data = Json{{"launch_id", launch_id}};
+      break;
+  }
+  return Json{{"type", std::string(CelContentTypeName(type))}, {"data", std::move(data)}};
+}
+
+Sha256Digest CelContent::Digest() const {
+  if (type == Type::kLaunchManifest) return manifest_sha256;
+  // Our own values only (no floats, valid UTF-8): canonical JSON cannot fail.
+  absl::StatusOr<std::string> canonical = CanonicalJson(ToJson());
+  if (!canonical.ok()) abort();
+  return Sha256(*canonical);
+}
+
+// ---------------------------------------------------------------------------
+// CelRecord
+
+CelRecord CelRecord::Make(uint64_t recnum, const Register& reg, CelContent content) {
+  CelRecord r;
+  r.recnum = recnum;
+  r.reg = reg;
+  r.digest = content.Digest();
+  r.content = std::move(content);
+  return r;
+}
+
+CelRecord CelRecord::Redacted() const {
+  CelRecord r = *this;
+  r.content.reset();
+  return r;
+}
+
+Json CelRecord::ToJson() const {
+  Json j{{"recnum", recnum},
+         {"digests", Json::array({Json{{"hashAlg", kSha256}, {"digest", Hex(digest)}}})},
+         {"content_type", kCelContentType}};
+  j[reg.kind == Register::Kind::kPcr ? "pcr" : "nv_index"] = reg.index;
+  if (content.has_value()) {
+    j["content"] = content->ToJson();
+  } else {
+    j["redacted"] = true;
+  }
+  return j;
+}
+
+std::string CelRecord::ToLine() const {
+  absl::StatusOr<std::string> s = CanonicalJson(ToJson());
+  if (!s.ok()) abort();  // our own values only
+  return *std::move(s);
+}
+
+absl::StatusOr<CelRecord> CelRecord::FromJson(const Json& json, bool allow_redacted) {
+  ASSIGN_OR_RETURN(ObjectSplit split, SplitObjectField(json, "record", "content", false));
+  JsonFields f(split.rest, "record");
+  CelRecord r;
+  std::optional<int64_t> recnum = f.Int("recnum", true, 0, std::numeric_limits<int64_t>::max());
+  std::optional<int64_t> pcr = f.Int("pcr", false, 0, 23);
+  std::optional<int64_t> nv = f.Int("nv_index", false, 0, std::numeric_limits<uint32_t>::max());
+  const Json* digests = f.Array("digests", true);
+  std::optional<std::string> content_type = f.String("content_type", true);
+  std::optional<bool> redacted = f.Bool("redacted", false);
+  RETURN_IF_ERROR(f.Finish());
+  const Json* content_json = split.field;
+
+  r.recnum = static_cast<uint64_t>(*recnum);
+  if (pcr.has_value() == nv.has_value()) {
+    return absl::InvalidArgumentError(
+        "record: exactly one of \"pcr\" and \"nv_index\" is required");
+  }
+  if (pcr.has_value()) {
+    ASSIGN_OR_RETURN(r.reg, Register::Pcr(static_cast<uint32_t>(*pcr)));
+  } else {
+    ASSIGN_OR_RETURN(r.reg, Register::NvIndex(static_cast<uint32_t>(*nv)));
+  }
+  if (digests->size() != 1) {
+    return absl::InvalidArgumentError(
+        "record: \"digests\" must hold exactly one digest, for the sha256 bank");
+  }
+  JsonFields df((*digests)[0], "record.digests[0]");
+  std::optional<std::string> alg = df.String("hashAlg", true);
+  std::optional<std::string> hex = df.String("digest", true);
+  RETURN_IF_ERROR(df.Finish());
+  if (*alg != kSha256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("record: digest for unsupported bank \"", *alg, "\" (only sha256)"));
+  }
+  ASSIGN_OR_RETURN(r.digest, ParseDigestHex(*hex, "record.digests[0].digest"));
+  if (*content_type != kCelContentType) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("record: unknown content_type \"", *content_type, "\""));
+  }
+  if (redacted.has_value()) {
+    if (!*redacted) return absl::InvalidArgumentError("record: \"redacted\" is only ever true");
+    if (!allow_redacted) return absl::InvalidArgumentError("record: redacted record in a full log");
+    if (content_json != nullptr) {
+      return absl::InvalidArgumentError("record: a redacted record has no content");
+    }
+    return r;
+  }
+  if (content_json == nullptr) {
+    return absl::InvalidArgumentError("record: missing required key \"content\"");
+  }
+  ASSIGN_OR_RETURN(CelContent content, CelContent::FromJson(*content_json));
+  Sha256Digest expected = content.Digest();
+  if (!DigestEqual(expected, r.digest)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "record: digest ", Short(r.digest), " does not match its ",
+        CelContentTypeName(content.type), " content (which defines ", Short(expected), ")"));
+  }
+  r.content = std::move(content);
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// CelReplay
+
+absl::Status CelReplay::Check(const CelRecord& record) const {
+  auto fail = [&](auto&&... parts) {
+    return absl::FailedPreconditionError(absl::StrCat("record ", record.recnum, ": ", parts...));
+  };
+  if (record.recnum != next_recnum_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("record has recnum ", record.recnum, " where ", next_recnum_, " comes next"));
+  }
+  if (!(record.reg == reg_)) {
+    return fail("is for register ", record.reg.ToString(), " but this log measures ",
+                reg_.ToString());
+  }
+  if (!record.content.has_value()) {
+    if (!epoch_.has_value()) return fail("a redacted record cannot open the log");
+    return absl::OkStatus();
+  }
+  const CelContent& c = *record.content;
+  if (!DigestEqual(record.digest, c.Digest())) {
+    return fail("digest does not match its ", CelContentTypeName(c.type), " content");
+  }
+  if (c.type == CelContent::Type::kEpoch) {
+    if (epoch_.has_value() && epoch_->reset_count == c.reset_count &&
+        epoch_->restart_count == c.restart_count) {
+      return fail("duplicate epoch record for resetCount ", c.reset_count, " restartCount ",
+                  c.restart_count, " (epoch began at record ", epoch_->first_recnum, ")");
+    }
+    return absl::OkStatus();
+  }
+  if (!epoch_.has_value()) {
+    return fail("the log must begin with an epoch record, not ", CelContentTypeName(c.type));
+  }
+  auto it = launches_.find(c.launch_id);
+  if (it != launches_.end() && it->second.separator_recnum.has_value()) {
+    return fail(CelContentTypeName(c.type), " for launch ", c.launch_id,
+                " after that launch's separator (record ", *it->second.separator_recnum, ")");
+  }
+  if (c.type == CelContent::Type::kLaunchManifest) {
+    if (it != launches_.end()) {
+      return fail("duplicate launch_manifest for launch ", c.launch_id, " (first at record ",
+                  it->second.manifest_recnum, ")");
+    }
+    return absl::OkStatus();
+  }
+  // kLaunchSeparator
+  if (it == launches_.end()) {
+    return fail("launch_separator for launch ", c.launch_id, " without its launch_manifest");
+  }
+  if (it->second.epoch_number + 1 != epochs_.size()) {
+    return fail("launch_separator for launch ", c.launch_id, " whose launch_manifest (record ",
+                it->second.manifest_recnum, ") is in an earlier epoch");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CelReplay::Apply(const CelRecord& record) {
+  RETURN_IF_ERROR(Check(record));
+  ++next_recnum_;
+  if (record.content.has_value() && record.content->type == CelContent::Type::kEpoch) {
+    epoch_ = Epoch{record.content->reset_count, record.content->restart_count, record.recnum};
+    epochs_.push_back(*epoch_);
+    value_ = kRegisterResetValue;
+  } else if (record.content.has_value()) {
+    const CelContent& c = *record.content;
+    if (c.type == CelContent::Type::kLaunchManifest) {
+      launches_.emplace(c.launch_id, Launch{epochs_.size() - 1, record.recnum, std::nullopt});
+    } else {
+      launches_.find(c.launch_id)->second.separator_recnum = record.recnum;
+    }
+  }
+  value_before_last_ = value_;
+  value_ = ExtendRegister(value_, record.digest);
+  return absl::OkStatus();
+}
+
+
+}  // namespace fdattest

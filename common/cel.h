@@ -1,0 +1,173 @@
+// The measurement register and its TCG Canonical Event Log (CEL) records:
+// Register, CelContent, CelRecord and the strict replay CelReplay. Pure values
+// with no file or TPM access, shared by the attestor (which writes the log)
+// and the verifier (which replays what an attester served). Immutable values
+// are safe to share between threads; a CelReplay is used by one thread.
+// Format and replay rules: docs/formats/event-log.md.
+#ifndef FDATTEST_COMMON_CEL_H_
+#define FDATTEST_COMMON_CEL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/json.h"
+#include "common/sha256.h"
+#include "common/status.h"
+
+namespace fdattest {
+
+// ---------------------------------------------------------------------------
+// The measurement register.
+
+// Where measurements are extended: a TPM NV extend index (TPM_NT_EXTEND) or a
+// PCR, always in the sha256 bank.
+struct Register {
+  enum class Kind { kNvIndex, kPcr };
+
+  Kind kind = Kind::kNvIndex;
+  uint32_t index = 0;  // NV handle (0x01xxxxxx) or PCR number (0..23)
+
+  static absl::StatusOr<Register> NvIndex(uint32_t handle);
+  static absl::StatusOr<Register> Pcr(uint32_t number);
+  // "nv:0x01500020" (any NV handle, hex) or "pcr:N" (decimal 0..23).
+  static absl::StatusOr<Register> Parse(absl::string_view text);
+  // {"bank":"sha256","index":N,"kind":"nv"} or {"bank":"sha256","kind":"pcr","number":N}.
+  static absl::StatusOr<Register> FromJson(const Json& json);
+
+  Json ToJson() const;
+  std::string ToString() const;  // the Parse() form
+  // PCRs 16 and 23 can be reset from locality 0 by any TPM client: a register
+  // there proves nothing. The attestor refuses them unless told otherwise.
+  bool ResettableByAnyClient() const { return kind == Kind::kPcr && (index == 16 || index == 23); }
+
+  friend bool operator==(const Register&, const Register&) = default;
+};
+
+// The register's value after TPM2_Startup(CLEAR): a PCR, or an NV extend index
+// that reads as unwritten, extends from 32 zero bytes.
+inline constexpr Sha256Digest kRegisterResetValue{};
+
+// The extend rule (TPM2_PCR_Extend / TPM2_NV_Extend, sha256 bank):
+// new = SHA-256(old ‖ digest).
+Sha256Digest ExtendRegister(const Sha256Digest& old_value, const Sha256Digest& digest);
+
+// ---------------------------------------------------------------------------
+// Records.
+
+// The content_type of every record fdattest writes (docs/formats/event-log.md).
+inline constexpr absl::string_view kCelContentType = "fdattest";
+
+// What one record says. Constructed through the factories; the digest that is
+// extended is a function of the content (Digest()).
+struct CelContent {
+  enum class Type { kEpoch, kLaunchManifest, kLaunchSeparator };
+
+  Type type = Type::kEpoch;
+  // kEpoch: the TPM's clock-info counters when the epoch began.
+  uint32_t reset_count = 0;
+  uint32_t restart_count = 0;
+  // kLaunchManifest, kLaunchSeparator: 32 lowercase hex digits (manifest.md).
+  std::string launch_id;
+  // kLaunchManifest: sha256 of the manifest's exact (canonical JSON) bytes.
+  Sha256Digest manifest_sha256{};
+
+  static CelContent Epoch(uint32_t reset_count, uint32_t restart_count);
+  // Hashes `manifest_bytes`; the manifest itself is never in the log.
+  static absl::StatusOr<CelContent> LaunchManifest(absl::string_view launch_id,
+                                                   absl::string_view manifest_bytes);
+  static absl::StatusOr<CelContent> LaunchManifestDigest(absl::string_view launch_id,
+                                                         const Sha256Digest& manifest_sha256);
+  static absl::StatusOr<CelContent> LaunchSeparator(absl::string_view launch_id);
+  // Strict: unknown types and unknown or missing keys are errors.
+  static absl::StatusOr<CelContent> FromJson(const Json& json);
+
+  Json ToJson() const;
+  // The digest extended into the register: the manifest's sha256 for a launch
+  // manifest, SHA-256 of the canonical JSON of this content otherwise.
+  Sha256Digest Digest() const;
+  // Launch records belong to a launch; epoch records to the host.
+  bool BelongsToLaunch() const { return type != Type::kEpoch; }
+};
+
+absl::string_view CelContentTypeName(CelContent::Type type);
+
+// One CEL record: recnum, register, sha256 digest and content. A redacted
+// record (another launch's, as served to a verifier) has no content.
+struct CelRecord {
+  uint64_t recnum = 0;
+  Register reg;
+  Sha256Digest digest{};
+  std::optional<CelContent> content;  // nullopt iff redacted
+
+  // A record whose digest is computed from `content`.
+  static CelRecord Make(uint64_t recnum, const Register& reg, CelContent content);
+  // Strict parse of one record. Checks the shape and, when content is present,
+  // that the digest is the one the content defines. Redacted records are
+  // accepted only with `allow_redacted` (served logs; never in the log file).
+  static absl::StatusOr<CelRecord> FromJson(const Json& json, bool allow_redacted);
+
+  bool redacted() const { return !content.has_value(); }
+  CelRecord Redacted() const;
+  Json ToJson() const;
+  std::string ToLine() const;  // canonical JSON, no trailing newline
+};
+
+// ---------------------------------------------------------------------------
+// Replay.
+
+struct Epoch {
+  uint32_t reset_count = 0;
+  uint32_t restart_count = 0;
+  uint64_t first_recnum = 0;  // the epoch record's recnum
+};
+
+// Replays records in order, enforcing the log's rules: recnums 0,1,2,...;
+// the first record is an epoch record; one register for the whole log; every
+// digest equals the one its content defines; one launch_manifest per launch
+// id in the whole log; a launch_separator only after its launch's manifest in
+// the same epoch; nothing for a launch after its separator. Each epoch replays
+// from kRegisterResetValue. Redacted records are extended unchecked (they are
+// another launch's business). Errors are FailedPrecondition with the reason.
+class CelReplay {
+ public:
+  explicit CelReplay(Register reg) : reg_(reg) {}
+
+  // Whether `record` may come next; changes nothing.
+  absl::Status Check(const CelRecord& record) const;
+  // Check() and then apply.
+  absl::Status Apply(const CelRecord& record);
+
+  const Register& reg() const { return reg_; }
+  uint64_t next_recnum() const { return next_recnum_; }
+  // The value the register holds after every record so far (current epoch).
+  const Sha256Digest& value() const { return value_; }
+  // The value before the last record, when the last record is in the current
+  // epoch (the "appended but not extended" candidate).
+  const std::optional<Sha256Digest>& value_before_last() const { return value_before_last_; }
+  const std::optional<Epoch>& epoch() const { return epoch_; }
+  // Every epoch so far, oldest first.
+  const std::vector<Epoch>& epochs() const { return epochs_; }
+
+ private:
+  struct Launch {
+    size_t epoch_number;  // index into epochs_
+    uint64_t manifest_recnum;
+    std::optional<uint64_t> separator_recnum;
+  };
+
+  Register reg_;
+  uint64_t next_recnum_ = 0;
+  Sha256Digest value_ = kRegisterResetValue;
+  std::optional<Sha256Digest> value_before_last_;
+  std::optional<Epoch> epoch_;
+  std::vector<Epoch> epochs_;
+  std::map<std::string, Launch, std::less<>> launches_;
+};
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_COMMON_CEL_H_
