@@ -217,18 +217,7 @@ Json Attestor::Handle(const Request& request) {
   return *std::move(response);
 }
 
-Json Attestor::RegisterJson() const {
-  Json j = Json::object();
-  if (log_->reg().kind == Register::Kind::kPcr) {
-    j["kind"] = "pcr";
-    j["pcr"] = log_->reg().index;
-    j["bank"] = "sha256";
-  } else {
-    j["kind"] = "nv";
-    j["nv_index"] = log_->reg().index;
-  }
-  return j;
-}
+Json Attestor::RegisterJson() const { return log_->reg().ToJson(); }
 
 absl::StatusOr<Json> Attestor::Info() {
   ASSIGN_OR_RETURN(TpmClockInfo clock, ctx_->ReadClock());

@@ -88,12 +88,12 @@ TEST(RegisterTest, ParsesAndPrintsBothKinds) {
   EXPECT_EQ(nv->kind, Register::Kind::kNvIndex);
   EXPECT_EQ(nv->index, 0x01500020u);
   EXPECT_EQ(nv->ToString(), "nv:0x01500020");
-  EXPECT_EQ(*CanonicalJson(nv->ToJson()), R"({"bank":"sha256","index":22020128,"kind":"nv"})");
+  EXPECT_EQ(*CanonicalJson(nv->ToJson()), R"({"kind":"nv","nv_index":22020128})");
   EXPECT_EQ(*Register::FromJson(nv->ToJson()), *nv);
 
   absl::StatusOr<Register> pcr = Register::Parse("pcr:15");
   ASSERT_TRUE(pcr.ok());
-  EXPECT_EQ(*CanonicalJson(pcr->ToJson()), R"({"bank":"sha256","kind":"pcr","number":15})");
+  EXPECT_EQ(*CanonicalJson(pcr->ToJson()), R"({"bank":"sha256","kind":"pcr","pcr":15})");
   EXPECT_EQ(*Register::FromJson(pcr->ToJson()), *pcr);
   EXPECT_FALSE(pcr->ResettableByAnyClient());
   EXPECT_TRUE(Register::Parse("pcr:23")->ResettableByAnyClient());
@@ -107,8 +107,9 @@ TEST(RegisterTest, RejectsImpossibleRegisters) {
   EXPECT_FALSE(Register::Parse("nv:0x81000001").ok());  // a persistent object, not NV
   EXPECT_FALSE(Register::Parse("nv:1500020").ok());
   EXPECT_FALSE(Register::Parse("ima:10").ok());
-  EXPECT_FALSE(Register::FromJson(Json{{"kind", "pcr"}, {"number", 15}, {"bank", "sha1"}}).ok());
-  EXPECT_FALSE(Register::FromJson(Json{{"kind", "pcr"}, {"index", 15}, {"bank", "sha256"}}).ok());
+  EXPECT_FALSE(Register::FromJson(Json{{"kind", "pcr"}, {"pcr", 15}, {"bank", "sha1"}}).ok());
+  EXPECT_FALSE(Register::FromJson(Json{{"kind", "pcr"}, {"number", 15}, {"bank", "sha256"}}).ok());
+  EXPECT_FALSE(Register::FromJson(Json{{"kind", "nv"}, {"nv_index", 22020128}, {"bank", "sha256"}}).ok());
 }
 
 // --- records ---------------------------------------------------------------

@@ -118,23 +118,25 @@ absl::StatusOr<Register> Register::Parse(absl::string_view text) {
 absl::StatusOr<Register> Register::FromJson(const Json& json) {
   JsonFields f(json, "register");
   std::optional<std::string> kind = f.String("kind", true);
-  std::optional<std::string> bank = f.String("bank", true);
-  std::optional<int64_t> n;
   if (kind == "nv") {
-    n = f.Int("index", true, 0x01000000, 0x01ffffff);
-  } else if (kind == "pcr") {
-    n = f.Int("number", true, 0, 23);
+    std::optional<int64_t> n = f.Int("nv_index", true, 0x01000000, 0x01ffffff);
+    RETURN_IF_ERROR(f.Finish());
+    return NvIndex(static_cast<uint32_t>(*n));
+  }
+  if (kind == "pcr") {
+    std::optional<std::string> bank = f.String("bank", true);
+    std::optional<int64_t> n = f.Int("pcr", true, 0, 23);
+    RETURN_IF_ERROR(f.Finish());
+    if (bank != kSha256) return absl::InvalidArgumentError("register: bank must be \"sha256\"");
+    return Pcr(static_cast<uint32_t>(*n));
   }
   RETURN_IF_ERROR(f.Finish());
-  if (bank != kSha256) return absl::InvalidArgumentError("register: bank must be \"sha256\"");
-  if (kind == "nv") return NvIndex(static_cast<uint32_t>(*n));
-  if (kind == "pcr") return Pcr(static_cast<uint32_t>(*n));
   return absl::InvalidArgumentError("register: kind must be \"nv\" or \"pcr\"");
 }
 
 Json Register::ToJson() const {
-  if (kind == Kind::kNvIndex) return Json{{"kind", "nv"}, {"index", index}, {"bank", kSha256}};
-  return Json{{"kind", "pcr"}, {"number", index}, {"bank", kSha256}};
+  if (kind == Kind::kNvIndex) return Json{{"kind", "nv"}, {"nv_index", index}};
+  return Json{{"kind", "pcr"}, {"pcr", index}, {"bank", kSha256}};
 }
 
 std::string Register::ToString() const {

@@ -35,7 +35,8 @@ struct Register {
   static absl::StatusOr<Register> Pcr(uint32_t number);
   // "nv:0x01500020" (any NV handle, hex) or "pcr:N" (decimal 0..23).
   static absl::StatusOr<Register> Parse(absl::string_view text);
-  // {"bank":"sha256","index":N,"kind":"nv"} or {"bank":"sha256","kind":"pcr","number":N}.
+  // {"kind":"nv","nv_index":N} or {"bank":"sha256","kind":"pcr","pcr":N}: the form
+  // the attestor serves and the evidence bundle carries (evidence.md). Strict.
   static absl::StatusOr<Register> FromJson(const Json& json);
 
   Json ToJson() const;

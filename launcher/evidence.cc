@@ -45,10 +45,6 @@ bool IsOwnRecord(const Json& record, absl::string_view launch_id) {
 
 }  // namespace
 
-Sha256Digest QualifyingData(absl::string_view nonce, const Sha256Digest& manifest_sha256) {
-  return Sha256(absl::StrCat(kQualifyingDataLabel, nonce, Bytes(manifest_sha256)));
-}
-
 absl::StatusOr<std::string> BuildEvidence(const EvidenceParts& parts) {
   if (parts.nonce.empty() || parts.nonce.size() > kMaxNonceBytes) {
     return absl::InvalidArgumentError("nonce must be 1..64 bytes");

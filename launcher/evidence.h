@@ -9,23 +9,13 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "common/evidence.h"
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/status.h"
 #include "launcher/attestor_client.h"
 
 namespace fdattest {
-
-inline constexpr int kEvidenceVersion = 1;
-// Domain separation for the qualifying data (no length prefix is needed: the
-// label is fixed and the manifest digest is the last 32 bytes).
-inline constexpr absl::string_view kQualifyingDataLabel = "fdattest/v1";
-inline constexpr size_t kMaxNonceBytes = 64;
-inline constexpr size_t kDefaultNonceBytes = 32;
-
-// SHA-256("fdattest/v1" || nonce || manifest_sha256): what the TPM puts in
-// TPMS_ATTEST.extraData.
-Sha256Digest QualifyingData(absl::string_view nonce, const Sha256Digest& manifest_sha256);
 
 struct EvidenceParts {
   std::string nonce;      // raw bytes, 1..64

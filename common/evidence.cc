@@ -1,0 +1,125 @@
+#include "common/evidence.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "common/base64.h"
+#include "common/json.h"
+
+namespace fdattest {
+namespace {
+
+absl::string_view Bytes(const Sha256Digest& d) {
+  return absl::string_view(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+absl::Status Bad(absl::string_view key, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("evidence.", key, " ", why));
+}
+
+absl::StatusOr<std::string> HexField(const std::optional<std::string>& value,
+                                     absl::string_view key, size_t min_bytes, size_t max_bytes) {
+  if (!value) return Bad(key, "is missing");
+  if (value->size() < 2 * min_bytes || value->size() > 2 * max_bytes) {
+    return Bad(key, absl::StrCat("must be ", min_bytes, "..", max_bytes, " bytes of hex"));
+  }
+  absl::StatusOr<std::string> raw = HexDecode(*value);
+  if (!raw.ok() || HexEncode(*raw) != *value) return Bad(key, "must be lowercase hex");
+  return raw;
+}
+
+absl::StatusOr<Sha256Digest> DigestField(const std::optional<std::string>& value,
+                                         absl::string_view key) {
+  ASSIGN_OR_RETURN(std::string raw, HexField(value, key, 32, 32));
+  Sha256Digest d{};
+  std::copy(raw.begin(), raw.end(), d.begin());
+  return d;
+}
+
+absl::StatusOr<std::string> Base64Field(const std::optional<std::string>& value,
+                                        absl::string_view key, size_t max_bytes) {
+  if (!value) return Bad(key, "is missing");
+  if (value->size() > (max_bytes + 2) / 3 * 4) return Bad(key, "is too large");
+  absl::StatusOr<std::string> raw = Base64Decode(*value);
+  if (!raw.ok()) return Bad(key, "is not base64");
+  if (raw->empty()) return Bad(key, "is empty");
+  return raw;
+}
+
+}  // namespace
+
+Sha256Digest QualifyingData(absl::string_view nonce, const Sha256Digest& manifest_sha256) {
+  return Sha256(absl::StrCat(kQualifyingDataLabel, nonce, Bytes(manifest_sha256)));
+}
+
+absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
+  if (text.size() > kMaxEvidenceBytes) {
+    return absl::InvalidArgumentError("evidence is larger than 4 MiB");
+  }
+  ASSIGN_OR_RETURN(Json json, ParseJsonStrict(text, JsonLimits{kMaxEvidenceBytes, 8}));
+  Evidence e;
+  JsonFields f(json, "evidence");
+  f.Int("version", true, kEvidenceVersion, kEvidenceVersion);
+  std::optional<std::string> nonce = f.String("nonce", true);
+  std::optional<std::string> qualifying = f.String("qualifying_data", true);
+  std::optional<std::string> manifest = f.String("manifest", true);
+  std::optional<std::string> manifest_sha256 = f.String("manifest_sha256", true);
+  std::optional<std::string> launch_id = f.String("launch_id", true);
+  std::optional<std::string> attest = f.String("attest", true);
+  std::optional<std::string> signature = f.String("signature", true);
+  std::optional<std::string> ak_public = f.String("ak_public", true);
+  std::optional<std::string> ak_qn = f.String("ak_qualified_name", true);
+  std::optional<std::string> ek_cert = f.String("ek_certificate", true);
+  const Json* reg = f.Object("register", true);
+  std::optional<std::string> register_value = f.String("register_value", true);
+  const Json* log = f.Array("event_log", true);
+  std::optional<int64_t> reset_count = f.Int("reset_count", true, 0, UINT32_MAX);
+  std::optional<int64_t> restart_count = f.Int("restart_count", true, 0, UINT32_MAX);
+  RETURN_IF_ERROR(f.Finish());
+
+  ASSIGN_OR_RETURN(e.nonce, HexField(nonce, "nonce", 1, kMaxNonceBytes));
+  ASSIGN_OR_RETURN(e.qualifying_data, DigestField(qualifying, "qualifying_data"));
+  ASSIGN_OR_RETURN(e.manifest, Base64Field(manifest, "manifest", 1 << 20));
+  ASSIGN_OR_RETURN(e.manifest_sha256, DigestField(manifest_sha256, "manifest_sha256"));
+  if (launch_id->size() != 32 || HexDecode(*launch_id).value_or("").size() != 16 ||
+      HexEncode(HexDecode(*launch_id).value_or("")) != *launch_id) {
+    return Bad("launch_id", "must be 32 lowercase hex digits");
+  }
+  e.launch_id = *launch_id;
+  ASSIGN_OR_RETURN(e.attest, Base64Field(attest, "attest", 1024));
+  ASSIGN_OR_RETURN(e.signature, Base64Field(signature, "signature", 1024));
+  ASSIGN_OR_RETURN(e.ak_public, Base64Field(ak_public, "ak_public", 1024));
+  ASSIGN_OR_RETURN(e.ak_qualified_name, HexField(ak_qn, "ak_qualified_name", 34, 34));
+  ASSIGN_OR_RETURN(e.ek_certificate, Base64Field(ek_cert, "ek_certificate", 16384));
+  ASSIGN_OR_RETURN(e.reg, Register::FromJson(*reg));
+  ASSIGN_OR_RETURN(e.register_value, DigestField(register_value, "register_value"));
+  e.reset_count = static_cast<uint32_t>(*reset_count);
+  e.restart_count = static_cast<uint32_t>(*restart_count);
+
+  if (log->empty()) return Bad("event_log", "is empty");
+  if (log->size() > kMaxEvidenceLogRecords) return Bad("event_log", "has too many records");
+  e.event_log.reserve(log->size());
+  for (size_t i = 0; i < log->size(); ++i) {
+    absl::StatusOr<CelRecord> record = CelRecord::FromJson((*log)[i], /*allow_redacted=*/true);
+    if (!record.ok()) {
+      return Bad(absl::StrCat("event_log[", i, "]"), record.status().message());
+    }
+    if (!(record->reg == e.reg)) {
+      return Bad(absl::StrCat("event_log[", i, "]"), "names another register");
+    }
+    e.event_log.push_back(*std::move(record));
+  }
+
+  if (!DigestEqual(Sha256(e.manifest), e.manifest_sha256)) {
+    return Bad("manifest_sha256", "is not the sha256 of the manifest");
+  }
+  if (!DigestEqual(QualifyingData(e.nonce, e.manifest_sha256), e.qualifying_data)) {
+    return Bad("qualifying_data", "is not the one the nonce and manifest define");
+  }
+  // One spelling per bundle, as the launcher writes it.
+  ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(json));
+  if (canonical != text) return absl::InvalidArgumentError("evidence is not in canonical form");
+  return e;
+}
+
+}  // namespace fdattest
