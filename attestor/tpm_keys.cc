@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/ec_key.h"
+#include "common/tpm_ek_template.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_io.h"
@@ -23,35 +24,10 @@ namespace {
 // state directory is not ours.
 constexpr size_t kMaxBlobBytes = 4096;
 
-// PolicySecret(TPM_RH_ENDORSEMENT) with sha256: the EK's authPolicy in the TCG
-// EK Credential Profile (template L-1).
-constexpr uint8_t kEkPolicy[32] = {
-    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
-    0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
-
 constexpr TPMA_OBJECT kAkAttributes =
     TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
     TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
 
-TPM2B_PUBLIC RsaEkTemplate() {
-  TPM2B_PUBLIC t{};
-  TPMT_PUBLIC& p = t.publicArea;
-  p.type = TPM2_ALG_RSA;
-  p.nameAlg = TPM2_ALG_SHA256;
-  p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                       TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
-                       TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
-  p.authPolicy.size = sizeof(kEkPolicy);
-  std::memcpy(p.authPolicy.buffer, kEkPolicy, sizeof(kEkPolicy));
-  p.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
-  p.parameters.rsaDetail.symmetric.keyBits.aes = 128;
-  p.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-  p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
-  p.parameters.rsaDetail.keyBits = 2048;
-  p.parameters.rsaDetail.exponent = 0;
-  p.unique.rsa.size = 256;  // 256 zero bytes, as the template prescribes
-  return t;
-}
 
 // A policy session satisfying the EK's policy, PolicySecret(endorsement),
 // which any use of the EK as a parent (Create, Load) needs. The TPM resets a

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/tpm_nv_register.h"
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -92,10 +94,7 @@ absl::StatusOr<std::string> NvIndexName(const TPMS_NV_PUBLIC& nv_public) {
 }
 
 TPMA_NV NvRegister::Attributes(bool clear_on_tpm_reset) {
-  TPMA_NV a = (TPM2_NT_EXTEND << TPMA_NV_TPM2_NT_SHIFT) | TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD |
-              TPMA_NV_OWNERREAD | TPMA_NV_NO_DA;
-  if (clear_on_tpm_reset) a |= TPMA_NV_CLEAR_STCLEAR;
-  return a;
+  return MeasurementNvAttributes(clear_on_tpm_reset);
 }
 
 absl::StatusOr<std::unique_ptr<NvRegister>> NvRegister::Open(EsysContext& ctx,

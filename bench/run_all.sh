@@ -4,7 +4,8 @@
 # Results: BUILD_DIR/bench-results/ (raw hyperfine / Google Benchmark JSON plus
 # summary.txt, the table printed at the end). See docs/BENCHMARKS.md.
 # Env: SYSCALL_ROUNDS (3), SYSCALL_REPS (5), SYSCALL_MIN_TIME (0.2 s),
-#      LAUNCH_RUNS (500), LAUNCH_WARMUP (50).
+#      LAUNCH_RUNS (500), LAUNCH_WARMUP (50), VERIFY_REPS (5),
+#      VERIFY_MIN_TIME (0.5 s), VERIFY_CPU (0).
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -134,6 +135,16 @@ else
   status=1
 fi
 
+# Verifier: Verify() of a genuine evidence bundle (made on a private swtpm)
+# per second on one core, against ECDSA P-256 verifications per second in the
+# same run.
+echo
+echo "== verifier (Google Benchmark, one core) =="
+if ! "$here/verify_bench.sh" "$build" "$out"; then
+  echo "run_all: verifier benchmark FAILED" >&2
+  status=1
+fi
+
 {
   echo "fdattest benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, kernel $(uname -r)"
   echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -141,6 +152,7 @@ fi
   [[ -f $out/syscall_cost.txt ]] && cat "$out/syscall_cost.txt"
   [[ -f $out/analyzer.txt ]] && cat "$out/analyzer.txt"
   [[ -f $out/attestor.txt ]] && cat "$out/attestor.txt"
+  [[ -f $out/verify.txt ]] && cat "$out/verify.txt"
 } >"$out/summary.txt"
 echo
 echo "== summary ($out/summary.txt) =="

@@ -135,7 +135,10 @@ struct Epoch {
 // another launch's business). Errors are FailedPrecondition with the reason.
 class CelReplay {
  public:
-  explicit CelReplay(Register reg) : reg_(reg) {}
+  // `first_recnum` is 0 for a whole log file; a verifier replaying the
+  // current epoch as served starts at the epoch record's recnum.
+  explicit CelReplay(Register reg, uint64_t first_recnum = 0)
+      : reg_(reg), next_recnum_(first_recnum) {}
 
   // Whether `record` may come next; changes nothing.
   absl::Status Check(const CelRecord& record) const;
@@ -161,7 +164,7 @@ class CelReplay {
   };
 
   Register reg_;
-  uint64_t next_recnum_ = 0;
+  uint64_t next_recnum_;
   Sha256Digest value_ = kRegisterResetValue;
   std::optional<Sha256Digest> value_before_last_;
   std::optional<Epoch> epoch_;

@@ -6,54 +6,102 @@
 
 namespace fdattest {
 
+namespace {
+
+// Builds the document from nlohmann's SAX events, refusing a duplicate key
+// where it occurs and nesting beyond the limit. (nlohmann's own callback
+// parser rescans the enclosing array after every object it builds, which is
+// quadratic in the number of elements: hostile input must cost linear time.)
+// Pointers into the document stay valid: an open container does not grow
+// while a child is being built, and object values live in a std::map.
+class StrictDomBuilder {
+ public:
+  explicit StrictDomBuilder(int max_depth) : max_depth_(max_depth) {}
+
+  bool null() { return Value(nullptr); }
+  bool boolean(bool v) { return Value(v); }
+  bool number_integer(Json::number_integer_t v) { return Value(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return Value(v); }
+  bool number_float(Json::number_float_t v, const Json::string_t&) { return Value(v); }
+  bool string(Json::string_t& v) { return Value(std::move(v)); }
+  bool binary(Json::binary_t&) { return Fail("binary values are not JSON"); }
+  bool start_object(std::size_t) { return Open(Json::object()); }
+  bool start_array(std::size_t) { return Open(Json::array()); }
+  bool end_object() { return Close(); }
+  bool end_array() { return Close(); }
+  bool key(Json::string_t& k) {
+    Json& object = *stack_.back();
+    if (object.contains(k)) return Fail(absl::StrCat("duplicate JSON key \"", k, "\""));
+    slot_ = &object[k];
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    return Fail(absl::StrCat("malformed JSON: ", e.what()));
+  }
+
+  Json& root() { return root_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+    return false;
+  }
+  Json* Place(Json&& v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    Json& parent = *stack_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(v));
+      return &parent.back();
+    }
+    *slot_ = std::move(v);
+    return slot_;
+  }
+  template <typename T>
+  bool Value(T&& v) {
+    Place(Json(std::forward<T>(v)));
+    return true;
+  }
+  bool Open(Json&& container) {
+    if (static_cast<int>(stack_.size()) >= max_depth_) {
+      return Fail(absl::StrCat("JSON nesting deeper than ", max_depth_));
+    }
+    stack_.push_back(Place(std::move(container)));
+    return true;
+  }
+  bool Close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  int max_depth_;
+  Json root_;
+  std::vector<Json*> stack_;
+  Json* slot_ = nullptr;
+  std::string error_;
+};
+
+}  // namespace
+
 absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits) {
   if (text.size() > limits.max_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("JSON document is ", text.size(), " bytes; the limit is ", limits.max_bytes));
   }
-  // One set of seen keys per open object; the parser callback sees keys in
-  // document order, so a duplicate is detected where it occurs.
-  std::vector<std::set<std::string>> seen;
-  std::string error;
-  auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) -> bool {
-    if (!error.empty()) return false;
-    switch (event) {
-      case Json::parse_event_t::object_start:
-        seen.emplace_back();
-        [[fallthrough]];
-      case Json::parse_event_t::array_start:
-        if (depth >= limits.max_depth) {
-          error = absl::StrCat("JSON nesting deeper than ", limits.max_depth);
-          return false;
-        }
-        break;
-      case Json::parse_event_t::object_end:
-        if (!seen.empty()) seen.pop_back();
-        break;
-      case Json::parse_event_t::key: {
-        const std::string& key = parsed.get_ref<const std::string&>();
-        if (seen.empty() || !seen.back().insert(key).second) {
-          error = absl::StrCat("duplicate JSON key \"", key, "\"");
-          return false;
-        }
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
-  Json result;
+  StrictDomBuilder builder(limits.max_depth);
+  bool ok = false;
   try {
-    result = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true,
-                         /*ignore_comments=*/false);
+    ok = Json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json,
+                         /*strict=*/true, /*ignore_comments=*/false);
   } catch (const Json::exception& e) {
-    if (!error.empty()) return absl::InvalidArgumentError(error);
     return absl::InvalidArgumentError(absl::StrCat("malformed JSON: ", e.what()));
   }
-  if (!error.empty()) return absl::InvalidArgumentError(error);
-  if (result.is_discarded()) return absl::InvalidArgumentError("malformed JSON");
-  return result;
+  if (!builder.error().empty()) return absl::InvalidArgumentError(builder.error());
+  if (!ok) return absl::InvalidArgumentError("malformed JSON");
+  return std::move(builder.root());
 }
 
 namespace {

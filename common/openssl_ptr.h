@@ -3,7 +3,11 @@
 #ifndef FDATTEST_COMMON_OPENSSL_PTR_H_
 #define FDATTEST_COMMON_OPENSSL_PTR_H_
 
+#include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <memory>
 
@@ -19,9 +23,30 @@ struct EvpPkeyCtxDeleter {
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
 };
 
+struct BioDeleter {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+struct BignumDeleter {
+  void operator()(BIGNUM* p) const { BN_free(p); }
+};
+struct X509Deleter {
+  void operator()(X509* p) const { X509_free(p); }
+};
+struct X509StoreDeleter {
+  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
+};
+struct X509StoreCtxDeleter {
+  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
+};
+
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxDeleter>;
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using BignumPtr = std::unique_ptr<BIGNUM, BignumDeleter>;
+using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+using X509StorePtr = std::unique_ptr<X509_STORE, X509StoreDeleter>;
+using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, X509StoreCtxDeleter>;
 
 }  // namespace fdattest
 

@@ -3,6 +3,8 @@
 
 #include "CLI/CLI.hpp"
 #include "verifier/bpf_command.h"
+#include "verifier/key_command.h"
+#include "verifier/verify_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"fdattest: verify fd-confinement evidence offline"};
@@ -23,6 +25,8 @@ int main(int argc, char** argv) {
   CLI::App* check = bpf->add_subcommand("check", "prove the filter matches a launch profile");
   add_common(check);
   check->add_option("--profile", options.profile, "launch profile (JSON)")->required();
+  fdattest::KeyCommands key_commands(app);
+  fdattest::VerifyCommands verify_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -32,6 +36,8 @@ int main(int argc, char** argv) {
     app.exit(e);
     return fdattest::kExitUsage;
   }
+  if (std::optional<int> status = key_commands.Run()) return *status;
+  if (std::optional<int> status = verify_commands.Run()) return *status;
   if (exec_fd != -2) options.exec_fd = exec_fd;
   if (explain->parsed()) return fdattest::RunBpfExplain(options);
   return fdattest::RunBpfCheck(options);

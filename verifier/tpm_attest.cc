@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/tpm_nv_register.h"
 #include "common/ec_key.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -270,6 +271,16 @@ absl::StatusOr<AkPublic> ParseAkPublic(absl::string_view tpm2b_public) {
   ASSIGN_OR_RETURN(std::string name, NameOf(p, "AK"));
   ASSIGN_OR_RETURN(EvpPkeyPtr pkey, P256Key(p.unique.ecc));
   return AkPublic{p, std::move(name), std::move(pkey)};
+}
+
+absl::StatusOr<std::string> MeasurementNvIndexName(uint32_t index) {
+  const TPMS_NV_PUBLIC pub = MeasurementNvPublic(index);
+  uint8_t buf[sizeof(TPMS_NV_PUBLIC)];
+  size_t off = 0;
+  if (Tss2_MU_TPMS_NV_PUBLIC_Marshal(&pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
+    return absl::InvalidArgumentError(absl::StrFormat("0x%08x is not an NV index", index));
+  }
+  return Sha256Name(View(buf, off));
 }
 
 absl::StatusOr<std::string> PublicAreaName(absl::string_view tpm2b_public) {

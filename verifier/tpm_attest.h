@@ -86,6 +86,12 @@ struct AkPublic {
 // SHA-256, no symmetric or KDF scheme, 32-byte coordinates on the curve.
 absl::StatusOr<AkPublic> ParseAkPublic(absl::string_view tpm2b_public);
 
+// The TPM name an NV certification must carry for fdattestd's measurement
+// index at `index` (common/tpm_nv_register.h): anything else — an ordinary
+// NV index its owner could write at will, another type or attribute set — is
+// not a measurement register.
+absl::StatusOr<std::string> MeasurementNvIndexName(uint32_t index);
+
 // The TPM name (0x000b || SHA-256(marshalled TPMT_PUBLIC)) of a TPM2B_PUBLIC
 // with nameAlg SHA-256, parsed exactly.
 absl::StatusOr<std::string> PublicAreaName(absl::string_view tpm2b_public);

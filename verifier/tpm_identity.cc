@@ -1,0 +1,93 @@
+#include "verifier/tpm_identity.h"
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <tss2/tss2_mu.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/openssl_ptr.h"
+#include "common/tpm_ek_template.h"
+
+namespace fdattest {
+namespace {
+
+constexpr size_t kMaxCertificateBytes = 16384;
+
+absl::StatusOr<X509Ptr> ParseDer(absl::string_view der) {
+  if (der.empty() || der.size() > kMaxCertificateBytes) {
+    return absl::InvalidArgumentError("EK certificate: empty or larger than 16 KiB");
+  }
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (cert == nullptr || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("EK certificate: not exactly one DER certificate");
+  }
+  return cert;
+}
+
+}  // namespace
+
+absl::Status CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem) {
+  ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(ek_der));
+  X509StorePtr store(X509_STORE_new());
+  BioPtr bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
+  if (store == nullptr || bio == nullptr) return absl::InternalError("out of memory");
+  int anchors = 0;
+  while (true) {
+    X509Ptr ca(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (ca == nullptr) break;
+    if (X509_STORE_add_cert(store.get(), ca.get()) != 1) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError("TPM CA file: a certificate could not be added");
+    }
+    ++anchors;
+  }
+  ERR_clear_error();
+  if (anchors == 0) return absl::InvalidArgumentError("TPM CA file holds no PEM certificate");
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (ctx == nullptr || X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr) != 1) {
+    return absl::InternalError("X509_STORE_CTX_init failed");
+  }
+  if (X509_verify_cert(ctx.get()) != 1) {
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    return absl::UnauthenticatedError(absl::StrCat(
+        "EK certificate does not chain to a trusted TPM CA: ", X509_verify_cert_error_string(err)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> EkPublicFromCertificate(absl::string_view ek_der) {
+  ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(ek_der));
+  EVP_PKEY* key = X509_get0_pubkey(cert.get());  // owned by cert
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) != 2048) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("EK certificate: the key is not RSA 2048");
+  }
+  BIGNUM* n_raw = nullptr;
+  BIGNUM* e_raw = nullptr;
+  const bool got = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n_raw) == 1 &&
+                   EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e_raw) == 1;
+  BignumPtr n(n_raw), e(e_raw);
+  if (!got || !BN_is_word(e.get(), 65537)) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("EK certificate: RSA exponent is not 65537");
+  }
+  TPM2B_PUBLIC pub = RsaEkTemplate();
+  if (BN_bn2binpad(n.get(), pub.publicArea.unique.rsa.buffer, 256) != 256) {
+    return absl::InvalidArgumentError("EK certificate: modulus is not 256 bytes");
+  }
+  pub.publicArea.unique.rsa.size = 256;
+  uint8_t buf[sizeof(TPM2B_PUBLIC)];
+  size_t off = 0;
+  if (Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
+    return absl::InternalError("marshalling the EK public area failed");
+  }
+  return std::string(reinterpret_cast<const char*>(buf), off);
+}
+
+}  // namespace fdattest
