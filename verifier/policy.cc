@@ -1489,13 +1489,15 @@ Findings RuleFreshness(const Policy&, const PolicyFacts& facts, std::string& pas
   if (facts.nonce == PolicyFacts::Nonce::kNotChecked) {
     f.Unknown("no expected nonce: freshness not established");
   }
-  if (!facts.counters_checked) {
-    f.Unknown(absl::StrCat("no previous state for this attester: continuity of resetCount ",
-                           facts.reset_count, " / restartCount ", facts.restart_count,
-                           " not established"));
-  }
-  pass = absl::StrCat("nonce fresh; clock safe; resetCount ", facts.reset_count, ", restartCount ",
-                      facts.restart_count, " consistent with the previous attestation");
+  // Continuity within the launch is established by the pipeline (the log's
+  // epoch record carries the resetCount the TPM signed, or the chain is
+  // broken). Counters against this attester's previous attestation guard
+  // against replay, which a fresh nonce already excludes: on first contact
+  // they become the baseline rather than a gap.
+  pass = absl::StrCat("nonce fresh; clock safe; launch and attestation in one TPM epoch (resetCount ",
+                      facts.reset_count, ", restartCount ", facts.restart_count, ")",
+                      facts.counters_checked ? "; not behind this attester's previous attestation"
+                                             : "; first attestation seen from this attester");
   return f;
 }
 
@@ -1631,7 +1633,6 @@ std::map<std::string, int> TrustVectorFromRules(const std::vector<RuleResult>& r
       {"configuration", {"R0", "R8", "R12"}, 32},  // unsafe
       {"executables", {"R13"}, 33},                // unrecognized runtime
       {"file-system", {"R1", "R2", "R7"}, 32},     // unrecognized
-      {"storage-opaque", {"R3", "R7"}, 32},        // SW-key-encrypted at best
       {"sourced-data", {"R1", "R5"}, 32},          // untrusted sources
   };
   std::map<std::string, int> vector;
@@ -1654,8 +1655,16 @@ std::map<std::string, int> TrustVectorFromRules(const std::vector<RuleResult>& r
     if (!seen) value = 0;
     if (value != 0) vector[c.name] = value;
   }
-  // Plain process isolation: memory is isolated, not encrypted (no TEE).
-  vector["runtime-opaque"] = 32;
+  // storage-opaque: an output on an encrypted volume says nothing about
+  // where the keys live (AR4SI 2 means hardware-held keys): only the
+  // negative is claimed. runtime-opaque: a process sandbox makes no claim
+  // about memory encryption; AR4SI 0 ("no claim") rather than 32, which
+  // would cap every result at "warning" for want of a TEE.
+  for (const RuleResult& r : results) {
+    if ((r.id == "R3" || r.id == "R7") && r.outcome == RuleOutcome::kFail) {
+      vector["storage-opaque"] = 96;
+    }
+  }
   return vector;
 }
 

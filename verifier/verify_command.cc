@@ -81,7 +81,8 @@ int VerifyCommands::RunVerify(std::ostream& out, std::ostream& err) const {
     return kExitConfig;
   }
   // Configuration first: any problem here is the operator's (exit 4), and
-  // nothing is consumed from the state.
+  // nothing is consumed from the state. (After verification, a nonce is spent
+  // whatever happens next: an attempt is an attempt.)
   absl::StatusOr<Policy> policy = Policy::Load(policy_);
   if (!policy.ok()) return ConfigError(err, "policy " + policy_, policy.status());
   TrustAnchors anchors;
@@ -104,7 +105,11 @@ int VerifyCommands::RunVerify(std::ostream& out, std::ostream& err) const {
     if (!jws.ok()) return ConfigError(err, "--registry", jws.status());
     absl::StatusOr<std::string> signer = CanonicalJson(policy->registry->signer_jwk);
     if (!signer.ok()) return ConfigError(err, "policy registry signer", signer.status());
-    absl::StatusOr<std::string> payload = VerifyCompactJws(*jws, *signer);
+    // A compact JWS has no whitespace; one trailing newline from an editor or
+    // `echo` is not part of it.
+    absl::string_view token = *jws;
+    if (!token.empty() && token.back() == '\n') token.remove_suffix(1);
+    absl::StatusOr<std::string> payload = VerifyCompactJws(token, *signer);
     if (!payload.ok()) return ConfigError(err, "--registry " + registry_, payload.status());
     absl::StatusOr<EndpointRegistry> parsed = EndpointRegistry::Parse(*payload);
     if (!parsed.ok()) return ConfigError(err, "--registry " + registry_, parsed.status());

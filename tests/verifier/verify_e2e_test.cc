@@ -261,14 +261,7 @@ Json JoseVerifiedClaims(const std::string& ear, const std::string& public_jwk) {
   return claims.ok() ? *claims : Json::object();
 }
 
-// DISABLED: fails today (reported; enable once fixed). An affirming
-// verification cannot issue its EAR: the trust vector always carries
-// runtime-opaque 32 (policy.cc: plain process isolation, no TEE), and
-// IssueEar refuses an ear_status better than the worst claim's tier, so
-// `fdattest verify --signing-key` exits 4 with "ear_status "affirming" is
-// better than the trust vector's "runtime-opaque" = 32 (warning)", after the
-// state was saved with the nonce consumed.
-TEST_F(VerifyE2eTest, DISABLED_AffirmingVerdictIssuesAnAffirmingEarThatJoseVerifies) {
+TEST_F(VerifyE2eTest, AffirmingVerdictIssuesAnAffirmingEarThatJoseVerifies) {
   const std::string ear = s().dir.Path("nv.ear.jwt");
   ProcessResult r = Fdattest({"verify", s().nv_evidence, "--policy", s().policy, "--ak", s().nv_ak,
                               "--state", FreshState("ear"), "--tpm-ca", s().tpm_ca, "--signing-key",
@@ -329,16 +322,24 @@ TEST_F(VerifyE2eTest, VerifyingTheSameEvidenceTwiceIsBrokenBecauseTheNonceWasUse
   EXPECT_THAT(report["reason"].get<std::string>(), HasSubstr("already used"));
 }
 
-TEST_F(VerifyE2eTest, FirstContactWithAnAttesterIsAWarningForContinuity) {
-  // The priming verifications of the suite: everything holds but the state
-  // has never seen this attester's counters (R11 not evaluable).
+TEST_F(VerifyE2eTest, FirstContactWithAnAttesterIsAffirmingAndSetsTheBaseline) {
+  // The priming verifications of the suite: the state has never seen this
+  // attester; the fresh nonce excludes a replay, so nothing is missing, and
+  // the signed counters become the baseline the second launch is held to.
   for (const ProcessResult* r : {&s().nv_priming, &s().pcr_priming}) {
-    EXPECT_EQ(r->exit_code, 1) << r->out << r->err;
+    EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
     Json report = ParseReport(*r);
-    EXPECT_EQ(report["verdict"], "warning");
-    EXPECT_THAT(report["reason"].get<std::string>(), StartsWith("R11 "));
-    EXPECT_THAT(report["reason"].get<std::string>(), HasSubstr("no previous state"));
+    EXPECT_EQ(report["verdict"], "affirming") << FailingRule(report);
+    bool saw_r11 = false;
+    for (const Json& rule : report["rules"]) {
+      if (rule["id"] != "R11") continue;
+      saw_r11 = true;
+      EXPECT_THAT(rule["reason"].get<std::string>(),
+                  HasSubstr("first attestation seen from this attester"));
+    }
+    EXPECT_TRUE(saw_r11);
   }
+  EXPECT_THAT(s().state_after_priming, HasSubstr("\"attesters\":{\"000b"));
 }
 
 TEST_F(VerifyE2eTest, WithoutANonceTheVerdictIsAWarningNamingTheNonce) {
