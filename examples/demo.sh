@@ -79,6 +79,7 @@ daemon_pid=""
 cleanup_tpm() {
   [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   "$here/../tools/swtpm/stop.sh" "$tpmdir/tpm" >/dev/null 2>&1 || true
+  umount "$work/vault" "$work/store" 2>/dev/null || true
   rm -rf "$tpmdir"
 }
 trap 'cleanup_tpm; rm -rf "$work"' EXIT
@@ -94,16 +95,80 @@ for _ in $(seq 100); do [ -S "$tpmdir/attestor.sock" ] && break; sleep 0.05; don
 [ -S "$tpmdir/attestor.sock" ] || fail "fdattestd did not start: $(cat "$tpmdir/fdattestd.log")"
 echo "  TPM: swtpm with an EK certificate from the development CA"
 sed 's/^/  /' "$tpmdir/fdattestd.log"
-nonce=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-"$fdlaunch" --profile "$work/profile.json" --manifest-out "$work/manifest.json" \
+# Where a real PHI job keeps its data: the extract on a read-only mount (rule
+# R2), results and the audit log on a RAM-backed store (rule R7).
+mkdir -p "$work/vault" "$work/store"
+mount -t tmpfs -o size=16m,mode=0755 fdattest-vault "$work/vault"
+cp "$work/patients.csv" "$work/vault/"
+mount -o remount,ro "$work/vault"
+mount -t tmpfs -o size=16m,mode=0755 fdattest-store "$work/store"
+echo "audit log opened $(date -u +%FT%TZ)" > "$work/store/audit.log"
+jq --arg in "$work/vault/patients.csv" --arg out "$work/store/checksum.txt" \
+   --arg log "$work/store/audit.log" \
+   '.fds[0].open = $in | .fds[1].open = $out | .fds[2].open = $log' \
+   "$work/profile.json" > "$work/profile-attested.json"
+state="$work/verifier-state.json"
+nonce=$("$build/bin/fdattest" challenge --state "$state")
+echo "  verifier nonce:  $nonce (single use, 5 minutes)"
+"$fdlaunch" --profile "$work/profile-attested.json" --manifest-out "$work/manifest-attested.json" \
   --attestor "$tpmdir/attestor.sock" --evidence-out "$work/evidence.json" --nonce "$nonce" \
   -- "$busybox" sha256sum
-[ "$(cut -d' ' -f1 < "$work/checksum.txt")" = "$expected" ] || fail "attested checksum differs"
+[ "$(cut -d' ' -f1 < "$work/store/checksum.txt")" = "$expected" ] || fail "attested checksum differs"
 jq -r '"  evidence: register \(.register.kind), value \(.register_value[0:16])…",
        "            \(.event_log | length) event-log records, nonce \(.nonce[0:16])…, qualifying data \(.qualifying_data[0:16])…",
        "            manifest sha256 \(.manifest_sha256[0:16])…, TPM-signed attestation \(.attest | length) base64 chars"' \
   "$work/evidence.json"
-jq -e '.attested == true' "$work/manifest.json" >/dev/null || fail "manifest not marked attested"
-echo "  the verifier that checks this evidence comes next; the evidence format is docs/formats/evidence.md"
+jq -e '.attested == true' "$work/manifest-attested.json" >/dev/null || fail "manifest not marked attested"
+
+say "8. The verifier: evidence chain, filter proof, HIPAA rules, a signed result (EAR)"
+# The example policy pins the reference values of this installation: the
+# workload's and the launcher's digests, and the vetted extract's content.
+# This machine has no encrypted volume, so the demo also accepts the RAM-only
+# tmpfs store for the output (rule R3); examples/policies/README.md says why
+# a production policy would not.
+jq --arg exe "$(sha256sum < "$busybox" | cut -d' ' -f1)" \
+   --arg launcher "$(sha256sum < "$fdlaunch" | cut -d' ' -f1)" \
+   --arg input "$expected" \
+   '.workload.exe_sha256 = [$exe] | .workload.launcher_sha256 = [$launcher]
+    | (.fd_roles[] | select(.role == "phi-input") | .content_sha256) = [$input]
+    | .encrypted_fs_types += ["tmpfs"]' \
+   "$here/policies/hipaa-phi-etl.json" > "$work/policy.json"
+"$build/bin/fdattest" key generate --out "$work/verifier.jwk" > "$work/verifier.pub.jwk"
+status=0
+"$build/bin/fdattest" verify "$work/evidence.json" --policy "$work/policy.json" \
+  --ak "$tpmdir/state/ak.pub" --state "$state" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
+  --signing-key "$work/verifier.jwk" --ear-out "$work/ear.jwt" > "$work/report.txt" || status=$?
+sed -n '1,2p;/^evidence chain/,/^$/p;/^data-flow rules/,/^EAR/p' "$work/report.txt" \
+  | grep -v '^EAR' | sed 's/^/  /'
+[ "$status" -eq 0 ] || fail "verify exited $status, expected 0 (affirming)"
+jose jws ver -i "$work/ear.jwt" -k "$work/verifier.pub.jwk" -O- > "$work/ear-claims.json" \
+  || fail "jose does not verify the EAR"
+jq -r '"  EAR verified by jose: ear_status \(.ear_status), policy \(.submods.fdattest.ear_appraisal_policy_ids[0])"' \
+  "$work/ear-claims.json"
+status=0
+"$build/bin/fdattest" verify "$work/evidence.json" --policy "$work/policy.json" \
+  --ak "$tpmdir/state/ak.pub" --state "$state" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
+  > "$work/replay.txt" || status=$?
+[ "$status" -eq 3 ] || fail "a replayed bundle exited $status, expected 3"
+echo "  the same bundle again: exit $status, $(sed -n 2p "$work/replay.txt")"
+# One edit to the manifest (fd 1 declared read-write instead of write-only),
+# with every digest the bundle carries recomputed: the TPM signed the original.
+nonce=$("$build/bin/fdattest" challenge --state "$state")
+"$fdlaunch" --profile "$work/profile-attested.json" --attestor "$tpmdir/attestor.sock" \
+  --evidence-out "$work/evidence2.json" --nonce "$nonce" -- "$busybox" sha256sum
+# (sed, not jq: the manifest holds 64-bit integers a jq round trip would round)
+manifest=$(jq -r .manifest "$work/evidence2.json" | base64 -d | sed 's/"access":"w"/"access":"rw"/')
+manifest_sha=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1)
+qd=$( { printf 'fdattest/v1'; printf '%s' "$nonce" | xxd -r -p; printf '%s' "$manifest_sha" | xxd -r -p; } \
+  | sha256sum | cut -d' ' -f1)
+jq -cS --arg m "$(printf '%s' "$manifest" | base64 -w0)" --arg s "$manifest_sha" --arg q "$qd" \
+  '.manifest = $m | .manifest_sha256 = $s | .qualifying_data = $q' "$work/evidence2.json" \
+  | tr -d '\n' > "$work/evidence2-edited.json"
+status=0
+"$build/bin/fdattest" verify "$work/evidence2-edited.json" --policy "$work/policy.json" \
+  --ak "$tpmdir/state/ak.pub" --state "$state" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
+  > "$work/edited.txt" || status=$?
+[ "$status" -eq 3 ] || fail "an edited manifest exited $status, expected 3"
+echo "  an edited manifest: exit $status, $(sed -n 2p "$work/edited.txt")"
 
 say "demo complete"
