@@ -30,6 +30,8 @@ cpu=${VERIFY_CPU:-0}
 busybox=/bin/busybox
 
 die() { echo "verify_bench: $*" >&2; exit 1; }
+# Medians need repetitions (Google Benchmark reports no aggregates for one).
+[[ $reps =~ ^[0-9]+$ && $reps -ge 2 ]] || die "VERIFY_REPS must be 2 or more"
 for tool in jq taskset swtpm swtpm_setup; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done

@@ -74,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const Sha256Digest before = replay->value();
     const absl::Status checked = replay->Check(*record);
     const absl::Status applied = replay->Apply(*record);
-    if (checked.ok() != applied.ok()) Fail("Check() and Apply() disagree", line, applied.ToString());
+    if (checked.ok() != applied.ok())
+      Fail("Check() and Apply() disagree", line, applied.ToString());
     if (applied.ok()) {
       if (replay->next_recnum() != next + 1) Fail("Apply() did not advance", line, out);
       if (!replay->epoch().has_value()) Fail("a record applied outside an epoch", line, out);

@@ -13,8 +13,8 @@
 // drives the mutated event log, manifest and filter through steps 5-8. In
 // this pass "manifest" may also be a JSON object (canonicalised, then
 // base64-encoded), so mutations can work on the manifest's structure.
-#include <openssl/ec.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <tss2/tss2_mu.h>
 
 #include <cstddef>
@@ -140,8 +140,7 @@ std::string SignAttest(EVP_PKEY* key, absl::string_view message) {
   }
   std::string der(der_len, '\0');
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(der.data()), &der_len,
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1) {
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
     Die("EVP_DigestSign", "");
   }
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
@@ -285,8 +284,8 @@ void ResignAndVerify(absl::string_view text) {
     attest.attested.nv.nvContents.size = 32;
     memcpy(attest.attested.nv.nvContents.buffer, value.data(), 32);
   } else if (attest.type == TPM2_ST_ATTEST_QUOTE) {
-    const Sha256Digest pcr_digest = Sha256(absl::string_view(
-        reinterpret_cast<const char*>(value.data()), value.size()));
+    const Sha256Digest pcr_digest =
+        Sha256(absl::string_view(reinterpret_cast<const char*>(value.data()), value.size()));
     attest.attested.quote.pcrDigest.size = 32;
     memcpy(attest.attested.quote.pcrDigest.buffer, pcr_digest.data(), 32);
   }
