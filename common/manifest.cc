@@ -392,9 +392,10 @@ absl::StatusOr<Manifest> Manifest::Parse(absl::string_view bytes) {
   }
   ASSIGN_OR_RETURN(Json json, ParseJsonStrict(bytes, JsonLimits{kMaxManifestBytes, 8}));
   ASSIGN_OR_RETURN(Manifest m, FromJson(json));
-  // One spelling per manifest: the bytes must be exactly what the launcher
-  // writes for these values, so nothing the parser ignored can hide in them.
-  ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(m.ToJson()));
+  // One spelling per manifest: the bytes must be the canonical serialisation
+  // of what they parse to. FromJson reads every key it accepts (unknown keys
+  // are errors), so nothing can hide beside the values it returns.
+  ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(json));
   if (canonical != bytes) {
     return absl::InvalidArgumentError("manifest is not in canonical form");
   }

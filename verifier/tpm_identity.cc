@@ -6,6 +6,7 @@
 #include <tss2/tss2_mu.h>
 
 #include <cstring>
+#include <ctime>
 
 #include "absl/strings/str_cat.h"
 #include "common/openssl_ptr.h"
@@ -59,6 +60,21 @@ absl::Status CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_p
         "EK certificate does not chain to a trusted TPM CA: ", X509_verify_cert_error_string(err)));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<CertificateValidity> EkCertificateValidity(absl::string_view ek_der) {
+  ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(ek_der));
+  CertificateValidity v;
+  struct tm tm;
+  if (ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &tm) != 1) {
+    return absl::InvalidArgumentError("EK certificate: unreadable notBefore");
+  }
+  v.not_before = static_cast<int64_t>(timegm(&tm));
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
+    return absl::InvalidArgumentError("EK certificate: unreadable notAfter");
+  }
+  v.not_after = static_cast<int64_t>(timegm(&tm));
+  return v;
 }
 
 absl::StatusOr<std::string> EkPublicFromCertificate(absl::string_view ek_der) {

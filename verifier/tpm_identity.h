@@ -6,6 +6,7 @@
 #ifndef FDATTEST_VERIFIER_TPM_IDENTITY_H_
 #define FDATTEST_VERIFIER_TPM_IDENTITY_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -17,6 +18,13 @@ namespace fdattest {
 // certificates in `ca_pem` (at least one; each trusted as an anchor) and is
 // valid now. InvalidArgument for undecodable input.
 absl::Status CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem);
+
+// The certificate's validity period, as unix seconds.
+struct CertificateValidity {
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+};
+absl::StatusOr<CertificateValidity> EkCertificateValidity(absl::string_view ek_der);
 
 // The marshalled TPM2B_PUBLIC of the EK the certificate certifies: the TCG EK
 // Credential Profile's RSA 2048 template (L-1) with the certificate's

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <ctime>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -182,6 +183,51 @@ size_t FilterProofCache::misses() const {
 }
 
 // ---------------------------------------------------------------------------
+// Identities.
+
+absl::StatusOr<std::shared_ptr<const AkPublic>> IdentityCache::Ak(absl::string_view ak) {
+  const std::string key = HexEncode(Sha256(ak));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = aks_.find(key);
+    if (it != aks_.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(AkPublic parsed, ParseAkPublic(ak));
+  auto shared = std::make_shared<const AkPublic>(std::move(parsed));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (aks_.size() >= max_entries_) aks_.erase(aks_.begin());
+  aks_.emplace(key, shared);
+  return shared;
+}
+
+absl::StatusOr<std::string> IdentityCache::EkBoundQualifiedName(absl::string_view ek_der,
+                                                                absl::string_view ak,
+                                                                absl::string_view ca_pem,
+                                                                int64_t now) {
+  const std::string key = absl::StrCat(HexEncode(Sha256(ca_pem)), HexEncode(Sha256(ek_der)),
+                                       HexEncode(Sha256(ak)));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = bindings_.find(key);
+    if (it != bindings_.end()) {
+      if (now < it->second.not_before || now > it->second.not_after) {
+        return absl::UnauthenticatedError(
+            "EK certificate does not chain to a trusted TPM CA: certificate is not valid now");
+      }
+      return it->second.qualified_name;
+    }
+  }
+  RETURN_IF_ERROR(CheckEkCertificate(ek_der, ca_pem));
+  ASSIGN_OR_RETURN(CertificateValidity validity, EkCertificateValidity(ek_der));
+  ASSIGN_OR_RETURN(std::string ek_public, EkPublicFromCertificate(ek_der));
+  ASSIGN_OR_RETURN(std::string qn, AkQualifiedName(ek_public, ak));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bindings_.size() >= max_entries_) bindings_.erase(bindings_.begin());
+  bindings_[key] = {qn, validity.not_before, validity.not_after};
+  return qn;
+}
+
+// ---------------------------------------------------------------------------
 // Names.
 
 absl::string_view VerdictName(Verdict verdict) {
@@ -266,17 +312,16 @@ VerifyResult Verify(const VerifyRequest& request) {
   if (!BytesEqual(e.ak_public, anchors.ak_public)) {
     return run.Broken("identity", "the bundle's AK is not the enrolled AK");
   }
-  absl::StatusOr<AkPublic> ak = ParseAkPublic(e.ak_public);
+  IdentityCache local_identities;
+  IdentityCache& identities =
+      request.identity_cache != nullptr ? *request.identity_cache : local_identities;
+  absl::StatusOr<std::shared_ptr<const AkPublic>> ak = identities.Ak(e.ak_public);
   if (!ak.ok()) return run.Broken("identity", ak.status());
   if (anchors.tpm_ca_pem.empty()) {
     run.NotChecked("ek", "no trusted TPM CA configured: the EK certificate is not checked");
   } else {
-    if (absl::Status s = CheckEkCertificate(e.ek_certificate, anchors.tpm_ca_pem); !s.ok()) {
-      return run.Broken("ek", s);
-    }
-    absl::StatusOr<std::string> ek_public = EkPublicFromCertificate(e.ek_certificate);
-    if (!ek_public.ok()) return run.Broken("ek", ek_public.status());
-    absl::StatusOr<std::string> qn = AkQualifiedName(*ek_public, e.ak_public);
+    absl::StatusOr<std::string> qn = identities.EkBoundQualifiedName(
+        e.ek_certificate, e.ak_public, anchors.tpm_ca_pem, static_cast<int64_t>(std::time(nullptr)));
     if (!qn.ok()) return run.Broken("ek", qn.status());
     if (!BytesEqual(*qn, e.ak_qualified_name)) {
       return run.Broken("ek", "the AK's qualified name is not the one under the certified EK");
@@ -306,7 +351,7 @@ VerifyResult Verify(const VerifyRequest& request) {
     expected.nv_index_name = *nv_name;
   }
   absl::StatusOr<VerifiedAttestation> verified =
-      CheckAttestation(*attest, *signature, *ak, expected);
+      CheckAttestation(*attest, *signature, **ak, expected);
   if (!verified.ok()) return run.Broken("attestation", verified.status());
   if (verified->counters.reset_count != e.reset_count ||
       verified->counters.restart_count != e.restart_count) {

@@ -66,6 +66,34 @@ class FilterProofCache {
 // Proves the launcher properties of `bpf` for `fds` (no cache).
 absl::StatusOr<std::vector<PropertyResult>> ProveFilter(absl::string_view bpf, const FdSets& fds);
 
+// What a verifier proves about an attester's identity, once: the enrolled AK
+// parsed and checked (its point on the curve costs more than a signature
+// check), and the AK's binding to a certified EK (the chain verified, the
+// qualified name recomputed) by (CA set, EK certificate, AK). A cached binding
+// is used only within the EK certificate's validity period, checked per call.
+// Bounded; thread-safe.
+class IdentityCache {
+ public:
+  explicit IdentityCache(size_t max_entries = 4096) : max_entries_(max_entries) {}
+  absl::StatusOr<std::shared_ptr<const AkPublic>> Ak(absl::string_view ak_tpm2b_public);
+  // The AK's qualified name under the EK that `ek_der` certifies, after the
+  // certificate was found to chain to `ca_pem` (errors as CheckEkCertificate
+  // and AkQualifiedName give them; failures are not cached).
+  absl::StatusOr<std::string> EkBoundQualifiedName(absl::string_view ek_der,
+                                                   absl::string_view ak_tpm2b_public,
+                                                   absl::string_view ca_pem, int64_t now);
+
+ private:
+  struct Binding {
+    std::string qualified_name;
+    int64_t not_before = 0, not_after = 0;
+  };
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const AkPublic>> aks_;
+  std::map<std::string, Binding> bindings_;
+  size_t max_entries_;
+};
+
 // What the verifier trusts, configured by its operator.
 struct TrustAnchors {
   std::string ak_public;  // the enrolled AK: marshalled TPM2B_PUBLIC (fdattestd's ak.pub)
@@ -90,6 +118,7 @@ struct VerifyRequest {
   std::optional<TpmCounters> previous_counters;
   const EndpointRegistry* registry = nullptr;  // already signature-checked
   FilterProofCache* cache = nullptr;           // optional
+  IdentityCache* identity_cache = nullptr;     // optional
 };
 
 enum class Verdict { kAffirming, kWarning, kContraindicated, kBrokenEvidence };

@@ -500,9 +500,10 @@ std::string TextOf(const Input& in) {
   return in.text ? *in.text : CanonicalJson(in.bundle).value_or("");
 }
 
-VerifyResult VerifyInput(const Input& in) {
+VerifyResult VerifyInput(const Input& in, IdentityCache* identities = nullptr) {
   const std::string text = TextOf(in);
   VerifyRequest request;
+  request.identity_cache = identities;
   request.evidence = text;
   request.anchors = &in.anchors;
   request.policy = &genuine->policy;
@@ -983,11 +984,27 @@ std::string FailedStep(const VerifyResult& r) {
   return "(none)";
 }
 
+// A verifier that keeps an identity cache (the enrolled AK parsed, the AK/EK
+// binding proven) has seen the genuine bundles first: what it remembers must
+// not let any tampered one through, nor change the step that refuses it.
+IdentityCache* WarmIdentityCache() {
+  static IdentityCache* cache = [] {
+    auto* c = new IdentityCache();
+    for (const Input& in : {NvInput(), PcrInput(), Base(genuine->nv_by_ak2, genuine->ak2)}) {
+      EXPECT_TRUE(VerifyInput(in, c).manifest.has_value());
+    }
+    return c;
+  }();
+  return cache;
+}
+
 TEST_P(TamperTest, IsABrokenEvidenceChainAtTheNamedStep) {
   const Case& c = GetParam();
   Input in = NvInput();
   c.mutate(in);
-  const VerifyResult r = VerifyInput(in);
+  for (IdentityCache* identities : {static_cast<IdentityCache*>(nullptr), WarmIdentityCache()}) {
+  SCOPED_TRACE(identities == nullptr ? "no identity cache" : "warm identity cache");
+  const VerifyResult r = VerifyInput(in, identities);
   EXPECT_EQ(r.verdict, Verdict::kBrokenEvidence) << r.reason;
   EXPECT_EQ(r.failure, FailureClass::kBrokenEvidenceChain) << r.reason;
   EXPECT_EQ(FailedStep(r), c.step) << r.reason;
@@ -998,6 +1015,7 @@ TEST_P(TamperTest, IsABrokenEvidenceChainAtTheNamedStep) {
   EXPECT_THAT(r.reason, HasSubstr(c.reason));
   EXPECT_FALSE(r.manifest.has_value()) << "a broken chain establishes no manifest";
   EXPECT_TRUE(r.rules.empty());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Genuine, TamperTest, ::testing::ValuesIn(kCases),
