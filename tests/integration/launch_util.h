@@ -29,6 +29,7 @@
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/unique_fd.h"
+#include "tests/support/drain_pipes.h"
 
 namespace fdattest::integration {
 
@@ -289,28 +290,8 @@ inline RunResult RunProgram(const std::vector<std::string>& argv, std::map<int, 
   err.write_end.reset();
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  pollfd p[2] = {{.fd = out.read_end.get(), .events = POLLIN, .revents = 0},
-                 {.fd = err.read_end.get(), .events = POLLIN, .revents = 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  while (p[0].fd >= 0 || p[1].fd >= 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    int r = poll(p, 2, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    for (int i = 0; i < 2; ++i) {
-      if (p[i].fd < 0 || p[i].revents == 0) continue;
-      char buf[65536];
-      ssize_t n = read(p[i].fd, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        p[i].fd = -1;  // EOF (the UniqueFd still owns it)
-      } else {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      }
-    }
-  }
+  fdattest::testing::DrainPipes(out.read_end.get(), err.read_end.get(), &result.out, &result.err,
+                                deadline);
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   std::optional<int> status = child.WaitFor(std::max(left, std::chrono::milliseconds(100)));

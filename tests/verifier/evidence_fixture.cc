@@ -25,6 +25,7 @@
 #include "common/file_io.h"
 #include "common/sha256.h"
 #include "common/unique_fd.h"
+#include "tests/support/drain_pipes.h"
 
 extern char** environ;
 
@@ -99,28 +100,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, std::chrono::mill
   if (pid < 0) return result;
 
   const auto deadline = Clock::now() + timeout;
-  pollfd p[2] = {{.fd = out_r.get(), .events = POLLIN, .revents = 0},
-                 {.fd = err_r.get(), .events = POLLIN, .revents = 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  while (p[0].fd >= 0 || p[1].fd >= 0) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) break;
-    int r = poll(p, 2, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    for (int i = 0; i < 2; ++i) {
-      if (p[i].fd < 0 || p[i].revents == 0) continue;
-      char buf[65536];
-      ssize_t n = read(p[i].fd, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        p[i].fd = -1;
-      } else {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      }
-    }
-  }
+  fdattest::testing::DrainPipes(out_r.get(), err_r.get(), &result.out, &result.err, deadline);
   int status = 0;
   if (!WaitChild(pid, std::max(deadline, Clock::now() + std::chrono::milliseconds(100)), &status)) {
     kill(pid, SIGKILL);
