@@ -1,6 +1,6 @@
 // The verifier pipeline (DESIGN.md "Verifier pipeline", steps 1-9): from an
 // evidence bundle's bytes to a verdict with reasons. Pure: no network, no
-// files, no clock except what the request carries, no ESYS. The offline
+// files, no ESYS; the clock only for the EK certificate's validity. The offline
 // command (`fdattest verify`) and the HTTP service only adapt it.
 //
 // Steps, each reported in VerifyResult::steps in this order; the first failed
