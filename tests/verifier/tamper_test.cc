@@ -37,6 +37,7 @@
 #include "tests/support/swtpm.h"
 #include "tests/verifier/evidence_fixture.h"
 #include "verifier/policy.h"
+#include "verifier/tpm_identity.h"
 #include "verifier/verify.h"
 
 namespace fdattest::e2e {
@@ -1112,6 +1113,34 @@ TEST_F(GenuineEvidenceTest, EvidenceFromAResettablePcrIsBroken) {
   EXPECT_EQ(r.verdict, Verdict::kBrokenEvidence) << r.reason;
   EXPECT_EQ(r.failure, FailureClass::kBrokenEvidenceChain) << r.reason;
   EXPECT_THAT(r.reason, HasSubstr("16")) << r.reason;
+}
+
+}  // namespace
+}  // namespace fdattest::e2e
+
+namespace fdattest::e2e {
+namespace {
+
+// A cached AK/EK binding is used only within the EK certificate's validity
+// period: the cache remembers the proof, not a verdict for all time.
+TEST_F(GenuineEvidenceTest, CachedEkBindingIsRefusedOutsideTheCertificatesValidity) {
+  IdentityCache identities;
+  const Input in = NvInput();
+  const std::string ek = Bytes(in.bundle, "ek_certificate");
+  const std::string ak = Bytes(in.bundle, "ak_public");
+  absl::StatusOr<CertificateValidity> validity = EkCertificateValidity(ek);
+  ASSERT_TRUE(validity.ok()) << validity.status();
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  absl::StatusOr<std::string> qn = identities.EkBoundQualifiedName(ek, ak, genuine->ca_pem, now);
+  ASSERT_TRUE(qn.ok()) << qn.status();
+  EXPECT_EQ(HexEncode(*qn), in.bundle["ak_qualified_name"].get<std::string>());
+  for (int64_t when : {validity->not_before - 1, validity->not_after + 1}) {
+    absl::StatusOr<std::string> late = identities.EkBoundQualifiedName(ek, ak, genuine->ca_pem, when);
+    EXPECT_EQ(late.status().code(), absl::StatusCode::kUnauthenticated) << when;
+    EXPECT_THAT(late.status().message(), HasSubstr("not valid now"));
+  }
+  // A different CA set is a different binding: proven again, and refused.
+  EXPECT_FALSE(identities.EkBoundQualifiedName(ek, ak, "not a certificate", now).ok());
 }
 
 }  // namespace
