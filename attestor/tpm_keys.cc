@@ -12,6 +12,7 @@
 
 #include "common/ec_key.h"
 #include "common/tpm_ek_template.h"
+#include "common/tpm_names.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_io.h"
@@ -192,32 +193,6 @@ absl::StatusOr<TPM2B_PUBLIC> ParseTpm2bPublic(absl::string_view marshalled) {
   return pub;
 }
 
-absl::StatusOr<std::string> ObjectName(const TPMT_PUBLIC& public_area) {
-  if (public_area.nameAlg != TPM2_ALG_SHA256) {
-    return absl::InvalidArgumentError("only sha256 object names are supported");
-  }
-  uint8_t buf[sizeof(TPMT_PUBLIC)];
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPMT_PUBLIC_Marshal(&public_area, buf, sizeof(buf), &off);
-  RETURN_IF_ERROR(TpmStatus(rc, "marshal TPMT_PUBLIC"));
-  const Sha256Digest digest = Sha256(absl::string_view(reinterpret_cast<char*>(buf), off));
-  std::string name("\x00\x0b", 2);
-  name.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-  return name;
-}
-
-std::string HierarchyQualifiedName(TPM2_HANDLE hierarchy) {
-  return std::string{static_cast<char>(hierarchy >> 24), static_cast<char>(hierarchy >> 16),
-                     static_cast<char>(hierarchy >> 8), static_cast<char>(hierarchy)};
-}
-
-std::string QualifiedName(absl::string_view parent_qualified_name, absl::string_view name) {
-  const Sha256Digest digest = Sha256(absl::StrCat(parent_qualified_name, name));
-  std::string qn("\x00\x0b", 2);
-  qn.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-  return qn;
-}
-
 absl::Status CheckAkPublic(const TPMT_PUBLIC& p) {
   const TPMS_ECC_PARMS& ecc = p.parameters.eccDetail;
   if (p.type != TPM2_ALG_ECC || p.nameAlg != TPM2_ALG_SHA256 ||
@@ -307,10 +282,10 @@ absl::StatusOr<std::unique_ptr<AttestationKey>> AttestationKey::LoadOrCreate(
 
   ASSIGN_OR_RETURN(std::string pub_bytes, MarshalPublic(pub));
   ASSIGN_OR_RETURN(std::string ek_pub_bytes, MarshalPublic(ek_public));
-  ASSIGN_OR_RETURN(std::string name, ObjectName(pub.publicArea));
-  ASSIGN_OR_RETURN(std::string ek_name, ObjectName(ek_public.publicArea));
+  ASSIGN_OR_RETURN(std::string name, TpmObjectName(pub.publicArea));
+  ASSIGN_OR_RETURN(std::string ek_name, TpmObjectName(ek_public.publicArea));
   const std::string qualified_name =
-      QualifiedName(QualifiedName(HierarchyQualifiedName(TPM2_RH_ENDORSEMENT), ek_name), name);
+      TpmQualifiedName(TpmQualifiedName(TpmHierarchyQualifiedName(TPM2_RH_ENDORSEMENT), ek_name), name);
   // The TPM's own view of the loaded key must agree with what we derived.
   TPM2B_NAME* raw_name = nullptr;
   TPM2B_NAME* raw_qualified = nullptr;

@@ -90,13 +90,7 @@ TPM2B_PUBLIC AkTemplate();
 // Parses a marshalled TPM2B_PUBLIC (the whole input must be consumed).
 absl::StatusOr<TPM2B_PUBLIC> ParseTpm2bPublic(absl::string_view marshalled);
 
-// The TPM name of a public area: 0x000b || SHA-256(marshalled TPMT_PUBLIC).
-absl::StatusOr<std::string> ObjectName(const TPMT_PUBLIC& public_area);
-
-// Qualified names (TPM 2.0 Part 1, "Qualified Name"): a hierarchy's is its
-// 4-byte handle; a child's is 0x000b || SHA-256(parent's QN || child's name).
-std::string HierarchyQualifiedName(TPM2_HANDLE hierarchy);
-std::string QualifiedName(absl::string_view parent_qualified_name, absl::string_view name);
+// Names and qualified names: common/tpm_names.h.
 
 // InvalidArgument unless `public_area` has exactly the AK template's type,
 // nameAlg, attributes, curve and scheme.

@@ -3,6 +3,7 @@
 // that is damaged or belongs to another TPM is refused, never replaced; the
 // EK certificate read from NV certifies the EK this code derives.
 #include "attestor/tpm_keys.h"
+#include "common/tpm_names.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -110,7 +111,7 @@ TEST(AttestationKeyTest, HasExactlyTheRequiredAttributes) {
 
   auto exposed = ParseTpm2bPublic((*ak)->public_area());
   ASSERT_TRUE(exposed.ok()) << exposed.status();
-  auto name = ObjectName(exposed->publicArea);
+  auto name = TpmObjectName(exposed->publicArea);
   ASSERT_TRUE(name.ok());
   EXPECT_EQ(*name, (*ak)->name());
   EXPECT_TRUE(EccPublicToPkey(exposed->publicArea).ok());

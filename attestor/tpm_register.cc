@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/tpm_names.h"
 #include "common/tpm_nv_register.h"
 
 #include "absl/strings/ascii.h"
@@ -79,19 +80,6 @@ absl::StatusOr<TPM2B_AUTH> LoadOrCreateAuth(const std::string& path, bool may_cr
 
 }  // namespace
 
-absl::StatusOr<std::string> NvIndexName(const TPMS_NV_PUBLIC& nv_public) {
-  if (nv_public.nameAlg != TPM2_ALG_SHA256) {
-    return absl::InvalidArgumentError("only sha256 NV index names are supported");
-  }
-  uint8_t buf[sizeof(TPMS_NV_PUBLIC)];
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPMS_NV_PUBLIC_Marshal(&nv_public, buf, sizeof(buf), &off);
-  RETURN_IF_ERROR(TpmStatus(rc, "marshal TPMS_NV_PUBLIC"));
-  const Sha256Digest digest = Sha256(absl::string_view(reinterpret_cast<char*>(buf), off));
-  std::string name("\x00\x0b", 2);
-  name.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-  return name;
-}
 
 TPMA_NV NvRegister::Attributes(bool clear_on_tpm_reset) {
   return MeasurementNvAttributes(clear_on_tpm_reset);
@@ -155,7 +143,7 @@ absl::StatusOr<std::unique_ptr<NvRegister>> NvRegister::Open(EsysContext& ctx,
   // verifier expects) is the name of the written index.
   TPMS_NV_PUBLIC written = p;
   written.attributes |= TPMA_NV_WRITTEN;
-  ASSIGN_OR_RETURN(std::string certified_name, NvIndexName(written));
+  ASSIGN_OR_RETURN(std::string certified_name, TpmNvIndexName(written));
   if ((p.attributes & TPMA_NV_WRITTEN) &&
       certified_name != std::string(reinterpret_cast<const char*>(name->name), name->size)) {
     return absl::InternalError("NV index name computed from its public area differs from the TPM's");

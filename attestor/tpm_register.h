@@ -52,8 +52,6 @@ class MeasurementRegister {
 // /nv/Owner) count up from 0x01800000, so the register sits near the top.
 inline constexpr TPM2_HANDLE kDefaultNvRegisterIndex = 0x01bfda00;
 
-// The TPM name of an NV index: 0x000b || SHA-256(marshalled TPMS_NV_PUBLIC).
-absl::StatusOr<std::string> NvIndexName(const TPMS_NV_PUBLIC& nv_public);
 
 // Why ordinary software cannot reset the NV register:
 //  * An NV extend index (TPM_NT_EXTEND) changes only by TPM2_NV_Extend; it

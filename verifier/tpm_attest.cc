@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/tpm_names.h"
 #include "common/tpm_nv_register.h"
 #include "common/ec_key.h"
 #include "absl/strings/str_cat.h"
@@ -56,12 +57,6 @@ std::string AlgName(TPM2_ALG_ID alg) {
   }
 }
 
-std::string Sha256Name(absl::string_view data) {
-  const Sha256Digest d = Sha256(data);
-  std::string name("\x00\x0b", 2);
-  name.append(reinterpret_cast<const char*>(d.data()), d.size());
-  return name;
-}
 
 absl::StatusOr<TPM2B_PUBLIC> ParsePublicExact(absl::string_view bytes, absl::string_view what) {
   if (bytes.size() > kMaxPublicBytes) {
@@ -91,12 +86,9 @@ absl::StatusOr<std::string> NameOf(const TPMT_PUBLIC& area, absl::string_view wh
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": nameAlg ", AlgName(area.nameAlg), " (only SHA-256 is accepted)"));
   }
-  uint8_t buf[sizeof(TPMT_PUBLIC)];
-  size_t off = 0;
-  if (Tss2_MU_TPMT_PUBLIC_Marshal(&area, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": public area does not marshal"));
-  }
-  return Sha256Name(View(buf, off));
+  absl::StatusOr<std::string> name = TpmObjectName(area);
+  if (!name.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", name.status().message()));
+  return name;
 }
 
 absl::StatusOr<EvpPkeyPtr> P256Key(const TPMS_ECC_POINT& point) {
@@ -274,13 +266,7 @@ absl::StatusOr<AkPublic> ParseAkPublic(absl::string_view tpm2b_public) {
 }
 
 absl::StatusOr<std::string> MeasurementNvIndexName(uint32_t index) {
-  const TPMS_NV_PUBLIC pub = MeasurementNvPublic(index);
-  uint8_t buf[sizeof(TPMS_NV_PUBLIC)];
-  size_t off = 0;
-  if (Tss2_MU_TPMS_NV_PUBLIC_Marshal(&pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
-    return absl::InvalidArgumentError(absl::StrFormat("0x%08x is not an NV index", index));
-  }
-  return Sha256Name(View(buf, off));
+  return TpmNvIndexName(MeasurementNvPublic(index));
 }
 
 absl::StatusOr<std::string> PublicAreaName(absl::string_view tpm2b_public) {
@@ -300,10 +286,9 @@ absl::StatusOr<std::string> AkQualifiedName(absl::string_view ek_tpm2b_public,
   ASSIGN_OR_RETURN(std::string ek_name, NameOf(ek.publicArea, "EK"));
   ASSIGN_OR_RETURN(AkPublic ak, ParseAkPublic(ak_tpm2b_public));
   // Part 1, "Qualified Name": a hierarchy's QN is its handle; the EK is a
-  // primary of the endorsement hierarchy (TPM_RH_ENDORSEMENT = 0x4000000b).
-  const std::string endorsement("\x40\x00\x00\x0b", 4);
-  const std::string ek_qn = Sha256Name(absl::StrCat(endorsement, ek_name));
-  return Sha256Name(absl::StrCat(ek_qn, ak.name));
+  // primary of the endorsement hierarchy.
+  return TpmQualifiedName(
+      TpmQualifiedName(TpmHierarchyQualifiedName(TPM2_RH_ENDORSEMENT), ek_name), ak.name);
 }
 
 absl::Status CheckQualifiedSigner(const TPMS_ATTEST& attest, absl::string_view qualified_name) {
