@@ -12,8 +12,6 @@ namespace fdattest {
 namespace {
 
 constexpr absl::string_view kSha256 = "sha256";
-// Records are a few hundred bytes; a longer line is damage, not a record.
-constexpr size_t kMaxLineBytes = 64 * 1024;
 
 bool IsLowerHex(absl::string_view s) {
   for (char c : s) {
