@@ -173,7 +173,9 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
     std::vector<WordConstraint> i386 = {WordEq(1, kAuditArchI386)};
     for (int a = 0; a < 6; ++a) i386.push_back(WordEq(ArgHiWord(a), 0));
     auto not_kill = [](uint32_t r) { return ActionOf(r) != SeccompAction::kKillProcess; };
-    const char* statement = "every syscall from a foreign ABI (arch != x86_64) kills the process";
+    const char* statement =
+        "every syscall from a foreign ABI (arch != x86_64) kills the process (i386 arguments as "
+        "the kernel delivers them: zero-extended 32-bit values)";
     RETURN_IF_ERROR(c.Expect("foreign-arch-killed", statement, not_kill, i386,
                              "an i386 syscall is not KILL_PROCESS"));
     RETURN_IF_ERROR(c.Expect("foreign-arch-killed", statement, not_kill,
