@@ -134,10 +134,18 @@ jq --arg exe "$(sha256sum < "$busybox" | cut -d' ' -f1)" \
     | .encrypted_fs_types += ["tmpfs"]' \
    "$here/policies/hipaa-phi-etl.json" > "$work/policy.json"
 "$build/bin/fdattest" key generate --out "$work/verifier.jwk" > "$work/verifier.pub.jwk"
-status=0
-"$build/bin/fdattest" verify "$work/evidence.json" --policy "$work/policy.json" \
-  --ak "$tpmdir/state/ak.pub" --state "$state" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
-  --signing-key "$work/verifier.jwk" --ear-out "$work/ear.jwt" > "$work/report.txt" || status=$?
+# verify REPORT EVIDENCE [OPTION...]: the offline verifier with this demo's
+# trust anchors and state; its exit status in $status.
+verify() {
+  local report=$1 evidence=$2
+  shift 2
+  status=0
+  "$build/bin/fdattest" verify "$evidence" --policy "$work/policy.json" \
+    --ak "$tpmdir/state/ak.pub" --state "$state" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
+    "$@" > "$report" || status=$?
+}
+verify "$work/report.txt" "$work/evidence.json" \
+  --signing-key "$work/verifier.jwk" --ear-out "$work/ear.jwt"
 sed -n '1,2p;/^evidence chain/,/^$/p;/^data-flow rules/,/^EAR/p' "$work/report.txt" \
   | grep -v '^EAR' | sed 's/^/  /'
 [ "$status" -eq 0 ] || fail "verify exited $status, expected 0 (affirming)"
@@ -145,10 +153,7 @@ jose jws ver -i "$work/ear.jwt" -k "$work/verifier.pub.jwk" -O- > "$work/ear-cla
   || fail "jose does not verify the EAR"
 jq -r '"  EAR verified by jose: ear_status \(.ear_status), policy \(.submods.fdattest.ear_appraisal_policy_ids[0])"' \
   "$work/ear-claims.json"
-status=0
-"$build/bin/fdattest" verify "$work/evidence.json" --policy "$work/policy.json" \
-  --ak "$tpmdir/state/ak.pub" --state "$state" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
-  > "$work/replay.txt" || status=$?
+verify "$work/replay.txt" "$work/evidence.json"
 [ "$status" -eq 3 ] || fail "a replayed bundle exited $status, expected 3"
 echo "  the same bundle again: exit $status, $(sed -n 2p "$work/replay.txt")"
 # One edit to the manifest (fd 1 declared read-write instead of write-only),
@@ -164,10 +169,7 @@ qd=$( { printf 'fdattest/v1'; printf '%s' "$nonce" | xxd -r -p; printf '%s' "$ma
 jq -cS --arg m "$(printf '%s' "$manifest" | base64 -w0)" --arg s "$manifest_sha" --arg q "$qd" \
   '.manifest = $m | .manifest_sha256 = $s | .qualifying_data = $q' "$work/evidence2.json" \
   | tr -d '\n' > "$work/evidence2-edited.json"
-status=0
-"$build/bin/fdattest" verify "$work/evidence2-edited.json" --policy "$work/policy.json" \
-  --ak "$tpmdir/state/ak.pub" --state "$state" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
-  > "$work/edited.txt" || status=$?
+verify "$work/edited.txt" "$work/evidence2-edited.json"
 [ "$status" -eq 3 ] || fail "an edited manifest exited $status, expected 3"
 echo "  an edited manifest: exit $status, $(sed -n 2p "$work/edited.txt")"
 
