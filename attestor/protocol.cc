@@ -18,13 +18,6 @@ uint32_t ReadBigEndian32(absl::string_view bytes) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
-bool IsLowerHex(absl::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 absl::Status CheckDeclaredLength(uint32_t n) {
   if (n == 0 || n > kMaxFrameBytes) {
     return absl::InvalidArgumentError(absl::StrCat("frame declares ", n,

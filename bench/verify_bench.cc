@@ -169,11 +169,10 @@ void BM_EvidenceParse(benchmark::State& state) {
 void BM_EkCertificateCheck(benchmark::State& state) {
   const Evidence& e = g->parsed;
   for (auto _ : state) {
-    absl::Status chain = CheckEkCertificate(e.ek_certificate, g->anchors.tpm_ca_pem);
-    absl::StatusOr<std::string> ek = EkPublicFromCertificate(e.ek_certificate);
-    absl::StatusOr<std::string> qn =
-        ek.ok() ? AkQualifiedName(*ek, e.ak_public) : absl::StatusOr<std::string>(ek.status());
-    if (!chain.ok() || !qn.ok() || *qn != e.ak_qualified_name) {
+    absl::StatusOr<CertifiedEk> ek = CheckEkCertificate(e.ek_certificate, g->anchors.tpm_ca_pem);
+    absl::StatusOr<std::string> qn = ek.ok() ? AkQualifiedName(ek->ek_public, e.ak_public)
+                                             : absl::StatusOr<std::string>(ek.status());
+    if (!qn.ok() || *qn != e.ak_qualified_name) {
       state.SkipWithError("EK check failed");
       break;
     }

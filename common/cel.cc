@@ -1,3 +1,4 @@
+#include "common/sha256.h"
 #include "common/cel.h"
 
 #include <algorithm>
@@ -12,13 +13,6 @@ namespace fdattest {
 namespace {
 
 constexpr absl::string_view kSha256 = "sha256";
-
-bool IsLowerHex(absl::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 absl::Status CheckLaunchId(absl::string_view id) {
   if (id.size() != 32 || !IsLowerHex(id)) {

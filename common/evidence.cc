@@ -81,8 +81,7 @@ absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
   ASSIGN_OR_RETURN(e.qualifying_data, DigestField(qualifying, "qualifying_data"));
   ASSIGN_OR_RETURN(e.manifest, Base64Field(manifest, "manifest", 1 << 20));
   ASSIGN_OR_RETURN(e.manifest_sha256, DigestField(manifest_sha256, "manifest_sha256"));
-  if (launch_id->size() != 32 || HexDecode(*launch_id).value_or("").size() != 16 ||
-      HexEncode(HexDecode(*launch_id).value_or("")) != *launch_id) {
+  if (launch_id->size() != 32 || !IsLowerHex(*launch_id)) {
     return Bad("launch_id", "must be 32 lowercase hex digits");
   }
   e.launch_id = *launch_id;

@@ -98,14 +98,6 @@ constexpr size_t kMaxClosedFds = 4096;
 constexpr size_t kMaxTextBytes = 4096;
 constexpr int64_t kMaxFdNumber = (1 << 20);
 
-bool IsLowerHex(absl::string_view s, size_t length) {
-  if (s.size() != length) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 bool OneOf(absl::string_view value, std::initializer_list<absl::string_view> allowed) {
   for (absl::string_view a : allowed) {
     if (value == a) return true;
@@ -130,7 +122,7 @@ class ManifestReader {
   }
   std::string Digest(absl::string_view key) {
     std::string v = Text(key);
-    if (!IsLowerHex(v, 64)) Bad(key, "must be 64 lowercase hex digits");
+    if (!(v.size() == 64 && IsLowerHex(v))) Bad(key, "must be 64 lowercase hex digits");
     return v;
   }
   std::string Choice(absl::string_view key, std::initializer_list<absl::string_view> allowed) {
@@ -301,7 +293,7 @@ absl::StatusOr<Manifest> Manifest::FromJson(const Json& json) {
   ManifestReader r(f);
   m.version = static_cast<int>(f.Int("version", true, kManifestVersion, kManifestVersion).value_or(0));
   m.launch_id = r.Text("launch_id");
-  if (!IsLowerHex(m.launch_id, 32)) r.Bad("launch_id", "must be 32 lowercase hex digits");
+  if (!(m.launch_id.size() == 32 && IsLowerHex(m.launch_id))) r.Bad("launch_id", "must be 32 lowercase hex digits");
   m.time = r.Text("time");
   if (const Json* profile = f.Object("profile", true)) {
     JsonFields p(*profile, "manifest.profile");

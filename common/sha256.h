@@ -24,6 +24,8 @@ absl::StatusOr<Sha256Digest> Sha256OfFile(int fd);
 std::string HexEncode(absl::string_view bytes);
 std::string HexEncode(const Sha256Digest& digest);
 absl::StatusOr<std::string> HexDecode(absl::string_view hex);
+// Whether every character is 0-9 or a-f (the only spelling fdattest writes).
+bool IsLowerHex(absl::string_view s);
 
 // Constant-time equality for digests and other secrets-derived bytes.
 bool DigestEqual(const Sha256Digest& a, const Sha256Digest& b);

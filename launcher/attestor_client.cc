@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 #include "common/base64.h"
 
 namespace fdattest {
@@ -91,13 +92,6 @@ absl::Status RecvExactly(int fd, char* out, size_t len, Clock::time_point deadli
                          absl::StrCat("reading an answer: ", strerror(errno)));
   }
   return absl::OkStatus();
-}
-
-bool IsLowerHex(absl::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 absl::StatusOr<std::string> DecodeBase64Field(const std::optional<std::string>& text,

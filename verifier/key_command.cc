@@ -3,13 +3,13 @@
 #include "common/file_io.h"
 #include "common/json.h"
 #include "verifier/jose_key.h"
+#include "verifier/policy.h"
 
 namespace fdattest {
 namespace {
 
 constexpr int kExitDone = 0;
 constexpr int kExitFailed = 1;
-constexpr size_t kMaxRegistryBytes = 1 << 20;
 
 int Fail(std::ostream& err, absl::string_view what, const absl::Status& status) {
   err << "fdattest: " << what << ": " << status.message() << "\n";

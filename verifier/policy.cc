@@ -61,11 +61,6 @@ const std::vector<std::string>& ClosedWorldProperties() {
   return v;
 }
 
-bool IsLowerHex(absl::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 bool IsSha256Hex(absl::string_view s) { return s.size() == 64 && IsLowerHex(s); }
 
 bool IsPrintableText(absl::string_view s) {

@@ -18,12 +18,9 @@ namespace {
 
 constexpr size_t kMaxStateBytes = 64 << 20;
 
-bool IsLowerHex(absl::string_view s) {
-  if (s.empty() || s.size() % 2 != 0) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
+// Hex of at least one whole byte.
+bool IsHexBytes(absl::string_view s) {
+  return !s.empty() && s.size() % 2 == 0 && IsLowerHex(s);
 }
 
 }  // namespace
@@ -55,7 +52,7 @@ absl::StatusOr<VerifierState> VerifierState::Open(const std::string& path) {
     JsonFields n(it.value(), absl::StrCat("state.nonces.", it.key()));
     std::optional<int64_t> expires = n.Int("expires_at", true, 0, INT64_MAX);
     if (absl::Status s = n.Finish(); !s.ok()) return damaged(s.message());
-    if (!IsLowerHex(it.key())) return damaged("a nonce is not lowercase hex");
+    if (!IsHexBytes(it.key())) return damaged("a nonce is not lowercase hex");
     state.nonces_[it.key()] = {*expires};
   }
   for (auto it = attesters->begin(); it != attesters->end(); ++it) {
@@ -65,7 +62,7 @@ absl::StatusOr<VerifierState> VerifierState::Open(const std::string& path) {
     c.reset_count = static_cast<uint32_t>(a.Uint("reset_count", true, UINT32_MAX).value_or(0));
     c.restart_count = static_cast<uint32_t>(a.Uint("restart_count", true, UINT32_MAX).value_or(0));
     if (absl::Status s = a.Finish(); !s.ok()) return damaged(s.message());
-    if (!IsLowerHex(it.key())) return damaged("an attester name is not lowercase hex");
+    if (!IsHexBytes(it.key())) return damaged("an attester name is not lowercase hex");
     state.attesters_[it.key()] = c;
   }
   return state;

@@ -5,6 +5,8 @@
 #include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <ctime>
 
@@ -30,10 +32,49 @@ absl::StatusOr<X509Ptr> ParseDer(absl::string_view der) {
   return cert;
 }
 
+absl::StatusOr<int64_t> UnixSeconds(const ASN1_TIME* t, absl::string_view what) {
+  struct tm tm;
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("EK certificate chain: unreadable ", what));
+  }
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+// The EK's TPM public area from the certificate's RSA 2048 key.
+absl::StatusOr<std::string> EkPublicOf(X509* cert) {
+  EVP_PKEY* key = X509_get0_pubkey(cert);  // owned by cert
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) != 2048) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("EK certificate: the key is not RSA 2048");
+  }
+  BIGNUM* n_raw = nullptr;
+  BIGNUM* e_raw = nullptr;
+  const bool got = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n_raw) == 1 &&
+                   EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e_raw) == 1;
+  BignumPtr n(n_raw), e(e_raw);
+  if (!got || !BN_is_word(e.get(), 65537)) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("EK certificate: RSA exponent is not 65537");
+  }
+  TPM2B_PUBLIC pub = RsaEkTemplate();
+  if (BN_bn2binpad(n.get(), pub.publicArea.unique.rsa.buffer, 256) != 256) {
+    return absl::InvalidArgumentError("EK certificate: modulus is not 256 bytes");
+  }
+  pub.publicArea.unique.rsa.size = 256;
+  uint8_t buf[sizeof(TPM2B_PUBLIC)];
+  size_t off = 0;
+  if (Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
+    return absl::InternalError("marshalling the EK public area failed");
+  }
+  return std::string(reinterpret_cast<const char*>(buf), off);
+}
+
 }  // namespace
 
-absl::Status CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem) {
+absl::StatusOr<CertifiedEk> CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem) {
   ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(ek_der));
+  CertifiedEk out;
+  ASSIGN_OR_RETURN(out.ek_public, EkPublicOf(cert.get()));
   X509StorePtr store(X509_STORE_new());
   BioPtr bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
   if (store == nullptr || bio == nullptr) return absl::InternalError("out of memory");
@@ -59,51 +100,17 @@ absl::Status CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_p
     return absl::UnauthenticatedError(absl::StrCat(
         "EK certificate does not chain to a trusted TPM CA: ", X509_verify_cert_error_string(err)));
   }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<CertificateValidity> EkCertificateValidity(absl::string_view ek_der) {
-  ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(ek_der));
-  CertificateValidity v;
-  struct tm tm;
-  if (ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &tm) != 1) {
-    return absl::InvalidArgumentError("EK certificate: unreadable notBefore");
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());  // owned by ctx
+  out.not_before = INT64_MIN;
+  out.not_after = INT64_MAX;
+  for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+    X509* link = sk_X509_value(chain, i);
+    ASSIGN_OR_RETURN(int64_t nb, UnixSeconds(X509_get0_notBefore(link), "notBefore"));
+    ASSIGN_OR_RETURN(int64_t na, UnixSeconds(X509_get0_notAfter(link), "notAfter"));
+    out.not_before = std::max(out.not_before, nb);
+    out.not_after = std::min(out.not_after, na);
   }
-  v.not_before = static_cast<int64_t>(timegm(&tm));
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
-    return absl::InvalidArgumentError("EK certificate: unreadable notAfter");
-  }
-  v.not_after = static_cast<int64_t>(timegm(&tm));
-  return v;
-}
-
-absl::StatusOr<std::string> EkPublicFromCertificate(absl::string_view ek_der) {
-  ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(ek_der));
-  EVP_PKEY* key = X509_get0_pubkey(cert.get());  // owned by cert
-  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) != 2048) {
-    ERR_clear_error();
-    return absl::InvalidArgumentError("EK certificate: the key is not RSA 2048");
-  }
-  BIGNUM* n_raw = nullptr;
-  BIGNUM* e_raw = nullptr;
-  const bool got = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n_raw) == 1 &&
-                   EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e_raw) == 1;
-  BignumPtr n(n_raw), e(e_raw);
-  if (!got || !BN_is_word(e.get(), 65537)) {
-    ERR_clear_error();
-    return absl::InvalidArgumentError("EK certificate: RSA exponent is not 65537");
-  }
-  TPM2B_PUBLIC pub = RsaEkTemplate();
-  if (BN_bn2binpad(n.get(), pub.publicArea.unique.rsa.buffer, 256) != 256) {
-    return absl::InvalidArgumentError("EK certificate: modulus is not 256 bytes");
-  }
-  pub.publicArea.unique.rsa.size = 256;
-  uint8_t buf[sizeof(TPM2B_PUBLIC)];
-  size_t off = 0;
-  if (Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
-    return absl::InternalError("marshalling the EK public area failed");
-  }
-  return std::string(reinterpret_cast<const char*>(buf), off);
+  return out;
 }
 
 }  // namespace fdattest

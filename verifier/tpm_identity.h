@@ -14,22 +14,23 @@
 
 namespace fdattest {
 
-// Unauthenticated unless the DER certificate chains to one of the PEM
-// certificates in `ca_pem` (at least one; each trusted as an anchor) and is
-// valid now. InvalidArgument for undecodable input.
-absl::Status CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem);
-
-// The certificate's validity period, as unix seconds.
-struct CertificateValidity {
+// What a checked EK certificate establishes.
+struct CertifiedEk {
+  // The marshalled TPM2B_PUBLIC of the EK: the TCG EK Credential Profile's
+  // RSA 2048 template (L-1) with the certificate's modulus.
+  std::string ek_public;
+  // When the verified chain holds, as unix seconds: the latest notBefore and
+  // the earliest notAfter over the EK certificate and its issuers, so that a
+  // caller who remembers the result knows when it stops being true.
   int64_t not_before = 0;
   int64_t not_after = 0;
 };
-absl::StatusOr<CertificateValidity> EkCertificateValidity(absl::string_view ek_der);
 
-// The marshalled TPM2B_PUBLIC of the EK the certificate certifies: the TCG EK
-// Credential Profile's RSA 2048 template (L-1) with the certificate's
-// modulus. InvalidArgument unless the key is RSA 2048 with exponent 65537.
-absl::StatusOr<std::string> EkPublicFromCertificate(absl::string_view ek_der);
+// Decodes the DER certificate once and checks that it chains, now, to one of
+// the PEM certificates in `ca_pem` (at least one; each a trust anchor):
+// Unauthenticated if it does not, InvalidArgument for undecodable input or a
+// key that is not RSA 2048 with exponent 65537.
+absl::StatusOr<CertifiedEk> CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem);
 
 }  // namespace fdattest
 

@@ -217,13 +217,11 @@ absl::StatusOr<std::string> IdentityCache::EkBoundQualifiedName(absl::string_vie
       return it->second.qualified_name;
     }
   }
-  RETURN_IF_ERROR(CheckEkCertificate(ek_der, ca_pem));
-  ASSIGN_OR_RETURN(CertificateValidity validity, EkCertificateValidity(ek_der));
-  ASSIGN_OR_RETURN(std::string ek_public, EkPublicFromCertificate(ek_der));
-  ASSIGN_OR_RETURN(std::string qn, AkQualifiedName(ek_public, ak));
+  ASSIGN_OR_RETURN(CertifiedEk ek, CheckEkCertificate(ek_der, ca_pem));
+  ASSIGN_OR_RETURN(std::string qn, AkQualifiedName(ek.ek_public, ak));
   std::lock_guard<std::mutex> lock(mu_);
   if (bindings_.size() >= max_entries_) bindings_.erase(bindings_.begin());
-  bindings_[key] = {qn, validity.not_before, validity.not_after};
+  bindings_[key] = {qn, ek.not_before, ek.not_after};
   return qn;
 }
 
@@ -297,10 +295,14 @@ VerifyResult Verify(const VerifyRequest& request) {
 
   // 2. Nonce. The qualifying data is recomputed from the verifier's own nonce,
   // never taken from the bundle.
-  const std::string& nonce = request.expected_nonce ? *request.expected_nonce : e.nonce;
-  if (request.nonce_refusal) return run.Broken("nonce", *request.nonce_refusal);
-  if (request.expected_nonce) {
-    if (!BytesEqual(e.nonce, *request.expected_nonce)) {
+  std::optional<std::string> expected_nonce = request.expected_nonce;
+  if (request.consume_nonce) {
+    if (absl::Status s = request.consume_nonce(e.nonce); !s.ok()) return run.Broken("nonce", s);
+    expected_nonce = e.nonce;
+  }
+  const std::string& nonce = expected_nonce ? *expected_nonce : e.nonce;
+  if (expected_nonce) {
+    if (!BytesEqual(e.nonce, *expected_nonce)) {
       return run.Broken("nonce", "the bundle's nonce is not the one this verifier issued");
     }
     run.Pass("nonce", "the nonce this verifier issued");
@@ -359,8 +361,10 @@ VerifyResult Verify(const VerifyRequest& request) {
                       "the bundle's reset/restart counts are not the ones the TPM signed");
   }
   bool counters_checked = false;
-  if (request.previous_counters) {
-    if (absl::Status s = CheckCounters(*request.previous_counters, verified->counters); !s.ok()) {
+  std::optional<TpmCounters> previous = request.previous_counters;
+  if (!previous && request.previous_counters_of) previous = request.previous_counters_of(result.ak_name);
+  if (previous) {
+    if (absl::Status s = CheckCounters(*previous, verified->counters); !s.ok()) {
       return run.Broken("counters", s);
     }
     counters_checked = true;
@@ -430,7 +434,7 @@ VerifyResult Verify(const VerifyRequest& request) {
   }
 
   // 8. Policy.
-  facts.nonce = request.expected_nonce ? PolicyFacts::Nonce::kFresh : PolicyFacts::Nonce::kNotChecked;
+  facts.nonce = expected_nonce ? PolicyFacts::Nonce::kFresh : PolicyFacts::Nonce::kNotChecked;
   facts.clock_safe = true;  // CheckAttestation refuses an unsafe clock
   facts.counters_checked = counters_checked;
   facts.reset_count = verified->counters.reset_count;
@@ -458,8 +462,9 @@ VerifyResult Verify(const VerifyRequest& request) {
       warn = true;
     }
   }
-  if (anchors.tpm_ca_pem.empty()) result.trust_vector["hardware"] = 0;
-  else result.trust_vector.emplace("hardware", 2);
+  // A genuine TPM only when its EK certificate was checked; otherwise no
+  // claim (AR4SI 0, left out).
+  if (!anchors.tpm_ca_pem.empty()) result.trust_vector["hardware"] = 2;
   if (fatal) {
     result.verdict = Verdict::kContraindicated;
     result.failure = FailureClass::kPolicyViolation;

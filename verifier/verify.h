@@ -23,6 +23,7 @@
 #define FDATTEST_VERIFIER_VERIFY_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -78,7 +79,8 @@ class IdentityCache {
   absl::StatusOr<std::shared_ptr<const AkPublic>> Ak(absl::string_view ak_tpm2b_public);
   // The AK's qualified name under the EK that `ek_der` certifies, after the
   // certificate was found to chain to `ca_pem` (errors as CheckEkCertificate
-  // and AkQualifiedName give them; failures are not cached).
+  // and AkQualifiedName give them; failures are not cached). A remembered
+  // binding holds only while every certificate of its chain is valid.
   absl::StatusOr<std::string> EkBoundQualifiedName(absl::string_view ek_der,
                                                    absl::string_view ak_tpm2b_public,
                                                    absl::string_view ca_pem, int64_t now);
@@ -110,12 +112,16 @@ struct VerifyRequest {
   // The nonce this verifier issued for this attestation (raw bytes). Absent:
   // freshness is not established (rule R11 not evaluable).
   std::optional<std::string> expected_nonce;
-  // Set when the verifier's nonce store refused the bundle's nonce (never
-  // issued, expired, or already used): step 2 fails with this reason.
-  std::optional<std::string> nonce_refusal;
+  // A verifier that issues nonces itself (verifier/state.h) sets this
+  // instead: called once, in step 2, with the bundle's nonce; OK makes it the
+  // expected nonce, an error (never issued, expired, already used) refuses it.
+  std::function<absl::Status(absl::string_view nonce)> consume_nonce;
   // The counters last seen, signed, from this attester (by AK). Absent: first
   // contact, monotonicity not established.
   std::optional<TpmCounters> previous_counters;
+  // Or looked up by the AK's qualified name (hex) once the AK is known to be
+  // the enrolled one.
+  std::function<std::optional<TpmCounters>(absl::string_view ak_name_hex)> previous_counters_of;
   const EndpointRegistry* registry = nullptr;  // already signature-checked
   FilterProofCache* cache = nullptr;           // optional
   IdentityCache* identity_cache = nullptr;     // optional

@@ -139,22 +139,16 @@ int VerifyCommands::RunVerify(std::ostream& out, std::ostream& err) const {
   }
 
   // With a state: the nonce is consumed and the attester's counters looked up
-  // and, if the chain holds, advanced — all under the state's lock.
+  // by the pipeline through these hooks and, if the chain holds, advanced —
+  // all under the state's lock.
   const int64_t now = Now();
   std::optional<VerifierState> state;
-  absl::StatusOr<Evidence> peek = Evidence::Parse(*evidence);
   if (!state_.empty()) {
     absl::StatusOr<VerifierState> opened = VerifierState::Open(state_);
     if (!opened.ok()) return ConfigError(err, "--state", opened.status());
     state = *std::move(opened);
-    if (peek.ok()) {
-      if (absl::Status s = state->ConsumeNonce(peek->nonce, now); s.ok()) {
-        request.expected_nonce = peek->nonce;
-      } else {
-        request.nonce_refusal = std::string(s.message());
-      }
-      request.previous_counters = state->Counters(HexEncode(peek->ak_qualified_name));
-    }
+    request.consume_nonce = [&](absl::string_view nonce) { return state->ConsumeNonce(nonce, now); };
+    request.previous_counters_of = [&](absl::string_view ak_name) { return state->Counters(ak_name); };
   }
   VerifyResult result = Verify(request);
   if (state) {

@@ -509,7 +509,11 @@ VerifyResult VerifyInput(const Input& in, IdentityCache* identities = nullptr) {
   request.anchors = &in.anchors;
   request.policy = &genuine->policy;
   request.expected_nonce = in.expected_nonce;
-  request.nonce_refusal = in.nonce_refusal;
+  if (in.nonce_refusal) {
+    request.consume_nonce = [refusal = *in.nonce_refusal](absl::string_view) {
+      return absl::PermissionDeniedError(refusal);
+    };
+  }
   request.previous_counters = in.previous;
   return Verify(request);
 }
@@ -1121,14 +1125,15 @@ TEST_F(GenuineEvidenceTest, EvidenceFromAResettablePcrIsBroken) {
 namespace fdattest::e2e {
 namespace {
 
-// A cached AK/EK binding is used only within the EK certificate's validity
-// period: the cache remembers the proof, not a verdict for all time.
+// A cached AK/EK binding is used only within its chain's validity period
+// (the EK certificate's and its CA's): the cache remembers the proof, not a
+// verdict for all time.
 TEST_F(GenuineEvidenceTest, CachedEkBindingIsRefusedOutsideTheCertificatesValidity) {
   IdentityCache identities;
   const Input in = NvInput();
   const std::string ek = Bytes(in.bundle, "ek_certificate");
   const std::string ak = Bytes(in.bundle, "ak_public");
-  absl::StatusOr<CertificateValidity> validity = EkCertificateValidity(ek);
+  absl::StatusOr<CertifiedEk> validity = CheckEkCertificate(ek, genuine->ca_pem);
   ASSERT_TRUE(validity.ok()) << validity.status();
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   absl::StatusOr<std::string> qn = identities.EkBoundQualifiedName(ek, ak, genuine->ca_pem, now);
