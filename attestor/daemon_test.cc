@@ -268,7 +268,7 @@ absl::StatusOr<ServedLog> ReplayServed(const Json& records) {
   bool first = true;
   uint64_t next = 0;
   for (const Json& j : records) {
-    ASSIGN_OR_RETURN(CelRecord r, CelRecord::FromJson(j, /*allow_redacted=*/true));
+    ASSIGN_OR_RETURN(CelRecord r, CelRecord::FromJson(DocumentOf(j)->root(), /*allow_redacted=*/true));
     if (first) {
       if (r.redacted() || r.content->type != CelContent::Type::kEpoch) {
         return absl::DataLossError("served log does not start with an epoch record");

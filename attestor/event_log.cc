@@ -71,12 +71,11 @@ absl::StatusOr<Replayed> ReplayFile(int fd, const std::string& path, const Regis
           absl::StrCat("event log ", path, " line ", line_number, ": ", why));
     };
     if (line.size() > kMaxLineBytes) return bad("longer than any record");
-    absl::StatusOr<Json> json = ParseJsonStrict(line, {.max_bytes = kMaxLineBytes, .max_depth = 8});
-    if (!json.ok()) return bad(json.status().message());
-    absl::StatusOr<std::string> canonical = CanonicalJson(*json);
-    if (!canonical.ok()) return bad(canonical.status().message());
-    if (*canonical != line) return bad("not in canonical JSON form");
-    absl::StatusOr<CelRecord> record = CelRecord::FromJson(*json, /*allow_redacted=*/false);
+    absl::StatusOr<JsonDocument> doc =
+        ParseJsonDocument(line, {.max_bytes = kMaxLineBytes, .max_depth = 8});
+    if (!doc.ok()) return bad(doc.status().message());
+    if (!doc->canonical()) return bad("not in canonical JSON form");
+    absl::StatusOr<CelRecord> record = CelRecord::FromJson(doc->root(), /*allow_redacted=*/false);
     if (!record.ok()) return bad(record.status().message());
     absl::Status applied = out.replay.Apply(*record);
     if (!applied.ok()) return bad(applied.message());

@@ -89,12 +89,12 @@ TEST(RegisterTest, ParsesAndPrintsBothKinds) {
   EXPECT_EQ(nv->index, 0x01500020u);
   EXPECT_EQ(nv->ToString(), "nv:0x01500020");
   EXPECT_EQ(*CanonicalJson(nv->ToJson()), R"({"kind":"nv","nv_index":22020128})");
-  EXPECT_EQ(*Register::FromJson(nv->ToJson()), *nv);
+  EXPECT_EQ(*Register::FromJson(DocumentOf(nv->ToJson())->root()), *nv);
 
   absl::StatusOr<Register> pcr = Register::Parse("pcr:15");
   ASSERT_TRUE(pcr.ok());
   EXPECT_EQ(*CanonicalJson(pcr->ToJson()), R"({"bank":"sha256","kind":"pcr","pcr":15})");
-  EXPECT_EQ(*Register::FromJson(pcr->ToJson()), *pcr);
+  EXPECT_EQ(*Register::FromJson(DocumentOf(pcr->ToJson())->root()), *pcr);
   EXPECT_FALSE(pcr->ResettableByAnyClient());
   EXPECT_TRUE(Register::Parse("pcr:23")->ResettableByAnyClient());
   EXPECT_TRUE(Register::Parse("pcr:16")->ResettableByAnyClient());
@@ -107,9 +107,9 @@ TEST(RegisterTest, RejectsImpossibleRegisters) {
   EXPECT_FALSE(Register::Parse("nv:0x81000001").ok());  // a persistent object, not NV
   EXPECT_FALSE(Register::Parse("nv:1500020").ok());
   EXPECT_FALSE(Register::Parse("ima:10").ok());
-  EXPECT_FALSE(Register::FromJson(Json{{"kind", "pcr"}, {"pcr", 15}, {"bank", "sha1"}}).ok());
-  EXPECT_FALSE(Register::FromJson(Json{{"kind", "pcr"}, {"number", 15}, {"bank", "sha256"}}).ok());
-  EXPECT_FALSE(Register::FromJson(Json{{"kind", "nv"}, {"nv_index", 22020128}, {"bank", "sha256"}}).ok());
+  EXPECT_FALSE(Register::FromJson(DocumentOf(Json{{"kind", "pcr"}, {"pcr", 15}, {"bank", "sha1"}})->root()).ok());
+  EXPECT_FALSE(Register::FromJson(DocumentOf(Json{{"kind", "pcr"}, {"number", 15}, {"bank", "sha256"}})->root()).ok());
+  EXPECT_FALSE(Register::FromJson(DocumentOf(Json{{"kind", "nv"}, {"nv_index", 22020128}, {"bank", "sha256"}})->root()).ok());
 }
 
 // --- records ---------------------------------------------------------------
@@ -124,7 +124,7 @@ TEST(CelRecordTest, LaunchManifestRecordCarriesTheDigestNotTheManifest) {
                                R"("digests":[{"digest":")", HexEncode(Sha256(kManifestA)),
                                R"(","hashAlg":"sha256"}],"nv_index":22020128,"recnum":1})"));
   EXPECT_THAT(line, ::testing::Not(HasSubstr("version")));
-  absl::StatusOr<CelRecord> back = CelRecord::FromJson(*ParseJsonStrict(line), false);
+  absl::StatusOr<CelRecord> back = CelRecord::FromJson(ParseJsonDocument(line)->root(), false);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->ToLine(), line);
 }
@@ -145,21 +145,21 @@ TEST(CelRecordTest, RejectsOtherBanksAndShapes) {
   Json j = CelRecord::Make(0, Nv(), CelContent::Epoch(1, 0)).ToJson();
   Json sha1 = j;
   sha1["digests"][0]["hashAlg"] = "sha1";
-  EXPECT_THAT(CelRecord::FromJson(sha1, false).status().message(), HasSubstr("unsupported bank"));
+  EXPECT_THAT(CelRecord::FromJson(DocumentOf(sha1)->root(), false).status().message(), HasSubstr("unsupported bank"));
   Json two = j;
   two["digests"].push_back(j["digests"][0]);
-  EXPECT_THAT(CelRecord::FromJson(two, false).status().message(), HasSubstr("exactly one"));
+  EXPECT_THAT(CelRecord::FromJson(DocumentOf(two)->root(), false).status().message(), HasSubstr("exactly one"));
   Json both = j;
   both["pcr"] = 15;
-  EXPECT_THAT(CelRecord::FromJson(both, false).status().message(), HasSubstr("exactly one of"));
+  EXPECT_THAT(CelRecord::FromJson(DocumentOf(both)->root(), false).status().message(), HasSubstr("exactly one of"));
   Json extra = j;
   extra["note"] = "x";
-  EXPECT_THAT(CelRecord::FromJson(extra, false).status().message(), HasSubstr("unknown key"));
+  EXPECT_THAT(CelRecord::FromJson(DocumentOf(extra)->root(), false).status().message(), HasSubstr("unknown key"));
   Json upper = j;
   std::string hex = upper["digests"][0]["digest"];
   for (char& c : hex) c = static_cast<char>(toupper(c));
   upper["digests"][0]["digest"] = hex;
-  EXPECT_THAT(CelRecord::FromJson(upper, false).status().message(), HasSubstr("lowercase hex"));
+  EXPECT_THAT(CelRecord::FromJson(DocumentOf(upper)->root(), false).status().message(), HasSubstr("lowercase hex"));
 }
 
 TEST(CelRecordTest, RedactedRecordsOnlyWhereAllowed) {
@@ -167,8 +167,8 @@ TEST(CelRecordTest, RedactedRecordsOnlyWhereAllowed) {
   Json j = r.ToJson();
   EXPECT_FALSE(j.contains("content"));
   EXPECT_EQ(j["redacted"], true);
-  EXPECT_TRUE(CelRecord::FromJson(j, /*allow_redacted=*/true).ok());
-  EXPECT_THAT(CelRecord::FromJson(j, /*allow_redacted=*/false).status().message(),
+  EXPECT_TRUE(CelRecord::FromJson(DocumentOf(j)->root(), /*allow_redacted=*/true).ok());
+  EXPECT_THAT(CelRecord::FromJson(DocumentOf(j)->root(), /*allow_redacted=*/false).status().message(),
               HasSubstr("redacted record in a full log"));
 }
 
@@ -513,7 +513,7 @@ TEST_F(EventLogTest, ServesOtherLaunchesAsDigestsOnly) {
   CelReplay replay(Nv());
   for (const CelRecord& r : *served) {
     absl::StatusOr<CelRecord> parsed =
-        CelRecord::FromJson(*ParseJsonStrict(r.ToLine()), /*allow_redacted=*/true);
+        CelRecord::FromJson(ParseJsonDocument(r.ToLine())->root(), /*allow_redacted=*/true);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     ASSERT_TRUE(replay.Apply(*parsed).ok());
   }

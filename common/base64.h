@@ -1,6 +1,7 @@
-// Standard base64 (RFC 4648 section 4, with padding) through OpenSSL's EVP
-// block codec. Decoding is strict: no whitespace, no missing padding, no
-// trailing garbage. Stateless; thread-safe.
+// Standard base64 (RFC 4648 section 4, with padding). Encoding through
+// OpenSSL's EVP block codec; decoding is strict and accepts exactly what the
+// encoder writes: no whitespace, no missing padding, no trailing garbage, no
+// non-zero bits after the last byte. Stateless; thread-safe.
 #ifndef FDATTEST_COMMON_BASE64_H_
 #define FDATTEST_COMMON_BASE64_H_
 

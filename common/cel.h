@@ -37,7 +37,7 @@ struct Register {
   static absl::StatusOr<Register> Parse(absl::string_view text);
   // {"kind":"nv","nv_index":N} or {"bank":"sha256","kind":"pcr","pcr":N}: the form
   // the attestor serves and the evidence bundle carries (evidence.md). Strict.
-  static absl::StatusOr<Register> FromJson(const Json& json);
+  static absl::StatusOr<Register> FromJson(const JsonValue& json);
 
   Json ToJson() const;
   std::string ToString() const;  // the Parse() form
@@ -84,7 +84,7 @@ struct CelContent {
                                                          const Sha256Digest& manifest_sha256);
   static absl::StatusOr<CelContent> LaunchSeparator(absl::string_view launch_id);
   // Strict: unknown types and unknown or missing keys are errors.
-  static absl::StatusOr<CelContent> FromJson(const Json& json);
+  static absl::StatusOr<CelContent> FromJson(const JsonValue& json);
 
   Json ToJson() const;
   // The digest extended into the register: the manifest's sha256 for a launch
@@ -109,7 +109,7 @@ struct CelRecord {
   // Strict parse of one record. Checks the shape and, when content is present,
   // that the digest is the one the content defines. Redacted records are
   // accepted only with `allow_redacted` (served logs; never in the log file).
-  static absl::StatusOr<CelRecord> FromJson(const Json& json, bool allow_redacted);
+  static absl::StatusOr<CelRecord> FromJson(const JsonValue& json, bool allow_redacted);
 
   bool redacted() const { return !content.has_value(); }
   CelRecord Redacted() const;

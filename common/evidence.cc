@@ -56,9 +56,11 @@ absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
   if (text.size() > kMaxEvidenceBytes) {
     return absl::InvalidArgumentError("evidence is larger than 4 MiB");
   }
-  ASSIGN_OR_RETURN(Json json, ParseJsonStrict(text, JsonLimits{kMaxEvidenceBytes, 8}));
+  ASSIGN_OR_RETURN(JsonDocument doc,
+                   ParseJsonDocument(text, JsonDocumentLimits{.max_bytes = kMaxEvidenceBytes,
+                                                              .max_depth = 8}));
   Evidence e;
-  JsonFields f(json, "evidence");
+  JsonValueFields f(doc.root(), "evidence");
   f.Int("version", true, kEvidenceVersion, kEvidenceVersion);
   std::optional<std::string> nonce = f.String("nonce", true);
   std::optional<std::string> qualifying = f.String("qualifying_data", true);
@@ -70,9 +72,9 @@ absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
   std::optional<std::string> ak_public = f.String("ak_public", true);
   std::optional<std::string> ak_qn = f.String("ak_qualified_name", true);
   std::optional<std::string> ek_cert = f.String("ek_certificate", true);
-  const Json* reg = f.Object("register", true);
+  const JsonValue* reg = f.Object("register", true);
   std::optional<std::string> register_value = f.String("register_value", true);
-  const Json* log = f.Array("event_log", true);
+  const JsonValue* log = f.Array("event_log", true);
   std::optional<int64_t> reset_count = f.Int("reset_count", true, 0, UINT32_MAX);
   std::optional<int64_t> restart_count = f.Int("restart_count", true, 0, UINT32_MAX);
   RETURN_IF_ERROR(f.Finish());
@@ -116,8 +118,7 @@ absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
     return Bad("qualifying_data", "is not the one the nonce and manifest define");
   }
   // One spelling per bundle, as the launcher writes it.
-  ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(json));
-  if (canonical != text) return absl::InvalidArgumentError("evidence is not in canonical form");
+  if (!doc.canonical()) return absl::InvalidArgumentError("evidence is not in canonical form");
   return e;
 }
 

@@ -1,7 +1,16 @@
 #include "common/json.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <algorithm>
+#include <deque>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace fdattest {
@@ -125,55 +134,565 @@ absl::StatusOr<std::string> CanonicalJson(const Json& value) {
   }
 }
 
-JsonFields::JsonFields(const Json& object, std::string where)
-    : object_(object), where_(std::move(where)) {
-  if (!object_.is_object()) Fail("must be a JSON object");
+// ---------------------------------------------------------------------------
+// JsonDocument
+
+struct JsonDocument::Storage {
+  std::string text;
+  std::vector<JsonValue> values;             // in document order; values[0] is the root
+  std::vector<const JsonValue*> items;       // each container's entries, contiguous
+  std::vector<absl::string_view> keys;       // parallel to items (empty for arrays)
+  std::deque<std::string> unescaped;         // strings that had escapes
+  bool canonical = true;
+};
+
+const JsonValue& JsonDocument::root() const { return storage_->values.front(); }
+bool JsonDocument::canonical() const { return storage_->canonical; }
+
+template <>
+std::string JsonValue::get<std::string>() const {
+  return std::string(str());
+}
+template <>
+int64_t JsonValue::get<int64_t>() const {
+  return int64();
+}
+template <>
+uint64_t JsonValue::get<uint64_t>() const {
+  return uint64();
+}
+template <>
+bool JsonValue::get<bool>() const {
+  return boolean();
 }
 
-void JsonFields::Fail(std::string message) {
+ptrdiff_t JsonValue::IndexOf(absl::string_view key) const {
+  if (type_ != Type::kObject) return -1;
+  const absl::string_view* end = keys_ + length_;
+  const absl::string_view* it = std::lower_bound(keys_, end, key);
+  if (it == end || *it != key) return -1;
+  return it - keys_;
+}
+
+const JsonValue* JsonValue::find(absl::string_view key) const {
+  const ptrdiff_t i = IndexOf(key);
+  return i < 0 ? nullptr : items_[i];
+}
+
+// Bytes a string holds as themselves without further checks.
+struct PlainTable {
+  bool plain[256];
+  constexpr PlainTable() : plain() {
+    for (int c = 0; c < 256; ++c) plain[c] = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  }
+};
+constexpr PlainTable kPlain;
+
+// One pass over the text: validates, builds the values, and notes whether the
+// text is canonical. Containers collect their entries on a pending stack and
+// move them into one contiguous run when they close; an object whose keys
+// arrived out of order is sorted then (and is not canonical).
+class JsonDocumentBuilder {
+ public:
+  JsonDocumentBuilder(JsonDocument::Storage& st, JsonDocumentLimits limits)
+      : st_(st), limits_(limits) {}
+
+  absl::Status Run() {
+    p_ = st_.text.data();
+    begin_ = p_;
+    end_ = p_ + st_.text.size();
+    uint32_t root = 0;
+    if (!Value(0, &root)) return absl::InvalidArgumentError(error_);
+    SkipSpace();
+    if (p_ != end_) {
+      Malformed("characters after the JSON value");
+      return absl::InvalidArgumentError(error_);
+    }
+    st_.canonical = non_canonical_ == 0;
+    // Entries are now where they stay: point each container at its run.
+    st_.items.resize(item_index_.size());
+    for (size_t k = 0; k < item_index_.size(); ++k) st_.items[k] = &st_.values[item_index_[k]];
+    for (JsonValue& v : st_.values) {
+      if (v.type_ == JsonValue::Type::kArray || v.type_ == JsonValue::Type::kObject) {
+        v.items_ = st_.items.data() + v.number_;
+        v.keys_ = st_.keys.data() + v.number_;
+        v.number_ = 0;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  bool Fail(std::string message) {
+    error_ = std::move(message);
+    return false;
+  }
+  bool Malformed(absl::string_view what) {
+    return Fail(absl::StrCat("malformed JSON: ", what, " at byte ", p_ - begin_));
+  }
+  void NotCanonical() { ++non_canonical_; }
+
+  void SkipSpace() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+      ++p_;
+      NotCanonical();
+    }
+  }
+
+  bool Value(int depth, uint32_t* out) {
+    SkipSpace();
+    if (p_ == end_) return Malformed("unexpected end of input");
+    if (st_.values.size() >= limits_.max_values) {
+      return Fail(absl::StrCat("JSON document holds more than ", limits_.max_values, " values"));
+    }
+    const uint32_t idx = static_cast<uint32_t>(st_.values.size());
+    st_.values.emplace_back();
+    const char* start = p_;
+    const size_t non_canonical_before = non_canonical_;
+    bool ok = false;
+    switch (*p_) {
+      case '{':
+        ok = Container(depth, idx, /*object=*/true);
+        break;
+      case '[':
+        ok = Container(depth, idx, /*object=*/false);
+        break;
+      case '"': {
+        absl::string_view s;
+        ok = String(&s);
+        JsonValue& v = st_.values[idx];
+        v.type_ = JsonValue::Type::kString;
+        v.data_ = s.data();
+        v.length_ = s.size();
+        break;
+      }
+      case 't':
+        ok = Literal("true", JsonValue::Type::kBool, 1, idx);
+        break;
+      case 'f':
+        ok = Literal("false", JsonValue::Type::kBool, 0, idx);
+        break;
+      case 'n':
+        ok = Literal("null", JsonValue::Type::kNull, 0, idx);
+        break;
+      default:
+        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
+          ok = Number(idx);
+        } else {
+          ok = Malformed("unexpected character");
+        }
+    }
+    if (!ok) return false;
+    st_.values[idx].text_ = absl::string_view(start, static_cast<size_t>(p_ - start));
+    st_.values[idx].canonical_ = non_canonical_ == non_canonical_before;
+    *out = idx;
+    return true;
+  }
+
+  bool Literal(absl::string_view word, JsonValue::Type type, uint64_t number, uint32_t idx) {
+    if (absl::string_view(p_, static_cast<size_t>(end_ - p_)).substr(0, word.size()) != word) {
+      return Malformed("invalid literal");
+    }
+    p_ += word.size();
+    st_.values[idx].type_ = type;
+    st_.values[idx].number_ = number;
+    return true;
+  }
+
+  static bool Digit(char c) { return c >= '0' && c <= '9'; }
+
+  bool Number(uint32_t idx) {
+    const bool negative = *p_ == '-';
+    if (negative) ++p_;
+    const char* digits = p_;
+    if (p_ == end_ || !Digit(*p_)) return Malformed("invalid number");
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ != end_ && Digit(*p_)) ++p_;
+    }
+    const char* digits_end = p_;
+    bool is_float = false;
+    if (p_ != end_ && *p_ == '.') {
+      ++p_;
+      if (p_ == end_ || !Digit(*p_)) return Malformed("invalid number");
+      while (p_ != end_ && Digit(*p_)) ++p_;
+      is_float = true;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_ || !Digit(*p_)) return Malformed("invalid number");
+      while (p_ != end_ && Digit(*p_)) ++p_;
+      is_float = true;
+    }
+    JsonValue& v = st_.values[idx];
+    uint64_t magnitude = 0;
+    for (const char* d = digits; !is_float && d != digits_end; ++d) {
+      const uint64_t digit = static_cast<uint64_t>(*d - '0');
+      if (magnitude > (UINT64_MAX - digit) / 10) {
+        is_float = true;  // beyond 64 bits: nlohmann makes it a float too
+      } else {
+        magnitude = magnitude * 10 + digit;
+      }
+    }
+    if (!is_float && negative && magnitude > (uint64_t{1} << 63)) is_float = true;
+    if (is_float) {
+      v.type_ = JsonValue::Type::kFloat;
+      NotCanonical();
+      return true;
+    }
+    if (negative) {
+      v.type_ = JsonValue::Type::kInt;
+      v.number_ = uint64_t{0} - magnitude;
+      if (magnitude == 0) NotCanonical();  // "-0" is written "0"
+    } else {
+      v.type_ = JsonValue::Type::kUint;
+      v.number_ = magnitude;
+    }
+    return true;
+  }
+
+  // Length of the UTF-8 sequence at p_ (1-4), or 0 when it is not valid
+  // UTF-8 (overlong forms, surrogates and values beyond U+10FFFF included).
+  size_t Utf8Length() const {
+    const auto at = [&](size_t i) -> unsigned {
+      return p_ + i < end_ ? static_cast<unsigned char>(p_[i]) : 0x100;
+    };
+    const auto cont = [&](size_t i, unsigned lo, unsigned hi) { return at(i) >= lo && at(i) <= hi; };
+    const unsigned c = at(0);
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) return cont(1, 0x80, 0xbf) ? 2 : 0;
+    if (c == 0xe0) return cont(1, 0xa0, 0xbf) && cont(2, 0x80, 0xbf) ? 3 : 0;
+    if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) {
+      return cont(1, 0x80, 0xbf) && cont(2, 0x80, 0xbf) ? 3 : 0;
+    }
+    if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2, 0x80, 0xbf) ? 3 : 0;
+    if (c == 0xf0) return cont(1, 0x90, 0xbf) && cont(2, 0x80, 0xbf) && cont(3, 0x80, 0xbf) ? 4 : 0;
+    if (c >= 0xf1 && c <= 0xf3) {
+      return cont(1, 0x80, 0xbf) && cont(2, 0x80, 0xbf) && cont(3, 0x80, 0xbf) ? 4 : 0;
+    }
+    if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2, 0x80, 0xbf) && cont(3, 0x80, 0xbf) ? 4 : 0;
+    return 0;
+  }
+
+  // Four hex digits after "\u"; notes upper-case digits (not canonical).
+  bool Hex4(uint32_t* out) {
+    if (end_ - p_ < 4) return Malformed("truncated \\u escape");
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = *p_++;
+      uint32_t d;
+      if (c >= '0' && c <= '9') {
+        d = static_cast<uint32_t>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        d = static_cast<uint32_t>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        d = static_cast<uint32_t>(c - 'A' + 10);
+        NotCanonical();
+      } else {
+        return Malformed("invalid \\u escape");
+      }
+      v = v * 16 + d;
+    }
+    *out = v;
+    return true;
+  }
+
+  static void AppendUtf8(std::string* s, uint32_t cp) {
+    if (cp < 0x80) {
+      s->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      s->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+      s->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+      s->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+      s->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      s->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+      s->push_back(static_cast<char>(0xf0 | (cp >> 18)));
+      s->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+      s->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      s->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
+  }
+
+  // The escape after a backslash (p_ is past it), appended to *s.
+  bool Escape(std::string* s) {
+    if (p_ == end_) return Malformed("unterminated string");
+    const char e = *p_++;
+    switch (e) {
+      case '"': s->push_back('"'); return true;
+      case '\\': s->push_back('\\'); return true;
+      case '/': s->push_back('/'); NotCanonical(); return true;
+      case 'b': s->push_back('\b'); return true;
+      case 'f': s->push_back('\f'); return true;
+      case 'n': s->push_back('\n'); return true;
+      case 'r': s->push_back('\r'); return true;
+      case 't': s->push_back('\t'); return true;
+      case 'u': break;
+      default: return Malformed("invalid escape in string");
+    }
+    uint32_t cp = 0;
+    if (!Hex4(&cp)) return false;
+    if (cp >= 0xdc00 && cp <= 0xdfff) return Malformed("unpaired surrogate in \\u escape");
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      uint32_t low = 0;
+      if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') {
+        return Malformed("unpaired surrogate in \\u escape");
+      }
+      p_ += 2;
+      if (!Hex4(&low)) return false;
+      if (low < 0xdc00 || low > 0xdfff) return Malformed("unpaired surrogate in \\u escape");
+      cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+    }
+    // CanonicalJson writes \u00XX only for control characters without a
+    // short escape; everything else as itself.
+    const bool short_form = cp == '\b' || cp == '\f' || cp == '\n' || cp == '\r' || cp == '\t';
+    if (cp >= 0x20 || short_form) NotCanonical();
+    AppendUtf8(s, cp);
+    return true;
+  }
+
+  // Advances p_ over plain string bytes (kPlain): 16 at a time where SSE2 is
+  // there (a signed compare below 0x20 catches control bytes and bytes from
+  // 0x80 at once), then byte by byte.
+  void SkipPlain() {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end_ - p_ >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+      const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                        _mm_cmplt_epi8(v, space));
+      const int mask = _mm_movemask_epi8(stop);
+      if (mask != 0) {
+        p_ += __builtin_ctz(static_cast<unsigned>(mask));
+        return;
+      }
+      p_ += 16;
+    }
+#endif
+    while (p_ != end_ && kPlain.plain[static_cast<unsigned char>(*p_)]) ++p_;
+  }
+
+  // A string starting at the opening quote; *out views the unescaped text
+  // (in the document's copy of the text when there was nothing to unescape).
+  bool String(absl::string_view* out) {
+    ++p_;
+    const char* start = p_;
+    std::string* copy = nullptr;
+    for (;;) {
+      // The common case: a run of printable ASCII other than '"' and '\\'.
+      const char* run = p_;
+      SkipPlain();
+      if (copy != nullptr) copy->append(run, static_cast<size_t>(p_ - run));
+      if (p_ == end_) return Malformed("unterminated string");
+      const unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') break;
+      if (c < 0x20) return Malformed("control character in string");
+      if (c == '\\') {
+        if (copy == nullptr) copy = &st_.unescaped.emplace_back(start, static_cast<size_t>(p_ - start));
+        ++p_;
+        if (!Escape(copy)) return false;
+        continue;
+      }
+      const size_t n = Utf8Length();
+      if (n == 0) return Malformed("invalid UTF-8 in string");
+      if (copy != nullptr) copy->append(p_, n);
+      p_ += n;
+    }
+    *out = copy != nullptr ? absl::string_view(*copy)
+                           : absl::string_view(start, static_cast<size_t>(p_ - start));
+    ++p_;  // the closing quote
+    return true;
+  }
+
+  bool Container(int depth, uint32_t idx, bool object) {
+    if (depth >= limits_.max_depth) {
+      return Fail(absl::StrCat("JSON nesting deeper than ", limits_.max_depth));
+    }
+    const char close = object ? '}' : ']';
+    ++p_;
+    const size_t base = pending_.size();
+    bool sorted = true;
+    SkipSpace();
+    if (p_ != end_ && *p_ == close) {
+      ++p_;
+    } else {
+      for (;;) {
+        absl::string_view key;
+        if (object) {
+          SkipSpace();
+          if (p_ == end_ || *p_ != '"') return Malformed("expected an object key");
+          if (!String(&key)) return false;
+          SkipSpace();
+          if (p_ == end_ || *p_ != ':') return Malformed("expected ':'");
+          ++p_;
+        }
+        uint32_t child = 0;
+        if (!Value(depth + 1, &child)) return false;
+        if (object && sorted && pending_.size() > base) {
+          const int order = key.compare(pending_keys_.back());
+          if (order == 0) return DuplicateKey(key);
+          if (order < 0) sorted = false;
+        }
+        pending_.push_back(child);
+        pending_keys_.push_back(key);
+        SkipSpace();
+        if (p_ == end_) return Malformed("unexpected end of input");
+        if (*p_ == ',') {
+          ++p_;
+          continue;
+        }
+        if (*p_ == close) {
+          ++p_;
+          break;
+        }
+        return Malformed(object ? "expected ',' or '}'" : "expected ',' or ']'");
+      }
+    }
+    const size_t count = pending_.size() - base;
+    if (!sorted) {
+      NotCanonical();
+      std::vector<std::pair<absl::string_view, uint32_t>> members;
+      members.reserve(count);
+      for (size_t i = base; i < pending_.size(); ++i) members.emplace_back(pending_keys_[i], pending_[i]);
+      std::sort(members.begin(), members.end());
+      for (size_t i = 0; i < count; ++i) {
+        if (i > 0 && members[i].first == members[i - 1].first) return DuplicateKey(members[i].first);
+        pending_keys_[base + i] = members[i].first;
+        pending_[base + i] = members[i].second;
+      }
+    }
+    JsonValue& v = st_.values[idx];
+    v.type_ = object ? JsonValue::Type::kObject : JsonValue::Type::kArray;
+    v.length_ = count;
+    v.number_ = item_index_.size();  // where its run starts; resolved in Run()
+    item_index_.insert(item_index_.end(), pending_.begin() + static_cast<ptrdiff_t>(base), pending_.end());
+    st_.keys.insert(st_.keys.end(), pending_keys_.begin() + static_cast<ptrdiff_t>(base),
+                    pending_keys_.end());
+    pending_.resize(base);
+    pending_keys_.resize(base);
+    return true;
+  }
+
+  bool DuplicateKey(absl::string_view key) {
+    return Fail(absl::StrCat("duplicate JSON key \"", absl::CHexEscape(key.substr(0, 64)), "\""));
+  }
+
+  JsonDocument::Storage& st_;
+  JsonDocumentLimits limits_;
+  const char* begin_ = nullptr;
+  const char* p_ = nullptr;
+  const char* end_ = nullptr;
+  std::vector<uint32_t> item_index_;  // parallel to st_.keys
+  std::vector<uint32_t> pending_;     // entries of the open containers
+  std::vector<absl::string_view> pending_keys_;
+  size_t non_canonical_ = 0;  // departures from the canonical form seen so far
+  std::string error_;
+
+ public:
+  static absl::StatusOr<JsonDocument> Parse(absl::string_view text, JsonDocumentLimits limits) {
+    if (text.size() > limits.max_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("JSON document is ", text.size(),
+                                                     " bytes; the limit is ", limits.max_bytes));
+    }
+    auto storage = std::make_shared<JsonDocument::Storage>();
+    storage->text = std::string(text);
+    // A value takes at least one byte of text: reserve so that building
+    // rarely reallocates, within the value limit.
+    storage->values.reserve(std::min(limits.max_values, text.size() / 8 + 16));
+    JsonDocumentBuilder builder(*storage, limits);
+    RETURN_IF_ERROR(builder.Run());
+    JsonDocument doc;
+    doc.storage_ = std::move(storage);
+    return doc;
+  }
+};
+
+absl::StatusOr<JsonDocument> ParseJsonDocument(absl::string_view text, JsonDocumentLimits limits) {
+  return JsonDocumentBuilder::Parse(text, limits);
+}
+
+absl::StatusOr<JsonDocument> DocumentOf(const Json& value) {
+  ASSIGN_OR_RETURN(std::string text, CanonicalJson(value));
+  return ParseJsonDocument(text, JsonDocumentLimits{.max_bytes = text.size()});
+}
+
+// ---------------------------------------------------------------------------
+// BasicJsonFields
+
+template <typename Value>
+BasicJsonFields<Value>::BasicJsonFields(const Value& object, std::string where)
+    : object_(object), where_(std::move(where)) {
+  if (!object_.is_object()) {
+    Fail("must be a JSON object");
+  } else if constexpr (std::is_same_v<Value, JsonValue>) {
+    seen_.assign(object_.size(), false);
+  }
+}
+
+template <typename Value>
+void BasicJsonFields<Value>::Fail(std::string message) {
   if (first_error_.ok()) {
     first_error_ = absl::InvalidArgumentError(absl::StrCat(where_, ": ", message));
   }
 }
 
-bool JsonFields::Has(absl::string_view key) const {
+template <typename Value>
+bool BasicJsonFields<Value>::Has(absl::string_view key) const {
   return object_.is_object() && object_.contains(key);
 }
 
-const Json* JsonFields::Find(absl::string_view key, bool required) {
-  known_.emplace(key);
-  if (!object_.is_object()) return nullptr;
-  auto it = object_.find(key);
-  if (it == object_.end()) {
-    if (required) Fail(absl::StrCat("missing required key \"", key, "\""));
-    return nullptr;
+template <typename Value>
+const Value* BasicJsonFields<Value>::Find(absl::string_view key, bool required) {
+  const Value* found = nullptr;
+  if constexpr (std::is_same_v<Value, JsonValue>) {
+    const ptrdiff_t i = object_.IndexOf(key);
+    if (i >= 0) {
+      seen_[static_cast<size_t>(i)] = true;
+      found = &object_[static_cast<size_t>(i)];
+    }
+  } else {
+    known_.emplace(key);
+    if (object_.is_object()) {
+      auto it = object_.find(key);
+      if (it != object_.end()) found = &*it;
+    }
   }
-  return &*it;
+  if (found == nullptr && required && object_.is_object()) {
+    Fail(absl::StrCat("missing required key \"", key, "\""));
+  }
+  return found;
 }
 
-std::optional<std::string> JsonFields::String(absl::string_view key, bool required) {
-  const Json* v = Find(key, required);
+template <typename Value>
+std::optional<std::string> BasicJsonFields<Value>::String(absl::string_view key, bool required) {
+  const Value* v = Find(key, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_string()) {
     Fail(absl::StrCat("\"", key, "\" must be a string"));
     return std::nullopt;
   }
-  return v->get<std::string>();
+  return v->template get<std::string>();
 }
 
-std::optional<int64_t> JsonFields::Int(absl::string_view key, bool required, int64_t min,
-                                       int64_t max) {
-  const Json* v = Find(key, required);
+template <typename Value>
+std::optional<int64_t> BasicJsonFields<Value>::Int(absl::string_view key, bool required,
+                                                   int64_t min, int64_t max) {
+  const Value* v = Find(key, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_number_integer()) {
     Fail(absl::StrCat("\"", key, "\" must be an integer"));
     return std::nullopt;
   }
-  if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(max)) {
+  if (v->is_number_unsigned() && v->template get<uint64_t>() > static_cast<uint64_t>(max)) {
     Fail(absl::StrCat("\"", key, "\" must be between ", min, " and ", max));
     return std::nullopt;
   }
-  int64_t n = v->get<int64_t>();
+  int64_t n = v->template get<int64_t>();
   if (n < min || n > max) {
     Fail(absl::StrCat("\"", key, "\" must be between ", min, " and ", max));
     return std::nullopt;
@@ -181,14 +700,17 @@ std::optional<int64_t> JsonFields::Int(absl::string_view key, bool required, int
   return n;
 }
 
-std::optional<uint64_t> JsonFields::Uint(absl::string_view key, bool required, uint64_t max) {
-  const Json* v = Find(key, required);
+template <typename Value>
+std::optional<uint64_t> BasicJsonFields<Value>::Uint(absl::string_view key, bool required,
+                                                     uint64_t max) {
+  const Value* v = Find(key, required);
   if (v == nullptr) return std::nullopt;
-  if (!v->is_number_integer() || (!v->is_number_unsigned() && v->get<int64_t>() < 0)) {
+  if (!v->is_number_integer() ||
+      (!v->is_number_unsigned() && v->template get<int64_t>() < 0)) {
     Fail(absl::StrCat("\"", key, "\" must be a non-negative integer"));
     return std::nullopt;
   }
-  uint64_t n = v->get<uint64_t>();
+  uint64_t n = v->template get<uint64_t>();
   if (n > max) {
     Fail(absl::StrCat("\"", key, "\" must be at most ", max));
     return std::nullopt;
@@ -196,18 +718,20 @@ std::optional<uint64_t> JsonFields::Uint(absl::string_view key, bool required, u
   return n;
 }
 
-std::optional<bool> JsonFields::Bool(absl::string_view key, bool required) {
-  const Json* v = Find(key, required);
+template <typename Value>
+std::optional<bool> BasicJsonFields<Value>::Bool(absl::string_view key, bool required) {
+  const Value* v = Find(key, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_boolean()) {
     Fail(absl::StrCat("\"", key, "\" must be true or false"));
     return std::nullopt;
   }
-  return v->get<bool>();
+  return v->template get<bool>();
 }
 
-const Json* JsonFields::Array(absl::string_view key, bool required) {
-  const Json* v = Find(key, required);
+template <typename Value>
+const Value* BasicJsonFields<Value>::Array(absl::string_view key, bool required) {
+  const Value* v = Find(key, required);
   if (v == nullptr) return nullptr;
   if (!v->is_array()) {
     Fail(absl::StrCat("\"", key, "\" must be an array"));
@@ -216,8 +740,9 @@ const Json* JsonFields::Array(absl::string_view key, bool required) {
   return v;
 }
 
-const Json* JsonFields::Object(absl::string_view key, bool required) {
-  const Json* v = Find(key, required);
+template <typename Value>
+const Value* BasicJsonFields<Value>::Object(absl::string_view key, bool required) {
+  const Value* v = Find(key, required);
   if (v == nullptr) return nullptr;
   if (!v->is_object()) {
     Fail(absl::StrCat("\"", key, "\" must be an object"));
@@ -226,14 +751,27 @@ const Json* JsonFields::Object(absl::string_view key, bool required) {
   return v;
 }
 
-absl::Status JsonFields::Finish() {
+template <typename Value>
+absl::Status BasicJsonFields<Value>::Finish() {
   if (!first_error_.ok()) return first_error_;
-  for (auto it = object_.begin(); it != object_.end(); ++it) {
-    if (!known_.contains(it.key())) {
-      return absl::InvalidArgumentError(absl::StrCat(where_, ": unknown key \"", it.key(), "\""));
+  if constexpr (std::is_same_v<Value, JsonValue>) {
+    for (size_t i = 0; i < seen_.size(); ++i) {
+      if (!seen_[i]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where_, ": unknown key \"", object_.key(i), "\""));
+      }
+    }
+  } else {
+    for (auto it = object_.begin(); it != object_.end(); ++it) {
+      if (!known_.contains(it.key())) {
+        return absl::InvalidArgumentError(absl::StrCat(where_, ": unknown key \"", it.key(), "\""));
+      }
     }
   }
   return absl::OkStatus();
 }
+
+template class BasicJsonFields<Json>;
+template class BasicJsonFields<JsonValue>;
 
 }  // namespace fdattest

@@ -108,7 +108,7 @@ bool OneOf(absl::string_view value, std::initializer_list<absl::string_view> all
 // Reads a string field and applies `valid`; records an error naming the key.
 class ManifestReader {
  public:
-  explicit ManifestReader(JsonFields& f) : f_(f) {}
+  explicit ManifestReader(JsonValueFields& f) : f_(f) {}
 
   std::string Text(absl::string_view key) {
     std::optional<std::string> v = f_.String(key, true);
@@ -142,19 +142,19 @@ class ManifestReader {
   }
 
  private:
-  JsonFields& f_;
+  JsonValueFields& f_;
   absl::Status error_;
 };
 
-absl::StatusOr<std::vector<std::string>> StringList(const Json* array, absl::string_view where,
+absl::StatusOr<std::vector<std::string>> StringList(const JsonValue* array, absl::string_view where,
                                                     size_t max) {
   std::vector<std::string> out;
   if (array == nullptr) return out;
   if (array->size() > max) {
     return absl::InvalidArgumentError(absl::StrCat(where, " has more than ", max, " entries"));
   }
-  for (const Json& v : *array) {
-    if (!v.is_string() || v.get_ref<const std::string&>().size() > kMaxTextBytes) {
+  for (const JsonValue& v : *array) {
+    if (!v.is_string() || v.str().size() > kMaxTextBytes) {
       return absl::InvalidArgumentError(absl::StrCat(where, " must hold strings"));
     }
     out.push_back(v.get<std::string>());
@@ -162,10 +162,10 @@ absl::StatusOr<std::vector<std::string>> StringList(const Json* array, absl::str
   return out;
 }
 
-absl::StatusOr<FdFingerprint> FingerprintFromJson(const Json& json, const std::string& where,
+absl::StatusOr<FdFingerprint> FingerprintFromJson(const JsonValue& json, const std::string& where,
                                                   bool declared) {
   FdFingerprint fp;
-  JsonFields f(json, where);
+  JsonValueFields f(json, where);
   ManifestReader r(f);
   fp.fd = static_cast<int>(f.Int("fd", true, 0, declared ? kMaxDeclaredFd : kMaxFdNumber).value_or(-1));
   if (declared) {
@@ -178,8 +178,8 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const Json& json, const std::s
   }
   fp.path = r.OptionalText("path");
   fp.kind = r.Choice("kind", {"file", "dir", "char", "block", "fifo", "socket", "anon", "other"});
-  if (const Json* stat = f.Object("stat", true)) {
-    JsonFields s(*stat, where + ".stat");
+  if (const JsonValue* stat = f.Object("stat", true)) {
+    JsonValueFields s(*stat, where + ".stat");
     fp.stat.dev = s.Uint("dev", true, UINT64_MAX).value_or(0);
     fp.stat.ino = s.Uint("ino", true, UINT64_MAX).value_or(0);
     fp.stat.rdev = s.Uint("rdev", true, UINT64_MAX).value_or(0);
@@ -192,8 +192,8 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const Json& json, const std::s
   }
   fp.open_mode = r.Choice("open_mode", {"r", "w", "rw", "path"});
   fp.append = f.Bool("append", true).value_or(false);
-  if (const Json* mount = f.Object("mount", false)) {
-    JsonFields m(*mount, where + ".mount");
+  if (const JsonValue* mount = f.Object("mount", false)) {
+    JsonValueFields m(*mount, where + ".mount");
     ManifestReader mr(m);
     MountFingerprint mf;
     mf.mnt_id = m.Int("mnt_id", true, -1, INT64_MAX).value_or(-1);
@@ -207,8 +207,8 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const Json& json, const std::s
     fp.memfd_seals = static_cast<uint32_t>(*seals);
   }
   fp.anon_type = r.OptionalText("anon_type");
-  if (const Json* sock = f.Object("socket", false)) {
-    JsonFields s(*sock, where + ".socket");
+  if (const JsonValue* sock = f.Object("socket", false)) {
+    JsonValueFields s(*sock, where + ".socket");
     ManifestReader sr(s);
     SocketFingerprint sf;
     sf.family = sr.Text("family");
@@ -216,8 +216,8 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const Json& json, const std::s
     sf.protocol = static_cast<int>(s.Int("protocol", true, 0, INT32_MAX).value_or(0));
     sf.local_address = sr.Text("local_address");
     sf.peer_address = sr.Text("peer_address");
-    if (const Json* pc = s.Object("peer_cred", false)) {
-      JsonFields p(*pc, where + ".socket.peer_cred");
+    if (const JsonValue* pc = s.Object("peer_cred", false)) {
+      JsonValueFields p(*pc, where + ".socket.peer_cred");
       ManifestReader pr(p);
       PeerCred cred;
       cred.pid = p.Int("pid", true, 0, INT32_MAX).value_or(0);
@@ -231,9 +231,9 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const Json& json, const std::s
     RETURN_IF_ERROR(sr.Finish());
     fp.socket = sf;
   }
-  if (const Json* pids = f.Array("pipe_peer_pids", false)) {
+  if (const JsonValue* pids = f.Array("pipe_peer_pids", false)) {
     if (pids->size() > kMaxClosedFds) r.Bad("pipe_peer_pids", "is too long");
-    for (const Json& pid : *pids) {
+    for (const JsonValue& pid : *pids) {
       if (!pid.is_number_integer() || pid.get<int64_t>() < 1 || pid.get<int64_t>() > INT32_MAX) {
         r.Bad("pipe_peer_pids", "must hold process ids");
         break;
@@ -261,7 +261,7 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const Json& json, const std::s
   return fp;
 }
 
-absl::StatusOr<std::vector<FdFingerprint>> FingerprintList(const Json* array,
+absl::StatusOr<std::vector<FdFingerprint>> FingerprintList(const JsonValue* array,
                                                            const std::string& where,
                                                            bool declared) {
   std::vector<FdFingerprint> out;
@@ -287,23 +287,23 @@ absl::StatusOr<std::vector<FdFingerprint>> FingerprintList(const Json* array,
 
 }  // namespace
 
-absl::StatusOr<Manifest> Manifest::FromJson(const Json& json) {
+absl::StatusOr<Manifest> Manifest::FromJson(const JsonValue& json) {
   Manifest m;
-  JsonFields f(json, "manifest");
+  JsonValueFields f(json, "manifest");
   ManifestReader r(f);
   m.version = static_cast<int>(f.Int("version", true, kManifestVersion, kManifestVersion).value_or(0));
   m.launch_id = r.Text("launch_id");
   if (!(m.launch_id.size() == 32 && IsLowerHex(m.launch_id))) r.Bad("launch_id", "must be 32 lowercase hex digits");
   m.time = r.Text("time");
-  if (const Json* profile = f.Object("profile", true)) {
-    JsonFields p(*profile, "manifest.profile");
+  if (const JsonValue* profile = f.Object("profile", true)) {
+    JsonValueFields p(*profile, "manifest.profile");
     ManifestReader pr(p);
     m.profile_name = pr.Text("name");
     m.profile_sha256 = pr.Digest("sha256");
     RETURN_IF_ERROR(pr.Finish());
   }
-  if (const Json* exe = f.Object("exe", true)) {
-    JsonFields e(*exe, "manifest.exe");
+  if (const JsonValue* exe = f.Object("exe", true)) {
+    JsonValueFields e(*exe, "manifest.exe");
     ManifestReader er(e);
     m.exe_path = er.Text("path");
     m.exe_sha256 = er.Digest("sha256");
@@ -312,38 +312,38 @@ absl::StatusOr<Manifest> Manifest::FromJson(const Json& json) {
   ASSIGN_OR_RETURN(m.argv, StringList(f.Array("argv", true), "manifest.argv", kMaxArgs));
   ASSIGN_OR_RETURN(m.env_names,
                    StringList(f.Array("env_names", true), "manifest.env_names", kMaxArgs));
-  if (const Json* cred = f.Object("credentials", true)) {
-    JsonFields c(*cred, "manifest.credentials");
+  if (const JsonValue* cred = f.Object("credentials", true)) {
+    JsonValueFields c(*cred, "manifest.credentials");
     m.uid = static_cast<uint32_t>(c.Uint("uid", true, UINT32_MAX).value_or(0));
     m.gid = static_cast<uint32_t>(c.Uint("gid", true, UINT32_MAX).value_or(0));
     m.euid = static_cast<uint32_t>(c.Uint("euid", true, UINT32_MAX).value_or(0));
     m.egid = static_cast<uint32_t>(c.Uint("egid", true, UINT32_MAX).value_or(0));
     RETURN_IF_ERROR(c.Finish());
   }
-  if (const Json* ns = f.Object("namespaces", true)) {
+  if (const JsonValue* ns = f.Object("namespaces", true)) {
     if (ns->size() > 32) return absl::InvalidArgumentError("manifest.namespaces is too large");
-    for (auto it = ns->begin(); it != ns->end(); ++it) {
-      if (!it.value().is_string()) {
+    for (size_t i = 0; i < ns->size(); ++i) {
+      if (!(*ns)[i].is_string()) {
         return absl::InvalidArgumentError(
-            absl::StrCat("manifest.namespaces.", it.key(), " must be a string"));
+            absl::StrCat("manifest.namespaces.", ns->key(i), " must be a string"));
       }
-      m.namespaces[it.key()] = it.value().get<std::string>();
+      m.namespaces[std::string(ns->key(i))] = (*ns)[i].get<std::string>();
     }
   }
-  if (const Json* rl = f.Object("rlimits", true)) {
+  if (const JsonValue* rl = f.Object("rlimits", true)) {
     if (rl->size() > 32) return absl::InvalidArgumentError("manifest.rlimits is too large");
-    for (auto it = rl->begin(); it != rl->end(); ++it) {
-      JsonFields l(it.value(), absl::StrCat("manifest.rlimits.", it.key()));
+    for (size_t i = 0; i < rl->size(); ++i) {
+      JsonValueFields l((*rl)[i], absl::StrCat("manifest.rlimits.", rl->key(i)));
       uint64_t soft = l.Uint("soft", true, UINT64_MAX).value_or(0);
       uint64_t hard = l.Uint("hard", true, UINT64_MAX).value_or(0);
       RETURN_IF_ERROR(l.Finish());
-      m.rlimits[it.key()] = {soft, hard};
+      m.rlimits[std::string(rl->key(i))] = {soft, hard};
     }
   }
   m.no_new_privs = f.Bool("no_new_privs", true).value_or(false);
   m.attested = f.Bool("attested", true).value_or(false);
-  if (const Json* launcher = f.Object("launcher", true)) {
-    JsonFields l(*launcher, "manifest.launcher");
+  if (const JsonValue* launcher = f.Object("launcher", true)) {
+    JsonValueFields l(*launcher, "manifest.launcher");
     ManifestReader lr(l);
     m.launcher_version = lr.Text("version");
     m.launcher_sha256 = lr.Digest("sha256");
@@ -352,8 +352,8 @@ absl::StatusOr<Manifest> Manifest::FromJson(const Json& json) {
   ASSIGN_OR_RETURN(m.fds, FingerprintList(f.Array("fds", true), "manifest.fds", true));
   ASSIGN_OR_RETURN(m.closed_fds,
                    FingerprintList(f.Array("closed_fds", true), "manifest.closed_fds", false));
-  if (const Json* filter = f.Object("filter", true)) {
-    JsonFields ff(*filter, "manifest.filter");
+  if (const JsonValue* filter = f.Object("filter", true)) {
+    JsonValueFields ff(*filter, "manifest.filter");
     ManifestReader fr(ff);
     fr.Choice("arch", {"x86_64"});
     std::optional<std::string> bpf_base64 = ff.String("bpf_base64", true);
@@ -382,15 +382,14 @@ absl::StatusOr<Manifest> Manifest::Parse(absl::string_view bytes) {
   if (bytes.size() > kMaxManifestBytes) {
     return absl::InvalidArgumentError("manifest is larger than 1 MiB");
   }
-  ASSIGN_OR_RETURN(Json json, ParseJsonStrict(bytes, JsonLimits{kMaxManifestBytes, 8}));
-  ASSIGN_OR_RETURN(Manifest m, FromJson(json));
+  ASSIGN_OR_RETURN(JsonDocument doc,
+                   ParseJsonDocument(bytes, JsonDocumentLimits{.max_bytes = kMaxManifestBytes,
+                                                               .max_depth = 8}));
+  ASSIGN_OR_RETURN(Manifest m, FromJson(doc.root()));
   // One spelling per manifest: the bytes must be the canonical serialisation
   // of what they parse to. FromJson reads every key it accepts (unknown keys
   // are errors), so nothing can hide beside the values it returns.
-  ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(json));
-  if (canonical != bytes) {
-    return absl::InvalidArgumentError("manifest is not in canonical form");
-  }
+  if (!doc.canonical()) return absl::InvalidArgumentError("manifest is not in canonical form");
   return m;
 }
 

@@ -100,7 +100,7 @@ struct Manifest {
   // missing required keys rejected (InvalidArgument naming the field), the
   // filter's bpf_base64/sha256/instructions consistent. Parse(bytes) also
   // requires the bytes to be exactly the canonical serialisation.
-  static absl::StatusOr<Manifest> FromJson(const Json& json);
+  static absl::StatusOr<Manifest> FromJson(const JsonValue& json);
   static absl::StatusOr<Manifest> Parse(absl::string_view bytes);
 };
 

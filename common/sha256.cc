@@ -12,13 +12,26 @@
 
 namespace fdattest {
 
+namespace {
+// Fetched once: EVP_sha256() would make every digest look the algorithm up
+// in the provider again. Kept for the life of the process.
+const EVP_MD* FetchedSha256() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) abort();  // no default provider: nothing can be hashed
+    return fetched;
+  }();
+  return md;
+}
+}  // namespace
+
 Sha256Digest Sha256(absl::string_view data) {
   Sha256Digest out{};
   unsigned int len = 0;
   // EVP_Digest cannot fail for SHA-256 on in-memory data short of allocation
   // failure, which OpenSSL reports by returning 0; abort rather than hand out
   // a zero digest.
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, FetchedSha256(), nullptr) != 1 ||
       len != out.size()) {
     abort();
   }

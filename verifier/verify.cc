@@ -186,7 +186,7 @@ size_t FilterProofCache::misses() const {
 // Identities.
 
 absl::StatusOr<std::shared_ptr<const AkPublic>> IdentityCache::Ak(absl::string_view ak) {
-  const std::string key = HexEncode(Sha256(ak));
+  const std::string key(ak);  // a TPM2B_PUBLIC: ~100 bytes, cheaper to compare than to hash
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = aks_.find(key);
@@ -204,8 +204,10 @@ absl::StatusOr<std::string> IdentityCache::EkBoundQualifiedName(absl::string_vie
                                                                 absl::string_view ak,
                                                                 absl::string_view ca_pem,
                                                                 int64_t now) {
-  const std::string key = absl::StrCat(HexEncode(Sha256(ca_pem)), HexEncode(Sha256(ek_der)),
-                                       HexEncode(Sha256(ak)));
+  // The inputs themselves (length-prefixed, a few KiB): comparing them costs
+  // less than hashing them.
+  const std::string key =
+      absl::StrCat(ca_pem.size(), ":", ca_pem, ek_der.size(), ":", ek_der, ak);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = bindings_.find(key);

@@ -46,18 +46,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t lines = 0;
   for (absl::string_view line : absl::StrSplit(log, '\n')) {
     if (++lines > kMaxLines) break;
-    absl::StatusOr<Json> json = ParseJsonStrict(line);
-    if (!json.ok()) continue;
-    absl::StatusOr<CelRecord> record = CelRecord::FromJson(*json, allow_redacted);
+    absl::StatusOr<JsonDocument> doc = ParseJsonDocument(line);
+    if (!doc.ok()) continue;
+    absl::StatusOr<CelRecord> record = CelRecord::FromJson(doc->root(), allow_redacted);
     if (!record.ok()) continue;
 
     if (!record->redacted() && !DigestEqual(record->content->Digest(), record->digest)) {
       Fail("accepted a record whose digest is not its content's", line, HexEncode(record->digest));
     }
     const std::string out = record->ToLine();
-    absl::StatusOr<Json> again_json = ParseJsonStrict(out);
-    if (!again_json.ok()) Fail("ToLine() is not JSON", line, out);
-    absl::StatusOr<CelRecord> again = CelRecord::FromJson(*again_json, allow_redacted);
+    absl::StatusOr<JsonDocument> again_doc = ParseJsonDocument(out);
+    if (!again_doc.ok() || !again_doc->canonical()) Fail("ToLine() is not canonical JSON", line, out);
+    absl::StatusOr<CelRecord> again = CelRecord::FromJson(again_doc->root(), allow_redacted);
     if (!again.ok()) Fail("ToLine() does not parse back", line, again.status().message());
     if (again->ToLine() != out) Fail("ToLine() does not round-trip", out, again->ToLine());
     if (again->recnum != record->recnum || !(again->reg == record->reg) ||
