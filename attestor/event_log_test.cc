@@ -162,6 +162,26 @@ TEST(CelRecordTest, RejectsOtherBanksAndShapes) {
   EXPECT_THAT(CelRecord::FromJson(DocumentOf(upper)->root(), false).status().message(), HasSubstr("lowercase hex"));
 }
 
+// Digest() writes the canonical text of epoch and separator content itself;
+// it must be SHA-256 of CanonicalJson(ToJson()), whatever the values.
+TEST(CelContentTest, DigestIsTheSha256OfTheCanonicalContent) {
+  std::vector<CelContent> contents;
+  for (uint32_t reset : {0u, 1u, 4294967295u}) {
+    for (uint32_t restart : {0u, 7u, 4294967295u}) contents.push_back(CelContent::Epoch(reset, restart));
+  }
+  contents.push_back(*CelContent::LaunchSeparator(kLaunchA));
+  contents.push_back(*CelContent::LaunchManifest(kLaunchA, kManifestA));
+  CelContent odd = *CelContent::LaunchSeparator(kLaunchB);
+  odd.launch_id = "not \"hex\"\n";  // never accepted by a parser; still hashed exactly
+  contents.push_back(odd);
+  for (const CelContent& c : contents) {
+    const Sha256Digest expected = c.type == CelContent::Type::kLaunchManifest
+                                      ? c.manifest_sha256
+                                      : Sha256(*CanonicalJson(c.ToJson()));
+    EXPECT_EQ(HexEncode(c.Digest()), HexEncode(expected)) << c.ToJson().dump();
+  }
+}
+
 TEST(CelRecordTest, RedactedRecordsOnlyWhereAllowed) {
   CelRecord r = CelRecord::Make(3, Nv(), *CelContent::LaunchSeparator(kLaunchB)).Redacted();
   Json j = r.ToJson();

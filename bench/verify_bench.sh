@@ -111,7 +111,8 @@ set -e
 # --- the benchmark -----------------------------------------------------------
 taskset -c "$cpu" "$bin/verify_bench" --evidence="$tmp/evidence.json" --ak="$tmp/ak.pub" \
   --tpm-ca="$tmp/pki/tpm-vendor-ca.pem" --policy="$tmp/policy.json" --nonce="$nonce" \
-  --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true \
+  --benchmark_report_aggregates_only=true \
   --benchmark_min_time="$min_time" --benchmark_format=json \
   >"$tmp/verify.json" 2>"$tmp/verify_bench.err" \
   || die "verify_bench failed: $(cat "$tmp/verify_bench.err")"

@@ -214,6 +214,18 @@ Json CelContent::ToJson() const {
 
 Sha256Digest CelContent::Digest() const {
   if (type == Type::kLaunchManifest) return manifest_sha256;
+  // The canonical JSON of ToJson(), written directly: every verification
+  // replays these records. Integers and a lowercase-hex launch_id need no
+  // escaping; anything else takes the general path (event_log_test checks
+  // the two agree).
+  if (type == Type::kEpoch) {
+    return Sha256(absl::StrCat(R"({"data":{"reset_count":)", reset_count, R"(,"restart_count":)",
+                               restart_count, R"(},"type":"epoch"})"));
+  }
+  if (type == Type::kLaunchSeparator && CheckLaunchId(launch_id).ok()) {
+    return Sha256(absl::StrCat(R"({"data":{"launch_id":")", launch_id,
+                               R"("},"type":"launch_separator"})"));
+  }
   // Our own values only (no floats, valid UTF-8): canonical JSON cannot fail.
   absl::StatusOr<std::string> canonical = CanonicalJson(ToJson());
   if (!canonical.ok()) abort();

@@ -17,18 +17,18 @@ absl::Status Bad(absl::string_view key, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("evidence.", key, " ", why));
 }
 
-absl::StatusOr<std::string> HexField(const std::optional<std::string>& value,
+absl::StatusOr<std::string> HexField(const std::optional<absl::string_view>& value,
                                      absl::string_view key, size_t min_bytes, size_t max_bytes) {
   if (!value) return Bad(key, "is missing");
   if (value->size() < 2 * min_bytes || value->size() > 2 * max_bytes) {
     return Bad(key, absl::StrCat("must be ", min_bytes, "..", max_bytes, " bytes of hex"));
   }
   absl::StatusOr<std::string> raw = HexDecode(*value);
-  if (!raw.ok() || HexEncode(*raw) != *value) return Bad(key, "must be lowercase hex");
+  if (!raw.ok() || !IsLowerHex(*value)) return Bad(key, "must be lowercase hex");
   return raw;
 }
 
-absl::StatusOr<Sha256Digest> DigestField(const std::optional<std::string>& value,
+absl::StatusOr<Sha256Digest> DigestField(const std::optional<absl::string_view>& value,
                                          absl::string_view key) {
   ASSIGN_OR_RETURN(std::string raw, HexField(value, key, 32, 32));
   Sha256Digest d{};
@@ -36,7 +36,7 @@ absl::StatusOr<Sha256Digest> DigestField(const std::optional<std::string>& value
   return d;
 }
 
-absl::StatusOr<std::string> Base64Field(const std::optional<std::string>& value,
+absl::StatusOr<std::string> Base64Field(const std::optional<absl::string_view>& value,
                                         absl::string_view key, size_t max_bytes) {
   if (!value) return Bad(key, "is missing");
   if (value->size() > (max_bytes + 2) / 3 * 4) return Bad(key, "is too large");
@@ -57,23 +57,23 @@ absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
     return absl::InvalidArgumentError("evidence is larger than 4 MiB");
   }
   ASSIGN_OR_RETURN(JsonDocument doc,
-                   ParseJsonDocument(text, JsonDocumentLimits{.max_bytes = kMaxEvidenceBytes,
+                   ParseJsonDocumentBorrowing(text, JsonDocumentLimits{.max_bytes = kMaxEvidenceBytes,
                                                               .max_depth = 8}));
   Evidence e;
   JsonValueFields f(doc.root(), "evidence");
   f.Int("version", true, kEvidenceVersion, kEvidenceVersion);
-  std::optional<std::string> nonce = f.String("nonce", true);
-  std::optional<std::string> qualifying = f.String("qualifying_data", true);
-  std::optional<std::string> manifest = f.String("manifest", true);
-  std::optional<std::string> manifest_sha256 = f.String("manifest_sha256", true);
-  std::optional<std::string> launch_id = f.String("launch_id", true);
-  std::optional<std::string> attest = f.String("attest", true);
-  std::optional<std::string> signature = f.String("signature", true);
-  std::optional<std::string> ak_public = f.String("ak_public", true);
-  std::optional<std::string> ak_qn = f.String("ak_qualified_name", true);
-  std::optional<std::string> ek_cert = f.String("ek_certificate", true);
+  std::optional<absl::string_view> nonce = f.StringView("nonce", true);
+  std::optional<absl::string_view> qualifying = f.StringView("qualifying_data", true);
+  std::optional<absl::string_view> manifest = f.StringView("manifest", true);
+  std::optional<absl::string_view> manifest_sha256 = f.StringView("manifest_sha256", true);
+  std::optional<absl::string_view> launch_id = f.StringView("launch_id", true);
+  std::optional<absl::string_view> attest = f.StringView("attest", true);
+  std::optional<absl::string_view> signature = f.StringView("signature", true);
+  std::optional<absl::string_view> ak_public = f.StringView("ak_public", true);
+  std::optional<absl::string_view> ak_qn = f.StringView("ak_qualified_name", true);
+  std::optional<absl::string_view> ek_cert = f.StringView("ek_certificate", true);
   const JsonValue* reg = f.Object("register", true);
-  std::optional<std::string> register_value = f.String("register_value", true);
+  std::optional<absl::string_view> register_value = f.StringView("register_value", true);
   const JsonValue* log = f.Array("event_log", true);
   std::optional<int64_t> reset_count = f.Int("reset_count", true, 0, UINT32_MAX);
   std::optional<int64_t> restart_count = f.Int("restart_count", true, 0, UINT32_MAX);
@@ -86,7 +86,7 @@ absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
   if (launch_id->size() != 32 || !IsLowerHex(*launch_id)) {
     return Bad("launch_id", "must be 32 lowercase hex digits");
   }
-  e.launch_id = *launch_id;
+  e.launch_id = std::string(*launch_id);
   ASSIGN_OR_RETURN(e.attest, Base64Field(attest, "attest", 1024));
   ASSIGN_OR_RETURN(e.signature, Base64Field(signature, "signature", 1024));
   ASSIGN_OR_RETURN(e.ak_public, Base64Field(ak_public, "ak_public", 1024));

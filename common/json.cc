@@ -4,7 +4,11 @@
 #include <emmintrin.h>
 #endif
 
+#include <locale.h>
+#include <stdlib.h>
+
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <type_traits>
 #include <utility>
@@ -100,6 +104,11 @@ absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits) 
     return absl::InvalidArgumentError(
         absl::StrCat("JSON document is ", text.size(), " bytes; the limit is ", limits.max_bytes));
   }
+  // A raw NUL is valid nowhere in JSON, and nlohmann's lexer takes it for the
+  // end of input (it would ignore whatever follows).
+  if (const size_t nul = text.find('\0'); nul != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed JSON: NUL byte at byte ", nul));
+  }
   StrictDomBuilder builder(limits.max_depth);
   bool ok = false;
   try {
@@ -138,7 +147,8 @@ absl::StatusOr<std::string> CanonicalJson(const Json& value) {
 // JsonDocument
 
 struct JsonDocument::Storage {
-  std::string text;
+  std::string owned_text;  // empty when the caller's text is borrowed
+  absl::string_view text;
   std::vector<JsonValue> values;             // in document order; values[0] is the root
   std::vector<const JsonValue*> items;       // each container's entries, contiguous
   std::vector<absl::string_view> keys;       // parallel to items (empty for arrays)
@@ -168,6 +178,16 @@ bool JsonValue::get<bool>() const {
 
 ptrdiff_t JsonValue::IndexOf(absl::string_view key) const {
   if (type_ != Type::kObject) return -1;
+  if (length_ <= 16) {
+    // Small objects (nearly all): equal lengths first, then the bytes.
+    for (size_t i = 0; i < length_; ++i) {
+      const absl::string_view k = keys_[i];
+      if (k.size() == key.size() && (k.empty() || k[0] == key[0]) && k == key) {
+        return static_cast<ptrdiff_t>(i);
+      }
+    }
+    return -1;
+  }
   const absl::string_view* end = keys_ + length_;
   const absl::string_view* it = std::lower_bound(keys_, end, key);
   if (it == end || *it != key) return -1;
@@ -197,8 +217,15 @@ class JsonDocumentBuilder {
   JsonDocumentBuilder(JsonDocument::Storage& st, JsonDocumentLimits limits)
       : st_(st), limits_(limits) {}
 
+  void Reserve(size_t values) {
+    item_index_.reserve(values);
+    st_.keys.reserve(values);
+    pending_.reserve(64);
+    pending_keys_.reserve(64);
+  }
+
   absl::Status Run() {
-    p_ = st_.text.data();
+    p_ = st_.text.data();  // never null for an empty text: see Parse
     begin_ = p_;
     end_ = p_ + st_.text.size();
     uint32_t root = 0;
@@ -338,6 +365,13 @@ class JsonDocumentBuilder {
     }
     if (!is_float && negative && magnitude > (uint64_t{1} << 63)) is_float = true;
     if (is_float) {
+      // Like nlohmann::json (and so ParseJsonStrict): a number too large for
+      // a double is an error, not infinity.
+      static const locale_t c_locale = newlocale(LC_ALL_MASK, "C", nullptr);
+      const std::string token(digits - (negative ? 1 : 0), p_);
+      if (c_locale == nullptr || std::isinf(strtod_l(token.c_str(), nullptr, c_locale))) {
+        return Malformed("number out of range");
+      }
       v.type_ = JsonValue::Type::kFloat;
       NotCanonical();
       return true;
@@ -534,7 +568,7 @@ class JsonDocumentBuilder {
         uint32_t child = 0;
         if (!Value(depth + 1, &child)) return false;
         if (object && sorted && pending_.size() > base) {
-          const int order = key.compare(pending_keys_.back());
+          const int order = CompareKeys(key, pending_keys_.back());
           if (order == 0) return DuplicateKey(key);
           if (order < 0) sorted = false;
         }
@@ -578,6 +612,14 @@ class JsonDocumentBuilder {
     return true;
   }
 
+  // Bytewise order; most neighbouring keys differ in their first byte.
+  static int CompareKeys(absl::string_view a, absl::string_view b) {
+    if (!a.empty() && !b.empty() && a[0] != b[0]) {
+      return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]) ? -1 : 1;
+    }
+    return a.compare(b);
+  }
+
   bool DuplicateKey(absl::string_view key) {
     return Fail(absl::StrCat("duplicate JSON key \"", absl::CHexEscape(key.substr(0, 64)), "\""));
   }
@@ -594,17 +636,24 @@ class JsonDocumentBuilder {
   std::string error_;
 
  public:
-  static absl::StatusOr<JsonDocument> Parse(absl::string_view text, JsonDocumentLimits limits) {
+  static absl::StatusOr<JsonDocument> Parse(absl::string_view text, JsonDocumentLimits limits,
+                                            bool borrow) {
     if (text.size() > limits.max_bytes) {
       return absl::InvalidArgumentError(absl::StrCat("JSON document is ", text.size(),
                                                      " bytes; the limit is ", limits.max_bytes));
     }
     auto storage = std::make_shared<JsonDocument::Storage>();
-    storage->text = std::string(text);
-    // A value takes at least one byte of text: reserve so that building
-    // rarely reallocates, within the value limit.
-    storage->values.reserve(std::min(limits.max_values, text.size() / 8 + 16));
+    if (borrow && text.data() != nullptr) {
+      storage->text = text;
+    } else {
+      storage->owned_text = std::string(text);
+      storage->text = storage->owned_text;
+    }
+    // Documents here are mostly long strings (base64, hex): a modest guess,
+    // grown as needed.
+    storage->values.reserve(std::min(limits.max_values, text.size() / 32 + 32));
     JsonDocumentBuilder builder(*storage, limits);
+    builder.Reserve(storage->values.capacity());
     RETURN_IF_ERROR(builder.Run());
     JsonDocument doc;
     doc.storage_ = std::move(storage);
@@ -613,7 +662,12 @@ class JsonDocumentBuilder {
 };
 
 absl::StatusOr<JsonDocument> ParseJsonDocument(absl::string_view text, JsonDocumentLimits limits) {
-  return JsonDocumentBuilder::Parse(text, limits);
+  return JsonDocumentBuilder::Parse(text, limits, /*borrow=*/false);
+}
+
+absl::StatusOr<JsonDocument> ParseJsonDocumentBorrowing(absl::string_view text,
+                                                        JsonDocumentLimits limits) {
+  return JsonDocumentBuilder::Parse(text, limits, /*borrow=*/true);
 }
 
 absl::StatusOr<JsonDocument> DocumentOf(const Json& value) {
@@ -630,7 +684,7 @@ BasicJsonFields<Value>::BasicJsonFields(const Value& object, std::string where)
   if (!object_.is_object()) {
     Fail("must be a JSON object");
   } else if constexpr (std::is_same_v<Value, JsonValue>) {
-    seen_.assign(object_.size(), false);
+    if (object_.size() > 64) seen_.assign(object_.size(), false);
   }
 }
 
@@ -652,8 +706,13 @@ const Value* BasicJsonFields<Value>::Find(absl::string_view key, bool required) 
   if constexpr (std::is_same_v<Value, JsonValue>) {
     const ptrdiff_t i = object_.IndexOf(key);
     if (i >= 0) {
-      seen_[static_cast<size_t>(i)] = true;
-      found = &object_[static_cast<size_t>(i)];
+      const size_t index = static_cast<size_t>(i);
+      if (seen_.empty()) {
+        seen_bits_ |= uint64_t{1} << index;
+      } else {
+        seen_[index] = true;
+      }
+      found = &object_[index];
     }
   } else {
     known_.emplace(key);
@@ -677,6 +736,22 @@ std::optional<std::string> BasicJsonFields<Value>::String(absl::string_view key,
     return std::nullopt;
   }
   return v->template get<std::string>();
+}
+
+template <typename Value>
+std::optional<absl::string_view> BasicJsonFields<Value>::StringView(absl::string_view key,
+                                                                  bool required) {
+  const Value* v = Find(key, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_string()) {
+    Fail(absl::StrCat("\"", key, "\" must be a string"));
+    return std::nullopt;
+  }
+  if constexpr (std::is_same_v<Value, JsonValue>) {
+    return v->str();
+  } else {
+    return absl::string_view(v->template get_ref<const std::string&>());
+  }
 }
 
 template <typename Value>
@@ -755,8 +830,8 @@ template <typename Value>
 absl::Status BasicJsonFields<Value>::Finish() {
   if (!first_error_.ok()) return first_error_;
   if constexpr (std::is_same_v<Value, JsonValue>) {
-    for (size_t i = 0; i < seen_.size(); ++i) {
-      if (!seen_[i]) {
+    for (size_t i = 0; i < object_.size(); ++i) {
+      if (seen_.empty() ? (seen_bits_ >> i & 1) == 0 : !seen_[i]) {
         return absl::InvalidArgumentError(
             absl::StrCat(where_, ": unknown key \"", object_.key(i), "\""));
       }

@@ -134,6 +134,11 @@ struct JsonDocumentLimits {
 };
 absl::StatusOr<JsonDocument> ParseJsonDocument(absl::string_view text,
                                                JsonDocumentLimits limits = {});
+// As ParseJsonDocument without copying `text`: the document's strings point
+// into it, so it must outlive the document (for a document that stays within
+// the parsing function).
+absl::StatusOr<JsonDocument> ParseJsonDocumentBorrowing(absl::string_view text,
+                                                        JsonDocumentLimits limits = {});
 // The document of a value built in memory (its canonical serialisation).
 absl::StatusOr<JsonDocument> DocumentOf(const Json& value);
 
@@ -152,6 +157,8 @@ class BasicJsonFields {
   BasicJsonFields(const Value& object, std::string where);
 
   std::optional<std::string> String(absl::string_view key, bool required);
+  // As String, without a copy: valid while the document lives.
+  std::optional<absl::string_view> StringView(absl::string_view key, bool required);
   std::optional<int64_t> Int(absl::string_view key, bool required, int64_t min, int64_t max);
   // Unsigned 64-bit values (inode numbers, rlimits) that Int cannot hold.
   std::optional<uint64_t> Uint(absl::string_view key, bool required, uint64_t max);
@@ -170,8 +177,10 @@ class BasicJsonFields {
 
   const Value& object_;
   std::string where_;
-  // Json: the keys asked for; JsonValue: which members were asked for.
+  // Json: the keys asked for. JsonValue: which members were asked for, as
+  // bits for objects of up to 64 members, else in seen_.
   std::set<std::string, std::less<>> known_;
+  uint64_t seen_bits_ = 0;
   std::vector<bool> seen_;
   absl::Status first_error_;
 };

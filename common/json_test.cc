@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/json_oracle.h"
 
 namespace fdattest {
 namespace {
@@ -81,8 +83,8 @@ namespace {
 
 // ParseJsonStrict builds its document from SAX events itself. Against
 // nlohmann's own parser as the oracle it must accept exactly the same texts
-// (barring duplicate keys and excess depth, which only the strict parser
-// refuses) and give the same values.
+// (barring duplicate keys, excess depth and raw NUL bytes, which only the
+// strict parser refuses) and give the same values.
 TEST(JsonTest, StrictParserAgreesWithNlohmannOnAcceptedTexts) {
   const std::vector<std::string> texts = {
       "{}", "[]", "0", "-1", "18446744073709551615", "18446744073709551616", "-9223372036854775808",
@@ -96,6 +98,11 @@ TEST(JsonTest, StrictParserAgreesWithNlohmannOnAcceptedTexts) {
   for (const std::string& text : texts) {
     absl::StatusOr<Json> strict = ParseJsonStrict(text);
     Json oracle = Json::parse(text, nullptr, /*allow_exceptions=*/false);  // banned-ok: test oracle
+    if (text.find('\0') != std::string::npos) {
+      // nlohmann takes a NUL byte for the end of input; JSON has no raw NUL.
+      EXPECT_FALSE(strict.ok()) << "text: " << text;
+      continue;
+    }
     EXPECT_EQ(strict.ok(), !oracle.is_discarded()) << "text: " << text << " strict: "
                                                    << strict.status();
     if (strict.ok() && !oracle.is_discarded()) {
@@ -115,6 +122,154 @@ TEST(JsonTest, StrictParserIsLinearInArrayLength) {
   EXPECT_EQ(parsed->size(), 200000u);
   // nlohmann's callback parser took ~13 s for this (quadratic); linear is ms.
   EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace fdattest
+
+namespace fdattest {
+namespace {
+
+// --- JsonDocument: the reader of hashed documents ---------------------------
+
+const std::vector<std::string>& OracleTexts() {
+  static const std::vector<std::string> texts = {
+      "{}", "[]", "0", "-1", "18446744073709551615", "18446744073709551616",
+      "-9223372036854775808", "-9223372036854775809", "1.5", "-0", "-0.0", "1e3", "1E+3",
+      "1e400", "-1e400", "1e-400", "\"\"", "\"a\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\/\"",
+      "\"\\u001f\"", "\"\\u001F\"", "\"\\u0041\"", "\"\\u0008\"", "\"\\b\\f\\n\\r\\t\"",
+      "\"\x7f\"", "true", "false", "null", " {\"a\" : [1, 2, {\"b\": null}] } ",
+      "[[[[]]]]", "{\"a\":{\"b\":{\"c\":[true]}}}", "[1,]", "{\"a\":1,}", "[1 2]", "{\"a\"}",
+      "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\xff\"", "\"\xc3\xa9\"",
+      "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xef\xbf\xbf\"", "01",
+      "+1", ".5", "1.", "1e", "[1]x", "", " ", "nul", "tru", "\"unterminated", "{\"a\":1}{}",
+      std::string("[1]\0", 4), std::string("\"a\0b\"", 5), "[\"\\u0000\"]", "1 ", "\n1",
+      "{\"b\":1,\"a\":2}", "{\"a\":2,\"b\":1}", "{\"a\":1,\"a\":1}", "{\"b\":1,\"a\":2,\"b\":3}",
+      "{\"\xc3\xa9\":1,\"z\":2}", "{\"z\":1,\"\xc3\xa9\":2}", "[1e400]", "-", "--1", "[-]",
+      "\"\\x\"", "\t[\r\n]\n", "\xef\xbb\xbf{}", "{\"a\":[1,{\"c\":2, \"b\":1}],\"b\":\"x\"}",
+      "[\"\\/\"]", "{\"\\u0061\":1}", "{\"a\":1,\"\\u0061\":2}",
+  };
+  return texts;
+}
+
+TEST(JsonDocumentTest, AgreesWithNlohmannAndCanonicalJson) {
+  for (const std::string& text : OracleTexts()) {
+    EXPECT_EQ(CompareJsonDocumentWithOracle(text), "") << "text: " << text;
+  }
+}
+
+TEST(JsonDocumentTest, CanonicalTextsAreRecognisedAsSuch) {
+  Json v = {{"b", {1, -2, "x\n\x01\"\\/é"}}, {"a", {{"z", true}, {"y", nullptr}}},
+            {"c", uint64_t{18446744073709551615u}}};
+  const std::string text = *CanonicalJson(v);
+  absl::StatusOr<JsonDocument> doc = ParseJsonDocument(text);
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_TRUE(doc->canonical());
+  EXPECT_EQ(doc->root().text(), text);
+  const JsonValue* b = doc->root().find("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ((*b)[2].str(), "x\n\x01\"\\/é");
+  EXPECT_EQ((*b)[1].int64(), -2);
+  EXPECT_EQ(doc->root().find("c")->uint64(), 18446744073709551615u);
+  // Re-formatted, the same value is not canonical, though every scalar is.
+  absl::StatusOr<JsonDocument> pretty = ParseJsonDocument(v.dump(2));
+  ASSERT_TRUE(pretty.ok());
+  EXPECT_FALSE(pretty->canonical());
+  EXPECT_FALSE(pretty->root().canonical());
+  EXPECT_TRUE(pretty->root().find("c")->canonical());
+}
+
+TEST(JsonDocumentTest, KeepsObjectsSortedForLookups) {
+  // Out of order and larger than the linear-search size: sorted, found.
+  std::string text = "{";
+  for (int i = 40; i >= 0; --i) absl::StrAppend(&text, i == 40 ? "" : ",", "\"k", i, "\":", i);
+  text += "}";
+  absl::StatusOr<JsonDocument> doc = ParseJsonDocument(text);
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_FALSE(doc->canonical());
+  const JsonValue& root = doc->root();
+  ASSERT_EQ(root.size(), 41u);
+  for (size_t i = 1; i < root.size(); ++i) EXPECT_LT(root.key(i - 1), root.key(i));
+  for (int i = 0; i <= 40; ++i) {
+    const JsonValue* v = root.find(absl::StrCat("k", i));
+    ASSERT_NE(v, nullptr) << i;
+    EXPECT_EQ(v->uint64(), static_cast<uint64_t>(i));
+  }
+  EXPECT_EQ(root.find("k41"), nullptr);
+  EXPECT_EQ(root.find(""), nullptr);
+  EXPECT_THAT(ParseJsonDocument(absl::StrCat(text.substr(0, text.size() - 1), ",\"k7\":0}"))
+                  .status()
+                  .message(),
+              HasSubstr("duplicate JSON key \"k7\""));
+}
+
+TEST(JsonDocumentTest, EnforcesItsLimits) {
+  EXPECT_THAT(ParseJsonDocument(std::string(100, ' ') + "1", {.max_bytes = 50}).status().message(),
+              HasSubstr("limit is 50"));
+  std::string deep(40, '[');
+  deep += std::string(40, ']');
+  EXPECT_THAT(ParseJsonDocument(deep, {.max_depth = 32}).status().message(),
+              HasSubstr("JSON nesting deeper than 32"));
+  EXPECT_TRUE(ParseJsonDocument(deep, {.max_depth = 64}).ok());
+  EXPECT_THAT(ParseJsonDocument("[1,2,3,4]", {.max_values = 4}).status().message(),
+              HasSubstr("more than 4 values"));
+  EXPECT_TRUE(ParseJsonDocument("[1,2,3]", {.max_values = 4}).ok());
+}
+
+TEST(JsonDocumentTest, IsLinearInArrayLength) {
+  std::string text = "[";
+  for (int i = 0; i < 200000; ++i) text += i == 0 ? "{}" : ",{}";
+  text += "]";
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<JsonDocument> doc =
+      ParseJsonDocument(text, {.max_bytes = 1 << 22, .max_values = 1 << 20});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_EQ(doc->root().size(), 200000u);
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST(JsonDocumentTest, FieldsReadLikeJsonFields) {
+  absl::StatusOr<JsonDocument> doc = ParseJsonDocument(R"({"a":"x","b":5,"c":true,"d":-1})");
+  ASSERT_TRUE(doc.ok());
+  {
+    JsonValueFields f(doc->root(), "obj");
+    EXPECT_EQ(f.String("a", true), "x");
+    EXPECT_EQ(f.StringView("a", true), "x");
+    EXPECT_EQ(f.Int("b", true, 0, 10), 5);
+    EXPECT_EQ(f.Bool("c", true), true);
+    EXPECT_THAT(f.Finish().message(), HasSubstr("obj: unknown key \"d\""));
+  }
+  {
+    JsonValueFields f(doc->root(), "obj");
+    f.Uint("d", true, 10);
+    EXPECT_THAT(f.Finish().message(), HasSubstr("\"d\" must be a non-negative integer"));
+  }
+  {
+    JsonValueFields f(doc->root(), "obj");
+    f.Int("a", true, 0, 10);
+    EXPECT_THAT(f.Finish().message(), HasSubstr("\"a\" must be an integer"));
+  }
+  {
+    JsonValueFields f(doc->root(), "obj");
+    f.String("missing", true);
+    EXPECT_THAT(f.Finish().message(), HasSubstr("missing required key \"missing\""));
+  }
+  {
+    JsonValueFields f(doc->root().find("a") != nullptr ? *doc->root().find("a") : doc->root(), "s");
+    EXPECT_THAT(f.Finish().message(), HasSubstr("must be a JSON object"));
+  }
+  // More members than the reader's bit set holds.
+  std::string big = "{";
+  for (int i = 0; i < 70; ++i) absl::StrAppend(&big, i ? "," : "", "\"k", 100 + i, "\":0");
+  big += "}";
+  absl::StatusOr<JsonDocument> many = ParseJsonDocument(big);
+  ASSERT_TRUE(many.ok());
+  JsonValueFields f(many->root(), "many");
+  for (int i = 0; i < 70; ++i) {
+    if (i != 65) f.Int(absl::StrCat("k", 100 + i), true, 0, 0);
+  }
+  EXPECT_THAT(f.Finish().message(), HasSubstr("unknown key \"k165\""));
 }
 
 }  // namespace

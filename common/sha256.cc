@@ -12,10 +12,9 @@
 
 namespace fdattest {
 
-namespace {
 // Fetched once: EVP_sha256() would make every digest look the algorithm up
 // in the provider again. Kept for the life of the process.
-const EVP_MD* FetchedSha256() {
+const EVP_MD* Sha256Md() {
   static const EVP_MD* const md = [] {
     const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
     if (fetched == nullptr) abort();  // no default provider: nothing can be hashed
@@ -23,7 +22,6 @@ const EVP_MD* FetchedSha256() {
   }();
   return md;
 }
-}  // namespace
 
 Sha256Digest Sha256(absl::string_view data) {
   Sha256Digest out{};
@@ -31,7 +29,7 @@ Sha256Digest Sha256(absl::string_view data) {
   // EVP_Digest cannot fail for SHA-256 on in-memory data short of allocation
   // failure, which OpenSSL reports by returning 0; abort rather than hand out
   // a zero digest.
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, FetchedSha256(), nullptr) != 1 ||
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, Sha256Md(), nullptr) != 1 ||
       len != out.size()) {
     abort();
   }

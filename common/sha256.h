@@ -3,6 +3,8 @@
 #ifndef FDATTEST_COMMON_SHA256_H_
 #define FDATTEST_COMMON_SHA256_H_
 
+#include <openssl/types.h>
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -15,6 +17,9 @@ namespace fdattest {
 using Sha256Digest = std::array<uint8_t, 32>;
 
 Sha256Digest Sha256(absl::string_view data);
+// OpenSSL's SHA-256, fetched once for the process (EVP_sha256() would be
+// looked up in the provider on every use). For EVP calls that take a digest.
+const EVP_MD* Sha256Md();
 
 // Hashes everything readable from `fd` from offset 0 (pread: the descriptor's
 // file position is left untouched). Fails for descriptors that cannot pread

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/sha256.h"
 #include "common/tpm_names.h"
 #include "common/tpm_nv_register.h"
 #include "common/ec_key.h"
@@ -317,7 +318,7 @@ absl::Status VerifyAttestSignature(absl::string_view attest_bytes, const EcdsaSi
   std::unique_ptr<unsigned char, void (*)(unsigned char*)> der_owner(
       der, [](unsigned char* p) { OPENSSL_free(p); });
   EvpMdCtxPtr md(EVP_MD_CTX_new());
-  if (!md || EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha256(), nullptr, ak.pkey.get()) != 1) {
+  if (!md || EVP_DigestVerifyInit(md.get(), nullptr, Sha256Md(), nullptr, ak.pkey.get()) != 1) {
     return OpenSslStatus("ECDSA verify init");
   }
   const int ok = EVP_DigestVerify(md.get(), der, static_cast<size_t>(der_len), Bytes(attest_bytes),

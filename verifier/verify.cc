@@ -153,7 +153,9 @@ absl::StatusOr<std::vector<PropertyResult>> ProveFilter(absl::string_view bpf, c
 
 absl::StatusOr<std::vector<PropertyResult>> FilterProofCache::Prove(absl::string_view bpf,
                                                                     const FdSets& fds) {
-  const std::string key = absl::StrCat(HexEncode(Sha256(bpf)), "/", FdSetsKey(fds));
+  // The bytes themselves (at most 32 KiB): comparing them costs less than
+  // hashing them on every verification.
+  const std::string key = absl::StrCat(FdSetsKey(fds), "/", bpf);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(key);
@@ -416,17 +418,19 @@ VerifyResult Verify(const VerifyRequest& request) {
     facts.filter_error = absl::StrCat("the filter cannot be analysed: ", proof.status().message());
     result.steps.push_back({"filter", StepReport::Outcome::kFail, facts.filter_error});
   } else {
-    result.filter_properties = *proof;
-    facts.filter_properties = *proof;
+    // Moved, not copied: the facts hold the properties while the policy is
+    // evaluated, the result afterwards.
+    facts.filter_properties = *std::move(proof);
     size_t failed = 0;
-    for (const PropertyResult& p : *proof) {
+    for (const PropertyResult& p : facts.filter_properties) {
       if (!p.holds) {
         if (failed++ == 0) facts.filter_error = absl::StrCat(p.id, ": ", p.detail);
       }
     }
     facts.filter_proven = failed == 0;
     if (facts.filter_proven) {
-      run.Pass("filter", absl::StrCat(proof->size(), " launcher properties proven for fds ",
+      run.Pass("filter", absl::StrCat(facts.filter_properties.size(),
+                                      " launcher properties proven for fds ",
                                       FdSetsKey(fds)));
     } else {
       result.steps.push_back({"filter", StepReport::Outcome::kFail,
@@ -444,6 +448,7 @@ VerifyResult Verify(const VerifyRequest& request) {
   facts.ak_name_hex = result.ak_name;
   facts.registry = request.registry;
   result.rules = EvaluatePolicy(*request.policy, facts);
+  result.filter_properties = std::move(facts.filter_properties);
   result.trust_vector = TrustVectorFromRules(result.rules);
 
   bool fatal = false, warn = false;

@@ -13,6 +13,11 @@
 // drives the mutated event log, manifest and filter through steps 5-8. In
 // this pass "manifest" may also be a JSON object (canonicalised, then
 // base64-encoded), so mutations can work on the manifest's structure.
+//
+// Every input is also a differential test of the JSON document reader the
+// bundle and manifest are read with (tests/support/json_oracle.h): nlohmann's
+// parser must accept the same texts with the same values, and CanonicalJson
+// must agree with what the reader says is canonical.
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <tss2/tss2_mu.h>
@@ -34,6 +39,7 @@
 #include "common/openssl_ptr.h"
 #include "common/sha256.h"
 #include "verifier/policy.h"
+#include "tests/support/json_oracle.h"
 #include "verifier/verify.h"
 
 namespace fdattest {
@@ -319,6 +325,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace fdattest;
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
+  if (const std::string why = CompareJsonDocumentWithOracle(text); !why.empty()) {
+    fprintf(stderr, "JSON document reader disagrees with the oracle: %s\n", why.c_str());
+    abort();
+  }
   absl::StatusOr<Evidence> evidence = Evidence::Parse(text);
   if (evidence.ok()) {
     absl::StatusOr<Manifest> manifest = Manifest::Parse(evidence->manifest);
