@@ -6,6 +6,7 @@
 #ifndef FDATTEST_COMMON_BPF_PROPERTIES_H_
 #define FDATTEST_COMMON_BPF_PROPERTIES_H_
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +34,10 @@ struct PropertyResult {
   uint32_t counterexample_ret = 0;
   std::string detail;       // which syscall/argument broke it
 };
+// A proof's results, shared (a verifier hands the same cached proof to every
+// verification of a job).
+using PropertyList = std::shared_ptr<const std::vector<PropertyResult>>;
+
 
 // The fd sets a profile declares; `exec_fd` is the launcher's exec descriptor
 // (from the manifest), -1 when none may be executed.

@@ -270,11 +270,12 @@ absl::StatusOr<std::vector<FdFingerprint>> FingerprintList(const JsonValue* arra
   if (array->size() > max) {
     return absl::InvalidArgumentError(absl::StrCat(where, " has more than ", max, " entries"));
   }
-  std::set<int> seen;
+  out.reserve(array->size());
   for (size_t i = 0; i < array->size(); ++i) {
     ASSIGN_OR_RETURN(FdFingerprint fp,
                      FingerprintFromJson((*array)[i], absl::StrCat(where, "[", i, "]"), declared));
-    if (!seen.insert(fp.fd).second) {
+    // Sorted by fd, each once: a repeat is next to its first.
+    if (i > 0 && fp.fd == out.back().fd) {
       return absl::InvalidArgumentError(absl::StrCat(where, "[", i, "]: fd ", fp.fd, " repeats"));
     }
     if (i > 0 && fp.fd < out.back().fd) {
@@ -373,6 +374,7 @@ absl::StatusOr<Manifest> Manifest::FromJson(const JsonValue& json) {
     if (HexEncode(Sha256(m.filter.bpf)) != sha) {
       return absl::InvalidArgumentError("manifest.filter.sha256 is not the sha256 of its bytes");
     }
+    m.filter.verified_sha256 = std::move(sha);
   }
   RETURN_IF_ERROR(r.Finish());
   return m;

@@ -68,6 +68,9 @@ struct FdFingerprint {
 
 struct FilterRecord {
   std::string bpf;     // the exact bytes installed (raw sock_filter array)
+  // Manifest::FromJson: the manifest's filter.sha256, checked to be sha256(bpf)
+  // (hex). ToJson() computes its own from bpf and ignores this.
+  std::string verified_sha256;
   std::string on_violation;
   uint32_t install_flags = 0;  // seccomp(SECCOMP_SET_MODE_FILTER, flags, ...)
   int exec_fd = -1;            // the one descriptor execveat may use

@@ -852,7 +852,8 @@ std::optional<Access> FdAccess(const FdFingerprint& fp) {
 }
 
 const PropertyResult* FindProperty(const PolicyFacts& facts, absl::string_view id) {
-  for (const PropertyResult& p : facts.filter_properties) {
+  if (facts.filter_properties == nullptr) return nullptr;
+  for (const PropertyResult& p : *facts.filter_properties) {
     if (p.id == id) return &p;
   }
   return nullptr;
@@ -958,7 +959,8 @@ Findings RuleClosedWorld(const Policy&, const PolicyFacts& facts, std::string& p
     // filter_proven claims every property holds: a refuted one among the
     // rest means the facts contradict themselves.
     const std::vector<std::string>& named = ClosedWorldProperties();
-    for (const PropertyResult& p : facts.filter_properties) {
+    const std::vector<PropertyResult> none;
+    for (const PropertyResult& p : facts.filter_properties ? *facts.filter_properties : none) {
       if (!p.holds && std::find(named.begin(), named.end(), p.id) == named.end()) {
         f.Fail(absl::StrCat("filter property ", p.id, " refuted: ", p.detail));
       }

@@ -165,7 +165,7 @@ struct EndpointRegistry {
 struct PolicyFacts {
   const Manifest* manifest = nullptr;  // verified: bound to the TPM-certified register
   bool filter_proven = false;  // step 7 passed: every launcher property holds for the declared fds
-  std::vector<PropertyResult> filter_properties;  // ids from common/bpf_properties.cc
+  PropertyList filter_properties;  // ids from common/bpf_properties.cc; null: none
   std::string filter_error;                       // why not proven, when !filter_proven
   std::string filter_sha256;                      // hex
   enum class Nonce { kFresh, kNotChecked } nonce = Nonce::kNotChecked;  // kNotChecked: offline

@@ -197,7 +197,7 @@ PolicyFacts GoodFacts(const Manifest& m) {
   PolicyFacts f;
   f.manifest = &m;
   f.filter_proven = true;
-  f.filter_properties = AllPropertiesHold();
+  f.filter_properties = std::make_shared<const std::vector<PropertyResult>>(AllPropertiesHold());
   f.filter_sha256 = HexEncode(Sha256(m.filter.bpf));
   f.nonce = PolicyFacts::Nonce::kFresh;
   f.clock_safe = true;
@@ -209,7 +209,9 @@ PolicyFacts GoodFacts(const Manifest& m) {
 }
 
 void Refute(PolicyFacts& facts, const std::string& id, const std::string& detail) {
-  for (PropertyResult& p : facts.filter_properties) {
+  auto edited = std::make_shared<std::vector<PropertyResult>>(*facts.filter_properties);
+  facts.filter_properties = edited;
+  for (PropertyResult& p : *edited) {
     if (p.id == id) {
       p.holds = false;
       p.detail = detail;
@@ -623,7 +625,9 @@ TEST_F(HipaaRules, R0FailsWhenTheFilterIsNotProven) {
 }
 
 TEST_F(HipaaRules, R0FailsWhenAClosedWorldPropertyIsMissingOrNoNewPrivsIsOff) {
-  facts_.filter_properties.erase(facts_.filter_properties.begin());  // foreign-arch-killed
+  auto fewer = std::make_shared<std::vector<PropertyResult>>(*facts_.filter_properties);
+  fewer->erase(fewer->begin());  // foreign-arch-killed
+  facts_.filter_properties = fewer;
   ExpectRule(Run(), "R0", RuleOutcome::kFail, {"foreign-arch-killed"});
   Reset();
   manifest_.no_new_privs = false;

@@ -151,8 +151,14 @@ absl::StatusOr<std::vector<PropertyResult>> ProveFilter(absl::string_view bpf, c
   return CheckLauncherProperties(table, fds);
 }
 
-absl::StatusOr<std::vector<PropertyResult>> FilterProofCache::Prove(absl::string_view bpf,
-                                                                    const FdSets& fds) {
+namespace {
+absl::StatusOr<PropertyList> ProveShared(absl::string_view bpf, const FdSets& fds) {
+  ASSIGN_OR_RETURN(std::vector<PropertyResult> proof, ProveFilter(bpf, fds));
+  return std::make_shared<const std::vector<PropertyResult>>(std::move(proof));
+}
+}  // namespace
+
+absl::StatusOr<PropertyList> FilterProofCache::Prove(absl::string_view bpf, const FdSets& fds) {
   // The bytes themselves (at most 32 KiB): comparing them costs less than
   // hashing them on every verification.
   const std::string key = absl::StrCat(FdSetsKey(fds), "/", bpf);
@@ -161,17 +167,16 @@ absl::StatusOr<std::vector<PropertyResult>> FilterProofCache::Prove(absl::string
     auto it = entries_.find(key);
     if (it != entries_.end()) {
       ++hits_;
-      return *it->second;
+      return it->second;
     }
     ++misses_;
   }
   // Proven outside the lock: two threads may prove the same filter once each.
-  auto result = std::make_shared<const absl::StatusOr<std::vector<PropertyResult>>>(
-      ProveFilter(bpf, fds));
+  absl::StatusOr<PropertyList> result = ProveShared(bpf, fds);
   std::lock_guard<std::mutex> lock(mu_);
   if (entries_.size() >= max_entries_) entries_.erase(entries_.begin());
   entries_.emplace(key, result);
-  return *result;
+  return result;
 }
 
 size_t FilterProofCache::hits() const {
@@ -409,27 +414,26 @@ VerifyResult Verify(const VerifyRequest& request) {
   // launcher: a policy matter (R0), not a broken chain.
   PolicyFacts facts;
   facts.manifest = &*result.manifest;
-  facts.filter_sha256 = HexEncode(Sha256(result.manifest->filter.bpf));
+  facts.filter_sha256 = result.manifest->filter.verified_sha256;  // Manifest::Parse checked it
   const FdSets fds = FdSetsOfManifest(*result.manifest);
-  absl::StatusOr<std::vector<PropertyResult>> proof =
+  absl::StatusOr<PropertyList> proof =
       request.cache != nullptr ? request.cache->Prove(result.manifest->filter.bpf, fds)
-                               : ProveFilter(result.manifest->filter.bpf, fds);
+                               : ProveShared(result.manifest->filter.bpf, fds);
   if (!proof.ok()) {
     facts.filter_error = absl::StrCat("the filter cannot be analysed: ", proof.status().message());
     result.steps.push_back({"filter", StepReport::Outcome::kFail, facts.filter_error});
   } else {
-    // Moved, not copied: the facts hold the properties while the policy is
-    // evaluated, the result afterwards.
-    facts.filter_properties = *std::move(proof);
+    facts.filter_properties = *proof;
+    result.filter_properties = *proof;
     size_t failed = 0;
-    for (const PropertyResult& p : facts.filter_properties) {
+    for (const PropertyResult& p : **proof) {
       if (!p.holds) {
         if (failed++ == 0) facts.filter_error = absl::StrCat(p.id, ": ", p.detail);
       }
     }
     facts.filter_proven = failed == 0;
     if (facts.filter_proven) {
-      run.Pass("filter", absl::StrCat(facts.filter_properties.size(),
+      run.Pass("filter", absl::StrCat((*proof)->size(),
                                       " launcher properties proven for fds ",
                                       FdSetsKey(fds)));
     } else {
@@ -448,7 +452,6 @@ VerifyResult Verify(const VerifyRequest& request) {
   facts.ak_name_hex = result.ak_name;
   facts.registry = request.registry;
   result.rules = EvaluatePolicy(*request.policy, facts);
-  result.filter_properties = std::move(facts.filter_properties);
   result.trust_vector = TrustVectorFromRules(result.rules);
 
   bool fatal = false, warn = false;

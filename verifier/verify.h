@@ -52,14 +52,13 @@ class FilterProofCache {
  public:
   explicit FilterProofCache(size_t max_entries = 1024) : max_entries_(max_entries) {}
   // The cached result for `bpf` and `fds`, computing it on a miss.
-  absl::StatusOr<std::vector<PropertyResult>> Prove(absl::string_view bpf, const FdSets& fds);
+  absl::StatusOr<PropertyList> Prove(absl::string_view bpf, const FdSets& fds);
   size_t hits() const;
   size_t misses() const;
 
  private:
-  using Result = std::shared_ptr<const absl::StatusOr<std::vector<PropertyResult>>>;
   mutable std::mutex mu_;
-  std::map<std::string, Result> entries_;
+  std::map<std::string, absl::StatusOr<PropertyList>> entries_;
   size_t max_entries_;
   size_t hits_ = 0, misses_ = 0;
 };
@@ -160,7 +159,7 @@ struct VerifyResult {
   std::optional<Manifest> manifest;
   std::string ak_name;  // AK qualified name, hex
   std::optional<TpmCounters> counters;
-  std::vector<PropertyResult> filter_properties;
+  PropertyList filter_properties;  // null when the filter could not be analysed
 };
 
 VerifyResult Verify(const VerifyRequest& request);

@@ -150,11 +150,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PolicyFacts good;
   good.manifest = &manifest;
   good.filter_proven = true;
+  std::vector<PropertyResult> properties;
   for (const char* id : {"foreign-arch-killed", "x32-killed", "default-refuses",
                          "no-deferred-actions", "never-allowed", "write-family-fds",
                          "append-only-kept", "zero-copy-fds", "process-confined"}) {
-    good.filter_properties.push_back({.id = id, .holds = true});
+    properties.push_back({.id = id, .holds = true});
   }
+  good.filter_properties = std::make_shared<const std::vector<PropertyResult>>(properties);
   good.filter_sha256 = HexEncode(Sha256(manifest.filter.bpf));
   good.nonce = PolicyFacts::Nonce::kFresh;
   good.clock_safe = true;
@@ -173,7 +175,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PolicyFacts unproven = good;
   unproven.filter_proven = false;
   unproven.filter_error = "never-allowed refuted";
-  unproven.filter_properties[4].holds = false;
+  properties[4].holds = false;
+  unproven.filter_properties = std::make_shared<const std::vector<PropertyResult>>(properties);
   unproven.filter_sha256 = "00";
   CheckResults(*policy, unproven);
 
