@@ -17,17 +17,23 @@ std::string Base64Encode(absl::string_view data) {
 
 namespace {
 
-// 0-63 for the alphabet, kNotBase64 for everything else ('=' included).
-constexpr uint8_t kNotBase64 = 0xff;
-struct DecodeTable {
-  uint8_t value[256];
-  constexpr DecodeTable() : value() {
+// For each position in a quad, each character's 6 bits already shifted into
+// place in a 24-bit group; kNotBase64 (bit 31) for everything outside the
+// alphabet ('=' included), so one OR of four lookups both decodes and checks.
+constexpr uint32_t kNotBase64 = 0x80000000u;
+struct DecodeTables {
+  uint32_t at[4][256];
+  constexpr DecodeTables() : at() {
     const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 256; ++i) value[i] = kNotBase64;
-    for (int i = 0; i < 64; ++i) value[static_cast<uint8_t>(alphabet[i])] = static_cast<uint8_t>(i);
+    for (int pos = 0; pos < 4; ++pos) {
+      for (int c = 0; c < 256; ++c) at[pos][c] = kNotBase64;
+      for (uint32_t v = 0; v < 64; ++v) {
+        at[pos][static_cast<uint8_t>(alphabet[v])] = v << (18 - 6 * pos);
+      }
+    }
   }
 };
-constexpr DecodeTable kDecode;
+constexpr DecodeTables kDecode;
 
 }  // namespace
 
@@ -45,22 +51,18 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text) {
   char* o = out.data();
   const size_t full = pad == 0 ? text.size() : text.size() - 4;  // quads without padding
   for (size_t i = 0; i < full; i += 4) {
-    const uint32_t a = kDecode.value[in[i]], b = kDecode.value[in[i + 1]],
-                   c = kDecode.value[in[i + 2]], d = kDecode.value[in[i + 3]];
-    if (((a | b | c | d) & 0xc0) != 0) {  // kNotBase64 has the top bits
-      return absl::InvalidArgumentError("invalid base64 character");
-    }
-    const uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    const uint32_t v = kDecode.at[0][in[i]] | kDecode.at[1][in[i + 1]] |
+                       kDecode.at[2][in[i + 2]] | kDecode.at[3][in[i + 3]];
+    if ((v & kNotBase64) != 0) return absl::InvalidArgumentError("invalid base64 character");
     *o++ = static_cast<char>(v >> 16);
     *o++ = static_cast<char>(v >> 8);
     *o++ = static_cast<char>(v);
   }
   if (pad != 0) {
     const unsigned char* q = in + full;
-    const uint32_t a = kDecode.value[q[0]], b = kDecode.value[q[1]];
-    const uint32_t c = pad == 1 ? kDecode.value[q[2]] : 0;
-    if (((a | b | c) & 0xc0) != 0) return absl::InvalidArgumentError("invalid base64 character");
-    const uint32_t v = (a << 18) | (b << 12) | (c << 6);
+    const uint32_t v = kDecode.at[0][q[0]] | kDecode.at[1][q[1]] |
+                       (pad == 1 ? kDecode.at[2][q[2]] : 0);
+    if ((v & kNotBase64) != 0) return absl::InvalidArgumentError("invalid base64 character");
     *o++ = static_cast<char>(v >> 16);
     if (pad == 1) *o++ = static_cast<char>(v >> 8);
     // Bits that no output byte holds must be zero: one spelling per value.

@@ -1533,7 +1533,9 @@ Findings RuleIntegrity(const Policy& policy, const PolicyFacts& facts, std::stri
   if (!policy.exe_sha256.contains(m.exe_sha256)) {
     f.Fail(absl::StrCat("manifest.exe.sha256 ", m.exe_sha256, " is not a reference value"));
   }
-  const std::string filter_hex = HexEncode(Sha256(m.filter.bpf));
+  // Manifest::Parse leaves the digest it checked against the bytes.
+  const std::string filter_hex = m.filter.verified_sha256.empty() ? HexEncode(Sha256(m.filter.bpf))
+                                                                  : m.filter.verified_sha256;
   std::string filter_note;
   if (facts.filter_sha256 != filter_hex) {
     f.Fail(absl::StrCat("filter sha256 ", facts.filter_sha256,
