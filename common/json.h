@@ -61,7 +61,9 @@ class JsonValue {
   bool boolean() const { return number_ != 0; }
   int64_t int64() const { return static_cast<int64_t>(number_); }
   uint64_t uint64() const { return number_; }
-  absl::string_view str() const { return absl::string_view(data_, length_); }
+  absl::string_view str() const {
+    return type_ == Type::kString ? absl::string_view(data_, length_) : absl::string_view();
+  }
   template <typename T>
   T get() const;
 
@@ -108,6 +110,15 @@ class JsonValue {
   const absl::string_view* keys_ = nullptr;  // objects only
   absl::string_view text_;
 };
+
+template <>
+std::string JsonValue::get<std::string>() const;
+template <>
+int64_t JsonValue::get<int64_t>() const;
+template <>
+uint64_t JsonValue::get<uint64_t>() const;
+template <>
+bool JsonValue::get<bool>() const;
 
 // A parsed document. Movable; the values stay where they are.
 class JsonDocument {
