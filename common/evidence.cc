@@ -57,7 +57,7 @@ absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
     return absl::InvalidArgumentError("evidence is larger than 4 MiB");
   }
   ASSIGN_OR_RETURN(JsonDocument doc,
-                   ParseJsonDocumentBorrowing(text, JsonDocumentLimits{.max_bytes = kMaxEvidenceBytes,
+                   ParseJsonDocumentBorrowing(text, JsonLimits{.max_bytes = kMaxEvidenceBytes,
                                                               .max_depth = 8}));
   Evidence e;
   JsonValueFields f(doc.root(), "evidence");

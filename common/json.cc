@@ -29,7 +29,8 @@ namespace {
 // while a child is being built, and object values live in a std::map.
 class StrictDomBuilder {
  public:
-  explicit StrictDomBuilder(int max_depth) : max_depth_(max_depth) {}
+  explicit StrictDomBuilder(const JsonLimits& limits)
+      : max_depth_(limits.max_depth), max_values_(limits.max_values) {}
 
   bool null() { return Value(nullptr); }
   bool boolean(bool v) { return Value(v); }
@@ -75,10 +76,16 @@ class StrictDomBuilder {
   }
   template <typename T>
   bool Value(T&& v) {
+    if (!Count()) return false;
     Place(Json(std::forward<T>(v)));
     return true;
   }
+  bool Count() {
+    if (values_++ < max_values_) return true;
+    return Fail(absl::StrCat("JSON document holds more than ", max_values_, " values"));
+  }
   bool Open(Json&& container) {
+    if (!Count()) return false;
     if (static_cast<int>(stack_.size()) >= max_depth_) {
       return Fail(absl::StrCat("JSON nesting deeper than ", max_depth_));
     }
@@ -91,6 +98,8 @@ class StrictDomBuilder {
   }
 
   int max_depth_;
+  size_t max_values_;
+  size_t values_ = 0;
   Json root_;
   std::vector<Json*> stack_;
   Json* slot_ = nullptr;
@@ -109,7 +118,7 @@ absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits) 
   if (const size_t nul = text.find('\0'); nul != absl::string_view::npos) {
     return absl::InvalidArgumentError(absl::StrCat("malformed JSON: NUL byte at byte ", nul));
   }
-  StrictDomBuilder builder(limits.max_depth);
+  StrictDomBuilder builder(limits);
   bool ok = false;
   try {
     ok = Json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json,
@@ -214,7 +223,7 @@ constexpr PlainTable kPlain;
 // arrived out of order is sorted then (and is not canonical).
 class JsonDocumentBuilder {
  public:
-  JsonDocumentBuilder(JsonDocument::Storage& st, JsonDocumentLimits limits)
+  JsonDocumentBuilder(JsonDocument::Storage& st, JsonLimits limits)
       : st_(st), limits_(limits) {}
 
   void Reserve(size_t values) {
@@ -235,7 +244,7 @@ class JsonDocumentBuilder {
       Malformed("characters after the JSON value");
       return absl::InvalidArgumentError(error_);
     }
-    st_.canonical = non_canonical_ == 0;
+    st_.canonical = canonical_;
     // Entries are now where they stay: point each container at its run.
     st_.items.resize(item_index_.size());
     for (size_t k = 0; k < item_index_.size(); ++k) st_.items[k] = &st_.values[item_index_[k]];
@@ -257,7 +266,7 @@ class JsonDocumentBuilder {
   bool Malformed(absl::string_view what) {
     return Fail(absl::StrCat("malformed JSON: ", what, " at byte ", p_ - begin_));
   }
-  void NotCanonical() { ++non_canonical_; }
+  void NotCanonical() { canonical_ = false; }
 
   void SkipSpace() {
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
@@ -274,8 +283,6 @@ class JsonDocumentBuilder {
     }
     const uint32_t idx = static_cast<uint32_t>(st_.values.size());
     st_.values.emplace_back();
-    const char* start = p_;
-    const size_t non_canonical_before = non_canonical_;
     bool ok = false;
     switch (*p_) {
       case '{':
@@ -310,8 +317,6 @@ class JsonDocumentBuilder {
         }
     }
     if (!ok) return false;
-    st_.values[idx].text_ = absl::string_view(start, static_cast<size_t>(p_ - start));
-    st_.values[idx].canonical_ = non_canonical_ == non_canonical_before;
     *out = idx;
     return true;
   }
@@ -625,18 +630,18 @@ class JsonDocumentBuilder {
   }
 
   JsonDocument::Storage& st_;
-  JsonDocumentLimits limits_;
+  JsonLimits limits_;
   const char* begin_ = nullptr;
   const char* p_ = nullptr;
   const char* end_ = nullptr;
   std::vector<uint32_t> item_index_;  // parallel to st_.keys
   std::vector<uint32_t> pending_;     // entries of the open containers
   std::vector<absl::string_view> pending_keys_;
-  size_t non_canonical_ = 0;  // departures from the canonical form seen so far
+  bool canonical_ = true;  // no departure from the canonical form seen so far
   std::string error_;
 
  public:
-  static absl::StatusOr<JsonDocument> Parse(absl::string_view text, JsonDocumentLimits limits,
+  static absl::StatusOr<JsonDocument> Parse(absl::string_view text, JsonLimits limits,
                                             bool borrow) {
     if (text.size() > limits.max_bytes) {
       return absl::InvalidArgumentError(absl::StrCat("JSON document is ", text.size(),
@@ -661,18 +666,18 @@ class JsonDocumentBuilder {
   }
 };
 
-absl::StatusOr<JsonDocument> ParseJsonDocument(absl::string_view text, JsonDocumentLimits limits) {
+absl::StatusOr<JsonDocument> ParseJsonDocument(absl::string_view text, JsonLimits limits) {
   return JsonDocumentBuilder::Parse(text, limits, /*borrow=*/false);
 }
 
 absl::StatusOr<JsonDocument> ParseJsonDocumentBorrowing(absl::string_view text,
-                                                        JsonDocumentLimits limits) {
+                                                        JsonLimits limits) {
   return JsonDocumentBuilder::Parse(text, limits, /*borrow=*/true);
 }
 
 absl::StatusOr<JsonDocument> DocumentOf(const Json& value) {
   ASSIGN_OR_RETURN(std::string text, CanonicalJson(value));
-  return ParseJsonDocument(text, JsonDocumentLimits{.max_bytes = text.size()});
+  return ParseJsonDocument(text, JsonLimits{.max_bytes = text.size(), .max_values = SIZE_MAX});
 }
 
 // ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 //    the text, which also tells whether the text is exactly the canonical
 //    serialisation of its value: for what fdattest hashes and signs (evidence
 //    bundles, manifests, event-log records), read at the verifier's rate.
+// Both enforce JsonLimits.
 // BasicJsonFields reads one object of either kind field by field, keeps the
 // first error, and at Finish() rejects keys nobody asked for.
 // Stateless functions; thread-safe.
@@ -34,6 +35,7 @@ using Json = nlohmann::json;
 struct JsonLimits {
   size_t max_bytes = 1 << 20;
   int max_depth = 32;
+  size_t max_values = 1 << 18;  // scalars and containers together
 };
 
 absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits = {});
@@ -77,11 +79,6 @@ class JsonValue {
   const JsonValue* find(absl::string_view key) const;
   bool contains(absl::string_view key) const { return IndexOf(key) >= 0; }
 
-  // The value's own bytes in the document, and whether they are exactly
-  // CanonicalJson() of the value (always so in a canonical document).
-  absl::string_view text() const { return text_; }
-  bool canonical() const { return canonical_; }
-
   class Iterator {
    public:
     explicit Iterator(const JsonValue* const* p) : p_(p) {}
@@ -102,13 +99,11 @@ class JsonValue {
  private:
   friend class JsonDocumentBuilder;
   Type type_ = Type::kNull;
-  bool canonical_ = false;
   uint64_t number_ = 0;          // kBool, kInt (two's complement), kUint
   const char* data_ = nullptr;   // kString: the unescaped UTF-8
   size_t length_ = 0;            // kString: bytes; containers: entries
   const JsonValue* const* items_ = nullptr;
   const absl::string_view* keys_ = nullptr;  // objects only
-  absl::string_view text_;
 };
 
 template <>
@@ -134,22 +129,16 @@ class JsonDocument {
   std::shared_ptr<const Storage> storage_;
 };
 
-// Strict like ParseJsonStrict (duplicate keys, depth and size limits, valid
-// UTF-8, one value and nothing after it) and additionally bounded in the
-// number of values. Errors carry the same words as ParseJsonStrict's
-// ("malformed JSON", "duplicate JSON key", "JSON nesting deeper than").
-struct JsonDocumentLimits {
-  size_t max_bytes = 1 << 20;
-  int max_depth = 32;
-  size_t max_values = 1 << 18;
-};
-absl::StatusOr<JsonDocument> ParseJsonDocument(absl::string_view text,
-                                               JsonDocumentLimits limits = {});
+// Strict like ParseJsonStrict (duplicate keys, the limits, valid UTF-8, one
+// value and nothing after it). Errors carry the same words as
+// ParseJsonStrict's ("malformed JSON", "duplicate JSON key", "JSON nesting
+// deeper than").
+absl::StatusOr<JsonDocument> ParseJsonDocument(absl::string_view text, JsonLimits limits = {});
 // As ParseJsonDocument without copying `text`: the document's strings point
 // into it, so it must outlive the document (for a document that stays within
 // the parsing function).
 absl::StatusOr<JsonDocument> ParseJsonDocumentBorrowing(absl::string_view text,
-                                                        JsonDocumentLimits limits = {});
+                                                        JsonLimits limits = {});
 // The document of a value built in memory (its canonical serialisation).
 absl::StatusOr<JsonDocument> DocumentOf(const Json& value);
 

@@ -385,7 +385,7 @@ absl::StatusOr<Manifest> Manifest::Parse(absl::string_view bytes) {
     return absl::InvalidArgumentError("manifest is larger than 1 MiB");
   }
   ASSIGN_OR_RETURN(JsonDocument doc,
-                   ParseJsonDocumentBorrowing(bytes, JsonDocumentLimits{.max_bytes = kMaxManifestBytes,
+                   ParseJsonDocumentBorrowing(bytes, JsonLimits{.max_bytes = kMaxManifestBytes,
                                                                .max_depth = 8}));
   ASSIGN_OR_RETURN(Manifest m, FromJson(doc.root()));
   // One spelling per manifest: the bytes must be the canonical serialisation

@@ -42,7 +42,7 @@ Sha256Digest Sha256(absl::string_view data) {
 
 absl::StatusOr<Sha256Digest> Sha256OfFile(int fd) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), Sha256Md(), nullptr) != 1) {
     return OpenSslStatus("sha256 init");
   }
   std::vector<char> buf(1 << 16);
