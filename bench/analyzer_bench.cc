@@ -78,6 +78,24 @@ void BM_ProveFilter(benchmark::State& state) {
 // Arg 0: the phi-etl reference profile; otherwise n fds cycling r, w, rw, a.
 BENCHMARK(BM_ProveFilter)->Arg(0)->Arg(5)->Arg(16)->Arg(32)->Unit(benchmark::kMicrosecond);
 
+// The proof's two halves for the phi-etl profile: the decision table (path
+// enumeration) and the property queries on a built table.
+void BM_ProveFilterTable(benchmark::State& state) {
+  const std::string bpf = *CompileFilter(PhiEtlSpec());
+  const BpfProgram program = *BpfProgram::Decode(bpf);
+  for (auto _ : state) benchmark::DoNotOptimize(DecisionTable::Build(program));
+}
+BENCHMARK(BM_ProveFilterTable)->Unit(benchmark::kMicrosecond);
+
+void BM_ProveFilterProperties(benchmark::State& state) {
+  const FilterSpec spec = PhiEtlSpec();
+  const std::string bpf = *CompileFilter(spec);
+  const DecisionTable table = *DecisionTable::Build(*BpfProgram::Decode(bpf));
+  const FdSets sets = SetsOf(spec);
+  for (auto _ : state) benchmark::DoNotOptimize(CheckLauncherProperties(table, sets));
+}
+BENCHMARK(BM_ProveFilterProperties)->Unit(benchmark::kMicrosecond);
+
 void BM_EmulatorEvaluate(benchmark::State& state) {
   const std::string bpf = *CompileFilter(SpecWithFds(5));
   const BpfProgram program = *BpfProgram::Decode(bpf);

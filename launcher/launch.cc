@@ -19,6 +19,7 @@
 #include "launcher/executable.h"
 #include "launcher/fd_setup.h"
 #include "launcher/filter.h"
+#include "launcher/filter_cache.h"
 #include "common/profile.h"
 #include "launcher/self_check.h"
 
@@ -157,10 +158,32 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   RETURN_IF_ERROR(EstablishDeclaredFds(profile, created));
 
   // 6. Filter, proven against the profile before anything depends on it.
+  // A cached filter is untrusted input: it is proven exactly like a fresh one.
   FilterSpec spec{.on_violation = profile.on_violation, .exec_fd = exe.fd.get()};
   for (const FdSpec& f : profile.fds) spec.fds.push_back({f.fd, f.access});
-  ASSIGN_OR_RETURN(std::string bpf, CompileFilter(spec));
-  RETURN_IF_ERROR(SelfCheckFilter(bpf, FdSetsOf(profile, exe.fd.get())));
+  std::optional<FilterCache> cache;
+  std::optional<std::string> cached;
+  if (options.filter_cache) {
+    ASSIGN_OR_RETURN(cache, FilterCache::Open(*options.filter_cache));
+    ASSIGN_OR_RETURN(cached, cache->Find(spec));
+  }
+  std::string bpf;
+  if (cached) {
+    bpf = *std::move(cached);
+  } else {
+    ASSIGN_OR_RETURN(bpf, CompileFilter(spec));
+  }
+  if (absl::Status proven = SelfCheckFilter(bpf, FdSetsOf(profile, exe.fd.get())); !proven.ok()) {
+    if (!cached) return proven;
+    return absl::DataLossError(absl::StrCat("cached filter ", cache->PathOf(spec), " refused (",
+                                            proven.message(), "); remove it"));
+  }
+  if (cache && !cached) {
+    // The cache only saves time: a launch it cannot serve still runs, and says so.
+    if (absl::Status stored = cache->Store(spec, bpf); !stored.ok()) {
+      diag.Warn(absl::StrCat("filter not cached: ", stored.message()));
+    }
+  }
   RETURN_IF_ERROR(TruncateOutputs(profile));
   RETURN_IF_ERROR(DisableCoreDumps());
 

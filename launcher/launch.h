@@ -19,6 +19,8 @@ struct LaunchOptions {
   std::string profile_path;
   std::optional<std::string> manifest_out;
   std::optional<std::string> filter_out;
+  // A directory of compiled filters (filter_cache.h); none when absent.
+  std::optional<std::string> filter_cache;
   // The attestor's socket: measure the manifest and a launch separator.
   std::optional<std::string> attestor;
   // With `attestor`: write the evidence bundle here.

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <openssl/crypto.h>
+
 #include "CLI/CLI.hpp"
 #include "common/sha256.h"
 #include "launcher/evidence.h"
@@ -13,7 +15,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: fdlaunch --profile PROFILE.json [--manifest-out FILE] [--filter-out FILE] "
-    "[--attestor SOCKET [--evidence-out FILE [--nonce HEX]]] -- PROGRAM [ARGS...]";
+    "[--filter-cache DIR] [--attestor SOCKET [--evidence-out FILE [--nonce HEX]]] -- PROGRAM [ARGS...]";
 
 int UsageError(const std::string& message) {
   fprintf(stderr, "fdlaunch: error: %s (%s)\n", message.c_str(), kUsage);
@@ -23,13 +25,23 @@ int UsageError(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The launcher reads no OpenSSL configuration: neither the system's nor one
+  // named by OPENSSL_CONF in the caller's environment may load providers or
+  // engines into it (and parsing it would cost every launch time).
+  if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) != 1) {
+    fprintf(stderr, "fdlaunch: error: cannot initialise OpenSSL\n");
+    return fdattest::kExitLaunchFailed;
+  }
   CLI::App app{"fdlaunch: run PROGRAM with exactly the file descriptors PROFILE declares, "
                "under a seccomp filter that confines data movement to them"};
   fdattest::LaunchOptions options;
-  std::string manifest_out, filter_out, attestor, evidence_out, nonce_hex;
+  std::string manifest_out, filter_out, filter_cache, attestor, evidence_out, nonce_hex;
   app.add_option("--profile", options.profile_path, "launch profile (JSON)")->required();
   app.add_option("--manifest-out", manifest_out, "write the manifest (canonical JSON) here");
   app.add_option("--filter-out", filter_out, "write the raw BPF filter bytes here");
+  app.add_option("--filter-cache", filter_cache,
+                 "reuse compiled filters kept in DIR (owned by you or root, not group/other "
+                 "writable); every filter is still proven before it is installed");
   app.add_option("--attestor", attestor,
                  "fdattestd's socket: measure the manifest before the workload starts");
   app.add_option("--evidence-out", evidence_out,
@@ -47,6 +59,10 @@ int main(int argc, char** argv) {
   }
   if (!manifest_out.empty()) options.manifest_out = manifest_out;
   if (!filter_out.empty()) options.filter_out = filter_out;
+  if (app.count("--filter-cache") > 0) {
+    if (filter_cache.empty()) return UsageError("--filter-cache needs a directory");
+    options.filter_cache = filter_cache;
+  }
   if (app.count("--attestor") > 0) {
     if (attestor.empty()) return UsageError("--attestor needs a socket path");
     options.attestor = attestor;
