@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Launch overhead of fdlaunch (docs/BENCHMARKS.md): one hyperfine run comparing
-#   plain    the static no-op workload, exec'd directly
-#   fdlaunch fdlaunch --profile P -- noop   (5 declared fds, unattested)
-#   bwrap    bwrap --ro-bind / / --dev /dev --seccomp 9 -- noop, with fdlaunch's
-#            own filter bytes (+ an execve prologue, see bench_filter_tool.cc)
+#   plain       the static no-op workload, exec'd directly
+#   trampoline  a static glibc program that only execs the no-op: the floor of
+#               any launcher that is its own program, on this machine
+#   fdlaunch    fdlaunch --profile P -- noop   (5 declared fds, unattested):
+#               compiles its filter with libseccomp, proves it, installs it
+#   fdlaunch-cached  the same with --filter-cache DIR holding the entry: the
+#               filter is read instead of compiled, and still proven
+#   bwrap       bwrap --ro-bind / / --dev /dev --seccomp 9 -- noop, with fdlaunch's
+#               own filter bytes (+ an execve prologue, see bench_filter_tool.cc)
 # All three start through bench_with_fd (puts the filter file at fd 9, which
 # bwrap needs fresh on every run), so hyperfine runs them with --shell=none.
 # Usage: bench/launch_overhead.sh BUILD_DIR [OUT_DIR]
@@ -27,7 +32,7 @@ warmup=${LAUNCH_WARMUP:-50}
 for tool in hyperfine bwrap jq; do
   command -v "$tool" >/dev/null || { echo "launch_overhead: $tool not found" >&2; exit 1; }
 done
-for b in fdlaunch bench_noop bench_with_fd bench_filter_tool; do
+for b in fdlaunch bench_noop bench_exec_trampoline bench_with_fd bench_filter_tool; do
   [[ -x $bin/$b ]] || { echo "launch_overhead: $bin/$b missing (build first)" >&2; exit 1; }
 done
 
@@ -53,9 +58,11 @@ cat >"$tmp/profile.json" <<JSON
 JSON
 
 # One checked launch first: the workload must run (exit 0) and the filter bytes
-# must come out; the bwrap variant reuses them.
+# must come out; the bwrap variant reuses them. It also fills the filter cache.
+mkdir -m 700 "$tmp/cache"
 set +e
 "$bin/fdlaunch" --profile "$tmp/profile.json" --filter-out "$tmp/fdlaunch.bpf" \
+  --filter-cache "$tmp/cache" \
   --manifest-out "$tmp/manifest.json" -- "$bin/bench_noop" 2>"$tmp/fdlaunch.err"
 rc=$?
 set -e
@@ -78,14 +85,19 @@ fi
 printf -v q_noop '%q' "$bin/bench_noop"
 printf -v q_with_fd '%q' "$bin/bench_with_fd"
 printf -v q_fdlaunch '%q' "$bin/fdlaunch"
+printf -v q_trampoline '%q' "$bin/bench_exec_trampoline"
+printf -v q_cache '%q' "$tmp/cache"
 printf -v q_profile '%q' "$tmp/profile.json"
 printf -v q_bpf '%q' "$tmp/bwrap.bpf"
 printf -v q_bwrap '%q' "$(command -v bwrap)"
 with_fd="$q_with_fd 9 $q_bpf"
 plain_cmd="$with_fd $q_noop"
+trampoline_cmd="$with_fd $q_trampoline $q_noop"
 fdlaunch_cmd="$with_fd $q_fdlaunch --profile $q_profile -- $q_noop"
+cached_cmd="$with_fd $q_fdlaunch --profile $q_profile --filter-cache $q_cache -- $q_noop"
 bwrap_cmd="$with_fd $q_bwrap --ro-bind / / --dev /dev --seccomp 9 -- $q_noop"
-for c in "$plain_cmd" "$bwrap_cmd"; do
+[[ -n $(ls "$tmp/cache") ]] || { echo "launch_overhead: the checked launch cached no filter" >&2; exit 1; }
+for c in "$plain_cmd" "$trampoline_cmd" "$cached_cmd" "$bwrap_cmd"; do
   if ! eval "$c" 2>"$tmp/check.err"; then
     echo "launch_overhead: check run failed: $c" >&2
     cat "$tmp/check.err" >&2
@@ -97,26 +109,31 @@ done
 hyperfine --shell=none --warmup "$warmup" --runs "$runs" --style basic \
   --export-json "$out/launch_overhead.json" \
   -n plain "$plain_cmd" \
+  -n trampoline "$trampoline_cmd" \
   -n fdlaunch "$fdlaunch_cmd" \
+  -n fdlaunch-cached "$cached_cmd" \
   -n bwrap "$bwrap_cmd" | tee "$out/launch_overhead.hyperfine.txt"
 
 jq -r --arg runs "$runs" '
   def ms: . * 1000;
   def r3: (. * 1000 | round) / 1000;
   def ratio($a; $b): if $b > 0 then ($a / $b | r3 | tostring) else "n/a" end;
+  def verdict($ok): if $ok then "met" else "MISSED" end;
   (.results | map({key: .command, value: .}) | from_entries) as $r
-  | ($r.plain.median | ms) as $p | ($r.fdlaunch.median | ms) as $f | ($r.bwrap.median | ms) as $b
-  | ($r.plain.mean | ms) as $pm | ($r.fdlaunch.mean | ms) as $fm | ($r.bwrap.mean | ms) as $bm
-  | "launch overhead (\($runs) runs each, wall ms: median / mean)",
-    "  plain     \($p | r3) / \($pm | r3)",
-    "  fdlaunch  \($f | r3) / \($fm | r3)",
-    "  bwrap     \($b | r3) / \($bm | r3)",
-    "  fdlaunch - plain   = \(($f - $p) | r3) ms median, \(($fm - $pm) | r3) ms mean   (target < 2 ms: \(if ($f - $p) < 2 then "met" else "MISSED" end))",
-    "  fdlaunch / bwrap   = \(ratio($f; $b)) median, \(ratio($fm; $bm)) mean   (target < 1: \(if $f < $b then "met" else "MISSED" end))",
-    "  (fdlaunch - plain) / (bwrap - plain) = \(ratio($f - $p; $b - $p)) median   (added cost only)",
-    (($r.plain.user + $r.plain.system) | ms) as $pc
-    | (($r.fdlaunch.user + $r.fdlaunch.system) | ms) as $fc
-    | (($r.bwrap.user + $r.bwrap.system) | ms) as $bc
-    | "  CPU user+sys, mean ms: plain \($pc | r3)  fdlaunch \($fc | r3)  bwrap \($bc | r3)",
-      "  CPU: fdlaunch - plain = \(($fc - $pc) | r3) ms, fdlaunch / bwrap = \(ratio($fc; $bc))   (less sensitive to other load than wall time)"
+  | ($r.plain.median | ms) as $p | ($r.trampoline.median | ms) as $t
+  | ($r.fdlaunch.median | ms) as $f | ($r["fdlaunch-cached"].median | ms) as $c
+  | ($r.bwrap.median | ms) as $b
+  | "launch overhead (\($runs) runs each, wall ms, median / mean)",
+    "  plain            \($p | r3) / \($r.plain.mean | ms | r3)",
+    "  trampoline       \($t | r3) / \($r.trampoline.mean | ms | r3)",
+    "  fdlaunch         \($f | r3) / \($r.fdlaunch.mean | ms | r3)",
+    "  fdlaunch-cached  \($c | r3) / \($r["fdlaunch-cached"].mean | ms | r3)",
+    "  bwrap            \($b | r3) / \($r.bwrap.mean | ms | r3)",
+    "  fdlaunch - plain          = \(($f - $p) | r3) ms   (target < 2 ms: \(verdict(($f - $p) < 2)))",
+    "  fdlaunch-cached - plain   = \(($c - $p) | r3) ms   (target < 2 ms: \(verdict(($c - $p) < 2)))",
+    "  fdlaunch / bwrap          = \(ratio($f; $b))   (target < 1: \(verdict($f < $b)))",
+    "  fdlaunch-cached / bwrap   = \(ratio($c; $b))   (target < 1: \(verdict($c < $b)))",
+    "  floor: trampoline - plain = \(($t - $p) | r3) ms (one more static glibc start and exec);",
+    "         fdlaunch\u0027s own work = fdlaunch - trampoline = \(($f - $t) | r3) ms, cached \(($c - $t) | r3) ms",
+    (.results | map("  CPU user+sys mean ms: \(.command) \((.user + .system) | ms | r3)") | .[])
 ' "$out/launch_overhead.json" | tee "$out/launch_overhead.txt"

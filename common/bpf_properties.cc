@@ -9,7 +9,6 @@
 #include <seccomp.h>
 #include <termios.h>
 
-#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -72,25 +71,21 @@ class Checker {
 
   // Holds when no input satisfying `cs` (with arch = x86_64 and nr = `nr`)
   // reaches an ALLOW.
-  absl::Status NoAllow(std::string id, std::string statement, uint32_t nr,
+  absl::Status NoAllow(absl::string_view id, absl::string_view statement, uint32_t nr,
                        std::vector<WordConstraint> cs) {
     cs.push_back(WordEq(1, kAuditArchX86_64));
     cs.push_back(WordEq(0, nr));
-    return Expect(std::move(id), std::move(statement), IsAllow, cs,
-                  absl::StrCat(SyscallName(nr), " allowed"));
+    ASSIGN_OR_RETURN(auto w, t_.Find(IsAllow, cs));
+    // The syscall's name is looked up only for a counterexample.
+    Record(id, statement, w, [nr] { return absl::StrCat(SyscallName(nr), " allowed"); });
+    return absl::OkStatus();
   }
 
-  absl::Status Expect(std::string id, std::string statement,
+  absl::Status Expect(absl::string_view id, absl::string_view statement,
                       const std::function<bool(uint32_t)>& bad_ret,
-                      const std::vector<WordConstraint>& cs, std::string detail) {
+                      const std::vector<WordConstraint>& cs, absl::string_view detail) {
     ASSIGN_OR_RETURN(auto w, t_.Find(bad_ret, cs));
-    PropertyResult r{.id = std::move(id), .statement = std::move(statement), .holds = !w};
-    if (w) {
-      r.counterexample = w->input;
-      r.counterexample_ret = w->ret;
-      r.detail = std::move(detail);
-    }
-    Merge(std::move(r));
+    Record(id, statement, w, [detail] { return std::string(detail); });
     return absl::OkStatus();
   }
 
@@ -101,28 +96,33 @@ class Checker {
     return cs;
   }
 
-  std::vector<PropertyResult> Take() {
-    std::vector<PropertyResult> out;
-    for (const std::string& id : order_) out.push_back(std::move(results_.at(id)));
-    return out;
-  }
+  std::vector<PropertyResult> Take() { return std::move(results_); }
 
  private:
-  // Several checks feed one property id; the first failure is kept.
-  void Merge(PropertyResult r) {
-    auto it = results_.find(r.id);
-    if (it == results_.end()) {
-      order_.push_back(r.id);
-      results_.emplace(r.id, std::move(r));
-    } else if (it->second.holds && !r.holds) {
-      r.statement = std::move(it->second.statement);  // the first check states the property
-      it->second = std::move(r);
+  // Several checks feed one property id (in the order first seen); the first
+  // check states the property and the first failure is kept.
+  void Record(absl::string_view id, absl::string_view statement,
+              const std::optional<DecisionTable::Witness>& w,
+              const std::function<std::string()>& detail) {
+    PropertyResult* r = nullptr;
+    for (PropertyResult& existing : results_) {
+      if (existing.id == id) r = &existing;
     }
+    if (r == nullptr) {
+      r = &results_.emplace_back();
+      r->id = std::string(id);
+      r->statement = std::string(statement);
+      r->holds = true;
+    }
+    if (!r->holds || !w) return;
+    r->holds = false;
+    r->counterexample = w->input;
+    r->counterexample_ret = w->ret;
+    r->detail = detail();
   }
 
   const DecisionTable& t_;
-  std::map<std::string, PropertyResult> results_;
-  std::vector<std::string> order_;
+  std::vector<PropertyResult> results_;
 };
 
 std::set<int> Minus(const std::set<int>& a, const std::set<int>& b) {

@@ -2,23 +2,14 @@
 
 #include <linux/filter.h>
 
+#include <bit>
 #include <unordered_set>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace fdattest {
-
-bool WordConstraint::Holds(uint32_t value) const {
-  bool r = false;
-  switch (op) {
-    case CmpOp::kEq: r = (value & mask) == k; break;
-    case CmpOp::kGt: r = (value & mask) > k; break;
-    case CmpOp::kGe: r = (value & mask) >= k; break;
-    case CmpOp::kSet: r = (value & mask & k) != 0; break;
-  }
-  return r == want;
-}
 
 std::string WordConstraint::ToString() const {
   std::string lhs = WordName(word);
@@ -151,8 +142,8 @@ class WordSolver {
 absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstraint>& constraints,
                                                   SolverLimits limits,
                                                   std::optional<uint32_t> hint) {
-  std::vector<WordConstraint> cs;
-  cs.reserve(constraints.size());
+  // Inline storage: a launch proves its filter with thousands of these calls.
+  absl::InlinedVector<WordConstraint, 128> cs;
   for (WordConstraint c : constraints) {
     if (c.op == CmpOp::kSet) {
       c.mask &= c.k;  // only the tested bits matter
@@ -213,7 +204,7 @@ absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstrai
     uint32_t v = c.op == CmpOp::kGt ? (above ? c.k + 1 : c.k) : (above ? c.k : c.k - 1);
     if (all_hold(v)) return v;
   }
-  return WordSolver(std::move(cs), limits.max_nodes).Solve();
+  return WordSolver(std::vector<WordConstraint>(cs.begin(), cs.end()), limits.max_nodes).Solve();
 }
 
 absl::StatusOr<std::optional<SeccompInput>> SolveInput(
@@ -239,35 +230,13 @@ bool DecisionLeaf::Matches(const SeccompInput& in) const {
 
 namespace {
 
-// Records the words the leaf pins to one value and drops every other
-// constraint on them: the path is feasible, so they are implied.
-void Pin(DecisionLeaf& leaf) {
-  for (const WordConstraint& c : leaf.constraints) {
-    if (c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
-      leaf.pinned_mask |= static_cast<uint16_t>(1u << c.word);
-      leaf.pinned.w[c.word] = c.k;
-    }
-  }
-  if (leaf.pinned_mask == 0) return;
-  std::vector<WordConstraint> kept;
-  std::vector<bool> seen(kSeccompWords, false);
-  for (const WordConstraint& c : leaf.constraints) {
-    if (!((leaf.pinned_mask >> c.word) & 1)) {
-      kept.push_back(c);
-    } else if (!seen[c.word]) {
-      kept.push_back(WordEq(c.word, leaf.pinned.w[c.word]));
-      seen[c.word] = true;
-    }
-  }
-  leaf.constraints = std::move(kept);
-}
-
 class Explorer {
  public:
   Explorer(const BpfProgram& program, DecisionTable::Limits limits)
       : insns_(program.insns()), limits_(limits) {}
 
   absl::Status Run() {
+    leaves_.reserve(256);
     RETURN_IF_ERROR(Explore(0, Acc{}, 0));
     return absl::OkStatus();
   }
@@ -284,28 +253,72 @@ class Explorer {
   // Whether the path stays feasible with `c` added; updates the witness.
   absl::StatusOr<bool> Assume(const WordConstraint& c) {
     if (c.Holds(witness_.w[c.word])) return true;
-    std::vector<WordConstraint> cs;
-    for (const WordConstraint& p : path_) {
-      if (p.word == c.word) cs.push_back(p);
+    // A word the path pins has one value, the witness's: nothing else fits.
+    if ((pinned_.back() >> c.word) & 1) return false;
+    if (c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
+      // Pinning it: feasible exactly when k meets the path's constraints on
+      // the word (the dispatch chain's `nr == k` after its `nr != k'`).
+      work_ += static_cast<int64_t>(path_.size());
+      for (const WordConstraint& p : path_) {
+        if (p.word == c.word && !p.Holds(c.k)) return false;
+      }
+      witness_.w[c.word] = c.k;
+      return true;
     }
-    cs.push_back(c);
-    work_ += static_cast<int64_t>(cs.size()) * 32;
+    scratch_.clear();
+    for (const WordConstraint& p : path_) {
+      if (p.word == c.word) scratch_.push_back(p);
+    }
+    scratch_.push_back(c);
+    work_ += static_cast<int64_t>(scratch_.size()) * 32;
     if (work_ > limits_.max_work) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "filter too complex: path constraints exceed the analysis budget (", limits_.max_work, ")"));
     }
-    ASSIGN_OR_RETURN(std::optional<uint32_t> v, SolveWord(cs, limits_.solver));
+    ASSIGN_OR_RETURN(std::optional<uint32_t> v, SolveWord(scratch_, limits_.solver));
     if (!v) return false;
     witness_.w[c.word] = *v;
     return true;
+  }
+
+  // The leaf at the end of the current path. Words the path pins (`w == k`
+  // over all 32 bits) keep one constraint, `w == k`, where the word first
+  // appears on the path: every other constraint on them is implied, the path
+  // being feasible. The witness satisfies the whole path, so it holds each
+  // pinned value.
+  DecisionLeaf MakeLeaf(uint32_t ret, int depth) const {
+    DecisionLeaf leaf;
+    leaf.ret = ret;
+    leaf.witness = witness_;
+    leaf.depth = depth;
+    const uint16_t pinned = pinned_.back();
+    leaf.pinned_mask = pinned;
+    size_t kept = std::popcount(pinned);
+    for (const WordConstraint& c : path_) kept += !((pinned >> c.word) & 1);
+    leaf.constraints.reserve(kept);
+    uint16_t emitted = 0;
+    for (const WordConstraint& c : path_) {
+      const uint16_t bit = static_cast<uint16_t>(1u << c.word);
+      if (!(pinned & bit)) {
+        leaf.constraints.push_back(c);
+      } else if (!(emitted & bit)) {
+        leaf.constraints.push_back(WordEq(c.word, witness_.w[c.word]));
+        leaf.pinned.w[c.word] = witness_.w[c.word];
+        emitted |= bit;
+      }
+    }
+    return leaf;
   }
 
   absl::Status Branch(size_t target, const Acc& acc, int depth, const WordConstraint& c) {
     const uint32_t saved = witness_.w[c.word];
     ASSIGN_OR_RETURN(bool feasible, Assume(c));
     if (feasible) {
+      const bool pins = c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff;
       path_.push_back(c);
+      pinned_.push_back(static_cast<uint16_t>(pinned_.back() | (pins ? 1u << c.word : 0u)));
       absl::Status s = Explore(target, acc, depth);
+      pinned_.pop_back();
       path_.pop_back();
       RETURN_IF_ERROR(s);
     }
@@ -340,8 +353,7 @@ class Explorer {
             return absl::ResourceExhaustedError(absl::StrCat(
                 "filter too complex: more than ", limits_.max_leaves, " paths"));
           }
-          leaves_.push_back(DecisionLeaf{path_, in.k, witness_, depth});
-          Pin(leaves_.back());
+          leaves_.push_back(MakeLeaf(in.k, depth));
           return absl::OkStatus();
         default:
           break;
@@ -371,6 +383,9 @@ class Explorer {
   const std::vector<BpfInsn>& insns_;
   DecisionTable::Limits limits_;
   std::vector<WordConstraint> path_;
+  // pinned_[i]: the words the first i constraints of path_ pin (bit per word).
+  std::vector<uint16_t> pinned_ = {0};
+  std::vector<WordConstraint> scratch_;  // Assume's per-word constraints
   SeccompInput witness_;
   std::vector<DecisionLeaf> leaves_;
   int64_t work_ = 0;
@@ -428,15 +443,18 @@ absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::FindIn(
     // the leaf's own witness already satisfying it.
     bool contradicts = false, witness_fits = true;
     for (const WordConstraint& c : extra) {
-      if ((leaf.pinned_mask >> c.word) & 1) {
-        if (!c.Holds(leaf.pinned.w[c.word])) {
-          contradicts = true;
-          break;
-        }
+      if (((leaf.pinned_mask >> c.word) & 1) && !c.Holds(leaf.pinned.w[c.word])) {
+        contradicts = true;
+        break;
       }
-      witness_fits = witness_fits && c.Holds(leaf.witness.w[c.word]);
     }
     if (contradicts) continue;
+    for (const WordConstraint& c : extra) {
+      if (!c.Holds(leaf.witness.w[c.word])) {
+        witness_fits = false;
+        break;
+      }
+    }
     if (witness_fits) return Witness{leaf.witness, leaf.ret};
     std::vector<WordConstraint> cs = leaf.constraints;
     cs.insert(cs.end(), extra.begin(), extra.end());

@@ -30,7 +30,16 @@ struct WordConstraint {
   uint32_t k = 0;
   bool want = true;
 
-  bool Holds(uint32_t value) const;
+  bool Holds(uint32_t value) const {
+    bool r = false;
+    switch (op) {
+      case CmpOp::kEq: r = (value & mask) == k; break;
+      case CmpOp::kGt: r = (value & mask) > k; break;
+      case CmpOp::kGe: r = (value & mask) >= k; break;
+      case CmpOp::kSet: r = (value & mask & k) != 0; break;
+    }
+    return r == want;
+  }
   WordConstraint Negated() const {
     WordConstraint c = *this;
     c.want = !want;

@@ -76,8 +76,8 @@ absl::Status ValidateConnectTarget(const std::string& target, Access access,
       absl::StrCat(where, ": \"connect\" must start with unix: or tcp: (got \"", target, "\")"));
 }
 
-absl::StatusOr<FdSpec> ParseFdEntry(const Json& entry, const std::string& where) {
-  JsonFields f(entry, where);
+absl::StatusOr<FdSpec> ParseFdEntry(const JsonValue& entry, const std::string& where) {
+  JsonValueFields f(entry, where);
   FdSpec spec;
   std::optional<int64_t> fd = f.Int("fd", true, 0, kMaxDeclaredFd);
   std::optional<std::string> role = f.String("role", true);
@@ -150,12 +150,15 @@ absl::StatusOr<FdSpec> ParseFdEntry(const Json& entry, const std::string& where)
 }  // namespace
 
 absl::StatusOr<Profile> Profile::Parse(absl::string_view text) {
-  ASSIGN_OR_RETURN(Json doc, ParseJsonStrict(text, {.max_bytes = kMaxProfileBytes, .max_depth = 8}));
-  JsonFields f(doc, "profile");
+  // The document reader (one pass, no tree of allocations): a launch parses
+  // its profile on every start. Its strings point into `text`.
+  ASSIGN_OR_RETURN(JsonDocument doc, ParseJsonDocumentBorrowing(
+                                         text, {.max_bytes = kMaxProfileBytes, .max_depth = 8}));
+  JsonValueFields f(doc.root(), "profile");
   std::optional<int64_t> version = f.Int("version", true, 1, 1);
   std::optional<std::string> name = f.String("name", true);
   std::optional<std::string> on_violation = f.String("on_violation", false);
-  const Json* fds = f.Array("fds", true);
+  const JsonValue* fds = f.Array("fds", true);
   RETURN_IF_ERROR(f.Finish());
 
   Profile p;
