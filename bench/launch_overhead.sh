@@ -14,7 +14,8 @@
 # Usage: bench/launch_overhead.sh BUILD_DIR [OUT_DIR]
 # Writes OUT_DIR/launch_overhead.json (hyperfine --export-json) and
 # OUT_DIR/launch_overhead.txt (the summary printed at the end).
-# Env: LAUNCH_RUNS (default 500), LAUNCH_WARMUP (default 50).
+# Env: LAUNCH_RUNS (default 500, split over the rounds), LAUNCH_WARMUP (default
+# 20 per command and round), LAUNCH_ROUNDS (default 5).
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
@@ -27,9 +28,10 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 bin=$build/bin
 runs=${LAUNCH_RUNS:-500}
-warmup=${LAUNCH_WARMUP:-50}
+warmup=${LAUNCH_WARMUP:-20}
+rounds=${LAUNCH_ROUNDS:-5}
 
-for tool in hyperfine bwrap jq; do
+for tool in hyperfine bwrap jq taskset; do
   command -v "$tool" >/dev/null || { echo "launch_overhead: $tool not found" >&2; exit 1; }
 done
 for b in fdlaunch bench_noop bench_exec_trampoline bench_with_fd bench_filter_tool; do
@@ -105,35 +107,52 @@ for c in "$plain_cmd" "$trampoline_cmd" "$cached_cmd" "$bwrap_cmd"; do
   fi
 done
 
+# ROUNDS hyperfine runs of all five commands, runs/ROUNDS timed runs each: a
+# slow stretch of the (virtual) machine then hits every command of a round
+# instead of one command's whole series. Pinned to one CPU, so no run pays
+# for a migration the others did not. The figures are medians over rounds of
+# each round's medians (and of each round's differences and ratios).
 # hyperfine splits each command on whitespace itself under --shell=none.
-hyperfine --shell=none --warmup "$warmup" --runs "$runs" --style basic \
-  --export-json "$out/launch_overhead.json" \
-  -n plain "$plain_cmd" \
-  -n trampoline "$trampoline_cmd" \
-  -n fdlaunch "$fdlaunch_cmd" \
-  -n fdlaunch-cached "$cached_cmd" \
-  -n bwrap "$bwrap_cmd" | tee "$out/launch_overhead.hyperfine.txt"
+per_round=$(( (runs + rounds - 1) / rounds ))
+cpu=$(( $(nproc) - 1 ))
+rm -f "$out"/launch_overhead.round*.json
+for round in $(seq 1 "$rounds"); do
+  taskset -c "$cpu" hyperfine --shell=none --warmup "$warmup" --runs "$per_round" --style basic \
+    --export-json "$out/launch_overhead.round$round.json" \
+    -n plain "$plain_cmd" \
+    -n trampoline "$trampoline_cmd" \
+    -n fdlaunch "$fdlaunch_cmd" \
+    -n fdlaunch-cached "$cached_cmd" \
+    -n bwrap "$bwrap_cmd" >"$out/launch_overhead.round$round.txt" 2>&1
+done
+jq -s '{rounds: .}' "$out"/launch_overhead.round*.json >"$out/launch_overhead.json"
 
-jq -r --arg runs "$runs" '
+jq -r --arg runs "$runs" --arg rounds "$rounds" --arg cpu "$cpu" '
   def ms: . * 1000;
   def r3: (. * 1000 | round) / 1000;
-  def ratio($a; $b): if $b > 0 then ($a / $b | r3 | tostring) else "n/a" end;
+  def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+                     else (.[length / 2 - 1] + .[length / 2]) / 2 end;
   def verdict($ok): if $ok then "met" else "MISSED" end;
-  (.results | map({key: .command, value: .}) | from_entries) as $r
-  | ($r.plain.median | ms) as $p | ($r.trampoline.median | ms) as $t
-  | ($r.fdlaunch.median | ms) as $f | ($r["fdlaunch-cached"].median | ms) as $c
-  | ($r.bwrap.median | ms) as $b
-  | "launch overhead (\($runs) runs each, wall ms, median / mean)",
-    "  plain            \($p | r3) / \($r.plain.mean | ms | r3)",
-    "  trampoline       \($t | r3) / \($r.trampoline.mean | ms | r3)",
-    "  fdlaunch         \($f | r3) / \($r.fdlaunch.mean | ms | r3)",
-    "  fdlaunch-cached  \($c | r3) / \($r["fdlaunch-cached"].mean | ms | r3)",
-    "  bwrap            \($b | r3) / \($r.bwrap.mean | ms | r3)",
-    "  fdlaunch - plain          = \(($f - $p) | r3) ms   (target < 2 ms: \(verdict(($f - $p) < 2)))",
-    "  fdlaunch-cached - plain   = \(($c - $p) | r3) ms   (target < 2 ms: \(verdict(($c - $p) < 2)))",
-    "  fdlaunch / bwrap          = \(ratio($f; $b))   (target < 1: \(verdict($f < $b)))",
-    "  fdlaunch-cached / bwrap   = \(ratio($c; $b))   (target < 1: \(verdict($c < $b)))",
-    "  floor: trampoline - plain = \(($t - $p) | r3) ms (one more static glibc start and exec);",
-    "         fdlaunch\u0027s own work = fdlaunch - trampoline = \(($f - $t) | r3) ms, cached \(($c - $t) | r3) ms",
-    (.results | map("  CPU user+sys mean ms: \(.command) \((.user + .system) | ms | r3)") | .[])
+  # One object per round: command name -> median wall ms.
+  [.rounds[] | .results | map({key: .command, value: (.median | ms)}) | from_entries] as $m
+  | def med(f): [$m[] | f] | median;
+    med(.plain) as $p | med(.trampoline) as $t | med(.fdlaunch) as $f
+  | med(.["fdlaunch-cached"]) as $c | med(.bwrap) as $b
+  | med(.fdlaunch - .plain) as $fp | med(.["fdlaunch-cached"] - .plain) as $cp
+  | med(.fdlaunch / .bwrap) as $fb | med(.["fdlaunch-cached"] / .bwrap) as $cb
+  | med(.trampoline - .plain) as $tp
+  | "launch overhead (\($rounds) rounds of \($runs | tonumber / ($rounds | tonumber) | ceil) runs per command, pinned to CPU \($cpu); wall ms, median over rounds of round medians)",
+    "  plain            \($p | r3)",
+    "  trampoline       \($t | r3)",
+    "  fdlaunch         \($f | r3)",
+    "  fdlaunch-cached  \($c | r3)",
+    "  bwrap            \($b | r3)",
+    "  fdlaunch - plain          = \($fp | r3) ms   (target < 2 ms: \(verdict($fp < 2)))",
+    "  fdlaunch-cached - plain   = \($cp | r3) ms   (target < 2 ms: \(verdict($cp < 2)))",
+    "  fdlaunch / bwrap          = \($fb | r3)   (target < 1: \(verdict($fb < 1)))",
+    "  fdlaunch-cached / bwrap   = \($cb | r3)   (target < 1: \(verdict($cb < 1)))",
+    "  floor: trampoline - plain = \($tp | r3) ms (one more static glibc start and exec);",
+    "         fdlaunch\u0027s own work = fdlaunch - trampoline = \(med(.fdlaunch - .trampoline) | r3) ms, cached \(med(.["fdlaunch-cached"] - .trampoline) | r3) ms",
+    "  per round (fdlaunch-cached - plain): \([$m[] | (.["fdlaunch-cached"] - .plain) | r3] | map(tostring) | join(" "))",
+    "  per round (fdlaunch / bwrap):        \([$m[] | (.fdlaunch / .bwrap) | r3] | map(tostring) | join(" "))"
 ' "$out/launch_overhead.json" | tee "$out/launch_overhead.txt"

@@ -2,7 +2,8 @@
 
 #include <linux/filter.h>
 
-#include <bit>
+#include <algorithm>
+#include <array>
 #include <unordered_set>
 
 #include "absl/container/inlined_vector.h"
@@ -232,6 +233,10 @@ namespace {
 
 class Explorer {
  public:
+  // Path positions are 16-bit; a BPF program has at most 4096 instructions,
+  // so no path branches more often than that.
+  static constexpr size_t kMaxPath = BPF_MAXINSNS;
+
   Explorer(const BpfProgram& program, DecisionTable::Limits limits)
       : insns_(program.insns()), limits_(limits) {}
 
@@ -258,17 +263,15 @@ class Explorer {
     if (c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
       // Pinning it: feasible exactly when k meets the path's constraints on
       // the word (the dispatch chain's `nr == k` after its `nr != k'`).
-      work_ += static_cast<int64_t>(path_.size());
-      for (const WordConstraint& p : path_) {
-        if (p.word == c.word && !p.Holds(c.k)) return false;
+      work_ += static_cast<int64_t>(at_[c.word].size());
+      for (uint16_t i : at_[c.word]) {
+        if (!path_[i].Holds(c.k)) return false;
       }
       witness_.w[c.word] = c.k;
       return true;
     }
     scratch_.clear();
-    for (const WordConstraint& p : path_) {
-      if (p.word == c.word) scratch_.push_back(p);
-    }
+    for (uint16_t i : at_[c.word]) scratch_.push_back(path_[i]);
     scratch_.push_back(c);
     work_ += static_cast<int64_t>(scratch_.size()) * 32;
     if (work_ > limits_.max_work) {
@@ -286,26 +289,32 @@ class Explorer {
   // appears on the path: every other constraint on them is implied, the path
   // being feasible. The witness satisfies the whole path, so it holds each
   // pinned value.
-  DecisionLeaf MakeLeaf(uint32_t ret, int depth) const {
+  DecisionLeaf MakeLeaf(uint32_t ret, int depth) {
     DecisionLeaf leaf;
     leaf.ret = ret;
     leaf.witness = witness_;
     leaf.depth = depth;
     const uint16_t pinned = pinned_.back();
     leaf.pinned_mask = pinned;
-    size_t kept = std::popcount(pinned);
-    for (const WordConstraint& c : path_) kept += !((pinned >> c.word) & 1);
-    leaf.constraints.reserve(kept);
-    uint16_t emitted = 0;
-    for (const WordConstraint& c : path_) {
-      const uint16_t bit = static_cast<uint16_t>(1u << c.word);
-      if (!(pinned & bit)) {
-        leaf.constraints.push_back(c);
-      } else if (!(emitted & bit)) {
-        leaf.constraints.push_back(WordEq(c.word, witness_.w[c.word]));
-        leaf.pinned.w[c.word] = witness_.w[c.word];
-        emitted |= bit;
+    // The path positions to keep, from the per-word position lists: a leaf
+    // deep in the syscall dispatch chain keeps a handful of its ~100
+    // constraints, so this does not walk the path.
+    keep_.clear();
+    for (int w = 0; w < kSeccompWords; ++w) {
+      const std::vector<uint16_t>& at = at_[w];
+      if (at.empty()) continue;
+      if ((pinned >> w) & 1) {
+        keep_.push_back(at.front());
+        leaf.pinned.w[w] = witness_.w[w];
+      } else {
+        keep_.insert(keep_.end(), at.begin(), at.end());
       }
+    }
+    std::sort(keep_.begin(), keep_.end());
+    leaf.constraints.reserve(keep_.size());
+    for (uint16_t i : keep_) {
+      const WordConstraint& c = path_[i];
+      leaf.constraints.push_back((pinned >> c.word) & 1 ? WordEq(c.word, witness_.w[c.word]) : c);
     }
     return leaf;
   }
@@ -315,11 +324,17 @@ class Explorer {
     ASSIGN_OR_RETURN(bool feasible, Assume(c));
     if (feasible) {
       const bool pins = c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff;
+      if (path_.size() > kMaxPath) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("filter too complex: a path longer than ", kMaxPath, " branches"));
+      }
+      at_[c.word].push_back(static_cast<uint16_t>(path_.size()));
       path_.push_back(c);
       pinned_.push_back(static_cast<uint16_t>(pinned_.back() | (pins ? 1u << c.word : 0u)));
       absl::Status s = Explore(target, acc, depth);
       pinned_.pop_back();
       path_.pop_back();
+      at_[c.word].pop_back();
       RETURN_IF_ERROR(s);
     }
     witness_.w[c.word] = saved;
@@ -385,6 +400,9 @@ class Explorer {
   std::vector<WordConstraint> path_;
   // pinned_[i]: the words the first i constraints of path_ pin (bit per word).
   std::vector<uint16_t> pinned_ = {0};
+  // at_[w]: the positions in path_ of the constraints on word w, ascending.
+  std::array<std::vector<uint16_t>, kSeccompWords> at_;
+  std::vector<uint16_t> keep_;  // MakeLeaf's positions
   std::vector<WordConstraint> scratch_;  // Assume's per-word constraints
   SeccompInput witness_;
   std::vector<DecisionLeaf> leaves_;
