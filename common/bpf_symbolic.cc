@@ -241,7 +241,9 @@ class Explorer {
       : insns_(program.insns()), limits_(limits) {}
 
   absl::Status Run() {
-    leaves_.reserve(256);
+    // One allocation for the common case: a libseccomp filter has fewer
+    // paths than instructions.
+    leaves_.reserve(insns_.size());
     RETURN_IF_ERROR(Explore(0, Acc{}, 0));
     return absl::OkStatus();
   }
