@@ -154,5 +154,8 @@ jq -r --arg runs "$runs" --arg rounds "$rounds" --arg cpu "$cpu" '
     "  floor: trampoline - plain = \($tp | r3) ms (one more static glibc start and exec);",
     "         fdlaunch\u0027s own work = fdlaunch - trampoline = \(med(.fdlaunch - .trampoline) | r3) ms, cached \(med(.["fdlaunch-cached"] - .trampoline) | r3) ms",
     "  per round (fdlaunch-cached - plain): \([$m[] | (.["fdlaunch-cached"] - .plain) | r3] | map(tostring) | join(" "))",
-    "  per round (fdlaunch / bwrap):        \([$m[] | (.fdlaunch / .bwrap) | r3] | map(tostring) | join(" "))"
+    "  per round (fdlaunch / bwrap):        \([$m[] | (.fdlaunch / .bwrap) | r3] | map(tostring) | join(" "))",
+    ([.rounds[] | .results | map({key: .command, value: ((.user + .system) | ms)}) | from_entries] as $cpu
+     | "  CPU user+sys, ms (median over rounds of hyperfine\u0027s means): "
+       + ([$cpu[0] | keys_unsorted[] as $k | "\($k) \([$cpu[] | .[$k]] | median | r3)"] | join(", ")))
 ' "$out/launch_overhead.json" | tee "$out/launch_overhead.txt"
