@@ -77,11 +77,17 @@ absl::StatusOr<std::optional<std::string>> FilterCache::Find(const FilterSpec& s
     return absl::DataLossError(
         absl::StrCat("cached filter ", PathOf(spec), " is not a regular file (remove it)"));
   }
-  // One read past the largest entry there can be tells an oversized one.
-  std::string entry(header_.size() + kMaxFilterBytes + 1, '\0');
-  ssize_t n = pread(fd.get(), entry.data(), entry.size(), 0);
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size > header_.size() + kMaxFilterBytes) {
+    return absl::DataLossError(
+        absl::StrCat("cached filter ", PathOf(spec), " is not a BPF program (remove it)"));
+  }
+  std::string entry(size, '\0');
+  ssize_t n = pread(fd.get(), entry.data(), size, 0);
   if (n < 0) return ErrnoStatus(absl::StrCat("cached filter ", PathOf(spec)), errno);
-  entry.resize(static_cast<size_t>(n));
+  if (static_cast<size_t>(n) != size) {
+    return absl::DataLossError(absl::StrCat("cached filter ", PathOf(spec), " changed while read"));
+  }
   if (!absl::StartsWith(entry, header_)) return std::nullopt;  // another launcher's
   std::string bpf = entry.substr(header_.size());
   if (bpf.empty() || bpf.size() > kMaxFilterBytes || bpf.size() % sizeof(sock_filter) != 0) {

@@ -143,13 +143,23 @@ TEST_F(FilterCacheTest, AllowAllEntryIsRefusedByTheProof) {
   EXPECT_NE(error.find("refused (filter self-check failed"), std::string::npos) << error;
 }
 
-TEST_F(FilterCacheTest, TruncatedEntryIsRefused) {
+TEST_F(FilterCacheTest, MalformedEntryIsRefused) {
   const std::string entry = Fill();
   ASSERT_FALSE(entry.empty());
   std::string text = ReadWholeFile(entry).value_or("");
+  const std::string header = text.substr(0, text.find('\n') + 1);
+  // Not a whole number of instructions; no instructions; more than
+  // BPF_MAXINSNS of them (4097 copies of a return).
   ASSERT_TRUE(WriteWholeFile(entry, text.substr(0, text.size() - 3), 0600));
   EXPECT_NE(Refused().find("is not a BPF program"), std::string::npos);
-  ASSERT_TRUE(WriteWholeFile(entry, text.substr(0, text.find('\n') + 1), 0600));
+  ASSERT_TRUE(WriteWholeFile(entry, header, 0600));
+  EXPECT_NE(Refused().find("is not a BPF program"), std::string::npos);
+  std::string ret(sizeof(sock_filter), '\0');
+  sock_filter kill = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+  memcpy(ret.data(), &kill, sizeof(kill));
+  std::string huge = header;
+  for (int i = 0; i < BPF_MAXINSNS + 1; ++i) huge += ret;
+  ASSERT_TRUE(WriteWholeFile(entry, huge, 0600));
   EXPECT_NE(Refused().find("is not a BPF program"), std::string::npos);
 }
 
