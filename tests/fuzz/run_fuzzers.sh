@@ -11,6 +11,8 @@
 #                  and runs the seeds and regression inputs once
 #   FUZZ_TARGETS   space-separated target names to run (default: all)
 #   CXX            the clang++ to use (default clang++-14)
+#   FUZZ_JOBS      targets built and fuzzed at once (default: the number of
+#                  CPUs); each target gets FUZZ_SECONDS of wall time on its own
 #
 # A target NAME is the file NAME_fuzzer.cc; it may come with (all optional):
 #   corpus/NAME/       seed inputs (copied to a temporary directory: the
@@ -115,8 +117,9 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-passed=0
-failed=0
+# Each target runs in a background job that prints only to its own report
+# file and leaves "passed" or "failed" in its result file; reports are printed
+# in target order at the end.
 report_failure() {  # name, log, artifacts dir, what
   local name=$1 log=$2 artifacts=$3 what=$4 keep="$build/fuzz-artifacts/$1"
   echo "fuzz: $name: FAILED ($what); log: $log"
@@ -129,10 +132,11 @@ report_failure() {  # name, log, artifacts dir, what
   echo "----- last lines of $log -----"
   tail -n 60 "$log" | sed 's/^/    /'
   echo "------------------------------"
-  failed=$((failed + 1))
+  echo failed >"$scratch/$name.result"
 }
 
-for name in "${targets[@]}"; do
+run_target() {  # name
+  local name=$1
   src="$here/${name}_fuzzer.cc"
   bin="$build/${name}_fuzzer"
   log="$build/${name}_fuzzer.log"
@@ -154,7 +158,7 @@ for name in "${targets[@]}"; do
   if ! "$cxx" $cxxflags $sanitize -fsanitize=fuzzer "$src" "${extra_srcs[@]}" "$lib" \
       $pkg_libs $extra_libs -o "$bin" >"$log" 2>&1; then
     report_failure "$name" "$log" "" "build"
-    continue
+    return
   fi
 
   flags=(-rss_limit_mb=2048 -timeout=10)
@@ -187,7 +191,7 @@ for name in "${targets[@]}"; do
   fi
   if [ ${#regress[@]} -gt 0 ] && ! "$bin" "${flags[@]}" "${regress[@]}" >"$log" 2>&1; then
     report_failure "$name" "$log" "$artifacts" "a regression input fails"
-    continue
+    return
   fi
 
   if [ -d "$here/corpus/$name" ]; then
@@ -198,11 +202,11 @@ for name in "${targets[@]}"; do
     [ -e "${seeds[0]}" ] || seeds=()
     if [ ${#seeds[@]} -gt 0 ] && ! "$bin" "${flags[@]}" "${seeds[@]}" >>"$log" 2>&1; then
       report_failure "$name" "$log" "$artifacts" "a seed input fails"
-      continue
+      return
     fi
     echo "fuzz: $name: ${#regress[@]} regression and ${#seeds[@]} seed inputs ran once"
-    passed=$((passed + 1))
-    continue
+    echo passed >"$scratch/$name.result"
+    return
   fi
 
   rc=0
@@ -210,7 +214,7 @@ for name in "${targets[@]}"; do
     >>"$log" 2>&1 || rc=$?
   if [ $rc -ne 0 ] || [ -n "$(ls -A "$artifacts")" ]; then
     report_failure "$name" "$log" "$artifacts" "exit status $rc"
-    continue
+    return
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   status_line=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n 1 || true)
@@ -219,7 +223,29 @@ for name in "${targets[@]}"; do
   corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$status_line")
   echo "fuzz: $name: passed, ${execs:-?} executions in ${seconds} s, coverage ${cov:-?} edges" \
     "(${ft:-?} features), corpus ${corp:-?} inputs"
-  passed=$((passed + 1))
+  echo passed >"$scratch/$name.result"
+}
+
+jobs_max=${FUZZ_JOBS:-$(nproc)}
+[ "$jobs_max" -ge 1 ] 2>/dev/null || jobs_max=1
+for name in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  run_target "$name" >"$scratch/$name.report" 2>&1 &
+done
+wait || true
+
+passed=0
+failed=0
+for name in "${targets[@]}"; do
+  cat "$scratch/$name.report"
+  case "$(cat "$scratch/$name.result" 2>/dev/null)" in
+    passed) passed=$((passed + 1)) ;;
+    *)
+      # No result at all: the job itself died (e.g. killed); never a pass.
+      [ -f "$scratch/$name.result" ] || echo "fuzz: $name: FAILED (no result; the job ended early)"
+      failed=$((failed + 1))
+      ;;
+  esac
 done
 
 echo "fuzz: $passed passed, $failed failed"
