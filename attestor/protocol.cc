@@ -13,20 +13,6 @@
 namespace fdattest {
 namespace {
 
-uint32_t ReadBigEndian32(absl::string_view bytes) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-
-absl::Status CheckDeclaredLength(uint32_t n) {
-  if (n == 0 || n > kMaxFrameBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("frame declares ", n,
-                                                   " bytes; a frame holds 1 to ", kMaxFrameBytes,
-                                                   " bytes of JSON"));
-  }
-  return absl::OkStatus();
-}
-
 int MillisLeft(Deadline deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
@@ -87,43 +73,6 @@ absl::Status CheckLaunchIdField(absl::string_view id) {
 
 }  // namespace
 
-absl::StatusOr<std::string> EncodeFrame(absl::string_view payload) {
-  if (payload.empty() || payload.size() > kMaxFrameBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("a frame holds 1 to ", kMaxFrameBytes,
-                                                   " bytes; got ", payload.size()));
-  }
-  std::string out;
-  out.reserve(kFrameHeaderBytes + payload.size());
-  const uint32_t n = static_cast<uint32_t>(payload.size());
-  out.push_back(static_cast<char>(n >> 24));
-  out.push_back(static_cast<char>(n >> 16));
-  out.push_back(static_cast<char>(n >> 8));
-  out.push_back(static_cast<char>(n));
-  out.append(payload.data(), payload.size());
-  return out;
-}
-
-absl::Status FrameReader::CheckHeader() const {
-  if (buffer_.size() < kFrameHeaderBytes) return absl::OkStatus();
-  return CheckDeclaredLength(ReadBigEndian32(buffer_));
-}
-
-absl::Status FrameReader::Feed(absl::string_view bytes) {
-  buffer_.append(bytes.data(), bytes.size());
-  // Only the first header needs checking here; Next() checks each following
-  // one as it becomes the first.
-  return CheckHeader();
-}
-
-std::optional<std::string> FrameReader::Next() {
-  if (buffer_.size() < kFrameHeaderBytes || !CheckHeader().ok()) return std::nullopt;
-  const size_t n = ReadBigEndian32(buffer_);
-  if (buffer_.size() < kFrameHeaderBytes + n) return std::nullopt;
-  std::string payload = buffer_.substr(kFrameHeaderBytes, n);
-  buffer_.erase(0, kFrameHeaderBytes + n);
-  return payload;
-}
-
 absl::Status WriteFrame(int fd, absl::string_view payload, Deadline deadline) {
   ASSIGN_OR_RETURN(std::string frame, EncodeFrame(payload));
   size_t off = 0;
@@ -146,8 +95,8 @@ absl::StatusOr<std::string> ReadFrame(int fd, Deadline deadline) {
   char header[kFrameHeaderBytes];
   bool got_any = false;
   RETURN_IF_ERROR(ReadExactly(fd, header, sizeof(header), deadline, &got_any));
-  const uint32_t n = ReadBigEndian32(absl::string_view(header, sizeof(header)));
-  RETURN_IF_ERROR(CheckDeclaredLength(n));
+  const uint32_t n = DeclaredFrameLength(absl::string_view(header, sizeof(header)));
+  RETURN_IF_ERROR(CheckFrameLength(n));
   std::string payload(n, '\0');
   RETURN_IF_ERROR(ReadExactly(fd, payload.data(), n, deadline, &got_any));
   return payload;

@@ -1,8 +1,7 @@
 // The wire format of fdattestd's local API (docs/attestor.md): length-prefixed
-// JSON frames over a unix stream socket, strict request parsing (unknown ops,
-// unknown keys and wrong types are errors) and the response shapes.
-// Pure functions and a per-connection FrameReader value; no TPM or file
-// access. FrameReader is not thread-safe; everything else is stateless.
+// JSON frames (common/frame.h) over a unix stream socket, strict request
+// parsing (unknown ops, unknown keys and wrong types are errors) and the
+// response shapes. Stateless functions; no TPM or file access.
 #ifndef FDATTEST_ATTESTOR_PROTOCOL_H_
 #define FDATTEST_ATTESTOR_PROTOCOL_H_
 
@@ -14,38 +13,14 @@
 
 #include "absl/strings/string_view.h"
 #include "attestor/event_log.h"
+#include "common/frame.h"
 #include "common/json.h"
 #include "common/status.h"
 
 namespace fdattest {
 
-// A frame is a 4-byte big-endian length N, then N bytes of JSON, with
-// 1 <= N <= kMaxFrameBytes, in both directions.
-inline constexpr size_t kFrameHeaderBytes = 4;
-inline constexpr size_t kMaxFrameBytes = size_t{1} << 20;
 // TPMS_ATTEST.extraData holds at most 64 bytes (a TPMU_HA of the largest hash).
 inline constexpr size_t kMaxQualifyingDataBytes = 64;
-
-// The header and payload of one frame. InvalidArgument if `payload` is empty
-// or longer than kMaxFrameBytes.
-absl::StatusOr<std::string> EncodeFrame(absl::string_view payload);
-
-// Splits a byte stream into frame payloads. Feed() rejects a header that
-// declares a length outside 1..kMaxFrameBytes (the stream cannot be resynced
-// after that: close the connection).
-class FrameReader {
- public:
-  absl::Status Feed(absl::string_view bytes);
-  // The next complete payload, if one has fully arrived.
-  std::optional<std::string> Next();
-  // Whether bytes of an incomplete frame are buffered (a peer that closes now
-  // sent a truncated frame).
-  bool mid_frame() const { return !buffer_.empty(); }
-
- private:
-  absl::Status CheckHeader() const;
-  std::string buffer_;
-};
 
 // Blocking frame I/O for clients, with an absolute deadline
 // (DeadlineExceeded when it passes). ReadFrame returns FailedPrecondition

@@ -1,7 +1,10 @@
 #include <string>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "common/base64.h"
+#include "common/frame.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "openssl/evp.h"
@@ -90,6 +93,50 @@ TEST(Base64Test, DecodingIsStrict) {
   EXPECT_FALSE(Base64Decode("Zh==").ok());    // non-canonical trailing bits
   EXPECT_FALSE(Base64Decode("Zm9v!A==").ok());
   EXPECT_FALSE(Base64Decode("=Zm9").ok());
+}
+
+
+TEST(FrameTest, HeaderIsTheBigEndianLength) {
+  std::string frame = *EncodeFrame(std::string(0x010203, 'x'));
+  EXPECT_EQ(frame.substr(0, 4), std::string("\x00\x01\x02\x03", 4));
+  EXPECT_EQ(DeclaredFrameLength(frame), 0x010203u);
+  EXPECT_EQ(frame.size(), kFrameHeaderBytes + 0x010203);
+  EXPECT_FALSE(EncodeFrame("").ok());
+  EXPECT_FALSE(EncodeFrame(std::string(kMaxFrameBytes + 1, 'x')).ok());
+  EXPECT_TRUE(EncodeFrame(std::string(kMaxFrameBytes, 'x')).ok());
+}
+
+TEST(FrameTest, ReaderSplitsAStreamAtEveryChunking) {
+  const std::string stream = *EncodeFrame("{\"a\":1}") + *EncodeFrame("[2]") + *EncodeFrame("3");
+  for (size_t chunk = 1; chunk <= stream.size(); ++chunk) {
+    FrameReader reader;
+    std::vector<std::string> got;
+    for (size_t off = 0; off < stream.size(); off += chunk) {
+      ASSERT_TRUE(reader.Feed(stream.substr(off, chunk)).ok());
+      while (std::optional<std::string> p = reader.Next()) got.push_back(*p);
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"{\"a\":1}", "[2]", "3"})) << "chunk " << chunk;
+    EXPECT_FALSE(reader.mid_frame());
+  }
+}
+
+TEST(FrameTest, ReaderRefusesBadLengthsAndKnowsATruncatedFrame) {
+  FrameReader zero;
+  EXPECT_FALSE(zero.Feed(std::string(4, '\0')).ok());
+  FrameReader huge;
+  EXPECT_FALSE(huge.Feed(std::string("\x00\x10\x00\x01", 4)).ok());  // kMaxFrameBytes + 1
+  EXPECT_FALSE(CheckFrameLength(0).ok());
+  EXPECT_FALSE(CheckFrameLength(kMaxFrameBytes + 1).ok());
+  EXPECT_TRUE(CheckFrameLength(kMaxFrameBytes).ok());
+  // A bad header after a good frame is refused when it comes up.
+  FrameReader second;
+  ASSERT_TRUE(second.Feed(*EncodeFrame("1") + std::string(4, '\0')).ok());
+  EXPECT_EQ(second.Next(), std::optional<std::string>("1"));
+  EXPECT_EQ(second.Next(), std::nullopt);
+  FrameReader partial;
+  ASSERT_TRUE(partial.Feed(EncodeFrame("12345")->substr(0, 6)).ok());
+  EXPECT_EQ(partial.Next(), std::nullopt);
+  EXPECT_TRUE(partial.mid_frame());
 }
 
 }  // namespace

@@ -11,8 +11,9 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "common/sha256.h"
 #include "common/base64.h"
+#include "common/frame.h"
+#include "common/sha256.h"
 
 namespace fdattest {
 namespace {
@@ -80,7 +81,7 @@ absl::Status RecvExactly(int fd, char* out, size_t len, Clock::time_point deadli
     }
     if (n == 0) {
       return AttestorError(absl::StatusCode::kUnavailable,
-                           off == 0 && len == 4 ? "closed the connection without an answer"
+                           off == 0 && len == kFrameHeaderBytes ? "closed the connection without an answer"
                                                 : "closed the connection in the middle of an answer");
     }
     if (errno == EINTR) continue;
@@ -227,29 +228,21 @@ absl::StatusOr<Json> AttestorClient::Call(const Json& request) {
   const std::string op = request.value("op", std::string("request"));
   if (!fd_) return AttestorError(absl::StatusCode::kFailedPrecondition, "not connected");
   ASSIGN_OR_RETURN(std::string body, CanonicalJson(request));
-  if (body.size() > kAttestorMaxFrame) {
-    return AttestorError(absl::StatusCode::kInvalidArgument, "request too large");
-  }
-  const uint32_t n = static_cast<uint32_t>(body.size());
-  std::string frame = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                       static_cast<char>(n >> 8), static_cast<char>(n)};
-  frame += body;
+  absl::StatusOr<std::string> frame = EncodeFrame(body);
+  if (!frame.ok()) return AttestorError(absl::StatusCode::kInvalidArgument, "request too large");
 
   const auto deadline = Clock::now() + timeout_;
-  const absl::Status sent = SendAll(fd_.get(), frame, deadline);
+  const absl::Status sent = SendAll(fd_.get(), *frame, deadline);
   // A daemon that refuses a peer answers and hangs up at once, so sending can
   // fail (EPIPE) while its answer is already waiting: read it either way, and
   // report the send failure only when there is no answer.
-  char header[4];
+  char header[kFrameHeaderBytes];
   absl::Status io = RecvExactly(fd_.get(), header, sizeof(header), deadline);
   if (!io.ok() && !sent.ok()) io = sent;
   std::string payload;
   if (io.ok()) {
-    const uint32_t len = (uint32_t{static_cast<uint8_t>(header[0])} << 24) |
-                         (uint32_t{static_cast<uint8_t>(header[1])} << 16) |
-                         (uint32_t{static_cast<uint8_t>(header[2])} << 8) |
-                         uint32_t{static_cast<uint8_t>(header[3])};
-    if (len == 0 || len > kAttestorMaxFrame) {
+    const uint32_t len = DeclaredFrameLength(absl::string_view(header, sizeof(header)));
+    if (!CheckFrameLength(len).ok()) {
       io = Malformed(op, absl::StrCat("frame length ", len));
     } else {
       payload.resize(len);

@@ -1,6 +1,5 @@
 // The launcher's side of fdattestd's local API: one unix-socket connection,
-// messages framed as a 4-byte big-endian length then that many bytes of JSON,
-// a deadline on every call, and strict parsing of every response (unknown or
+// messages in the frames of common/frame.h, a deadline on every call, and strict parsing of every response (unknown or
 // missing keys, wrong types, bad hex or base64 are errors). Every error
 // message starts with "attestor: ". Uses only common/ and libc, so fdlaunch
 // stays statically linked. Not thread-safe; fdlaunch uses one client from its
@@ -19,9 +18,6 @@
 #include "common/unique_fd.h"
 
 namespace fdattest {
-
-// Largest frame either side may send (the daemon's limit too).
-inline constexpr size_t kAttestorMaxFrame = 1 << 20;
 
 // The "info" response, decoded. Byte strings are raw (decoded from base64 or hex).
 struct AttestorInfo {
