@@ -92,6 +92,32 @@ TEST_F(BusyboxWorkloadTest, Sha256sumPrintsDigestOfInput) {
   EXPECT_EQ(r.out, Sha256Hex(csv_) + "  -\n");
 }
 
+// fdlaunch reads no OpenSSL configuration (launcher/main.cc). The caller's
+// OPENSSL_CONF here names one that activates only OpenSSL's null provider,
+// which has no algorithms: read, it would make the launcher's first SHA-256
+// (the exe and the hashed input, for the manifest) fail.
+TEST_F(BusyboxWorkloadTest, CallersOpensslConfigIsNotRead) {
+  WriteProfile();
+  const std::string want = Sha256Hex(csv_);  // this process's OpenSSL is set up before
+  const std::string conf = dir_.File("openssl.cnf");
+  ASSERT_TRUE(WriteWholeFile(conf,
+                             "openssl_conf = openssl_init\n[openssl_init]\n"
+                             "providers = provider_sect\n[provider_sect]\nnull = null_sect\n"
+                             "[null_sect]\nactivate = 1\n"));
+  ASSERT_EQ(setenv("OPENSSL_CONF", conf.c_str(), 1), 0);
+  RunResult r = RunBusybox({"sha256sum"});
+  unsetenv("OPENSSL_CONF");
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_EQ(r.out, want + "  -\n");
+  Json m = LoadJsonFile(manifest_);
+  ASSERT_TRUE(m.is_object()) << "no manifest";
+  const Json* input_fp = FindFingerprint(m["fds"], 0);
+  ASSERT_NE(input_fp, nullptr);
+  EXPECT_EQ((*input_fp)["content_sha256"], want);
+  EXPECT_EQ(m["exe"]["sha256"], Sha256HexOfFile(kBusybox));
+}
+
 TEST_F(BusyboxWorkloadTest, GzipToOpenedFileDecompressesToInput) {
   const std::string gz = dir_.File("admissions.csv.gz");
   WriteProfile(gz);
