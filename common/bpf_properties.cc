@@ -10,6 +10,7 @@
 #include <termios.h>
 
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -103,7 +104,7 @@ class Checker {
   // check states the property and the first failure is kept.
   void Record(absl::string_view id, absl::string_view statement,
               const std::optional<DecisionTable::Witness>& w,
-              const std::function<std::string()>& detail) {
+              absl::FunctionRef<std::string()> detail) {
     PropertyResult* r = nullptr;
     for (PropertyResult& existing : results_) {
       if (existing.id == id) r = &existing;

@@ -233,9 +233,9 @@ namespace {
 
 class Explorer {
  public:
-  // Path positions are 16-bit; a BPF program has at most 4096 instructions,
-  // so no path branches more often than that.
-  static constexpr size_t kMaxPath = BPF_MAXINSNS;
+  // Path positions are 16-bit: jumps only go forward, so a path holds at most
+  // one constraint per instruction, and a program has at most BPF_MAXINSNS.
+  static_assert(BPF_MAXINSNS <= 0xffff);
 
   Explorer(const BpfProgram& program, DecisionTable::Limits limits)
       : insns_(program.insns()), limits_(limits) {}
@@ -326,10 +326,6 @@ class Explorer {
     ASSIGN_OR_RETURN(bool feasible, Assume(c));
     if (feasible) {
       const bool pins = c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff;
-      if (path_.size() > kMaxPath) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("filter too complex: a path longer than ", kMaxPath, " branches"));
-      }
       at_[c.word].push_back(static_cast<uint16_t>(path_.size()));
       path_.push_back(c);
       pinned_.push_back(static_cast<uint16_t>(pinned_.back() | (pins ? 1u << c.word : 0u)));

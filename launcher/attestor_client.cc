@@ -80,9 +80,10 @@ absl::Status RecvExactly(int fd, char* out, size_t len, Clock::time_point deadli
       continue;
     }
     if (n == 0) {
+      const bool before_any = off == 0 && len == kFrameHeaderBytes;
       return AttestorError(absl::StatusCode::kUnavailable,
-                           off == 0 && len == kFrameHeaderBytes ? "closed the connection without an answer"
-                                                : "closed the connection in the middle of an answer");
+                           before_any ? "closed the connection without an answer"
+                                      : "closed the connection in the middle of an answer");
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -32,14 +32,14 @@ class FilterCache {
 
   // The entry's path inside the cache (for messages).
   std::string PathOf(const FilterSpec& spec) const;
-  // The cached bytes for `spec`; nullopt when there is no entry, it comes
-  // from another launcher binary, or the spec has too many descriptors for
-  // an entry name. An entry that is not a regular file is an error.
+  // The cached bytes for `spec`, unchecked (the caller proves them); nullopt
+  // when there is no entry or it comes from another launcher binary. An entry
+  // that is not a regular file, or longer than any filter, is an error.
   absl::StatusOr<std::optional<std::string>> Find(const FilterSpec& spec) const;
   // Stores `bpf` (already proven) atomically, mode 0600.
   absl::Status Store(const FilterSpec& spec, absl::string_view bpf) const;
 
-  // The entry name for `spec`; empty when it would exceed NAME_MAX.
+  // The entry name for `spec`.
   static std::string EntryName(const FilterSpec& spec);
   // The first line of an entry written by the launcher `launcher_id`.
   static std::string Header(absl::string_view launcher_id);

@@ -148,12 +148,13 @@ TEST_F(FilterCacheTest, MalformedEntryIsRefused) {
   ASSERT_FALSE(entry.empty());
   std::string text = ReadWholeFile(entry).value_or("");
   const std::string header = text.substr(0, text.find('\n') + 1);
-  // Not a whole number of instructions; no instructions; more than
-  // BPF_MAXINSNS of them (4097 copies of a return).
+  // Not a whole number of instructions and no instructions: the proof's
+  // decoder refuses them; more than BPF_MAXINSNS instructions (4097 copies
+  // of a return): refused before the entry is read.
   ASSERT_TRUE(WriteWholeFile(entry, text.substr(0, text.size() - 3), 0600));
-  EXPECT_NE(Refused().find("is not a BPF program"), std::string::npos);
+  EXPECT_NE(Refused().find("not a whole number of 8-byte instructions"), std::string::npos);
   ASSERT_TRUE(WriteWholeFile(entry, header, 0600));
-  EXPECT_NE(Refused().find("is not a BPF program"), std::string::npos);
+  EXPECT_NE(Refused().find("refused (filter self-check failed"), std::string::npos);
   std::string ret(sizeof(sock_filter), '\0');
   sock_filter kill = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
   memcpy(ret.data(), &kill, sizeof(kill));
