@@ -1,9 +1,13 @@
-#include <string>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "common/base64.h"
+#include "common/file_io.h"
 #include "common/frame.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
@@ -11,6 +15,60 @@
 
 namespace fdattest {
 namespace {
+
+// A file of `size` bytes with a recognisable pattern, removed on destruction.
+class TempFile {
+ public:
+  explicit TempFile(size_t size) {
+    int fd = mkstemp(path_.data());
+    if (fd < 0) return;
+    for (size_t i = 0; i < size; ++i) content_.push_back(static_cast<char>('a' + i % 23));
+    if (write(fd, content_.data(), content_.size()) != static_cast<ssize_t>(content_.size())) {
+      content_ = "short write";
+    }
+    close(fd);
+  }
+  ~TempFile() { unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+  const std::string& content() const { return content_; }
+
+ private:
+  std::string path_ = "/tmp/fdattest-read-XXXXXX";
+  std::string content_;
+};
+
+TEST(ReadFileLimitedTest, ReadsWholeFilesUpToTheLimit) {
+  // Sizes around the reader's growth steps (4 KiB, doubling) and the limit.
+  for (size_t size : {0UL, 1UL, 4095UL, 4096UL, 4097UL, 8192UL, 100000UL}) {
+    TempFile f(size);
+    absl::StatusOr<std::string> got = ReadFileLimited(f.path(), size);
+    ASSERT_TRUE(got.ok()) << size << ": " << got.status();
+    EXPECT_EQ(*got, f.content()) << size;
+    got = ReadFileLimited(f.path(), size + 1);
+    ASSERT_TRUE(got.ok()) << size << ": " << got.status();
+    EXPECT_EQ(*got, f.content()) << size;
+  }
+}
+
+TEST(ReadFileLimitedTest, RefusesOneByteOverTheLimit) {
+  for (size_t size : {1UL, 4096UL, 4097UL, 100000UL}) {
+    TempFile f(size);
+    absl::StatusOr<std::string> got = ReadFileLimited(f.path(), size - 1);
+    ASSERT_FALSE(got.ok()) << size;
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(got.status().message().find("is larger than"), std::string::npos)
+        << got.status();
+  }
+}
+
+TEST(ReadFileLimitedTest, StopsReadingAnEndlessSourceAtTheLimit) {
+  // /dev/zero never ends: the reader must refuse it after max + 1 bytes.
+  absl::StatusOr<std::string> got = ReadFileLimited("/dev/zero", 10000);
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("is larger than 10000 bytes"), std::string::npos)
+      << got.status();
+  EXPECT_FALSE(ReadFileLimited("/nonexistent/fdattest", 10).ok());
+}
 
 TEST(Sha256Test, MatchesFipsVectors) {
   // FIPS 180-2 appendix B.1 and the empty string.

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
@@ -15,17 +16,23 @@ namespace fdattest {
 absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) return ErrnoStatus(absl::StrCat("cannot open ", path), errno);
+  // Read straight into the result, growing it geometrically: no large stack
+  // buffer (every page of one is touched by the stack-clash probes, and a
+  // launcher reads its small profile on every start).
   std::string out;
-  char buf[65536];
+  size_t used = 0;
   for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    const size_t room = std::min(std::max<size_t>(used, 4096), max_bytes + 1 - used);
+    out.resize(used + room);
+    ssize_t n = read(fd.get(), out.data() + used, room);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus(absl::StrCat("cannot read ", path), errno);
     }
+    used += static_cast<size_t>(n);
+    out.resize(used);
     if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > max_bytes) {
+    if (used > max_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(path, " is larger than ", max_bytes, " bytes"));
     }
   }
