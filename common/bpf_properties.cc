@@ -83,7 +83,7 @@ class Checker {
   }
 
   absl::Status Expect(absl::string_view id, absl::string_view statement,
-                      const std::function<bool(uint32_t)>& bad_ret,
+                      absl::FunctionRef<bool(uint32_t)> bad_ret,
                       const std::vector<WordConstraint>& cs, absl::string_view detail) {
     ASSIGN_OR_RETURN(auto w, t_.Find(bad_ret, cs));
     Record(id, statement, w, [detail] { return std::string(detail); });

@@ -140,7 +140,7 @@ class WordSolver {
 
 }  // namespace
 
-absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstraint>& constraints,
+absl::StatusOr<std::optional<uint32_t>> SolveWord(absl::Span<const WordConstraint> constraints,
                                                   SolverLimits limits,
                                                   std::optional<uint32_t> hint) {
   // Inline storage: a launch proves its filter with thousands of these calls.
@@ -208,16 +208,24 @@ absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstrai
   return WordSolver(std::vector<WordConstraint>(cs.begin(), cs.end()), limits.max_nodes).Solve();
 }
 
-absl::StatusOr<std::optional<SeccompInput>> SolveInput(
-    const std::vector<WordConstraint>& constraints, SolverLimits limits) {
-  std::array<std::vector<WordConstraint>, kSeccompWords> by_word;
-  for (const WordConstraint& c : constraints) by_word[c.word].push_back(c);
+absl::StatusOr<std::optional<SeccompInput>> SolveInput(absl::Span<const WordConstraint> constraints,
+                                                       absl::Span<const WordConstraint> more,
+                                                       SolverLimits limits) {
+  // Grouped by word, each word's constraints in their given order (the
+  // search, and so the witness, depends on it): one buffer, no per-word lists.
+  absl::InlinedVector<WordConstraint, 128> cs(constraints.begin(), constraints.end());
+  cs.insert(cs.end(), more.begin(), more.end());
+  std::stable_sort(cs.begin(), cs.end(),
+                   [](const WordConstraint& a, const WordConstraint& b) { return a.word < b.word; });
   SeccompInput in;
-  for (int w = 0; w < kSeccompWords; ++w) {
-    if (by_word[w].empty()) continue;
-    ASSIGN_OR_RETURN(std::optional<uint32_t> v, SolveWord(by_word[w], limits));
+  for (size_t begin = 0; begin < cs.size();) {
+    size_t end = begin;
+    while (end < cs.size() && cs[end].word == cs[begin].word) ++end;
+    ASSIGN_OR_RETURN(std::optional<uint32_t> v,
+                     SolveWord(absl::MakeConstSpan(cs.data() + begin, end - begin), limits));
     if (!v) return std::nullopt;
-    in.w[w] = *v;
+    in.w[cs[begin].word] = *v;
+    begin = end;
   }
   return in;
 }
@@ -460,23 +468,34 @@ const DecisionLeaf* DecisionTable::Lookup(const SeccompInput& in) const {
 
 DecisionTable::DecisionTable(std::vector<DecisionLeaf> leaves, SolverLimits solver)
     : leaves_(std::move(leaves)), solver_(solver) {
+  all_.reserve(leaves_.size());
   for (uint32_t i = 0; i < leaves_.size(); ++i) {
     all_.push_back(i);
     if (leaves_[i].pinned_mask & 1) {
-      by_nr_[leaves_[i].pinned.w[0]].push_back(i);
+      by_nr_.emplace_back(leaves_[i].pinned.w[0], i);
     } else {
       unpinned_.push_back(i);
     }
   }
+  // Stable: a syscall's leaves stay in path order.
+  std::stable_sort(by_nr_.begin(), by_nr_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  by_nr_index_.reserve(by_nr_.size());
+  for (const auto& [nr, index] : by_nr_) by_nr_index_.push_back(index);
 }
 
 absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::Find(
-    const std::function<bool(uint32_t)>& ret_pred, const std::vector<WordConstraint>& extra) const {
+    absl::FunctionRef<bool(uint32_t)> ret_pred, const std::vector<WordConstraint>& extra) const {
   for (const WordConstraint& c : extra) {
     if (c.word == 0 && c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
-      auto it = by_nr_.find(c.k);
-      if (it != by_nr_.end()) {
-        ASSIGN_OR_RETURN(auto w, FindIn(it->second, ret_pred, extra));
+      auto [first, last] = std::equal_range(
+          by_nr_.begin(), by_nr_.end(), std::pair<uint32_t, uint32_t>{c.k, 0},
+          [](const auto& a, const auto& b) { return a.first < b.first; });
+      if (first != last) {
+        ASSIGN_OR_RETURN(auto w, FindIn(absl::MakeConstSpan(by_nr_index_).subspan(
+                                            static_cast<size_t>(first - by_nr_.begin()),
+                                            static_cast<size_t>(last - first)),
+                                        ret_pred, extra));
         if (w) return w;
       }
       return FindIn(unpinned_, ret_pred, extra);
@@ -486,7 +505,7 @@ absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::Find(
 }
 
 absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::FindIn(
-    const std::vector<uint32_t>& candidates, const std::function<bool(uint32_t)>& ret_pred,
+    absl::Span<const uint32_t> candidates, absl::FunctionRef<bool(uint32_t)> ret_pred,
     const std::vector<WordConstraint>& extra) const {
   for (uint32_t index : candidates) {
     const DecisionLeaf& leaf = leaves_[index];
@@ -508,9 +527,7 @@ absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::FindIn(
       }
     }
     if (witness_fits) return Witness{leaf.witness, leaf.ret};
-    std::vector<WordConstraint> cs = leaf.constraints;
-    cs.insert(cs.end(), extra.begin(), extra.end());
-    ASSIGN_OR_RETURN(std::optional<SeccompInput> in, SolveInput(cs, solver_));
+    ASSIGN_OR_RETURN(std::optional<SeccompInput> in, SolveInput(leaf.constraints, extra, solver_));
     if (in) return Witness{*in, leaf.ret};
   }
   return std::nullopt;

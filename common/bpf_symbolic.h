@@ -10,12 +10,13 @@
 #define FDATTEST_COMMON_BPF_SYMBOLIC_H_
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/types/span.h"
 #include "common/bpf.h"
 
 namespace fdattest {
@@ -62,13 +63,19 @@ struct SolverLimits {
 // A value of one word satisfying every constraint (all on that word), nullopt
 // when none exists, ResourceExhausted when the search budget runs out.
 // `hint`, when given, is tried first (a previous witness often still fits).
-absl::StatusOr<std::optional<uint32_t>> SolveWord(const std::vector<WordConstraint>& constraints,
+absl::StatusOr<std::optional<uint32_t>> SolveWord(absl::Span<const WordConstraint> constraints,
                                                   SolverLimits limits = {},
                                                   std::optional<uint32_t> hint = std::nullopt);
 
-// An input satisfying every constraint; unconstrained words are 0.
-absl::StatusOr<std::optional<SeccompInput>> SolveInput(
-    const std::vector<WordConstraint>& constraints, SolverLimits limits = {});
+// An input satisfying every constraint (of `constraints` and of `more`: a
+// conjunction of both); unconstrained words are 0.
+absl::StatusOr<std::optional<SeccompInput>> SolveInput(absl::Span<const WordConstraint> constraints,
+                                                       absl::Span<const WordConstraint> more,
+                                                       SolverLimits limits = {});
+inline absl::StatusOr<std::optional<SeccompInput>> SolveInput(
+    absl::Span<const WordConstraint> constraints, SolverLimits limits = {}) {
+  return SolveInput(constraints, {}, limits);
+}
 
 struct DecisionLeaf {
   std::vector<WordConstraint> constraints;  // conjunction, in path order
@@ -107,20 +114,22 @@ class DecisionTable {
   };
   // An input that satisfies `extra` and reaches a leaf whose return value
   // satisfies `ret_pred`, or nullopt if there is none.
-  absl::StatusOr<std::optional<Witness>> Find(const std::function<bool(uint32_t)>& ret_pred,
+  absl::StatusOr<std::optional<Witness>> Find(absl::FunctionRef<bool(uint32_t)> ret_pred,
                                               const std::vector<WordConstraint>& extra) const;
 
  private:
   DecisionTable(std::vector<DecisionLeaf> leaves, SolverLimits solver);
-  absl::StatusOr<std::optional<Witness>> FindIn(const std::vector<uint32_t>& candidates,
-                                                const std::function<bool(uint32_t)>& ret_pred,
+  absl::StatusOr<std::optional<Witness>> FindIn(absl::Span<const uint32_t> candidates,
+                                                absl::FunctionRef<bool(uint32_t)> ret_pred,
                                                 const std::vector<WordConstraint>& extra) const;
 
   std::vector<DecisionLeaf> leaves_;
   SolverLimits solver_;
   // Leaf indexes by the syscall number they pin, and those pinning none: a
   // query about one syscall looks only at those two lists.
-  std::unordered_map<uint32_t, std::vector<uint32_t>> by_nr_;
+  // by_nr_: (syscall number, leaf index), sorted.
+  std::vector<std::pair<uint32_t, uint32_t>> by_nr_;
+  std::vector<uint32_t> by_nr_index_;  // by_nr_'s leaf indexes, in its order
   std::vector<uint32_t> unpinned_;
   std::vector<uint32_t> all_;
 };

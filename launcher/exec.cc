@@ -1,7 +1,6 @@
 #include "launcher/exec.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include <cerrno>
 
 #include "launcher/empty_root.h"
+#include "launcher/fd_setup.h"
 #include "launcher/filter.h"
 
 extern char** environ;
@@ -28,15 +28,7 @@ absl::Status ExecConfined(const ExecPlan& plan) {
   // private descriptors (which exec closes).
   std::set<int> keep = plan.declared;
   keep.insert(plan.private_fds.begin(), plan.private_fds.end());
-  unsigned int next = 0;
-  for (int fd : keep) {
-    if (static_cast<unsigned>(fd) > next &&
-        syscall(SYS_close_range, next, static_cast<unsigned>(fd) - 1, 0) != 0) {
-      return ErrnoStatus("close_range", errno);
-    }
-    next = static_cast<unsigned>(fd) + 1;
-  }
-  if (syscall(SYS_close_range, next, ~0U, 0) != 0) return ErrnoStatus("close_range", errno);
+  RETURN_IF_ERROR(CloseAllExcept(keep));
 
   RETURN_IF_ERROR(InstallFilter(plan.bpf, plan.install_flags));
 

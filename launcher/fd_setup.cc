@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -185,9 +186,32 @@ absl::StatusOr<std::vector<int>> ListOpenFds() {
   return fds;
 }
 
+absl::Status CloseAllExcept(const std::set<int>& keep) {
+  unsigned int next = 0;
+  for (int fd : keep) {
+    if (fd < 0) continue;
+    if (static_cast<unsigned>(fd) > next &&
+        syscall(SYS_close_range, next, static_cast<unsigned>(fd) - 1, 0) != 0) {
+      return ErrnoStatus("close_range", errno);
+    }
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  if (syscall(SYS_close_range, next, ~0U, 0) != 0) return ErrnoStatus("close_range", errno);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& profile,
                                                               const std::set<int>& keep,
                                                               const MountTable* mounts) {
+  if (mounts == nullptr) {
+    // Nothing is recorded, so nothing needs listing: close the gaps.
+    std::set<int> kept = keep;
+    for (const FdSpec& spec : profile.fds) {
+      if (spec.source == FdSource::kInherit) kept.insert(spec.fd);
+    }
+    RETURN_IF_ERROR(CloseAllExcept(kept));
+    return std::vector<FdFingerprint>{};
+  }
   ASSIGN_OR_RETURN(std::vector<int> open_fds, ListOpenFds());
   std::vector<FdFingerprint> closed;
   for (int fd : open_fds) {

@@ -16,11 +16,15 @@ namespace fdattest {
 // Lists the descriptors open in this process (from /proc/self/fd).
 absl::StatusOr<std::vector<int>> ListOpenFds();
 
+// Closes every descriptor number not in `keep`, with close_range(2) over the
+// gaps: nothing is listed or inspected.
+absl::Status CloseAllExcept(const std::set<int>& keep);
+
 // Closes every open descriptor that is neither declared `inherit` in the
 // profile nor in `keep` (the launcher's own private fds). Descriptors declared
 // with another source are closed too: their numbers are about to be filled.
 // With `mounts` (a manifest is wanted) each one is fingerprinted first and the
-// fingerprints are returned.
+// fingerprints are returned; without, the numbers are closed unlisted.
 absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& profile,
                                                               const std::set<int>& keep,
                                                               const MountTable* mounts);

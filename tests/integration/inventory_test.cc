@@ -40,6 +40,10 @@ class InventoryTest : public ::testing::Test {
   // fingerprinted and replaced, not kept.
   static constexpr int kShadowedFd = 3;
 
+  // Without a manifest nothing is fingerprinted, and the launcher closes the
+  // undeclared numbers without listing them first (close_range over gaps).
+  virtual bool WithManifest() const { return true; }
+
   void SetUp() override {
     ASSERT_TRUE(dir_.ok());
     secret_path_ = dir_.File("secret.key");
@@ -83,8 +87,10 @@ class InventoryTest : public ::testing::Test {
     ASSERT_TRUE(out_.ok() && err_.ok());
     out_stat_ = *StatFd(out_.read_end.get());
     err_stat_ = *StatFd(err_.read_end.get());
-    child_.emplace(SpawnFdlaunch(
-        {"--profile", profile_path, "--manifest-out", manifest_path, "--", ReadyHelperPath()},
+    std::vector<std::string> args = {"--profile", profile_path};
+    if (WithManifest()) args.insert(args.end(), {"--manifest-out", manifest_path});
+    args.insert(args.end(), {"--", ReadyHelperPath()});
+    child_.emplace(SpawnFdlaunch(args,
         {{1, out_.write_end.get()},
          {2, err_.write_end.get()},
          {kSecretFd, secret.get()},
@@ -95,6 +101,7 @@ class InventoryTest : public ::testing::Test {
     ASSERT_EQ(got, "READY\n") << "stderr: "
                               << ReadUntil(err_.read_end.get(), "\x01",
                                            std::chrono::milliseconds(500));
+    if (!WithManifest()) return;
     manifest_ = LoadJsonFile(manifest_path);
     ASSERT_TRUE(manifest_.is_object());
   }
@@ -186,6 +193,24 @@ TEST_F(InventoryTest, WorkloadHasExactlyDeclaredFdsMatchingManifest) {
   EXPECT_EQ((*FindFingerprint(manifest_["fds"], 3))["open_mode"], "r");
   EXPECT_EQ((*FindFingerprint(manifest_["fds"], 5))["append"], true);
   EXPECT_EQ((*FindFingerprint(manifest_["fds"], 4))["kind"], "socket");
+}
+
+class InventoryWithoutManifestTest : public InventoryTest {
+ protected:
+  bool WithManifest() const override { return false; }
+};
+
+TEST_F(InventoryWithoutManifestTest, WorkloadHasExactlyTheDeclaredFdsWithoutAManifest) {
+  EXPECT_EQ(OpenFdsOf(child_->pid()), (std::set<int>{0, 1, 3, 4, 5}));
+  for (int fd : OpenFdsOf(child_->pid())) {
+    EXPECT_NE(ReadLinkOrEmpty(ProcFd(fd)), secret_path_) << "secret reachable at fd " << fd;
+    EXPECT_NE(ReadLinkOrEmpty(ProcFd(fd)), shadowed_path_) << "secret reachable at fd " << fd;
+  }
+  std::optional<struct stat> live = StatPath(ProcFd(kShadowedFd)),
+                             reference = StatPath(reference_path_);
+  ASSERT_TRUE(live && reference);
+  EXPECT_EQ(live->st_ino, reference->st_ino);  // replaced by the declared file
+  EXPECT_EQ(live->st_dev, reference->st_dev);
 }
 
 TEST_F(InventoryTest, NullFdIsDevNull) {
