@@ -61,6 +61,14 @@ TEST(ReadFileLimitedTest, RefusesOneByteOverTheLimit) {
   }
 }
 
+TEST(ReadFileLimitedTest, ReadsFilesWhoseSizeIsNotKnownAhead) {
+  // procfs reports size 0 for a file with content.
+  absl::StatusOr<std::string> got = ReadFileLimited("/proc/self/status", 1 << 20);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->rfind("Name:", 0), 0u) << *got;
+  EXPECT_NE(got->find("\nPid:"), std::string::npos);
+}
+
 TEST(ReadFileLimitedTest, StopsReadingAnEndlessSourceAtTheLimit) {
   // /dev/zero never ends: the reader must refuse it after max + 1 bytes.
   absl::StatusOr<std::string> got = ReadFileLimited("/dev/zero", 10000);

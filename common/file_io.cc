@@ -16,13 +16,20 @@ namespace fdattest {
 absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) return ErrnoStatus(absl::StrCat("cannot open ", path), errno);
-  // Read straight into the result, growing it geometrically: no large stack
-  // buffer (every page of one is touched by the stack-clash probes, and a
-  // launcher reads its small profile on every start).
+  // Read straight into the result: no large stack buffer (every page of one
+  // is touched by the stack-clash probes, and a launcher reads its small
+  // profile on every start). A regular file's size sets the first read (one
+  // byte more, to see the end); after that, and for other files, the room
+  // grows geometrically. At most max_bytes + 1 bytes are ever read.
+  struct stat st {};
+  size_t first = 4096;
+  if (fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
+    first = static_cast<size_t>(st.st_size) + 1;
+  }
   std::string out;
   size_t used = 0;
   for (;;) {
-    const size_t room = std::min(std::max<size_t>(used, 4096), max_bytes + 1 - used);
+    const size_t room = std::min(used == 0 ? first : std::max<size_t>(used, 512), max_bytes + 1 - used);
     out.resize(used + room);
     ssize_t n = read(fd.get(), out.data() + used, room);
     if (n < 0) {
