@@ -3,7 +3,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#include <set>
+#include <array>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -14,34 +14,35 @@ namespace {
 constexpr size_t kInsnBytes = 8;
 constexpr uint32_t kSeccompDataBytes = 64;
 
-// Every opcode bpf_check_classic() knows (net/core/filter.c, codes[]).
-const std::set<uint16_t>& KernelOpcodes() {
-  static const std::set<uint16_t> codes = [] {
-    std::set<uint16_t> s;
-    for (uint16_t op : {BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR, BPF_XOR,
-                        BPF_LSH, BPF_RSH}) {
-      s.insert(BPF_ALU | op | BPF_K);
-      s.insert(BPF_ALU | op | BPF_X);
-    }
-    s.insert(BPF_ALU | BPF_NEG);
-    for (uint16_t sz : {BPF_W, BPF_H, BPF_B}) {
-      s.insert(BPF_LD | sz | BPF_ABS);
-      s.insert(BPF_LD | sz | BPF_IND);
-    }
-    for (uint16_t c : {BPF_LD | BPF_W | BPF_LEN, BPF_LD | BPF_IMM, BPF_LD | BPF_MEM,
-                       BPF_LDX | BPF_W | BPF_LEN, BPF_LDX | BPF_B | BPF_MSH, BPF_LDX | BPF_IMM,
-                       BPF_LDX | BPF_MEM, BPF_ST, BPF_STX, BPF_MISC | BPF_TAX, BPF_MISC | BPF_TXA,
-                       BPF_RET | BPF_K, BPF_RET | BPF_A, BPF_JMP | BPF_JA}) {
-      s.insert(static_cast<uint16_t>(c));
-    }
-    for (uint16_t op : {BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET}) {
-      s.insert(BPF_JMP | op | BPF_K);
-      s.insert(BPF_JMP | op | BPF_X);
-    }
-    return s;
-  }();
-  return codes;
-}
+// Every opcode bpf_check_classic() knows (net/core/filter.c, codes[]): a
+// table indexed by opcode (all of them are below 0x100), built at compile
+// time, so a launch's check needs no allocation.
+constexpr std::array<bool, 0x100> kKernelOpcodes = [] {
+  std::array<bool, 0x100> t{};
+  for (uint16_t op : {BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR, BPF_XOR,
+                      BPF_LSH, BPF_RSH}) {
+    t[BPF_ALU | op | BPF_K] = true;
+    t[BPF_ALU | op | BPF_X] = true;
+  }
+  t[BPF_ALU | BPF_NEG] = true;
+  for (uint16_t sz : {BPF_W, BPF_H, BPF_B}) {
+    t[BPF_LD | sz | BPF_ABS] = true;
+    t[BPF_LD | sz | BPF_IND] = true;
+  }
+  for (uint16_t c : {BPF_LD | BPF_W | BPF_LEN, BPF_LD | BPF_IMM, BPF_LD | BPF_MEM,
+                     BPF_LDX | BPF_W | BPF_LEN, BPF_LDX | BPF_B | BPF_MSH, BPF_LDX | BPF_IMM,
+                     BPF_LDX | BPF_MEM, BPF_ST, BPF_STX, BPF_MISC | BPF_TAX, BPF_MISC | BPF_TXA,
+                     BPF_RET | BPF_K, BPF_RET | BPF_A, BPF_JMP | BPF_JA}) {
+    t[c] = true;
+  }
+  for (uint16_t op : {BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET}) {
+    t[BPF_JMP | op | BPF_K] = true;
+    t[BPF_JMP | op | BPF_X] = true;
+  }
+  return t;
+}();
+
+bool IsKernelOpcode(uint16_t code) { return code < kKernelOpcodes.size() && kKernelOpcodes[code]; }
 
 bool IsConditionalJump(uint16_t code) {
   return BPF_CLASS(code) == BPF_JMP && BPF_OP(code) != BPF_JA;
@@ -236,7 +237,7 @@ absl::Status BpfProgram::CheckKernelAcceptance(const std::vector<BpfInsn>& insns
   }
   for (size_t pc = 0; pc < len; ++pc) {
     const BpfInsn& in = insns[pc];
-    if (!KernelOpcodes().contains(in.code)) return InsnError(pc, in, "invalid opcode");
+    if (!IsKernelOpcode(in.code)) return InsnError(pc, in, "invalid opcode");
     switch (in.code) {
       case BPF_ALU | BPF_DIV | BPF_K:
       case BPF_ALU | BPF_MOD | BPF_K:

@@ -211,21 +211,33 @@ absl::StatusOr<std::optional<uint32_t>> SolveWord(absl::Span<const WordConstrain
 absl::StatusOr<std::optional<SeccompInput>> SolveInput(absl::Span<const WordConstraint> constraints,
                                                        absl::Span<const WordConstraint> more,
                                                        SolverLimits limits) {
-  // Grouped by word, each word's constraints in their given order (the
-  // search, and so the witness, depends on it): one buffer, no per-word lists.
-  absl::InlinedVector<WordConstraint, 128> cs(constraints.begin(), constraints.end());
-  cs.insert(cs.end(), more.begin(), more.end());
-  std::stable_sort(cs.begin(), cs.end(),
-                   [](const WordConstraint& a, const WordConstraint& b) { return a.word < b.word; });
+  // Grouped by word (a counting sort: one buffer, no per-word lists), each
+  // word's constraints in their given order: the search, and so the witness,
+  // depends on it.
+  std::array<size_t, kSeccompWords + 1> start{};
+  for (absl::Span<const WordConstraint> part : {constraints, more}) {
+    for (const WordConstraint& c : part) {
+      if (c.word >= kSeccompWords) {
+        return absl::InvalidArgumentError(absl::StrCat("constraint on word ", c.word,
+                                                       ", outside seccomp_data"));
+      }
+      ++start[c.word + 1];
+    }
+  }
+  for (int w = 0; w < kSeccompWords; ++w) start[w + 1] += start[w];
+  absl::InlinedVector<WordConstraint, 128> cs(start[kSeccompWords]);
+  std::array<size_t, kSeccompWords + 1> next = start;
+  for (absl::Span<const WordConstraint> part : {constraints, more}) {
+    for (const WordConstraint& c : part) cs[next[c.word]++] = c;
+  }
   SeccompInput in;
-  for (size_t begin = 0; begin < cs.size();) {
-    size_t end = begin;
-    while (end < cs.size() && cs[end].word == cs[begin].word) ++end;
+  for (int w = 0; w < kSeccompWords; ++w) {
+    if (start[w + 1] == start[w]) continue;
     ASSIGN_OR_RETURN(std::optional<uint32_t> v,
-                     SolveWord(absl::MakeConstSpan(cs.data() + begin, end - begin), limits));
+                     SolveWord(absl::MakeConstSpan(cs.data() + start[w], start[w + 1] - start[w]),
+                               limits));
     if (!v) return std::nullopt;
-    in.w[cs[begin].word] = *v;
-    begin = end;
+    in.w[w] = *v;
   }
   return in;
 }
@@ -477,9 +489,8 @@ DecisionTable::DecisionTable(std::vector<DecisionLeaf> leaves, SolverLimits solv
       unpinned_.push_back(i);
     }
   }
-  // Stable: a syscall's leaves stay in path order.
-  std::stable_sort(by_nr_.begin(), by_nr_.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // By number, then leaf index: a syscall's leaves stay in path order.
+  std::sort(by_nr_.begin(), by_nr_.end());
   by_nr_index_.reserve(by_nr_.size());
   for (const auto& [nr, index] : by_nr_) by_nr_index_.push_back(index);
 }
