@@ -498,6 +498,12 @@ DecisionTable::DecisionTable(std::vector<DecisionLeaf> leaves, SolverLimits solv
 absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::Find(
     absl::FunctionRef<bool(uint32_t)> ret_pred, const std::vector<WordConstraint>& extra) const {
   for (const WordConstraint& c : extra) {
+    if (c.word >= kSeccompWords) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("constraint on word ", c.word, ", outside seccomp_data"));
+    }
+  }
+  for (const WordConstraint& c : extra) {
     if (c.word == 0 && c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
       auto [first, last] = std::equal_range(
           by_nr_.begin(), by_nr_.end(), std::pair<uint32_t, uint32_t>{c.k, 0},

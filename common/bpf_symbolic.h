@@ -68,10 +68,11 @@ absl::StatusOr<std::optional<uint32_t>> SolveWord(absl::Span<const WordConstrain
                                                   std::optional<uint32_t> hint = std::nullopt);
 
 // An input satisfying every constraint (of `constraints` and of `more`: a
-// conjunction of both); unconstrained words are 0.
+// conjunction of both); unconstrained words are 0. A constraint on a word
+// outside seccomp_data is InvalidArgument.
 absl::StatusOr<std::optional<SeccompInput>> SolveInput(absl::Span<const WordConstraint> constraints,
                                                        absl::Span<const WordConstraint> more,
-                                                       SolverLimits limits = {});
+                                                       SolverLimits limits);
 inline absl::StatusOr<std::optional<SeccompInput>> SolveInput(
     absl::Span<const WordConstraint> constraints, SolverLimits limits = {}) {
   return SolveInput(constraints, {}, limits);
@@ -113,7 +114,8 @@ class DecisionTable {
     uint32_t ret;
   };
   // An input that satisfies `extra` and reaches a leaf whose return value
-  // satisfies `ret_pred`, or nullopt if there is none.
+  // satisfies `ret_pred`, or nullopt if there is none. A constraint in
+  // `extra` on a word outside seccomp_data is InvalidArgument.
   absl::StatusOr<std::optional<Witness>> Find(absl::FunctionRef<bool(uint32_t)> ret_pred,
                                               const std::vector<WordConstraint>& extra) const;
 

@@ -122,19 +122,26 @@ TEST(BpfSymbolicTest, SolveInputKeepsEachWordsOrderAndJoinsBothLists) {
                                          WordEq(1, kAuditArchX86_64)};
   const std::vector<WordConstraint> b = {WordGe(ArgLoWord(1), 200, false),
                                          WordEq(ArgLoWord(1), 150, false)};
-  auto in = SolveInput(a, b);
+  auto in = SolveInput(a, b, {});
   ASSERT_TRUE(in.ok() && in->has_value()) << in.status();
   for (const auto* list : {&a, &b}) {
     for (const WordConstraint& c : *list) EXPECT_TRUE(c.Holds((*in)->w[c.word])) << c.ToString();
   }
   // The lists together are unsatisfiable though each alone is not.
-  auto none = SolveInput({WordEq(0, 7)}, {WordEq(0, 8)});
+  auto none = SolveInput({WordEq(0, 7)}, {WordEq(0, 8)}, {});
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
   // A word outside seccomp_data is an error, not an out-of-bounds write.
   WordConstraint bad = WordEq(0, 1);
   bad.word = kSeccompWords;
   EXPECT_EQ(SolveInput({bad}).status().code(), absl::StatusCode::kInvalidArgument);
+  // ...and so is a query about one.
+  auto p = BpfProgram::Decode(LauncherFilter());
+  ASSERT_TRUE(p.ok());
+  auto table = DecisionTable::Build(*p);
+  ASSERT_TRUE(table.ok());
+  auto found = table->Find([](uint32_t) { return true; }, {bad});
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(BpfSymbolicTest, PathBudgetIsAnExplicitError) {

@@ -1,8 +1,11 @@
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -38,7 +41,8 @@ class TempFile {
 };
 
 TEST(ReadFileLimitedTest, ReadsWholeFilesUpToTheLimit) {
-  // Sizes around the reader's growth steps (4 KiB, doubling) and the limit.
+  // Sizes around 4 KiB and the limit (a regular file's first read is sized
+  // from fstat, so these take one read and the end-of-file read).
   for (size_t size : {0UL, 1UL, 4095UL, 4096UL, 4097UL, 8192UL, 100000UL}) {
     TempFile f(size);
     absl::StatusOr<std::string> got = ReadFileLimited(f.path(), size);
@@ -59,6 +63,30 @@ TEST(ReadFileLimitedTest, RefusesOneByteOverTheLimit) {
     EXPECT_NE(got.status().message().find("is larger than"), std::string::npos)
         << got.status();
   }
+}
+
+TEST(ReadFileLimitedTest, ReadsAFifoThatDeliversInPieces) {
+  // No size ahead, data in 1000-byte writes: the reader grows its buffer.
+  std::string path = "/tmp/fdattest-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(path.data()), nullptr);
+  const std::string fifo = path + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string sent;
+  for (int i = 0; i < 100; ++i) sent += std::string(1000, static_cast<char>('a' + i % 26));
+  std::thread writer([&] {
+    int fd = open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    for (size_t off = 0; off < sent.size(); off += 1000) {
+      if (write(fd, sent.data() + off, 1000) != 1000) break;
+    }
+    close(fd);
+  });
+  absl::StatusOr<std::string> got = ReadFileLimited(fifo, sent.size());
+  writer.join();
+  unlink(fifo.c_str());
+  rmdir(path.c_str());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, sent);
 }
 
 TEST(ReadFileLimitedTest, ReadsFilesWhoseSizeIsNotKnownAhead) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "common/unique_fd.h"
@@ -21,15 +22,17 @@ absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_
   // profile on every start). A regular file's size sets the first read (one
   // byte more, to see the end); after that, and for other files, the room
   // grows geometrically. At most max_bytes + 1 bytes are ever read.
+  // (procfs and sysfs files report size 0: they start at 4 KiB.)
+  const size_t cap = max_bytes == SIZE_MAX ? SIZE_MAX : max_bytes + 1;
   struct stat st {};
   size_t first = 4096;
-  if (fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
+  if (fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     first = static_cast<size_t>(st.st_size) + 1;
   }
   std::string out;
   size_t used = 0;
   for (;;) {
-    const size_t room = std::min(used == 0 ? first : std::max<size_t>(used, 512), max_bytes + 1 - used);
+    const size_t room = std::min(used == 0 ? first : std::max<size_t>(used, 512), cap - used);
     out.resize(used + room);
     ssize_t n = read(fd.get(), out.data() + used, room);
     if (n < 0) {
