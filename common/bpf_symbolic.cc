@@ -359,15 +359,23 @@ class Explorer {
     path_.pop_back();
   }
 
-  // Follows `target` under `c` in a new frame, if the path stays feasible.
-  absl::Status Branch(size_t target, const Acc& acc, int depth, const WordConstraint& c) {
+  // Adds `c` to the path when the path stays feasible with it; false (and
+  // nothing changed) when it does not.
+  absl::StatusOr<bool> AssumeAndPush(const WordConstraint& c) {
     const uint32_t saved = witness_.w[c.word];
     ASSIGN_OR_RETURN(bool feasible, Assume(c));
     if (!feasible) {
       witness_.w[c.word] = saved;
-      return absl::OkStatus();
+      return false;
     }
     Push(c, saved);
+    return true;
+  }
+
+  // Follows `target` under `c` in a new frame, if the path stays feasible.
+  absl::Status Branch(size_t target, const Acc& acc, int depth, const WordConstraint& c) {
+    ASSIGN_OR_RETURN(bool feasible, AssumeAndPush(c));
+    if (!feasible) return absl::OkStatus();
     absl::Status s = Explore(target, acc, depth);
     Pop();
     return s;
@@ -435,14 +443,8 @@ class Explorer {
       }
       WordConstraint c{acc.word, op, acc.mask, in.k, true};
       RETURN_IF_ERROR(Branch(t, acc, depth, c));
-      const WordConstraint n = c.Negated();
-      const uint32_t saved = witness_.w[n.word];
-      ASSIGN_OR_RETURN(bool feasible, Assume(n));
-      if (!feasible) {
-        witness_.w[n.word] = saved;
-        return absl::OkStatus();
-      }
-      Push(n, saved);
+      ASSIGN_OR_RETURN(bool feasible, AssumeAndPush(c.Negated()));
+      if (!feasible) return absl::OkStatus();
       pc = f;
     }
   }
