@@ -208,6 +208,21 @@ absl::StatusOr<std::optional<uint32_t>> SolveWord(absl::Span<const WordConstrain
   return WordSolver(std::vector<WordConstraint>(cs.begin(), cs.end()), limits.max_nodes).Solve();
 }
 
+namespace {
+
+// Constraints index seccomp_data words; one outside it is a caller's error.
+absl::Status CheckWords(absl::Span<const WordConstraint> constraints) {
+  for (const WordConstraint& c : constraints) {
+    if (c.word >= kSeccompWords) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("constraint on word ", c.word, ", outside seccomp_data"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<SeccompInput>> SolveInput(absl::Span<const WordConstraint> constraints,
                                                        absl::Span<const WordConstraint> more,
                                                        SolverLimits limits) {
@@ -216,13 +231,8 @@ absl::StatusOr<std::optional<SeccompInput>> SolveInput(absl::Span<const WordCons
   // depends on it.
   std::array<size_t, kSeccompWords + 1> start{};
   for (absl::Span<const WordConstraint> part : {constraints, more}) {
-    for (const WordConstraint& c : part) {
-      if (c.word >= kSeccompWords) {
-        return absl::InvalidArgumentError(absl::StrCat("constraint on word ", c.word,
-                                                       ", outside seccomp_data"));
-      }
-      ++start[c.word + 1];
-    }
+    RETURN_IF_ERROR(CheckWords(part));
+    for (const WordConstraint& c : part) ++start[c.word + 1];
   }
   for (int w = 0; w < kSeccompWords; ++w) start[w + 1] += start[w];
   absl::InlinedVector<WordConstraint, 128> cs(start[kSeccompWords]);
@@ -486,34 +496,23 @@ DecisionTable::DecisionTable(std::vector<DecisionLeaf> leaves, SolverLimits solv
   for (uint32_t i = 0; i < leaves_.size(); ++i) {
     all_.push_back(i);
     if (leaves_[i].pinned_mask & 1) {
-      by_nr_.emplace_back(leaves_[i].pinned.w[0], i);
+      by_nr_.push_back(i);
     } else {
       unpinned_.push_back(i);
     }
   }
-  // By number, then leaf index: a syscall's leaves stay in path order.
-  std::sort(by_nr_.begin(), by_nr_.end());
-  by_nr_index_.reserve(by_nr_.size());
-  for (const auto& [nr, index] : by_nr_) by_nr_index_.push_back(index);
+  std::sort(by_nr_.begin(), by_nr_.end(), PinnedNrLess{this});
 }
 
 absl::StatusOr<std::optional<DecisionTable::Witness>> DecisionTable::Find(
     absl::FunctionRef<bool(uint32_t)> ret_pred, const std::vector<WordConstraint>& extra) const {
-  for (const WordConstraint& c : extra) {
-    if (c.word >= kSeccompWords) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("constraint on word ", c.word, ", outside seccomp_data"));
-    }
-  }
+  RETURN_IF_ERROR(CheckWords(extra));
   for (const WordConstraint& c : extra) {
     if (c.word == 0 && c.op == CmpOp::kEq && c.want && c.mask == 0xffffffff) {
-      auto [first, last] = std::equal_range(
-          by_nr_.begin(), by_nr_.end(), std::pair<uint32_t, uint32_t>{c.k, 0},
-          [](const auto& a, const auto& b) { return a.first < b.first; });
+      auto [first, last] =
+          std::equal_range(by_nr_.begin(), by_nr_.end(), Syscall{c.k}, PinnedNrLess{this});
       if (first != last) {
-        ASSIGN_OR_RETURN(auto w, FindIn(absl::MakeConstSpan(by_nr_index_).subspan(
-                                            static_cast<size_t>(first - by_nr_.begin()),
-                                            static_cast<size_t>(last - first)),
+        ASSIGN_OR_RETURN(auto w, FindIn(absl::MakeConstSpan(&*first, static_cast<size_t>(last - first)),
                                         ret_pred, extra));
         if (w) return w;
       }

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -129,9 +128,21 @@ class DecisionTable {
   SolverLimits solver_;
   // Leaf indexes by the syscall number they pin, and those pinning none: a
   // query about one syscall looks only at those two lists.
-  // by_nr_: (syscall number, leaf index), sorted.
-  std::vector<std::pair<uint32_t, uint32_t>> by_nr_;
-  std::vector<uint32_t> by_nr_index_;  // by_nr_'s leaf indexes, in its order
+  // Orders leaf indexes by the syscall number the leaf pins, then by index
+  // (a syscall's leaves stay in path order); compares them with a number.
+  struct Syscall {
+    uint32_t nr;
+  };
+  struct PinnedNrLess {
+    const DecisionTable* t;
+    uint32_t Nr(uint32_t index) const { return t->leaves_[index].pinned.w[0]; }
+    bool operator()(uint32_t a, uint32_t b) const {
+      return Nr(a) != Nr(b) ? Nr(a) < Nr(b) : a < b;
+    }
+    bool operator()(uint32_t a, Syscall b) const { return Nr(a) < b.nr; }
+    bool operator()(Syscall a, uint32_t b) const { return a.nr < Nr(b); }
+  };
+  std::vector<uint32_t> by_nr_;  // leaves pinning the syscall number, by it
   std::vector<uint32_t> unpinned_;
   std::vector<uint32_t> all_;
 };

@@ -3,61 +3,65 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/base64.h"
 #include "common/file_io.h"
 #include "common/frame.h"
 #include "common/sha256.h"
+#include "common/unique_fd.h"
 #include "gtest/gtest.h"
 #include "openssl/evp.h"
 
 namespace fdattest {
 namespace {
 
-// A file of `size` bytes with a recognisable pattern, removed on destruction.
-class TempFile {
- public:
-  explicit TempFile(size_t size) {
-    int fd = mkstemp(path_.data());
-    if (fd < 0) return;
-    for (size_t i = 0; i < size; ++i) content_.push_back(static_cast<char>('a' + i % 23));
-    if (write(fd, content_.data(), content_.size()) != static_cast<ssize_t>(content_.size())) {
-      content_ = "short write";
-    }
-    close(fd);
+// A private directory for the files the reader is given.
+class ReadFileLimitedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "read_test.XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
   }
-  ~TempFile() { unlink(path_.c_str()); }
-  const std::string& path() const { return path_; }
-  const std::string& content() const { return content_; }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
 
- private:
-  std::string path_ = "/tmp/fdattest-read-XXXXXX";
-  std::string content_;
+  // A file of `size` bytes with a recognisable pattern; returns its path.
+  std::string Write(size_t size, std::string* content) {
+    content->clear();
+    for (size_t i = 0; i < size; ++i) content->push_back(static_cast<char>('a' + i % 23));
+    const std::string path = absl::StrCat(dir_, "/", size);
+    EXPECT_TRUE(WriteFileAtomic(path, *content, 0600).ok());
+    return path;
+  }
+
+  std::string dir_;
 };
 
-TEST(ReadFileLimitedTest, ReadsWholeFilesUpToTheLimit) {
+TEST_F(ReadFileLimitedTest, ReadsWholeFilesUpToTheLimit) {
   // Sizes around 4 KiB and the limit (a regular file's first read is sized
   // from fstat, so these take one read and the end-of-file read).
   for (size_t size : {0UL, 1UL, 4095UL, 4096UL, 4097UL, 8192UL, 100000UL}) {
-    TempFile f(size);
-    absl::StatusOr<std::string> got = ReadFileLimited(f.path(), size);
-    ASSERT_TRUE(got.ok()) << size << ": " << got.status();
-    EXPECT_EQ(*got, f.content()) << size;
-    got = ReadFileLimited(f.path(), size + 1);
-    ASSERT_TRUE(got.ok()) << size << ": " << got.status();
-    EXPECT_EQ(*got, f.content()) << size;
+    std::string content;
+    const std::string path = Write(size, &content);
+    for (size_t limit : {size, size + 1}) {
+      absl::StatusOr<std::string> got = ReadFileLimited(path, limit);
+      ASSERT_TRUE(got.ok()) << size << ": " << got.status();
+      EXPECT_EQ(*got, content) << size;
+    }
   }
 }
 
-TEST(ReadFileLimitedTest, RefusesOneByteOverTheLimit) {
+TEST_F(ReadFileLimitedTest, RefusesOneByteOverTheLimit) {
   for (size_t size : {1UL, 4096UL, 4097UL, 100000UL}) {
-    TempFile f(size);
-    absl::StatusOr<std::string> got = ReadFileLimited(f.path(), size - 1);
+    std::string content;
+    absl::StatusOr<std::string> got = ReadFileLimited(Write(size, &content), size - 1);
     ASSERT_FALSE(got.ok()) << size;
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(got.status().message().find("is larger than"), std::string::npos)
@@ -65,31 +69,25 @@ TEST(ReadFileLimitedTest, RefusesOneByteOverTheLimit) {
   }
 }
 
-TEST(ReadFileLimitedTest, ReadsAFifoThatDeliversInPieces) {
+TEST_F(ReadFileLimitedTest, ReadsAFifoThatDeliversInPieces) {
   // No size ahead, data in 1000-byte writes: the reader grows its buffer.
-  std::string path = "/tmp/fdattest-fifo-XXXXXX";
-  ASSERT_NE(mkdtemp(path.data()), nullptr);
-  const std::string fifo = path + "/fifo";
+  const std::string fifo = dir_ + "/fifo";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   std::string sent;
   for (int i = 0; i < 100; ++i) sent += std::string(1000, static_cast<char>('a' + i % 26));
   std::thread writer([&] {
-    int fd = open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    for (size_t off = 0; off < sent.size(); off += 1000) {
-      if (write(fd, sent.data() + off, 1000) != 1000) break;
+    UniqueFd fd(open(fifo.c_str(), O_WRONLY | O_CLOEXEC));
+    for (size_t off = 0; fd && off < sent.size(); off += 1000) {
+      if (write(fd.get(), sent.data() + off, 1000) != 1000) break;
     }
-    close(fd);
   });
   absl::StatusOr<std::string> got = ReadFileLimited(fifo, sent.size());
   writer.join();
-  unlink(fifo.c_str());
-  rmdir(path.c_str());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, sent);
 }
 
-TEST(ReadFileLimitedTest, ReadsFilesWhoseSizeIsNotKnownAhead) {
+TEST_F(ReadFileLimitedTest, ReadsFilesWhoseSizeIsNotKnownAhead) {
   // procfs reports size 0 for a file with content.
   absl::StatusOr<std::string> got = ReadFileLimited("/proc/self/status", 1 << 20);
   ASSERT_TRUE(got.ok()) << got.status();
@@ -97,7 +95,7 @@ TEST(ReadFileLimitedTest, ReadsFilesWhoseSizeIsNotKnownAhead) {
   EXPECT_NE(got->find("\nPid:"), std::string::npos);
 }
 
-TEST(ReadFileLimitedTest, StopsReadingAnEndlessSourceAtTheLimit) {
+TEST_F(ReadFileLimitedTest, StopsReadingAnEndlessSourceAtTheLimit) {
   // /dev/zero never ends: the reader must refuse it after max + 1 bytes.
   absl::StatusOr<std::string> got = ReadFileLimited("/dev/zero", 10000);
   ASSERT_FALSE(got.ok());
