@@ -9,6 +9,11 @@
 //                       answers without running BPF
 //   allow_all_uncached  2 instructions that load args[0] then ALLOW: defeats the
 //                       action cache, so BPF runs on every syscall
+//   minimal_fd_check    the smallest filter that confines read to one declared
+//                       fd (11 instructions: arch, nr == read, args[0] == 3 as
+//                       a 64-bit value, else EBADF; every other syscall
+//                       allowed, so only read runs BPF): the floor of any
+//                       filter that checks read's descriptor
 //   fdlaunch            CompileFilter() for a realistic 5-fd spec, installed with
 //                       InstallFilter() exactly as the launcher does
 // The measured fds are declared in the spec: fd 3 = /dev/zero (r), fd 4 =
@@ -18,11 +23,13 @@
 #include <benchmark/benchmark.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -120,6 +127,23 @@ std::string UncachedAllowAll() {
   return std::string(reinterpret_cast<const char*>(prog), sizeof(prog));
 }
 
+std::string MinimalFdCheck() {
+  const sock_filter prog[] = {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 7),  // else 9: kill
+      /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 0, 4),  // else 8: allow
+      /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
+      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kZeroFd, 0, 4),  // else 10: EBADF
+      /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0]) + 4),
+      /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),  // else 10: EBADF
+      /* 8 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      /* 9 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      /* 10 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EBADF),
+  };
+  return std::string(reinterpret_cast<const char*>(prog), sizeof(prog));
+}
+
 std::string FdlaunchFilter() {
   fdattest::FilterSpec spec;
   // The launch benchmark's profile shape: input, output, audit log, two more.
@@ -154,12 +178,14 @@ void CheckFilterActive(std::string_view variant) {
   int open_rc = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int open_errno = errno;
   fdattest::UniqueFd opened(open_rc);
-  if (variant == "fdlaunch") {
+  if (variant == "fdlaunch" || variant == "minimal_fd_check") {
     if (n != -1 || read_errno != EBADF) {
       Die("fdlaunch filter: read on undeclared fd " + std::to_string(kUndeclaredFd) + " returned " +
           std::to_string(n) + " errno " + std::to_string(read_errno) + " (contract: EBADF)");
     }
-    if (open_rc != -1 || open_errno != EPERM) {
+    if (variant == "minimal_fd_check") {
+      if (open_rc < 0) Die("minimal_fd_check: open failed, but only read is checked");
+    } else if (open_rc != -1 || open_errno != EPERM) {
       Die("fdlaunch filter: open returned " + std::to_string(open_rc) + " errno " +
           std::to_string(open_errno) + " (contract: EPERM)");
     }
@@ -197,10 +223,13 @@ int main(int argc, char** argv) {
     bpf = LibseccompAllowAll();
   } else if (variant == "allow_all_uncached") {
     bpf = UncachedAllowAll();
+  } else if (variant == "minimal_fd_check") {
+    bpf = MinimalFdCheck();
   } else if (variant == "fdlaunch") {
     bpf = FdlaunchFilter();
   } else if (variant != "none") {
-    Die("unknown --variant=" + variant + " (none, allow_all, allow_all_uncached, fdlaunch)");
+    Die("unknown --variant=" + variant +
+        " (none, allow_all, allow_all_uncached, minimal_fd_check, fdlaunch)");
   }
   benchmark::AddCustomContext("variant", variant);
   benchmark::AddCustomContext("filter_instructions",

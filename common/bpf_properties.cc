@@ -286,12 +286,13 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
   }
   // Processes.
   RETURN_IF_ERROR(c.NoAllow("process-confined",
-                            "clone never creates namespaces or pidfds; prctl only names; "
+                            "clone never creates namespaces or pidfds; prctl only reads the task name; "
                             "prlimit64 only reads its own limits; execveat only the measured fd",
                             SYS_clone, {WordBitsSet(ArgLoWord(0), kAllowedCloneFlagsMask)}));
   {
     std::vector<WordConstraint> cs;
-    for (uint32_t opt : {PR_SET_NAME, PR_GET_NAME}) cs.push_back(WordEq(ArgLoWord(0), opt, false));
+    // Not PR_SET_NAME: the name is world-readable in /proc (docs/filter.md).
+    cs.push_back(WordEq(ArgLoWord(0), PR_GET_NAME, false));
     RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prctl, cs));
   }
   RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(2), 0, false)}));

@@ -66,6 +66,7 @@ Json Manifest::ToJson() const {
   }
   j["rlimits"] = rl;
   j["no_new_privs"] = no_new_privs;
+  j["no_capabilities"] = no_capabilities;
   j["attested"] = attested;
   j["launcher"] = {{"version", launcher_version}, {"sha256", launcher_sha256}};
   Json fds_json = Json::array();
@@ -342,6 +343,7 @@ absl::StatusOr<Manifest> Manifest::FromJson(const JsonValue& json) {
     }
   }
   m.no_new_privs = f.Bool("no_new_privs", true).value_or(false);
+  m.no_capabilities = f.Bool("no_capabilities", true).value_or(false);
   m.attested = f.Bool("attested", true).value_or(false);
   if (const JsonValue* launcher = f.Object("launcher", true)) {
     JsonValueFields l(*launcher, "manifest.launcher");

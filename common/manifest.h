@@ -90,6 +90,7 @@ struct Manifest {
   std::map<std::string, std::string> namespaces;  // name -> "type:[inode]"
   std::map<std::string, std::pair<uint64_t, uint64_t>> rlimits;  // soft, hard
   bool no_new_privs = true;
+  bool no_capabilities = true;  // bounding, ambient, inheritable emptied before exec
   bool attested = false;
   std::string launcher_version;
   std::string launcher_sha256;

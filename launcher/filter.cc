@@ -39,7 +39,10 @@ constexpr uint64_t kForbiddenCloneFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_
 
 constexpr unsigned long kIoctlAllowlist[] = {TCGETS, TIOCGWINSZ, TIOCGPGRP, FIONREAD};
 constexpr int kFcntlAllowlist[] = {F_GETFD, F_GETFL};
-constexpr int kPrctlAllowlist[] = {PR_SET_NAME, PR_GET_NAME};
+// Only reading the task name: PR_SET_NAME would write the workload's bytes
+// into /proc/PID/comm and /proc/PID/stat, which every local user can read, a
+// channel outside the declared fds (docs/filter.md).
+constexpr int kPrctlAllowlist[] = {PR_GET_NAME};
 
 // Syscalls with no descriptor or foreign-process argument that a confined
 // program needs to run at all. Nothing here moves data through a descriptor.

@@ -226,6 +226,7 @@ TEST(FilterTest, ProcessRulesChecked) {
   ExpectErrno([] { return syscall(SYS_kill, getpid(), 0); }, EPERM);
   ExpectErrno([] { return syscall(SYS_tgkill, getpid(), getpid(), SIGABRT); }, EPERM);
   ExpectSuccess([] { return syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0); }, 0);
+  ExpectErrno([] { return syscall(SYS_prctl, PR_SET_NAME, "leak", 0, 0, 0); }, EPERM);
   ExpectSuccess([] { return syscall(SYS_prlimit64, 0, RLIMIT_CORE, nullptr, buf); }, 0);
   ExpectErrno([] { return syscall(SYS_prlimit64, 0, RLIMIT_CORE, buf, nullptr); }, EPERM);
   ExpectErrno([] { return syscall(SYS_prlimit64, 1, RLIMIT_CORE, nullptr, buf); }, EPERM);

@@ -202,6 +202,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
     m.argv = options.argv;
     DescribeProcess(m);
     m.no_new_privs = true;
+    m.no_capabilities = true;  // DropCapabilitiesForExec, before the exec
     m.attested = attested;  // before the digest is taken: the measured bytes say so
     m.launcher_version = kLauncherVersion;
     m.launcher_sha256 = LauncherDigest();

@@ -969,10 +969,16 @@ Findings RuleClosedWorld(const Policy&, const PolicyFacts& facts, std::string& p
   if (facts.manifest != nullptr && !facts.manifest->no_new_privs) {
     f.Fail("manifest.no_new_privs is false");
   }
-  if (facts.manifest == nullptr) f.Unknown("no verified manifest: no_new_privs not established");
+  if (facts.manifest != nullptr && !facts.manifest->no_capabilities) {
+    f.Fail("manifest.no_capabilities is false");
+  }
+  if (facts.manifest == nullptr) {
+    f.Unknown("no verified manifest: no_new_privs and no_capabilities not established");
+  }
   pass =
       "filter proven: no fd creation, replacement or passing (sendmsg/recvmsg refused, so no "
-      "SCM_RIGHTS), no ptrace, foreign ABIs killed, default refuses; no_new_privs set";
+      "SCM_RIGHTS), no ptrace, foreign ABIs killed, default refuses; no_new_privs set, no "
+      "capabilities";
   return f;
 }
 
@@ -1510,7 +1516,8 @@ Findings RuleLeakChannels(const Policy&, const PolicyFacts& facts, std::string& 
                         core->second.second, ": core dumps possible (needs <= 1)"));
   }
   RequireProperty(facts, "never-allowed", "no ptrace/process_vm_* by the workload", f);
-  RequireProperty(facts, "process-confined", "no prlimit64 raising the core limit", f);
+  RequireProperty(facts, "process-confined",
+                  "no prlimit64 raising the core limit, no task name set (/proc/PID/comm)", f);
   RequireProperty(facts, "default-refuses", "no setrlimit", f);
   for (const FdFingerprint& fp : m.fds) {
     if (fp.mount && KernelPseudoFs().contains(fp.mount->fs_type) && WorkloadCanWrite(fp, facts)) {
@@ -1520,9 +1527,11 @@ Findings RuleLeakChannels(const Policy&, const PolicyFacts& facts, std::string& 
   pass = absl::StrCat(
       "rlimits.core ", core == m.rlimits.end() ? 0 : core->second.first, "/",
       core == m.rlimits.end() ? 0 : core->second.second,
-      " (no file or pipe dumps); the workload's ptrace, process_vm_* and limit changes refused "
-      "(proven); no writable fd on proc/sysfs-like mounts; not covered: tracing by another "
-      "process (dumpable/TracerPid are not in the manifest)");
+      " (no file or pipe dumps); the workload's ptrace, process_vm_*, limit changes and task "
+      "name changes refused (proven); no writable fd on proc/sysfs-like mounts; not covered: "
+      "tracing by another process (dumpable/TracerPid are not in the manifest), and what the "
+      "workload shows in /proc through its own memory (argv area in /proc/PID/cmdline, memory "
+      "sizes), readable by local users unless /proc is mounted hidepid=invisible");
   return f;
 }
 

@@ -145,6 +145,7 @@ Manifest BaseManifest(const std::string& exe) {
   m.env_names = {"HOME", "PATH"};
   m.rlimits = {{"core", {1, 1}}, {"nofile", {1024, 1024}}};
   m.no_new_privs = true;
+  m.no_capabilities = true;
   m.attested = true;
   m.launcher_version = "0.1.0";
   m.launcher_sha256 = kLauncher;
@@ -615,7 +616,7 @@ TEST_F(GdprRules, ExamplePassesWithTheRegistryAndLeavesInetPeerAuthOpen) {
 // --- R0 closed world -----------------------------------------------------------
 
 TEST_F(HipaaRules, R0PassesOnAProvenFilterWithNoNewPrivs) {
-  ExpectRule(Run(), "R0", RuleOutcome::kPass, {"filter proven", "no_new_privs"});
+  ExpectRule(Run(), "R0", RuleOutcome::kPass, {"filter proven", "no_new_privs", "no capabilities"});
 }
 
 TEST_F(HipaaRules, R0FailsWhenTheFilterIsNotProven) {
@@ -632,6 +633,11 @@ TEST_F(HipaaRules, R0FailsWhenAClosedWorldPropertyIsMissingOrNoNewPrivsIsOff) {
   Reset();
   manifest_.no_new_privs = false;
   ExpectRule(Run(), "R0", RuleOutcome::kFail, {"manifest.no_new_privs"});
+}
+
+TEST_F(HipaaRules, R0FailsWhenTheWorkloadKeptItsCapabilities) {
+  manifest_.no_capabilities = false;
+  ExpectRule(Run(), "R0", RuleOutcome::kFail, {"manifest.no_capabilities"});
 }
 
 // --- R1 vetted input -----------------------------------------------------------
@@ -901,7 +907,8 @@ TEST_F(HipaaRules, R11PassesOnFirstContactWithAFreshNonce) {
 
 TEST_F(HipaaRules, R12PassesWithCoreLimitOneAndProvenPtraceRefusal) {
   ExpectRule(Run(), "R12", RuleOutcome::kPass,
-             {"rlimits.core 1/1", "dumpable/TracerPid", "tracing by another process"});
+             {"rlimits.core 1/1", "dumpable/TracerPid", "tracing by another process",
+              "/proc/PID/cmdline", "hidepid=invisible"});
 }
 
 TEST_F(HipaaRules, R12FailsOnCoreDumpsPtraceOrAWritableProcFd) {

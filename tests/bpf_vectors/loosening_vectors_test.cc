@@ -12,6 +12,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -281,6 +282,9 @@ std::vector<Loosening> Loosenings() {
                "write-family-fds"});
   v.push_back({"execveat_refusal_to_allow",
                [] { return RefusalToAllow(BaseSpec(), X86(SYS_execveat, {5, 0, 0, 0, AT_EMPTY_PATH}), SECCOMP_RET_ERRNO | EPERM); },
+               "process-confined"});
+  v.push_back({"prctl_set_name_refusal_to_allow",
+               [] { return RefusalToAllow(BaseSpec(), X86(SYS_prctl, {PR_SET_NAME}), SECCOMP_RET_ERRNO | EPERM); },
                "process-confined"});
   v.push_back({"ioctl_enotty_to_allow",
                [] { return RefusalToAllow(BaseSpec(), X86(SYS_ioctl, {0, TIOCSTI}), SECCOMP_RET_ERRNO | ENOTTY); },

@@ -1,10 +1,41 @@
 /* prctl: PR_SET_PTRACER (Yama exemption for a chosen tracer),
- * PR_SET_DUMPABLE, PR_SET_MM (rewrite exe/auxv of the process), PR_SET_NO_NEW_PRIVS
- * (harmless but not on the allowlist), each also with high-32 junk in the
- * option. EPERM. PR_SET_NAME is allowed. */
+ * PR_SET_DUMPABLE, PR_SET_MM (rewrite exe/auxv of the process), each also with
+ * high-32 junk in the option: EPERM. PR_SET_NAME too: the task name is shown
+ * to every local user in /proc/PID/comm and /proc/PID/stat, so the workload
+ * tries to name itself after the input's bytes (plain, with high-32 junk in the
+ * option, and from a second thread) and the harness reads every task's name
+ * itself. Only PR_GET_NAME works. */
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "hostile.h"
+
+static char g_name[16];
+
+/* The input's bytes after "VETTED-INPUT-", at most 15 of them. */
+static void name_from_input(void) {
+  char buf[256];
+  long n = syscall(SYS_pread64, (long)kFdInput, buf, sizeof buf - 1, 0L);
+  if (n <= 0) n = 0;
+  buf[n] = '\0';
+  const char* mark = strstr(buf, "VETTED-INPUT-");
+  const char* from = mark ? mark + strlen("VETTED-INPUT-") : buf;
+  size_t len = strcspn(from, "\n");
+  if (len > sizeof g_name - 1) len = sizeof g_name - 1;
+  memcpy(g_name, from, len);
+}
+
+static long g_thread_rc = -2;
+static int g_thread_errno;
+
+static int thread_main(void* arg) {
+  (void)arg;
+  g_thread_rc = syscall(SYS_prctl, (long)PR_SET_NAME, g_name, 0L, 0L, 0L);
+  g_thread_errno = errno;
+  return 0;
+}
 
 int main(int argc, char** argv) {
   hostile_init(argc, argv);
@@ -15,7 +46,31 @@ int main(int argc, char** argv) {
   report("set-dumpable", syscall(SYS_prctl, (long)PR_SET_DUMPABLE, 1L, 0L, 0L, 0L));
   report("set-mm-exe",
          syscall(SYS_prctl, (long)PR_SET_MM, (long)PR_SET_MM_EXE_FILE, (long)kFdInput, 0L, 0L));
-  report("set-name", syscall(SYS_prctl, (long)PR_SET_NAME, "hostile", 0L, 0L, 0L));
+  name_from_input();
+  report("set-name-input", syscall(SYS_prctl, (long)PR_SET_NAME, g_name, 0L, 0L, 0L));
+  report("set-name-input-hi", syscall(SYS_prctl, (long)PR_SET_NAME | HI32, g_name, 0L, 0L, 0L));
+  /* A thread (CLONE_VM|CLONE_THREAD: the filter allows plain clone flags)
+   * that names itself; the harness reads /proc/PID/task/TID/comm. */
+  size_t stack_size = 64 << 10;
+  char* stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  long tid = -1;
+  if (stack != MAP_FAILED) {
+    tid = clone(thread_main, stack + stack_size,
+                CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
+                NULL);
+  }
+  if (tid > 0) {
+    for (int i = 0; i < 100 && g_thread_rc == -2; ++i) {
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      syscall(SYS_nanosleep, &ts, NULL);
+    }
+    errno = g_thread_errno;
+    report("set-name-thread", g_thread_rc == -2 ? -1 : g_thread_rc);
+  } else {
+    report("set-name-thread", 0); /* no thread: the expectation (EPERM) fails loudly */
+  }
+  char name[16] = {0};
+  report("get-name", syscall(SYS_prctl, (long)PR_GET_NAME, name, 0L, 0L, 0L));
   hostile_finish();
   return 0;
 }
