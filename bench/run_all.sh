@@ -3,7 +3,7 @@
 # Usage: bench/run_all.sh BUILD_DIR        (`make bench` runs: bench/run_all.sh build)
 # Results: BUILD_DIR/bench-results/ (raw hyperfine / Google Benchmark JSON plus
 # summary.txt, the table printed at the end). See docs/BENCHMARKS.md.
-# Env: SYSCALL_ROUNDS (3), SYSCALL_REPS (5), SYSCALL_MIN_TIME (0.2 s),
+# Env: SYSCALL_ROUNDS (9), SYSCALL_REPS (3), SYSCALL_MIN_TIME (0.2 s), SYSCALL_CPU (last),
 #      LAUNCH_RUNS (500), LAUNCH_WARMUP (50), VERIFY_REPS (5),
 #      VERIFY_MIN_TIME (0.5 s), VERIFY_CPU (0).
 set -euo pipefail
@@ -31,18 +31,22 @@ fi
 
 # Per-syscall cost: one process per variant (a seccomp filter cannot be
 # removed), variants interleaved over several rounds so that background load
-# on the machine hits them alike; the median is over all repetitions.
-rounds=${SYSCALL_ROUNDS:-3}
-reps=${SYSCALL_REPS:-5}
+# on the machine hits them alike, every process pinned to the same CPU. Each
+# ratio is the median over rounds of that round's ratio (each variant's median
+# repetition in the round), which cancels drift between rounds; the per-variant
+# figures are medians over all repetitions.
+rounds=${SYSCALL_ROUNDS:-9}
+reps=${SYSCALL_REPS:-3}
 min_time=${SYSCALL_MIN_TIME:-0.2}
+cpu=${SYSCALL_CPU:-$(($(nproc) - 1))}
 variants=(none allow_all allow_all_uncached minimal_fd_check fdlaunch)
 echo
-echo "== per-syscall cost (Google Benchmark; $rounds rounds x $reps repetitions x ${min_time}s) =="
+echo "== per-syscall cost (Google Benchmark; $rounds rounds x $reps repetitions x ${min_time}s, CPU $cpu) =="
 syscall_ok=1
 for ((round = 1; round <= rounds; round++)); do
   for v in "${variants[@]}"; do
-    if ! "$bin/syscall_cost_bench" --variant="$v" --benchmark_repetitions="$reps" \
-        --benchmark_min_time="$min_time" --benchmark_format=json \
+    if ! taskset -c "$cpu" "$bin/syscall_cost_bench" --variant="$v" --benchmark_repetitions="$reps" \
+        --benchmark_min_time="$min_time" --benchmark_context=round="$round" --benchmark_format=json \
         >"$out/syscall_cost.$v.$round.json" 2>"$out/syscall_cost.$v.$round.err"; then
       echo "run_all: syscall_cost_bench --variant=$v FAILED:" >&2
       cat "$out/syscall_cost.$v.$round.err" >&2
@@ -54,34 +58,43 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 if [[ $syscall_ok -eq 1 ]]; then
-  # -> {"BM_Read1": {"none": {"cpu": median_ns, "real": median_ns}, ...}, ...}
-  # over every repetition row of every round. The table uses CPU time: on a
-  # shared 2-core machine, real time also counts time spent preempted.
+  # -> {"BM_Read1": {"median": {"none": {"cpu": ns, "real": ns, "n": reps}, ...},
+  #                  "rounds": [{"none": cpu_ns, ...}, ...]}, ...}
+  # The table uses CPU time: on a shared 2-core machine, real time also counts
+  # time spent preempted.
   jq -s '
     def median: sort | length as $n
       | if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2]
         else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
     def ns($t; $u): if $u == "ns" then $t elif $u == "us" then $t * 1000
                     else error("unexpected time unit \($u)") end;
-    [ .[] | .context.variant as $v | .benchmarks[]
+    [ .[] | .context.variant as $v | .context.round as $r | .benchmarks[]
       | select(.run_type == "iteration" and (.error_occurred | not))
-      | {b: .run_name, v: $v, cpu: ns(.cpu_time; .time_unit), real: ns(.real_time; .time_unit)} ]
-    | group_by(.b) | map({key: .[0].b, value:
-        (group_by(.v) | map({key: .[0].v, value:
-          {cpu: (map(.cpu) | median), real: (map(.real) | median), n: length}}) | from_entries)})
+      | {b: .run_name, v: $v, r: $r, cpu: ns(.cpu_time; .time_unit), real: ns(.real_time; .time_unit)} ]
+    | group_by(.b) | map({key: .[0].b, value: {
+        median: (group_by(.v) | map({key: .[0].v, value:
+          {cpu: (map(.cpu) | median), real: (map(.real) | median), n: length}}) | from_entries),
+        rounds: (group_by(.r) | map(group_by(.v)
+          | map({key: .[0].v, value: (map(.cpu) | median)}) | from_entries))}})
     | from_entries' "$out"/syscall_cost.*.*.json >"$out/syscall_cost.medians.json"
   jq -r '
+    def median: sort | length as $n
+      | if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2]
+        else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
     def r1: (. * 10 | round) / 10;
     def r3: (. * 1000 | round) / 1000;
-    "per-syscall cost, median CPU ns per call (real-time medians in syscall_cost.medians.json)",
-    (to_entries[] | .key as $b | (.value | map_values(.cpu)) as $m
-     | "  \($b): none \($m.none | r1)  allow_all \($m.allow_all | r1)  allow_all_uncached \($m.allow_all_uncached | r1)  minimal_fd_check \($m.minimal_fd_check | r1)  fdlaunch \($m.fdlaunch | r1)",
-       "    fdlaunch / allow_all          = \(($m.fdlaunch / $m.allow_all) | r3)   (target <= 1.10: \(if ($m.fdlaunch / $m.allow_all) <= 1.10 then "met" else "MISSED" end))",
-       "    allow_all / none              = \(($m.allow_all / $m.none) | r3)",
-       "    fdlaunch / allow_all_uncached = \(($m.fdlaunch / $m.allow_all_uncached) | r3)",
-       "    minimal_fd_check / allow_all  = \(($m.minimal_fd_check / $m.allow_all) | r3)   (the floor of any filter that checks the fd; meaningful for BM_Read1 only: other syscalls skip BPF under it)",
-       "    fdlaunch / minimal_fd_check   = \(($m.fdlaunch / $m.minimal_fd_check) | r3)",
-       "    fdlaunch / none               = \(($m.fdlaunch / $m.none) | r3)")
+    "per-syscall cost, median CPU ns per call; ratios are medians of per-round ratios (syscall_cost.medians.json)",
+    (to_entries[] | .key as $b | (.value.median | map_values(.cpu)) as $m | .value.rounds as $rs
+     | def q($a; $c): [$rs[] | .[$a] / .[$c]] | median;
+     "  \($b): none \($m.none | r1)  allow_all \($m.allow_all | r1)  allow_all_uncached \($m.allow_all_uncached | r1)  minimal_fd_check \($m.minimal_fd_check | r1)  fdlaunch \($m.fdlaunch | r1)",
+       "    fdlaunch / allow_all          = \(q("fdlaunch"; "allow_all") | r3)   (target <= 1.10: \(if q("fdlaunch"; "allow_all") <= 1.10 then "met" else "MISSED" end))",
+       "    allow_all / none              = \(q("allow_all"; "none") | r3)",
+       "    fdlaunch / allow_all_uncached = \(q("fdlaunch"; "allow_all_uncached") | r3)",
+       (if $b == "BM_Read1" then
+          "    minimal_fd_check / allow_all  = \(q("minimal_fd_check"; "allow_all") | r3)   (the floor of any filter that checks read'"'"'s fd)",
+          "    fdlaunch / minimal_fd_check   = \(q("fdlaunch"; "minimal_fd_check") | r3)"
+        else empty end),
+       "    fdlaunch / none               = \(q("fdlaunch"; "none") | r3)")
   ' "$out/syscall_cost.medians.json" | tee "$out/syscall_cost.txt"
   for v in allow_all allow_all_uncached minimal_fd_check fdlaunch; do
     echo "  $v filter: $(jq -r .context.filter_instructions "$out/syscall_cost.$v.1.json") BPF instructions"

@@ -1,0 +1,120 @@
+// DropCapabilitiesForExec: a program exec'd afterwards holds no capability
+// even as uid 0, and a caller that cannot empty the bounding set is refused.
+// Each case runs in a forked child: the test process keeps its own sets.
+#include "launcher/capabilities.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "common/unique_fd.h"
+#include "gtest/gtest.h"
+
+namespace fdattest {
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kRefused = 3;
+constexpr int kOtherError = 4;
+constexpr int kExecFailed = 5;
+
+bool RunsAsRootWithSetpcap() {
+  return geteuid() == 0 && prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1;
+}
+
+// Forks; the child runs `before`, then DropCapabilitiesForExec(), and on
+// success execs `cat /proc/self/status` with stdout to a pipe. Returns the
+// child's exit status and what it printed.
+std::pair<int, std::string> DropThenExec(void (*before)()) {
+  int p[2];
+  EXPECT_EQ(pipe2(p, O_CLOEXEC), 0);
+  UniqueFd read_end(p[0]), write_end(p[1]);
+  pid_t pid = fork();
+  if (pid == 0) {
+    before();
+    absl::Status s = DropCapabilitiesForExec();
+    if (!s.ok()) {
+      bool refused = s.code() == absl::StatusCode::kFailedPrecondition &&
+                     std::string(s.message()).find("CAP_SETPCAP") != std::string::npos;
+      _exit(refused ? kRefused : kOtherError);
+    }
+    if (dup2(write_end.get(), 1) != 1) _exit(kExecFailed);
+    execl("/bin/cat", "cat", "/proc/self/status", static_cast<char*>(nullptr));
+    _exit(kExecFailed);
+  }
+  write_end.reset();
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(read_end.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+std::map<std::string, std::string> CapLines(const std::string& status) {
+  std::map<std::string, std::string> caps;
+  std::istringstream in(status);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Cap", 0) != 0 && line.rfind("Uid", 0) != 0) continue;
+    size_t colon = line.find(':');
+    size_t value = line.find_first_not_of(" \t", colon + 1);
+    caps[line.substr(0, colon)] = line.substr(value);
+  }
+  return caps;
+}
+
+TEST(CapabilitiesTest, ProgramExecdAfterwardsHoldsNoCapabilityAsRoot) {
+  if (!RunsAsRootWithSetpcap()) GTEST_SKIP() << "needs root with CAP_SETPCAP";
+  auto [code, out] = DropThenExec([] {});
+  ASSERT_EQ(code, kOk) << out;
+  auto caps = CapLines(out);
+  EXPECT_EQ(caps["Uid"].substr(0, 1), "0") << "the program still runs as root";
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+    EXPECT_EQ(caps[set], "0000000000000000") << set;
+  }
+}
+
+TEST(CapabilitiesTest, InheritableAndAmbientCapabilitiesDoNotSurvive) {
+  if (!RunsAsRootWithSetpcap()) GTEST_SKIP() << "needs root with CAP_SETPCAP";
+  // A caller that raised CAP_NET_RAW as inheritable and ambient first.
+  auto [code, out] = DropThenExec([] {
+    __user_cap_header_struct h{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+    if (syscall(SYS_capget, &h, d) != 0) _exit(kOtherError);
+    d[0].inheritable |= 1u << CAP_NET_RAW;
+    if (syscall(SYS_capset, &h, d) != 0) _exit(kOtherError);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0) != 0) _exit(kOtherError);
+  });
+  ASSERT_EQ(code, kOk) << out;
+  auto caps = CapLines(out);
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+    EXPECT_EQ(caps[set], "0000000000000000") << set;
+  }
+}
+
+TEST(CapabilitiesTest, RefusedWithoutCapSetpcapWhileTheBoundingSetIsFull) {
+  if (!RunsAsRootWithSetpcap()) GTEST_SKIP() << "needs root with CAP_SETPCAP";
+  // Lose CAP_SETPCAP from the effective set only: the bounding set is full.
+  auto [code, out] = DropThenExec([] {
+    __user_cap_header_struct h{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+    if (syscall(SYS_capget, &h, d) != 0) _exit(kOtherError);
+    d[0].effective &= ~(1u << CAP_SETPCAP);
+    if (syscall(SYS_capset, &h, d) != 0) _exit(kOtherError);
+  });
+  EXPECT_EQ(code, kRefused) << out;
+}
+
+}  // namespace
+}  // namespace fdattest
