@@ -17,7 +17,7 @@ build=$(cd "$1" && pwd)
 bin=$build/bin
 out=$build/bench-results
 mkdir -p "$out"
-command -v jq >/dev/null || { echo "run_all: jq not found" >&2; exit 1; }
+for tool in jq taskset; do command -v "$tool" >/dev/null || { echo "run_all: $tool not found" >&2; exit 1; }; done
 for b in syscall_cost_bench analyzer_bench fdlaunch; do [[ -x $bin/$b ]] || { echo "run_all: $bin/$b missing (build first)" >&2; exit 1; }; done
 
 status=0
@@ -38,7 +38,9 @@ fi
 rounds=${SYSCALL_ROUNDS:-9}
 reps=${SYSCALL_REPS:-3}
 min_time=${SYSCALL_MIN_TIME:-0.2}
-cpu=${SYSCALL_CPU:-$(($(nproc) - 1))}
+# Default: the highest CPU this process may run on (its affinity list, e.g.
+# "0-1" or "0,2-3").
+cpu=${SYSCALL_CPU:-$(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' | tail -n 1 | sed 's/.*-//')}
 variants=(none allow_all allow_all_uncached minimal_fd_check fdlaunch)
 echo
 echo "== per-syscall cost (Google Benchmark; $rounds rounds x $reps repetitions x ${min_time}s, CPU $cpu) =="
@@ -59,42 +61,47 @@ done
 
 if [[ $syscall_ok -eq 1 ]]; then
   # -> {"BM_Read1": {"median": {"none": {"cpu": ns, "real": ns, "n": reps}, ...},
-  #                  "rounds": [{"none": cpu_ns, ...}, ...]}, ...}
-  # The table uses CPU time: on a shared 2-core machine, real time also counts
-  # time spent preempted.
+  #                  "ratio": {"fdlaunch/allow_all": r, ...}}, ...}
+  # CPU time (on a shared 2-core machine, real time also counts time spent
+  # preempted). A ratio is the median over rounds of that round's ratio of
+  # each variant's median repetition; rounds missing either variant are left
+  # out (every round has all of them unless a run failed, which stops above).
   jq -s '
     def median: sort | length as $n
       | if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2]
         else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
     def ns($t; $u): if $u == "ns" then $t elif $u == "us" then $t * 1000
                     else error("unexpected time unit \($u)") end;
+    def pairs: [["fdlaunch", "allow_all"], ["allow_all", "none"], ["fdlaunch", "allow_all_uncached"],
+                ["minimal_fd_check", "allow_all"], ["fdlaunch", "minimal_fd_check"],
+                ["fdlaunch", "none"]];
     [ .[] | .context.variant as $v | .context.round as $r | .benchmarks[]
       | select(.run_type == "iteration" and (.error_occurred | not))
       | {b: .run_name, v: $v, r: $r, cpu: ns(.cpu_time; .time_unit), real: ns(.real_time; .time_unit)} ]
-    | group_by(.b) | map({key: .[0].b, value: {
-        median: (group_by(.v) | map({key: .[0].v, value:
-          {cpu: (map(.cpu) | median), real: (map(.real) | median), n: length}}) | from_entries),
-        rounds: (group_by(.r) | map(group_by(.v)
-          | map({key: .[0].v, value: (map(.cpu) | median)}) | from_entries))}})
+    | group_by(.b) | map(
+        (group_by(.r) | map(group_by(.v) | map({key: .[0].v, value: (map(.cpu) | median)})
+          | from_entries)) as $rounds
+        | {key: .[0].b, value: {
+            median: (group_by(.v) | map({key: .[0].v, value:
+              {cpu: (map(.cpu) | median), real: (map(.real) | median), n: length}}) | from_entries),
+            ratio: (pairs | map(. as [$a, $c] | {key: "\($a)/\($c)", value:
+              ([$rounds[] | select(.[$a] != null and .[$c] != null) | .[$a] / .[$c]] | median)})
+              | from_entries)}})
     | from_entries' "$out"/syscall_cost.*.*.json >"$out/syscall_cost.medians.json"
   jq -r '
-    def median: sort | length as $n
-      | if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2]
-        else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
-    def r1: (. * 10 | round) / 10;
-    def r3: (. * 1000 | round) / 1000;
+    def r1: if . == null then "n/a" else (. * 10 | round) / 10 end;
+    def r3: if . == null then "n/a" else (. * 1000 | round) / 1000 end;
     "per-syscall cost, median CPU ns per call; ratios are medians of per-round ratios (syscall_cost.medians.json)",
-    (to_entries[] | .key as $b | (.value.median | map_values(.cpu)) as $m | .value.rounds as $rs
-     | def q($a; $c): [$rs[] | .[$a] / .[$c]] | median;
-     "  \($b): none \($m.none | r1)  allow_all \($m.allow_all | r1)  allow_all_uncached \($m.allow_all_uncached | r1)  minimal_fd_check \($m.minimal_fd_check | r1)  fdlaunch \($m.fdlaunch | r1)",
-       "    fdlaunch / allow_all          = \(q("fdlaunch"; "allow_all") | r3)   (target <= 1.10: \(if q("fdlaunch"; "allow_all") <= 1.10 then "met" else "MISSED" end))",
-       "    allow_all / none              = \(q("allow_all"; "none") | r3)",
-       "    fdlaunch / allow_all_uncached = \(q("fdlaunch"; "allow_all_uncached") | r3)",
+    (to_entries[] | .key as $b | (.value.median | map_values(.cpu)) as $m | .value.ratio as $q
+     | "  \($b): none \($m.none | r1)  allow_all \($m.allow_all | r1)  allow_all_uncached \($m.allow_all_uncached | r1)  minimal_fd_check \($m.minimal_fd_check | r1)  fdlaunch \($m.fdlaunch | r1)",
+       "    fdlaunch / allow_all          = \($q["fdlaunch/allow_all"] | r3)   (target <= 1.10: \(if ($q["fdlaunch/allow_all"] // 99) <= 1.10 then "met" else "MISSED" end))",
+       "    allow_all / none              = \($q["allow_all/none"] | r3)",
+       "    fdlaunch / allow_all_uncached = \($q["fdlaunch/allow_all_uncached"] | r3)",
        (if $b == "BM_Read1" then
-          "    minimal_fd_check / allow_all  = \(q("minimal_fd_check"; "allow_all") | r3)   (the floor of any filter that checks read'"'"'s fd)",
-          "    fdlaunch / minimal_fd_check   = \(q("fdlaunch"; "minimal_fd_check") | r3)"
+          "    minimal_fd_check / allow_all  = \($q["minimal_fd_check/allow_all"] | r3)   (a minimal filter that checks read'"'"'s fd)",
+          "    fdlaunch / minimal_fd_check   = \($q["fdlaunch/minimal_fd_check"] | r3)"
         else empty end),
-       "    fdlaunch / none               = \(q("fdlaunch"; "none") | r3)")
+       "    fdlaunch / none               = \($q["fdlaunch/none"] | r3)")
   ' "$out/syscall_cost.medians.json" | tee "$out/syscall_cost.txt"
   for v in allow_all allow_all_uncached minimal_fd_check fdlaunch; do
     echo "  $v filter: $(jq -r .context.filter_instructions "$out/syscall_cost.$v.1.json") BPF instructions"

@@ -343,7 +343,9 @@ absl::StatusOr<Manifest> Manifest::FromJson(const JsonValue& json) {
     }
   }
   m.no_new_privs = f.Bool("no_new_privs", true).value_or(false);
-  m.no_capabilities = f.Bool("no_capabilities", true).value_or(false);
+  // Optional: manifests from launchers before the field say nothing, and
+  // fail R0 as "not true" rather than as unreadable evidence.
+  m.no_capabilities = f.Bool("no_capabilities", false).value_or(false);
   m.attested = f.Bool("attested", true).value_or(false);
   if (const JsonValue* launcher = f.Object("launcher", true)) {
     JsonValueFields l(*launcher, "manifest.launcher");

@@ -95,6 +95,20 @@ TEST(ManifestParseTest, RoundTripsEveryField) {
   EXPECT_EQ(parsed->filter.bpf, SampleManifest().filter.bpf);
 }
 
+TEST(ManifestParseTest, NoCapabilitiesIsReadAndAbsentMeansFalse) {
+  Json j = SampleManifest().ToJson();
+  ASSERT_EQ(j["no_capabilities"], true);
+  absl::StatusOr<Manifest> parsed = Manifest::Parse(Bytes(j));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->no_capabilities);
+  j.erase("no_capabilities");  // a manifest from before the field
+  parsed = Manifest::Parse(Bytes(j));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->no_capabilities);
+  j["no_capabilities"] = "yes";
+  EXPECT_FALSE(Manifest::Parse(Bytes(j)).ok());
+}
+
 TEST(ManifestParseTest, RejectsNonCanonicalBytes) {
   std::string bytes = Bytes(SampleManifest().ToJson());
   EXPECT_FALSE(Manifest::Parse(bytes + " ").ok());

@@ -12,49 +12,60 @@
 namespace fdattest {
 namespace {
 
-absl::Status ReadCapSets(__user_cap_data_struct (&data)[_LINUX_CAPABILITY_U32S_3]) {
-  __user_cap_header_struct header{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-  if (syscall(SYS_capget, &header, data) != 0) return ErrnoStatus("capget", errno);
-  return absl::OkStatus();
+__user_cap_header_struct OwnCapHeader() {
+  return {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 }
+
+// PR_CAPBSET_READ: 1 in the set, 0 not, -1 with EINVAL past the last
+// capability the running kernel knows.
+int InBoundingSet(int cap) { return prctl(PR_CAPBSET_READ, cap, 0, 0, 0); }
 
 }  // namespace
 
 absl::Status DropCapabilitiesForExec() {
-  // Every capability number the running kernel knows: PR_CAPBSET_DROP answers
-  // EINVAL past the last one (/proc/sys/kernel/cap_last_cap is not reachable
-  // from the empty root). Dropping one that is not in the set succeeds.
-  for (int cap = 0;; ++cap) {
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
-    if (errno == EINVAL && cap > 0) break;
-    if (errno != EPERM) return ErrnoStatus(absl::StrCat("prctl(PR_CAPBSET_DROP, ", cap, ")"), errno);
-    // No CAP_SETPCAP: acceptable only for a capability already gone.
-    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0) {
+  // Every capability number the running kernel knows (/proc/sys/kernel/
+  // cap_last_cap, found by probing). Dropping one that is not in the set
+  // succeeds; without CAP_SETPCAP every drop is EPERM, which is acceptable
+  // only for a capability already gone.
+  int known = 0;
+  for (;; ++known) {
+    if (prctl(PR_CAPBSET_DROP, known, 0, 0, 0) == 0) continue;
+    int drop_errno = errno;
+    int in = InBoundingSet(known);
+    if (in < 0 && errno == EINVAL && known > 0) break;
+    if (in < 0) return ErrnoStatus(absl::StrCat("prctl(PR_CAPBSET_READ, ", known, ")"), errno);
+    if (in == 0 && drop_errno == EPERM) continue;
+    if (drop_errno == EPERM) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "cannot drop capability ", cap,
+          "cannot drop capability ", known,
           " from the bounding set (needs CAP_SETPCAP): the workload would start with it"));
     }
+    return ErrnoStatus(absl::StrCat("prctl(PR_CAPBSET_DROP, ", known, ")"), drop_errno);
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
     return ErrnoStatus("clearing the ambient capability set", errno);
   }
+  __user_cap_header_struct header = OwnCapHeader();
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-  RETURN_IF_ERROR(ReadCapSets(data));
+  if (syscall(SYS_capget, &header, data) != 0) return ErrnoStatus("capget", errno);
   for (__user_cap_data_struct& d : data) d.inheritable = 0;
-  __user_cap_header_struct header{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  header = OwnCapHeader();
   if (syscall(SYS_capset, &header, data) != 0) {
     return ErrnoStatus("clearing the inheritable capability set", errno);
   }
-  // What the exec computes the workload's sets from (capabilities(7)): the
-  // bounding set, checked at its first and last known capability, and the
-  // inheritable set (the ambient set is a subset of it, so it is empty too).
-  RETURN_IF_ERROR(ReadCapSets(data));
+
+  // Read back what the exec computes the workload's sets from
+  // (capabilities(7)): the bounding set and the inheritable set (the ambient
+  // set is a subset of the inheritable one, so it is empty too).
+  header = OwnCapHeader();
+  if (syscall(SYS_capget, &header, data) != 0) return ErrnoStatus("capget", errno);
   for (const __user_cap_data_struct& d : data) {
     if (d.inheritable != 0) return absl::InternalError("the inheritable set is not empty");
   }
-  if (prctl(PR_CAPBSET_READ, CAP_CHOWN, 0, 0, 0) != 0 ||
-      prctl(PR_CAPBSET_READ, CAP_LAST_CAP, 0, 0, 0) != 0) {
-    return absl::InternalError("the bounding set is not empty");
+  for (int cap = 0; cap < known; ++cap) {
+    if (InBoundingSet(cap) != 0) {
+      return absl::InternalError(absl::StrCat("capability ", cap, " is still in the bounding set"));
+    }
   }
   return absl::OkStatus();
 }

@@ -27,8 +27,21 @@ constexpr int kRefused = 3;
 constexpr int kOtherError = 4;
 constexpr int kExecFailed = 5;
 
+// Reads this process's capability sets, lets `change` edit them, writes them
+// back. Returns false if either syscall fails.
+template <typename Change>
+bool EditOwnCaps(Change change) {
+  __user_cap_header_struct h{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &h, d) != 0) return false;
+  change(d);
+  return syscall(SYS_capset, &h, d) == 0;
+}
+
 bool RunsAsRootWithSetpcap() {
-  return geteuid() == 0 && prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1;
+  bool effective = false;
+  EditOwnCaps([&](__user_cap_data_struct* d) { effective = d[0].effective & (1u << CAP_SETPCAP); });
+  return geteuid() == 0 && effective;
 }
 
 // Forks; the child runs `before`, then DropCapabilitiesForExec(), and on
@@ -89,12 +102,10 @@ TEST(CapabilitiesTest, InheritableAndAmbientCapabilitiesDoNotSurvive) {
   if (!RunsAsRootWithSetpcap()) GTEST_SKIP() << "needs root with CAP_SETPCAP";
   // A caller that raised CAP_NET_RAW as inheritable and ambient first.
   auto [code, out] = DropThenExec([] {
-    __user_cap_header_struct h{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
-    if (syscall(SYS_capget, &h, d) != 0) _exit(kOtherError);
-    d[0].inheritable |= 1u << CAP_NET_RAW;
-    if (syscall(SYS_capset, &h, d) != 0) _exit(kOtherError);
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0) != 0) _exit(kOtherError);
+    if (!EditOwnCaps([](__user_cap_data_struct* d) { d[0].inheritable |= 1u << CAP_NET_RAW; }) ||
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0) != 0) {
+      _exit(kOtherError);
+    }
   });
   ASSERT_EQ(code, kOk) << out;
   auto caps = CapLines(out);
@@ -107,13 +118,26 @@ TEST(CapabilitiesTest, RefusedWithoutCapSetpcapWhileTheBoundingSetIsFull) {
   if (!RunsAsRootWithSetpcap()) GTEST_SKIP() << "needs root with CAP_SETPCAP";
   // Lose CAP_SETPCAP from the effective set only: the bounding set is full.
   auto [code, out] = DropThenExec([] {
-    __user_cap_header_struct h{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
-    if (syscall(SYS_capget, &h, d) != 0) _exit(kOtherError);
-    d[0].effective &= ~(1u << CAP_SETPCAP);
-    if (syscall(SYS_capset, &h, d) != 0) _exit(kOtherError);
+    if (!EditOwnCaps([](__user_cap_data_struct* d) { d[0].effective &= ~(1u << CAP_SETPCAP); })) {
+      _exit(kOtherError);
+    }
   });
   EXPECT_EQ(code, kRefused) << out;
+}
+
+TEST(CapabilitiesTest, WithoutCapSetpcapAnAlreadyEmptyBoundingSetIsAccepted) {
+  if (!RunsAsRootWithSetpcap()) GTEST_SKIP() << "needs root with CAP_SETPCAP";
+  // Empty the bounding set while CAP_SETPCAP is still effective, then lose it:
+  // every drop is EPERM now, and each capability is found already gone.
+  auto [code, out] = DropThenExec([] {
+    for (int cap = 0; prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0; ++cap) {
+    }
+    if (!EditOwnCaps([](__user_cap_data_struct* d) { d[0].effective &= ~(1u << CAP_SETPCAP); })) {
+      _exit(kOtherError);
+    }
+  });
+  ASSERT_EQ(code, kOk) << out;
+  EXPECT_EQ(CapLines(out)["CapBnd"], "0000000000000000");
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 
-#include "launcher/capabilities.h"
 #include "launcher/empty_root.h"
 #include "launcher/fd_setup.h"
 #include "launcher/filter.h"
@@ -21,8 +20,7 @@ absl::Status ExecConfined(const ExecPlan& plan) {
   for (const std::string& a : plan.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
 
-  RETURN_IF_ERROR(EnterEmptyRoot());  // the last step that needs a capability
-  RETURN_IF_ERROR(DropCapabilitiesForExec());
+  RETURN_IF_ERROR(EnterEmptyRoot());
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return ErrnoStatus("prctl(PR_SET_NO_NEW_PRIVS)", errno);
   }

@@ -1,6 +1,5 @@
 // Launch step 10, the point of no return: an empty mount namespace as root
-// (empty_root.h), no capability for the exec'd program (capabilities.h),
-// no_new_privs, close everything that is not declared, install exactly the
+// (empty_root.h), no_new_privs, close everything that is not declared, install exactly the
 // measured filter bytes, and execveat the measured executable descriptor. Returns only on failure before the filter
 // is installed; after that, a failed exec ends the process with status 126.
 #ifndef FDATTEST_LAUNCHER_EXEC_H_

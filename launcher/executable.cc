@@ -6,6 +6,7 @@
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -127,6 +128,18 @@ absl::StatusOr<Executable> OpenExecutable(const std::string& program, int min_fd
     return absl::InvalidArgumentError(absl::StrCat(exe.path, " is not executable"));
   }
   RETURN_IF_ERROR(CheckStaticElf(fd.get(), exe.path));
+  // The workload holds no capability (capabilities.h); a program marked with
+  // file capabilities would get none of them, and one whose effective bit is
+  // set fails its exec (capabilities(7), "capability-dumb binaries") at a
+  // point where nothing can be reported. Refused here instead.
+  if (fgetxattr(fd.get(), "security.capability", nullptr, 0) >= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        exe.path, " carries file capabilities (security.capability); the workload runs with no "
+                  "capability, so they would not apply"));
+  }
+  if (errno != ENODATA && errno != ENOTSUP) {
+    return ErrnoStatus(absl::StrCat("reading ", exe.path, "'s file capabilities"), errno);
+  }
   if (hash) {
     // The digest is a claim about what runs: hash and execute an immutable
     // copy, so a writer of the file cannot swap its content in between.

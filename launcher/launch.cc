@@ -14,6 +14,7 @@
 #include "common/manifest.h"
 #include "common/sha256.h"
 #include "launcher/attestor_client.h"
+#include "launcher/capabilities.h"
 #include "launcher/evidence.h"
 #include "launcher/exec.h"
 #include "launcher/executable.h"
@@ -130,6 +131,10 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   ASSIGN_OR_RETURN(Profile profile, Profile::Load(options.profile_path));
   const int private_base = profile.fds.empty() ? 3 : std::max(3, profile.fds.back().fd + 1);
   diag.Open(private_base);
+  // The capability sets the exec will use, emptied first, so that a launcher
+  // that cannot do it stops before anything is touched or measured. The
+  // launcher's own effective set stays until the exec.
+  RETURN_IF_ERROR(DropCapabilitiesForExec());
   const bool attested = options.attestor.has_value();
   if (!attested) diag.Warn("no attestor configured: this launch is unattested");
   if (options.evidence_out && !attested) {
@@ -202,7 +207,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
     m.argv = options.argv;
     DescribeProcess(m);
     m.no_new_privs = true;
-    m.no_capabilities = true;  // DropCapabilitiesForExec, before the exec
+    m.no_capabilities = true;  // DropCapabilitiesForExec, at the start
     m.attested = attested;  // before the digest is taken: the measured bytes say so
     m.launcher_version = kLauncherVersion;
     m.launcher_sha256 = LauncherDigest();

@@ -970,7 +970,7 @@ Findings RuleClosedWorld(const Policy&, const PolicyFacts& facts, std::string& p
     f.Fail("manifest.no_new_privs is false");
   }
   if (facts.manifest != nullptr && !facts.manifest->no_capabilities) {
-    f.Fail("manifest.no_capabilities is false");
+    f.Fail("manifest.no_capabilities is absent or false: the workload may hold capabilities");
   }
   if (facts.manifest == nullptr) {
     f.Unknown("no verified manifest: no_new_privs and no_capabilities not established");
@@ -1530,8 +1530,8 @@ Findings RuleLeakChannels(const Policy&, const PolicyFacts& facts, std::string& 
       " (no file or pipe dumps); the workload's ptrace, process_vm_*, limit changes and task "
       "name changes refused (proven); no writable fd on proc/sysfs-like mounts; not covered: "
       "tracing by another process (dumpable/TracerPid are not in the manifest), and what the "
-      "workload shows in /proc through its own memory (argv area in /proc/PID/cmdline, memory "
-      "sizes), readable by local users unless /proc is mounted hidepid=invisible");
+      "workload shows in /proc by itself (argv area in /proc/PID/cmdline, signal masks, thread "
+      "count, memory sizes), readable by local users unless /proc is mounted hidepid=invisible");
   return f;
 }
 

@@ -243,6 +243,9 @@ struct Loosening {
   Bad bad = Bad::kAllow;
   FdSets fds = BaseFds();
   std::optional<HiJunk> hi_junk;
+  // When set: the refuted property's counterexample is this syscall with
+  // this low word of args[0] (the loosening itself, not another breach).
+  std::optional<std::pair<uint32_t, uint32_t>> witness_nr_arg0;
 };
 void PrintTo(const Loosening& l, std::ostream* os) { *os << l.name; }
 
@@ -283,9 +286,19 @@ std::vector<Loosening> Loosenings() {
   v.push_back({"execveat_refusal_to_allow",
                [] { return RefusalToAllow(BaseSpec(), X86(SYS_execveat, {5, 0, 0, 0, AT_EMPTY_PATH}), SECCOMP_RET_ERRNO | EPERM); },
                "process-confined"});
-  v.push_back({"prctl_set_name_refusal_to_allow",
-               [] { return RefusalToAllow(BaseSpec(), X86(SYS_prctl, {PR_SET_NAME}), SECCOMP_RET_ERRNO | EPERM); },
-               "process-confined"});
+  // The task name is world-readable: a filter that lets the workload set it
+  // (and is otherwise as tight as the small libseccomp filter) is refused.
+  {
+    Loosening l{"prctl_set_name_allowed", [] {
+                  return ScmpFilter([](void* ctx) {
+                    return seccomp_rule_add_exact(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+                                                  Low32(0, PR_SET_NAME));
+                  });
+                },
+                "process-confined"};
+    l.witness_nr_arg0 = {SYS_prctl, PR_SET_NAME};
+    v.push_back(l);
+  }
   v.push_back({"ioctl_enotty_to_allow",
                [] { return RefusalToAllow(BaseSpec(), X86(SYS_ioctl, {0, TIOCSTI}), SECCOMP_RET_ERRNO | ENOTTY); },
                "fd-control"});
@@ -521,6 +534,13 @@ TEST_P(LooseningTest, CaughtWithKernelConfirmedCounterexample) {
   bool expected_failed = false;
   for (const PropertyResult* r : failed) expected_failed |= r->id == l.property;
   EXPECT_TRUE(expected_failed) << "property " << l.property << " holds";
+  if (l.witness_nr_arg0) {
+    for (const PropertyResult* r : failed) {
+      if (r->id != l.property || !r->counterexample) continue;
+      EXPECT_EQ(r->counterexample->w[0], l.witness_nr_arg0->first) << r->detail;
+      EXPECT_EQ(r->counterexample->w[ArgLoWord(0)], l.witness_nr_arg0->second) << r->detail;
+    }
+  }
 
   auto oracle = testing::KernelOracle::New(*program);
   ASSERT_TRUE(oracle.ok()) << oracle.status();

@@ -70,6 +70,7 @@ constexpr int kFdInput = 0, kFdOutput = 1, kFdAudit = 2, kFdSink = 3, kFdControl
 constexpr int kSucceeds = 0;
 constexpr int kAnyError = -1;
 constexpr int kReturnsZero = -2;  // rc == 0 exactly
+constexpr int kChildSigsys = -3;  // rc == 128 + SIGSYS: the attempt's child was killed by SIGSYS
 
 struct Expect {
   std::string label;
@@ -690,14 +691,23 @@ void World::Inspect(pid_t pid, Run* run) {
       }
     }
     // Nothing of the input or the secret in what /proc shows every local
-    // user: the task names and the argv area.
-    for (const auto& e : fs::directory_iterator(proc + "/task", ec)) {
-      const std::string comm = ReadWholeFile(e.path() / "comm");
+    // user: the task names and the argv area. The workload is alive (it
+    // sleeps after DONE), so every file below must be readable.
+    int tasks = 0;
+    fs::directory_iterator task(proc + "/task", ec), end;
+    for (; !ec && task != end; task.increment(ec)) {
+      const std::string comm = ReadWholeFile(task->path() / "comm");
+      if (comm.empty()) run->violations.push_back("names: cannot read " + task->path().string());
       if (Contains(comm, input_mark_) || HasSecret(comm, secret_)) {
         run->violations.push_back("leak: task name " + comm);
       }
+      ++tasks;
+    }
+    if (ec || tasks == 0) {
+      run->violations.push_back("names: cannot list " + proc + "/task: " + ec.message());
     }
     const std::string cmdline = ReadWholeFile(proc + "/cmdline");
+    if (cmdline.empty()) run->violations.push_back("names: cannot read " + proc + "/cmdline");
     if (Contains(cmdline, input_mark_) || HasSecret(cmdline, secret_)) {
       run->violations.push_back("leak: input or secret in /proc/PID/cmdline");
     }
@@ -874,6 +884,9 @@ void ExpectBlocked(const Vector& v, const std::function<void(const World&)>& mor
                               << strerror(got[i].err) << ")";
     } else if (want.err == kAnyError) {
       EXPECT_EQ(got[i].rc, -1) << want.label << " should fail";
+    } else if (want.err == kChildSigsys) {
+      EXPECT_EQ(got[i].rc, 128 + SIGSYS) << want.label << ": the child was not killed by SIGSYS"
+                                         << " (rc " << got[i].rc << ", errno " << got[i].err << ")";
     } else if (want.err == kReturnsZero) {
       EXPECT_EQ(got[i].rc, 0) << want.label << " should return 0, errno " << got[i].err << " ("
                               << strerror(got[i].err) << ")";
@@ -1481,6 +1494,20 @@ TEST(HostileKillMode, CloseOfUndeclaredFdIsKilled) {
   ExpectBlocked(KillMode({"v_kill_close_undeclared", {{"sigaction-sigsys", kSucceeds}}, true}));
 }
 
+TEST(HostileKillMode, FilterRefusesWhatTheKernelWouldAlsoRefuse) {
+  // Without capabilities the kernel answers these with EPERM itself, so in
+  // errno mode (v_ptrace, v_process_vm, v_kcmp, v_prctl, v_prlimit_core,
+  // v_inode_mutators, v_clone_newuser) the filter's refusal is not visible;
+  // a death by SIGSYS is the filter's alone.
+  ExpectBlocked(KillMode(
+      {"v_kill_filter_decides",
+       Cat({{"control-getppid", kReturnsZero}},
+           All(kChildSigsys, {"ptrace-attach-victim", "ptrace-seize-victim",
+                              "process-vm-readv-victim", "kcmp-victim", "pidfd-getfd",
+                              "prctl-set-mm-exe", "prctl-set-name", "prlimit-core-raise",
+                              "setrlimit-core", "fchown-audit", "clone-newns-newnet"}))}));
+}
+
 TEST(HostileKillMode, Clone3StillReturnsEnosys) {
   ExpectBlocked(KillMode({"v_kill_clone3", {{"clone3", ENOSYS}, {"fstat-input", kSucceeds}}}));
 }
@@ -1526,11 +1553,27 @@ TEST(HostileHarness, DetectsHostRootAndCoreLimit) {
   EXPECT_TRUE(HasViolation(vs, "root: the workload's root holds")) << ::testing::PrintToString(vs);
   EXPECT_TRUE(HasViolation(vs, "root: cwd is not")) << ::testing::PrintToString(vs);
   EXPECT_TRUE(HasViolation(vs, "seccomp:")) << ::testing::PrintToString(vs);
+  EXPECT_TRUE(HasViolation(vs, "caps: CapEff")) << ::testing::PrintToString(vs);
+  EXPECT_TRUE(HasViolation(vs, "caps: CapBnd")) << ::testing::PrintToString(vs);
   struct rlimit core;
   ASSERT_EQ(getrlimit(RLIMIT_CORE, &core), 0);
   if (core.rlim_max > 1) {
     EXPECT_TRUE(HasViolation(vs, "core: RLIMIT_CORE")) << ::testing::PrintToString(vs);
   }
+}
+
+TEST(HostileHarness, DetectsInputInTaskNamesAndArgvArea) {
+  // Unconfined, prctl(PR_SET_NAME) works for both threads, and the argv area
+  // is the workload's to overwrite.
+  Vector named{"v_prctl", {}};
+  named.launcher_checks = true;
+  auto vs = UnconfinedViolations(named);
+  EXPECT_TRUE(HasViolation(vs, "leak: task name")) << ::testing::PrintToString(vs);
+  Vector argv_area{"v_proc_channels", {}};
+  argv_area.launcher_checks = true;
+  vs = UnconfinedViolations(argv_area);
+  EXPECT_TRUE(HasViolation(vs, "leak: input or secret in /proc/PID/cmdline"))
+      << ::testing::PrintToString(vs);
 }
 
 TEST(HostileHarness, DetectsUnmeasuredExec) {

@@ -3,8 +3,8 @@
  * high-32 junk in the option: EPERM. PR_SET_NAME too: the task name is shown
  * to every local user in /proc/PID/comm and /proc/PID/stat, so the workload
  * tries to name itself after the input's bytes (plain, with high-32 junk in the
- * option, and from a second thread) and the harness reads every task's name
- * itself. Only PR_GET_NAME works. */
+ * option, and from a second thread that stays alive) and the harness reads
+ * every task's name itself. Only PR_GET_NAME works. */
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -27,13 +27,20 @@ static void name_from_input(void) {
   memcpy(g_name, from, len);
 }
 
-static long g_thread_rc = -2;
-static int g_thread_errno;
+/* The thread's result, stored once: -errno or the return value. */
+#define kNoResult (-100000L)
+static long g_thread_result = kNoResult;
 
 static int thread_main(void* arg) {
   (void)arg;
-  g_thread_rc = syscall(SYS_prctl, (long)PR_SET_NAME, g_name, 0L, 0L, 0L);
-  g_thread_errno = errno;
+  long rc = syscall(SYS_prctl, (long)PR_SET_NAME, g_name, 0L, 0L, 0L);
+  __atomic_store_n(&g_thread_result, rc < 0 ? -(long)errno : rc, __ATOMIC_RELEASE);
+  /* Stays alive, so that the harness reads this task's name too; the
+   * process's exit_group ends it. */
+  for (;;) {
+    struct timespec ts = {1, 0};
+    syscall(SYS_nanosleep, &ts, NULL);
+  }
   return 0;
 }
 
@@ -59,15 +66,17 @@ int main(int argc, char** argv) {
                 CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
                 NULL);
   }
-  if (tid > 0) {
-    for (int i = 0; i < 100 && g_thread_rc == -2; ++i) {
-      struct timespec ts = {0, 10 * 1000 * 1000};
-      syscall(SYS_nanosleep, &ts, NULL);
-    }
-    errno = g_thread_errno;
-    report("set-name-thread", g_thread_rc == -2 ? -1 : g_thread_rc);
+  long result = kNoResult;
+  for (int i = 0; tid > 0 && i < 1000 && result == kNoResult; ++i) {  /* up to 10 s */
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    syscall(SYS_nanosleep, &ts, NULL);
+    result = __atomic_load_n(&g_thread_result, __ATOMIC_ACQUIRE);
+  }
+  if (result == kNoResult) {
+    report("set-name-thread", 0); /* no thread or no answer: the expectation (EPERM) fails */
   } else {
-    report("set-name-thread", 0); /* no thread: the expectation (EPERM) fails loudly */
+    errno = result < 0 ? (int)-result : 0;
+    report("set-name-thread", result < 0 ? -1 : result);
   }
   char name[16] = {0};
   report("get-name", syscall(SYS_prctl, (long)PR_GET_NAME, name, 0L, 0L, 0L));

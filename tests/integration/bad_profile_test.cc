@@ -4,7 +4,12 @@
 // The workload is a helper that prints "RAN" on fd 1 and exits 42, so a
 // launch that wrongly went ahead shows on our stdout pipe or in the status.
 #include <gtest/gtest.h>
+#include <linux/capability.h>
+#include <sys/xattr.h>
 
+#include <cerrno>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -223,6 +228,25 @@ TEST_F(BadProgramTest, ScriptIsRefused) {
   const std::string script = dir_.File("run.sh");
   ASSERT_TRUE(WriteWholeFile(script, "#!/bin/sh\necho RAN\n", 0755));
   ExpectRefused(Launch(script), {"run.sh", "script"});
+}
+
+TEST_F(BadProgramTest, ProgramWithFileCapabilitiesIsRefused) {
+  // A copy of the helper marked "cap_net_raw+ep" (struct vfs_cap_data,
+  // revision 2, effective flag): the workload runs without capabilities, so
+  // such an exec would fail after the filter, where nothing can be reported.
+  const std::optional<std::string> helper = ReadWholeFile(RanHelperPath());
+  ASSERT_TRUE(helper.has_value());
+  const std::string program = dir_.File("capable-helper");
+  ASSERT_TRUE(WriteWholeFile(program, *helper, 0755));
+  const uint32_t cap_data[5] = {VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE, 1u << CAP_NET_RAW, 0,
+                                0, 0};
+  ASSERT_EQ(setxattr(program.c_str(), "security.capability", cap_data, sizeof cap_data, 0), 0)
+      << strerror(errno);
+  ExpectRefused(Launch(program), {"capable-helper", "file capabilities"});
+  // The same bytes without the mark run.
+  ASSERT_EQ(removexattr(program.c_str(), "security.capability"), 0) << strerror(errno);
+  RunResult r = Launch(program);
+  EXPECT_EQ(r.exit_code(), 42) << r.err;
 }
 
 TEST_F(BadProgramTest, NonexistentProgramIsRefused) {
