@@ -67,7 +67,6 @@ Json Manifest::ToJson() const {
   j["rlimits"] = rl;
   j["no_new_privs"] = no_new_privs;
   j["no_capabilities"] = no_capabilities;
-  if (proc_hidepid) j["proc_hidepid"] = *proc_hidepid;
   j["attested"] = attested;
   j["launcher"] = {{"version", launcher_version}, {"sha256", launcher_sha256}};
   Json fds_json = Json::array();
@@ -347,10 +346,6 @@ absl::StatusOr<Manifest> Manifest::FromJson(const JsonValue& json) {
   // Optional: manifests from launchers before the field say nothing, and
   // fail R0 as "not true" rather than as unreadable evidence.
   m.no_capabilities = f.Bool("no_capabilities", false).value_or(false);
-  m.proc_hidepid = r.OptionalText("proc_hidepid");
-  if (m.proc_hidepid && !OneOf(*m.proc_hidepid, {"off", "noaccess", "invisible", "ptraceable"})) {
-    r.Bad("proc_hidepid", absl::StrCat("has an unknown value \"", *m.proc_hidepid, "\""));
-  }
   m.attested = f.Bool("attested", true).value_or(false);
   if (const JsonValue* launcher = f.Object("launcher", true)) {
     JsonValueFields l(*launcher, "manifest.launcher");

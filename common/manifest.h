@@ -91,9 +91,6 @@ struct Manifest {
   std::map<std::string, std::pair<uint64_t, uint64_t>> rlimits;  // soft, hard
   bool no_new_privs = true;
   bool no_capabilities = true;  // bounding, ambient, inheritable emptied before exec
-  // hidepid of the procfs on /proc where the launcher ran: "off", "noaccess",
-  // "invisible", "ptraceable"; absent when none was mounted there.
-  std::optional<std::string> proc_hidepid;
   bool attested = false;
   std::string launcher_version;
   std::string launcher_sha256;

@@ -18,7 +18,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/sha256.h"
 #include "common/unique_fd.h"
 
@@ -190,31 +189,8 @@ absl::StatusOr<MountTable> MountTable::Load() {
       if (opt == "ro") m.read_only = true;
     }
     table.mounts_[id] = m;
-    // Later lines are mounted on top of earlier ones: the last procfs on
-    // /proc is the one paths resolve to.
-    if (fields[4] == "/proc" && m.fs_type == "proc" && dash + 3 < fields.size()) {
-      std::string hidepid = "off";
-      for (absl::string_view opt : absl::StrSplit(fields[dash + 3], ',')) {
-        if (!absl::ConsumePrefix(&opt, "hidepid=")) continue;
-        std::optional<std::string> name = ProcHidepidName(opt);
-        if (!name) {
-          return absl::InternalError(absl::StrCat("/proc is mounted with hidepid=", opt,
-                                                  ", which this launcher does not know"));
-        }
-        hidepid = *name;
-      }
-      table.proc_hidepid_ = hidepid;
-    }
   }
   return table;
-}
-
-std::optional<std::string> ProcHidepidName(absl::string_view value) {
-  if (value == "0" || value == "off") return "off";
-  if (value == "1" || value == "noaccess") return "noaccess";
-  if (value == "2" || value == "invisible") return "invisible";
-  if (value == "4" || value == "ptraceable") return "ptraceable";
-  return std::nullopt;
 }
 
 const MountFingerprint* MountTable::Find(int64_t mnt_id) const {

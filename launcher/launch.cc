@@ -208,7 +208,6 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
     DescribeProcess(m);
     m.no_new_privs = true;
     m.no_capabilities = true;  // DropCapabilitiesForExec, at the start
-    m.proc_hidepid = mounts->proc_hidepid();
     m.attested = attested;  // before the digest is taken: the measured bytes say so
     m.launcher_version = kLauncherVersion;
     m.launcher_sha256 = LauncherDigest();

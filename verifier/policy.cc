@@ -598,7 +598,6 @@ absl::StatusOr<Policy> Policy::Parse(absl::string_view text) {
   const Json* workload = f.Object("workload", true);
   const Json* fd_roles = f.Array("fd_roles", true);
   std::optional<bool> closed_world = f.Bool("closed_world", false);
-  std::optional<bool> require_proc_hidepid = f.Bool("require_proc_hidepid", false);
   std::optional<int64_t> max_fds = f.Int("max_fds", false, 1, kMaxDeclaredFds);
   const Json* approved_fs = f.Array("approved_write_fs_types", false);
   const Json* encrypted_fs = f.Array("encrypted_fs_types", false);
@@ -664,7 +663,6 @@ absl::StatusOr<Policy> Policy::Parse(absl::string_view text) {
     p.fd_roles.push_back(std::move(role));
   }
   p.closed_world = closed_world.value_or(true);
-  p.require_proc_hidepid = require_proc_hidepid.value_or(false);
   p.max_fds = static_cast<int>(max_fds.value_or(kMaxDeclaredFds));
   int min_total = 0;
   for (const RolePolicy& r : p.fd_roles) min_total += r.min_count;
@@ -1507,7 +1505,7 @@ Findings RuleFreshness(const Policy&, const PolicyFacts& facts, std::string& pas
 }
 
 // R12: no channel out of the fd set through the process itself.
-Findings RuleLeakChannels(const Policy& policy, const PolicyFacts& facts, std::string& pass) {
+Findings RuleLeakChannels(const Policy&, const PolicyFacts& facts, std::string& pass) {
   Findings f;
   const Manifest& m = *facts.manifest;
   auto core = m.rlimits.find("core");
@@ -1526,35 +1524,14 @@ Findings RuleLeakChannels(const Policy& policy, const PolicyFacts& facts, std::s
       f.Fail(absl::StrCat(FdLabel(fp), ": writable fd on ", fp.mount->fs_type));
     }
   }
-  // What the workload shows in /proc by itself (argv area, signal masks,
-  // thread count, sizes) no filter can stop; hidepid keeps other users out.
-  const bool proc_hidden = m.proc_hidepid && *m.proc_hidepid != "off";
-  if (policy.require_proc_hidepid && !proc_hidden) {
-    f.Fail(m.proc_hidepid
-               ? "manifest.proc_hidepid is off: every local user can read the workload's "
-                 "/proc/PID/cmdline and status (argv area, signal masks), channels no filter "
-                 "can close"
-               : "manifest.proc_hidepid is absent: /proc's hidepid where the launcher ran is "
-                 "not recorded");
-  }
   pass = absl::StrCat(
       "rlimits.core ", core == m.rlimits.end() ? 0 : core->second.first, "/",
       core == m.rlimits.end() ? 0 : core->second.second,
       " (no file or pipe dumps); the workload's ptrace, process_vm_*, limit changes and task "
-      "name changes refused (proven); no writable fd on proc/sysfs-like mounts; ",
-      proc_hidden
-          ? absl::StrCat("/proc mounted hidepid=", *m.proc_hidepid,
-                         ": other users cannot read what the workload shows there by itself "
-                         "(argv area, signal masks, thread count, memory sizes); not covered: "
-                         "tracing by another process (dumpable/TracerPid are not in the "
-                         "manifest)")
-          : "not covered: tracing by another process (dumpable/TracerPid are not in the "
-            "manifest), and what the workload shows in /proc by itself (argv area in "
-            "/proc/PID/cmdline, signal masks, thread count, memory sizes), readable by local "
-            "users: ",
-      proc_hidden ? ""
-      : m.proc_hidepid ? "/proc is mounted hidepid=off where the launcher ran"
-                       : "/proc's hidepid where the launcher ran is not recorded");
+      "name changes refused (proven); no writable fd on proc/sysfs-like mounts; not covered: "
+      "tracing by another process (dumpable/TracerPid are not in the manifest), and what the "
+      "workload shows in /proc by itself (argv area in /proc/PID/cmdline, signal masks, thread "
+      "count, memory sizes), readable by local users unless /proc is mounted hidepid=invisible");
   return f;
 }
 

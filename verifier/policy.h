@@ -120,9 +120,6 @@ struct Policy {
   std::set<std::string> ak_names;  // attester AK qualified names, lowercase hex
   std::vector<RolePolicy> fd_roles;
   bool closed_world = true;
-  // R12: /proc where the launcher ran must hide the workload's entries from
-  // other users (manifest.proc_hidepid noaccess, invisible or ptraceable).
-  bool require_proc_hidepid = false;
   int max_fds = static_cast<int>(kMaxDeclaredFds);
   std::set<std::string> approved_write_fs_types;  // R7
   std::set<std::string> encrypted_fs_types;       // R3, a subset of the above

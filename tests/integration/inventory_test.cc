@@ -254,32 +254,5 @@ TEST_F(InventoryTest, ConnectFdReachesTestListenerAndRecordsPeerCredentials) {
   EXPECT_EQ(sock["peer_cred"]["exe_sha256"], Sha256HexOfFile("/proc/self/exe"));
 }
 
-// manifest.proc_hidepid is what /proc is mounted with where the launcher runs:
-// here a private mount namespace with its own procfs, mounted with each value
-// in turn (numeric and named forms, as proc(5) allows).
-TEST(ProcHidepidTest, ManifestRecordsTheProcMountOfTheLaunchersNamespace) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  const std::string profile = dir.File("profile.json");
-  ASSERT_TRUE(WriteWholeFile(
-      profile, R"({"version": 1, "name": "hidepid", "fds": [)"
-               R"({"fd": 1, "role": "phi-output", "access": "w", "null": true}]})"));
-  for (const auto& [option, recorded] :
-       std::vector<std::pair<std::string, std::string>>{{"hidepid=invisible", "invisible"},
-                                                        {"hidepid=4", "ptraceable"},
-                                                        {"hidepid=off", "off"}}) {
-    const std::string manifest = dir.File("manifest-" + recorded + ".json");
-    RunResult r = RunProgram(
-        {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-         "mount -t proc -o " + option + " proc /proc && exec \"$0\" \"$@\"", FdlaunchPath(),
-         "--profile", profile, "--manifest-out", manifest, "--", RanHelperPath()});
-    ASSERT_FALSE(r.timed_out);
-    ASSERT_EQ(r.exit_code(), 42) << option << ": " << r.err;
-    Json m = LoadJsonFile(manifest);
-    ASSERT_TRUE(m.is_object()) << option;
-    EXPECT_EQ(m.value("proc_hidepid", std::string("absent")), recorded) << option;
-  }
-}
-
 }  // namespace
 }  // namespace fdattest::integration
