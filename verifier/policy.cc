@@ -1531,7 +1531,8 @@ Findings RuleLeakChannels(const Policy&, const PolicyFacts& facts, std::string& 
       "name changes refused (proven); no writable fd on proc/sysfs-like mounts; not covered: "
       "tracing by another process (dumpable/TracerPid are not in the manifest), and what the "
       "workload shows in /proc by itself (argv area in /proc/PID/cmdline, signal masks, thread "
-      "count, memory sizes), readable by local users unless /proc is mounted hidepid=invisible");
+      "count, memory sizes), readable by other local processes (hidepid on the host's /proc "
+      "hides the per-process files from other uids only)");
   return f;
 }
 

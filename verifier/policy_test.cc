@@ -908,7 +908,7 @@ TEST_F(HipaaRules, R11PassesOnFirstContactWithAFreshNonce) {
 TEST_F(HipaaRules, R12PassesWithCoreLimitOneAndProvenPtraceRefusal) {
   ExpectRule(Run(), "R12", RuleOutcome::kPass,
              {"rlimits.core 1/1", "dumpable/TracerPid", "tracing by another process",
-              "/proc/PID/cmdline", "hidepid=invisible"});
+              "/proc/PID/cmdline", "hides the per-process files from other uids only"});
 }
 
 TEST_F(HipaaRules, R12FailsOnCoreDumpsPtraceOrAWritableProcFd) {
