@@ -27,21 +27,27 @@ constexpr int kRefused = 3;
 constexpr int kOtherError = 4;
 constexpr int kExecFailed = 5;
 
+using CapSets = __user_cap_data_struct[_LINUX_CAPABILITY_U32S_3];
+
+bool ReadOwnCaps(CapSets& d) {
+  __user_cap_header_struct h{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  return syscall(SYS_capget, &h, d) == 0;
+}
+
 // Reads this process's capability sets, lets `change` edit them, writes them
 // back. Returns false if either syscall fails.
 template <typename Change>
 bool EditOwnCaps(Change change) {
-  __user_cap_header_struct h{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-  __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
-  if (syscall(SYS_capget, &h, d) != 0) return false;
+  CapSets d = {};
+  if (!ReadOwnCaps(d)) return false;
   change(d);
+  __user_cap_header_struct h{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   return syscall(SYS_capset, &h, d) == 0;
 }
 
 bool RunsAsRootWithSetpcap() {
-  bool effective = false;
-  EditOwnCaps([&](__user_cap_data_struct* d) { effective = d[0].effective & (1u << CAP_SETPCAP); });
-  return geteuid() == 0 && effective;
+  CapSets d = {};
+  return geteuid() == 0 && ReadOwnCaps(d) && (d[0].effective & (1u << CAP_SETPCAP)) != 0;
 }
 
 // Forks; the child runs `before`, then DropCapabilitiesForExec(), and on
