@@ -127,7 +127,7 @@ std::string UncachedAllowAll() {
   return std::string(reinterpret_cast<const char*>(prog), sizeof(prog));
 }
 
-// The checks DESIGN.md's filter rules demand of any filter, for read alone:
+// The checks docs/filter.md's rules demand of any filter, for read alone:
 // foreign arch and x32 killed, read only on the declared fd (low 32 bits, as
 // the kernel takes it). 10 instructions; read runs 8 of them.
 std::string MinimalFdCheck() {
