@@ -19,6 +19,11 @@
 #         so the code must say the fact itself.
 #     Paths inside string literals are data, not citations, and are not read;
 #     neither are paths that are part of a URL.
+#     Documents (every .md file) are held to the same rule, over their whole
+#     text rather than comments: the notes outside the repository, and project
+#     folder paths, are checked as above, and a relative Markdown link target
+#     [text](target) must exist beside the document. Bare names are not
+#     checked in documents (their links are relative to the document).
 #  3. Includes. An #include "..." names a project header that does not exist
 #     (a project folder path from the root; a bare name beside the includer).
 #     System and library headers (<...>, "absl/...", "gtest/...") are not
@@ -46,7 +51,6 @@ root=${1:-"$(dirname "$0")/.."}
 if ! cd "$root" 2>/dev/null; then echo "check_structure: cannot enter $root" >&2; exit 2; fi
 
 readonly kMaxLines=600
-parts=(common launcher attestor verifier)
 scanned=(common launcher attestor verifier tests bench tools examples certs)
 project_dirs='common|launcher|attestor|verifier|tests|bench|examples|tools|certs|docs'
 status=0
@@ -63,6 +67,8 @@ if [ ${#existing[@]} -gt 0 ]; then
     \( -name '*.sh' -o -name '*.py' -o -name '*.cmake' -o -name 'CMakeLists.txt' \) \
     | LC_ALL=C sort)
 fi
+mapfile -t md_files < <(find . \( -name .git -o -name 'build' -o -name 'build-*' \) -prune \
+  -o -type f -name '*.md' -print | sed 's|^[.]/||' | LC_ALL=C sort)
 is_part_file() { case "$1" in common/*|launcher/*|attestor/*|verifier/*) return 0;; esac; return 1; }
 is_test_file() { case "$1" in *_test.cc) return 0;; esac; return 1; }
 
@@ -144,8 +150,9 @@ hash_comments='
   }
   if (out ~ /[^ \t]/) print FILENAME "\t" FNR "\t" out
 }'
-# Cited paths in comment text, as FILE<TAB>LINE<TAB>KIND<TAB>TOKEN, KIND one
-# of outside (never in the repository), path, bare.
+# Cited paths in comment or document text, as FILE<TAB>LINE<TAB>KIND<TAB>TOKEN,
+# KIND one of outside (never in the repository), path, bare (with bare=1),
+# link (a relative Markdown link target, with links=1).
 citations='
 BEGIN { FS = "\t"; pathre = "(" dirs ")/([A-Za-z0-9_.*+/-]|[{][A-Za-z0-9_.,*+/-]*[}])*" }
 {
@@ -167,12 +174,19 @@ BEGIN { FS = "\t"; pathre = "(" dirs ")/([A-Za-z0-9_.*+/-]|[{][A-Za-z0-9_.,*+/-]
     print $1 "\t" $2 "\tpath\t" tok
   }
   s = $3
-  while (match(s, /[a-z][A-Za-z0-9_-]*[.](cc|h|c|md)/)) {
+  while (bare && match(s, /[a-z][A-Za-z0-9_-]*[.](cc|h|c|md)/)) {
     tok = substr(s, RSTART, RLENGTH); before = (RSTART > 1) ? substr(s, RSTART - 1, 1) : ""
     s = substr(s, RSTART + RLENGTH); after = substr(s, 1, 1)
     if (before ~ /[A-Za-z0-9_.\/*{,~:-]/ || after ~ /[A-Za-z0-9_\/]/) continue
     if (tok ~ /^(foo|bar)([._-]|$)/) continue
     print $1 "\t" $2 "\tbare\t" tok
+  }
+  s = $3
+  while (links && match(s, /[]][(][^)# \t]+/)) {
+    tok = substr(s, RSTART + 2, RLENGTH - 2); s = substr(s, RSTART + RLENGTH)
+    if (tok ~ /^[a-z]+:/) continue
+    dir = $1; if (!sub(/\/[^\/]*$/, "", dir)) dir = "."
+    print $1 "\t" $2 "\tlink\t" dir "/" tok
   }
 }'
 
@@ -220,8 +234,14 @@ while IFS=$'\t' read -r f l kind tok; do
     bare)
       [ -n "${basenames[$tok]+x}" ] ||
         offence "$f:$l: cites $tok, but no file in the repository has that name";;
+    link)
+      [ -e "$tok" ] || offence "$f:$l: links to ${tok#./}, which is not in the repository";;
   esac
-done < <(comment_text | awk -v dirs="$project_dirs" "$citations")
+done < <(
+  comment_text | awk -v dirs="$project_dirs" -v bare=1 -v links=0 "$citations"
+  [ ${#md_files[@]} -eq 0 ] ||
+    awk '{ print FILENAME "\t" FNR "\t" $0 }' "${md_files[@]}" |
+    awk -v dirs="$project_dirs" -v bare=0 -v links=1 "$citations")
 
 # 3 and 4. Includes: project headers exist; parts include only what they may.
 declare -A forbidden=(

@@ -80,6 +80,12 @@ make_clean_tree() {
     '#include "attestor/t.h"' \
     '#include "verifier/v.h"' \
     '// Spans launcher/l.cc and verifier/v.cc, so it lives in tests/.'
+  put README.md '# Tree' '' 'See [the guide](docs/guide.md) and `common/a.h`.'
+  put docs/guide.md \
+    '# Guide' \
+    '' \
+    'Formats: [x](formats/x.md), [x again](formats/x.md#anchor), [up](../README.md),' \
+    '[here](#guide), [the web](https://example.org/docs/missing.md). Code: `common/{a,b}.h`.'
   put tools/run.sh \
     '#!/usr/bin/env bash' \
     'echo "$#" ${#} "# not a comment: docs/missing.md"  # see docs/formats/x.md' \
@@ -156,6 +162,15 @@ case_ missing-bare-name launcher/l.cc:4 'cites gone.cc, but no file' \
   append launcher/l.cc '// As gone.cc does.'
 case_ missing-path-after-code attestor/t.h:4 "cites attestor/gone.h, $cites" \
   append attestor/t.h 'int k = 0;  // attestor/gone.h'
+
+case_ doc-design-notes docs/guide.md:5 "cites DESIGN.md, $cites" \
+  append docs/guide.md 'As DESIGN.md says.'
+case_ doc-reference-folder README.md:4 "cites reference/formats.md, $cites" \
+  append README.md 'The catalogue in `reference/formats.md`.'
+case_ doc-missing-path docs/guide.md:5 "cites verifier/gone.h, $cites" \
+  append docs/guide.md 'Code: `verifier/gone.h`.'
+case_ doc-broken-link docs/guide.md:5 'links to docs/formats/gone.md, which is not' \
+  append docs/guide.md 'See [gone](formats/gone.md#top).'
 
 # 3. Includes.
 case_ missing-project-include verifier/v.cc:3 'includes "common/missing.h"' \
