@@ -171,6 +171,15 @@ case_ doc-missing-path docs/guide.md:5 "cites verifier/gone.h, $cites" \
   append docs/guide.md 'Code: `verifier/gone.h`.'
 case_ doc-broken-link docs/guide.md:5 'links to docs/formats/gone.md, which is not' \
   append docs/guide.md 'See [gone](formats/gone.md#top).'
+# Literals end where they end: the comment after them is still read.
+case_ comment-after-char-literal common/b.h:5 "cites docs/gone.md, $cites" \
+  append common/b.h 'char q = '"'\"'"';  // docs/gone.md'
+case_ comment-after-escaped-quote common/b.h:5 "cites docs/gone.md, $cites" \
+  append common/b.h 'const char* s = "a\"b//c";  // docs/gone.md'
+case_ comment-after-digit-separator common/b.h:5 "cites docs/gone.md, $cites" \
+  append common/b.h 'int n = 1'"'"'000;  // docs/gone.md'
+case_ comment-after-raw-string common/b.h:5 "cites docs/gone.md, $cites" \
+  append common/b.h 'auto r = R"x(a")" // b)x";  // docs/gone.md'
 
 # 3. Includes.
 case_ missing-project-include verifier/v.cc:3 'includes "common/missing.h"' \
