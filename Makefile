@@ -35,8 +35,12 @@ build-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFDATTEST_SANITIZE=ON -DFDATTEST_BUILD_BENCH=OFF
 	cmake --build build-asan -j$(JOBS)
 
+# Banned patterns; then the structure check (file sizes, citations, includes,
+# layering), after its self-test shows it still catches each offence.
 lint:
 	tools/check_banned.sh
+	tools/check_structure_test.sh
+	tools/check_structure.sh
 
 # Unit tests under ASan+UBSan; integration and hostile-workload tests against
 # the hardened release binaries (the real kernel's seccomp, as root).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when production code uses a banned pattern (STYLE.md item 5):
+# Fails when production code uses a banned pattern:
 # system(), popen(), memcmp() (use CRYPTO_memcmp for digests), JSON parsing
 # outside the JSON adapter (common/json.cc), and includes of another
 # component's internal/ headers. A line may opt out by saying why, with a
