@@ -1,6 +1,6 @@
 // Proves, on a filter's decision table, the properties an fd-confining
-// launcher filter must have for a given set of declared descriptors (DESIGN.md
-// "Filter rules"). Every property is checked for every input; a failed
+// launcher filter must have for a given set of declared descriptors
+// (docs/filter.md). Every property is checked for every input; a failed
 // property carries a counterexample input and the filter's answer to it.
 // Stateless functions; thread-safe.
 #ifndef FDATTEST_COMMON_BPF_PROPERTIES_H_

@@ -1,6 +1,6 @@
 // Error values for all of fdattest: absl::Status / absl::StatusOr plus the two
 // propagation macros and converters for C error codes (errno, OpenSSL).
-// Codes follow STYLE.md: InvalidArgument (malformed input), FailedPrecondition
+// Codes, one meaning each: InvalidArgument (malformed input), FailedPrecondition
 // (wrong order/state), PermissionDenied (policy says no), Unauthenticated
 // (signature/quote fails), DataLoss (archive inconsistency), Internal (bugs).
 #ifndef FDATTEST_COMMON_STATUS_H_
