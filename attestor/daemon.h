@@ -21,10 +21,10 @@
 
 #include "absl/strings/string_view.h"
 #include "attestor/event_log.h"
-#include "attestor/protocol.h"
 #include "attestor/tpm_context.h"
 #include "attestor/tpm_keys.h"
 #include "attestor/tpm_register.h"
+#include "common/attestor_api.h"
 #include "common/json.h"
 #include "common/status.h"
 #include "common/unique_fd.h"

@@ -2,8 +2,8 @@
 // JSON frames (common/frame.h) over a unix stream socket, strict request
 // parsing (unknown ops, unknown keys and wrong types are errors) and the
 // response shapes. Stateless functions; no TPM or file access.
-#ifndef FDATTEST_ATTESTOR_PROTOCOL_H_
-#define FDATTEST_ATTESTOR_PROTOCOL_H_
+#ifndef FDATTEST_COMMON_ATTESTOR_API_H_
+#define FDATTEST_COMMON_ATTESTOR_API_H_
 
 #include <chrono>
 #include <cstddef>
@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "attestor/event_log.h"
+#include "common/cel.h"
 #include "common/frame.h"
 #include "common/json.h"
 #include "common/status.h"
@@ -58,4 +58,4 @@ std::string SerializeResponse(const Json& response);
 
 }  // namespace fdattest
 
-#endif  // FDATTEST_ATTESTOR_PROTOCOL_H_
+#endif  // FDATTEST_COMMON_ATTESTOR_API_H_

@@ -3,8 +3,8 @@
 // writes with --evidence-out (canonical JSON). BuildEvidence is a pure
 // function (thread-safe); CollectEvidence talks to the attestor through the
 // caller's client.
-#ifndef FDATTEST_LAUNCHER_EVIDENCE_H_
-#define FDATTEST_LAUNCHER_EVIDENCE_H_
+#ifndef FDATTEST_LAUNCHER_COLLECT_EVIDENCE_H_
+#define FDATTEST_LAUNCHER_COLLECT_EVIDENCE_H_
 
 #include <string>
 
@@ -44,4 +44,4 @@ absl::StatusOr<std::string> CollectEvidence(AttestorClient& client, absl::string
 
 }  // namespace fdattest
 
-#endif  // FDATTEST_LAUNCHER_EVIDENCE_H_
+#endif  // FDATTEST_LAUNCHER_COLLECT_EVIDENCE_H_

@@ -1,4 +1,4 @@
-#include "attestor/protocol.h"
+#include "common/attestor_api.h"
 
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "launcher/evidence.h"
+#include "launcher/collect_evidence.h"
 
 #include <optional>
 
