@@ -250,7 +250,7 @@ Json LogRequest(const std::string& launch_id) {
 
 // The digest a measure request extends.
 Sha256Digest DigestOf(const Json& measure) {
-  absl::StatusOr<Request> r = ParseRequest(measure.dump());
+  absl::StatusOr<AttestorRequest> r = AttestorRequest::Parse(measure.dump());
   EXPECT_TRUE(r.ok()) << r.status();
   return r.ok() ? r->content->Digest() : Sha256Digest{};
 }

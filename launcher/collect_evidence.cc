@@ -3,7 +3,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "common/base64.h"
+#include "common/json.h"
+#include "common/sha256.h"
 
 namespace fdattest {
 namespace {
@@ -16,31 +17,24 @@ absl::string_view Bytes(const Sha256Digest& d) {
   return absl::string_view(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
-// The digest of a served record (already shape-checked by the client).
-Sha256Digest RecordDigest(const Json& record) {
-  Sha256Digest d{};
-  auto raw = HexDecode(record["digests"][0]["digest"].get<std::string>());
-  if (raw.ok() && raw->size() == d.size()) std::copy(raw->begin(), raw->end(), d.begin());
-  return d;
-}
-
-// The register a record names, in the register description's terms.
-bool NamesRegister(const Json& record, const Json& reg) {
-  const std::string kind = reg["kind"].get<std::string>();
-  if (kind == "nv") return record.contains("nv_index") && record["nv_index"] == reg["nv_index"];
-  return record.contains("pcr") && record["pcr"] == reg["pcr"];
-}
-
-std::optional<std::string> ContentType(const Json& record) {
-  if (!record.contains("content")) return std::nullopt;
-  return record["content"]["type"].get<std::string>();
-}
-
-bool IsOwnRecord(const Json& record, absl::string_view launch_id) {
-  if (!record.contains("content")) return false;
-  const Json& data = record["content"]["data"];
-  return data.contains("launch_id") && data["launch_id"].is_string() &&
-         data["launch_id"].get<std::string>() == launch_id;
+// How many of the served records the certified value covers: the shortest
+// prefix that replays, by the log's rules, to `certified`.
+absl::StatusOr<size_t> CertifiedPrefix(const std::vector<CelRecord>& log, const Register& reg,
+                                       const Sha256Digest& certified) {
+  if (log.empty())
+    return Inconsistent("the served event log does not replay to the certified value");
+  // The served log starts with the current epoch's record.
+  CelReplay replay(reg, log.front().recnum);
+  for (size_t i = 0; i < log.size(); ++i) {
+    if (!(log[i].reg == reg)) {
+      return Inconsistent(absl::StrCat("record ", i, " names another register"));
+    }
+    if (absl::Status s = replay.Apply(log[i]); !s.ok()) {
+      return Inconsistent(absl::StrCat("the served event log breaks a log rule: ", s.message()));
+    }
+    if (DigestEqual(replay.value(), certified)) return i + 1;
+  }
+  return Inconsistent("the served event log does not replay to the certified value");
 }
 
 }  // namespace
@@ -49,8 +43,12 @@ absl::StatusOr<std::string> BuildEvidence(const EvidenceParts& parts) {
   if (parts.nonce.empty() || parts.nonce.size() > kMaxNonceBytes) {
     return absl::InvalidArgumentError("nonce must be 1..64 bytes");
   }
-  const Sha256Digest manifest_sha256 = Sha256(parts.manifest);
-  const Sha256Digest qualifying = QualifyingData(parts.nonce, manifest_sha256);
+  Evidence e;
+  e.nonce = parts.nonce;
+  e.manifest = parts.manifest;
+  e.manifest_sha256 = Sha256(parts.manifest);
+  e.qualifying_data = EvidenceQualifyingData(e.nonce, e.manifest_sha256);
+  e.launch_id = parts.launch_id;
   {
     auto manifest = ParseJsonStrict(parts.manifest);
     if (!manifest.ok() || !manifest->is_object() || !manifest->contains("launch_id") ||
@@ -58,42 +56,33 @@ absl::StatusOr<std::string> BuildEvidence(const EvidenceParts& parts) {
       return Inconsistent("the manifest's launch_id is not the measured one");
     }
   }
-  if (!parts.event_log.is_array()) return Inconsistent("the event log is not an array");
-
-  // The prefix of the served log that the certified value covers.
-  Sha256Digest value{};
-  std::optional<size_t> end;
-  for (size_t i = 0; i < parts.event_log.size(); ++i) {
-    value = Sha256(absl::StrCat(Bytes(value), Bytes(RecordDigest(parts.event_log[i]))));
-    if (DigestEqual(value, parts.certification.register_value)) {
-      end = i + 1;
-      break;
-    }
+  if (parts.info.ek_certificate.empty()) {
+    return absl::FailedPreconditionError(
+        "attestor: no EK certificate (the TPM holds none); an evidence bundle needs one");
   }
-  if (!end) return Inconsistent("the served event log does not replay to the certified value");
-  Json log = Json::array();
-  for (size_t i = 0; i < *end; ++i) log.push_back(parts.event_log[i]);
 
+  e.reg = parts.info.reg;
+  e.register_value = parts.certification.register_value;
+  ASSIGN_OR_RETURN(const size_t end, CertifiedPrefix(parts.event_log, e.reg, e.register_value));
+  e.event_log.assign(parts.event_log.begin(), parts.event_log.begin() + end);
+
+  // The replay checked every record's digest against its content and the
+  // launch rules; what is left is that this launch is there, in full.
   std::optional<size_t> manifest_at, separator_at;
-  for (size_t i = 0; i < log.size(); ++i) {
-    const Json& record = log[i];
-    if (!NamesRegister(record, parts.info.register_description)) {
-      return Inconsistent(absl::StrCat("record ", i, " names another register"));
+  for (size_t i = 0; i < e.event_log.size(); ++i) {
+    const CelRecord& record = e.event_log[i];
+    if (record.redacted() || !record.content->BelongsToLaunch() ||
+        record.content->launch_id != parts.launch_id) {
+      continue;
     }
-    if (!IsOwnRecord(record, parts.launch_id)) continue;
-    const std::optional<std::string> type = ContentType(record);
-    if (type == "launch_manifest" && !manifest_at) {
-      const Json& data = record["content"]["data"];
-      if (!DigestEqual(RecordDigest(record), manifest_sha256) ||
-          data.value("manifest_sha256", std::string()) != HexEncode(manifest_sha256)) {
+    const CelContent::Type type = record.content->type;
+    if (type == CelContent::Type::kLaunchManifest && !manifest_at) {
+      if (!DigestEqual(record.digest, e.manifest_sha256) ||
+          !DigestEqual(record.content->manifest_sha256, e.manifest_sha256)) {
         return Inconsistent("the launch_manifest record is not this manifest's digest");
       }
       manifest_at = i;
-    } else if (type == "launch_separator" && manifest_at && !separator_at) {
-      ASSIGN_OR_RETURN(std::string content, CanonicalJson(record["content"]));
-      if (!DigestEqual(RecordDigest(record), Sha256(content))) {
-        return Inconsistent("the launch_separator record's digest is not its content's");
-      }
+    } else if (type == CelContent::Type::kLaunchSeparator && manifest_at && !separator_at) {
       separator_at = i;
     } else {
       return Inconsistent(absl::StrCat("unexpected record ", i, " for this launch"));
@@ -103,25 +92,14 @@ absl::StatusOr<std::string> BuildEvidence(const EvidenceParts& parts) {
     return Inconsistent("the certified log lacks this launch's manifest or separator");
   }
 
-  Json bundle = {
-      {"version", kEvidenceVersion},
-      {"nonce", HexEncode(parts.nonce)},
-      {"qualifying_data", HexEncode(qualifying)},
-      {"manifest", Base64Encode(parts.manifest)},
-      {"manifest_sha256", HexEncode(manifest_sha256)},
-      {"launch_id", parts.launch_id},
-      {"attest", Base64Encode(parts.certification.attest)},
-      {"signature", Base64Encode(parts.certification.signature)},
-      {"ak_public", Base64Encode(parts.info.ak_public)},
-      {"ak_qualified_name", HexEncode(parts.info.ak_qualified_name)},
-      {"ek_certificate", Base64Encode(parts.info.ek_certificate)},
-      {"register", parts.info.register_description},
-      {"register_value", HexEncode(parts.certification.register_value)},
-      {"event_log", std::move(log)},
-      {"reset_count", parts.info.reset_count},
-      {"restart_count", parts.info.restart_count},
-  };
-  return CanonicalJson(bundle);
+  e.attest = parts.certification.attest;
+  e.signature = parts.certification.signature;
+  e.ak_public = parts.info.ak_public;
+  e.ak_qualified_name = parts.info.ak_qualified_name;
+  e.ek_certificate = parts.info.ek_certificate;
+  e.reset_count = parts.info.reset_count;
+  e.restart_count = parts.info.restart_count;
+  return e.Serialize();
 }
 
 absl::StatusOr<std::string> CollectEvidence(AttestorClient& client, absl::string_view nonce,
@@ -130,7 +108,7 @@ absl::StatusOr<std::string> CollectEvidence(AttestorClient& client, absl::string
   EvidenceParts parts{.nonce = std::string(nonce),
                       .manifest = std::string(manifest),
                       .launch_id = std::string(launch_id)};
-  const Sha256Digest qualifying = QualifyingData(nonce, Sha256(manifest));
+  const Sha256Digest qualifying = EvidenceQualifyingData(nonce, Sha256(manifest));
   ASSIGN_OR_RETURN(parts.certification, client.Certify(Bytes(qualifying)));
   ASSIGN_OR_RETURN(parts.event_log, client.Log(launch_id));
   ASSIGN_OR_RETURN(parts.info, client.Info());
