@@ -11,10 +11,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/base64.h"
 #include "common/sha256.h"
 
 namespace fdattest {
@@ -187,53 +187,48 @@ absl::Status Attestor::Fail(absl::Status status) {
 }
 
 std::string Attestor::HandlePayload(absl::string_view payload) {
-  absl::StatusOr<Request> request = ParseRequest(payload);
+  absl::StatusOr<AttestorRequest> request = AttestorRequest::Parse(payload);
   if (!request.ok()) return SerializeResponse(ErrorResponse(request.status()));
   return SerializeResponse(Handle(*request));
 }
 
-Json Attestor::Handle(const Request& request) {
+AttestorResponse Attestor::Handle(const AttestorRequest& request) {
   if (!fatal_.ok()) {
     return ErrorResponse(absl::Status(
         fatal_.code(), absl::StrCat("the attestor stopped serving: ", fatal_.message())));
   }
-  absl::StatusOr<Json> response = absl::InternalError("unhandled op");
+  absl::StatusOr<AttestorResponse> response = absl::InternalError("unhandled op");
   switch (request.op) {
-    case Request::Op::kInfo:
+    case AttestorRequest::Op::kInfo:
       response = Info();
       break;
-    case Request::Op::kMeasure:
+    case AttestorRequest::Op::kMeasure:
       response = Measure(*request.content);
       break;
-    case Request::Op::kCertify:
+    case AttestorRequest::Op::kCertify:
       response = Certify(request.qualifying_data);
       break;
-    case Request::Op::kLog:
+    case AttestorRequest::Op::kLog:
       response = Log(request.launch_id);
       break;
   }
   if (!response.ok()) return ErrorResponse(response.status());
-  (*response)["ok"] = true;
   return *std::move(response);
 }
 
-Json Attestor::RegisterJson() const { return log_->reg().ToJson(); }
-
-absl::StatusOr<Json> Attestor::Info() {
+absl::StatusOr<InfoResponse> Attestor::Info() {
   ASSIGN_OR_RETURN(TpmClockInfo clock, ctx_->ReadClock());
-  Json j = Json::object();
-  j["ak_public"] = Base64Encode(ak_->public_area());
-  j["ak_name"] = HexEncode(ak_->name());
-  j["ak_qualified_name"] = HexEncode(ak_->qualified_name());
-  j["ek_public"] = Base64Encode(ak_->ek_public_area());
-  j["ek_certificate"] = Base64Encode(ek_certificate_);
-  j["register"] = RegisterJson();
-  j["reset_count"] = clock.reset_count;
-  j["restart_count"] = clock.restart_count;
-  return j;
+  return InfoResponse{.ak_public = ak_->public_area(),
+                      .ak_name = ak_->name(),
+                      .ak_qualified_name = ak_->qualified_name(),
+                      .ek_public = ak_->ek_public_area(),
+                      .ek_certificate = ek_certificate_,
+                      .reg = log_->reg(),
+                      .reset_count = clock.reset_count,
+                      .restart_count = clock.restart_count};
 }
 
-absl::StatusOr<Json> Attestor::Measure(const CelContent& content) {
+absl::StatusOr<MeasureResponse> Attestor::Measure(const CelContent& content) {
   absl::StatusOr<CelRecord> record = log_->Append(content);
   if (!record.ok()) {
     // FailedPrecondition: the record breaks a log rule and nothing was
@@ -252,12 +247,10 @@ absl::StatusOr<Json> Attestor::Measure(const CelContent& content) {
                                                  register_->Describe(),
                                                  " failed: ", extended.message())));
   }
-  Json j = Json::object();
-  j["recnum"] = record->recnum;
-  return j;
+  return MeasureResponse{.recnum = record->recnum};
 }
 
-absl::StatusOr<Json> Attestor::Certify(absl::string_view qualifying_data) {
+absl::StatusOr<CertifyResponse> Attestor::Certify(absl::string_view qualifying_data) {
   ASSIGN_OR_RETURN(Sha256Digest value, register_->Read());
   if (!DigestEqual(value, log_->expected_value())) {
     return Fail(absl::DataLossError(absl::StrCat(
@@ -266,20 +259,14 @@ absl::StatusOr<Json> Attestor::Certify(absl::string_view qualifying_data) {
         ": the register was changed behind the attestor; refusing to serve")));
   }
   ASSIGN_OR_RETURN(TpmAttestation att, register_->Certify(*ak_, qualifying_data));
-  Json j = Json::object();
-  j["attest"] = Base64Encode(att.attest);
-  j["signature"] = Base64Encode(att.signature);
-  j["register_value"] = HexEncode(value);
-  return j;
+  return CertifyResponse{.attest = std::move(att.attest),
+                         .signature = std::move(att.signature),
+                         .register_value = value};
 }
 
-absl::StatusOr<Json> Attestor::Log(absl::string_view launch_id) {
+absl::StatusOr<LogResponse> Attestor::Log(absl::string_view launch_id) {
   ASSIGN_OR_RETURN(std::vector<CelRecord> records, log_->Records(launch_id));
-  Json list = Json::array();
-  for (const CelRecord& r : records) list.push_back(r.ToJson());
-  Json j = Json::object();
-  j["records"] = std::move(list);
-  return j;
+  return LogResponse{.records = std::move(records)};
 }
 
 // ---------------------------------------------------------------------------
@@ -413,17 +400,17 @@ void ServeReadable(Attestor& attestor, Connection& c, const ServeOptions& option
       fed = c.reader.Feed("");  // checks the next frame's header, if any
       break;
     }
-    absl::StatusOr<Request> request = ParseRequest(*payload);
+    absl::StatusOr<AttestorRequest> request = AttestorRequest::Parse(*payload);
     std::string response;
     if (!request.ok()) {
       LogLine(absl::StrCat("bad request from ", PeerName(c.peer), ": ",
                            request.status().message()));
       response = SerializeResponse(ErrorResponse(request.status()));
     } else {
-      Json answer = attestor.Handle(*request);
-      if (answer.value("ok", false) == false) {
+      AttestorResponse answer = attestor.Handle(*request);
+      if (const ErrorResponse* error = std::get_if<ErrorResponse>(&answer)) {
         LogLine(absl::StrCat(OpName(request->op), " from ", PeerName(c.peer),
-                             " failed: ", answer["error"].value("message", "")));
+                             " failed: ", error->message));
       }
       response = SerializeResponse(answer);
     }

@@ -21,10 +21,10 @@
 
 #include "absl/strings/string_view.h"
 #include "attestor/event_log.h"
-#include "attestor/protocol.h"
 #include "attestor/tpm_context.h"
 #include "attestor/tpm_keys.h"
 #include "attestor/tpm_register.h"
+#include "common/attestor_api.h"
 #include "common/json.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
@@ -62,7 +62,7 @@ class Attestor {
   // Answers one request payload with one response payload (canonical JSON).
   // Never fails: errors become {"ok":false,...} responses.
   std::string HandlePayload(absl::string_view payload);
-  Json Handle(const Request& request);
+  AttestorResponse Handle(const AttestorRequest& request);
 
   // Set once a failure left the log and the register possibly out of step
   // (an extend that failed after its record was written, a log write error,
@@ -78,11 +78,10 @@ class Attestor {
  private:
   Attestor() = default;
   absl::Status Reconcile(const TpmClockInfo& clock);
-  absl::StatusOr<Json> Info();
-  absl::StatusOr<Json> Measure(const CelContent& content);
-  absl::StatusOr<Json> Certify(absl::string_view qualifying_data);
-  absl::StatusOr<Json> Log(absl::string_view launch_id);
-  Json RegisterJson() const;
+  absl::StatusOr<InfoResponse> Info();
+  absl::StatusOr<MeasureResponse> Measure(const CelContent& content);
+  absl::StatusOr<CertifyResponse> Certify(absl::string_view qualifying_data);
+  absl::StatusOr<LogResponse> Log(absl::string_view launch_id);
   absl::Status Fail(absl::Status status);
 
   // Declaration order is destruction order in reverse: the AK and the

@@ -36,9 +36,9 @@
 #include "absl/strings/str_replace.h"
 #include "attestor/daemon.h"
 #include "attestor/event_log.h"
-#include "attestor/protocol.h"
 #include "attestor/tpm_register.h"
 #include "attestor/tpm_test_util.h"
+#include "common/attestor_api.h"
 #include "common/base64.h"
 #include "common/file_io.h"
 #include "common/json.h"
@@ -250,7 +250,7 @@ Json LogRequest(const std::string& launch_id) {
 
 // The digest a measure request extends.
 Sha256Digest DigestOf(const Json& measure) {
-  absl::StatusOr<Request> r = ParseRequest(measure.dump());
+  absl::StatusOr<AttestorRequest> r = AttestorRequest::Parse(measure.dump());
   EXPECT_TRUE(r.ok()) << r.status();
   return r.ok() ? r->content->Digest() : Sha256Digest{};
 }

@@ -31,7 +31,7 @@ absl::StatusOr<std::string> MarshalSignature(const TPMT_SIGNATURE& sig) {
   return std::string(reinterpret_cast<char*>(buf), off);
 }
 
-absl::StatusOr<TPM2B_DATA> QualifyingData(absl::string_view data) {
+absl::StatusOr<TPM2B_DATA> ToTpm2bData(absl::string_view data) {
   TPM2B_DATA out{};
   if (data.size() > sizeof(out.buffer)) {
     return absl::InvalidArgumentError(absl::StrCat("qualifying data is ", data.size(),
@@ -197,7 +197,7 @@ absl::StatusOr<Sha256Digest> NvRegister::Read() {
 
 absl::StatusOr<TpmAttestation> NvRegister::Certify(const AttestationKey& ak,
                                                    absl::string_view qualifying_data) {
-  ASSIGN_OR_RETURN(TPM2B_DATA qualifying, QualifyingData(qualifying_data));
+  ASSIGN_OR_RETURN(TPM2B_DATA qualifying, ToTpm2bData(qualifying_data));
   TPMT_SIG_SCHEME scheme{};
   scheme.scheme = TPM2_ALG_NULL;  // the AK's own scheme: ECDSA/SHA-256
   TPM2B_ATTEST* raw_attest = nullptr;
@@ -272,7 +272,7 @@ absl::StatusOr<Sha256Digest> PcrRegister::Read() {
 
 absl::StatusOr<TpmAttestation> PcrRegister::Certify(const AttestationKey& ak,
                                                     absl::string_view qualifying_data) {
-  ASSIGN_OR_RETURN(TPM2B_DATA qualifying, QualifyingData(qualifying_data));
+  ASSIGN_OR_RETURN(TPM2B_DATA qualifying, ToTpm2bData(qualifying_data));
   TPMT_SIG_SCHEME scheme{};
   scheme.scheme = TPM2_ALG_NULL;
   const TPML_PCR_SELECTION sel = Selection();

@@ -184,7 +184,7 @@ void BM_AttestationCheck(benchmark::State& state) {
   const Evidence& e = g->parsed;
   const AttestKind kind =
       e.reg.kind == Register::Kind::kNvIndex ? AttestKind::kNvCertify : AttestKind::kPcrQuote;
-  const Sha256Digest qualifying = QualifyingData(e.nonce, e.manifest_sha256);
+  const Sha256Digest qualifying = EvidenceQualifyingData(e.nonce, e.manifest_sha256);
   for (auto _ : state) {
     absl::StatusOr<AkPublic> ak = ParseAkPublic(e.ak_public);
     absl::StatusOr<ParsedAttest> attest = ParseAttest(e.attest, kind);

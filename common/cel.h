@@ -92,6 +92,8 @@ struct CelContent {
   Sha256Digest Digest() const;
   // Launch records belong to a launch; epoch records to the host.
   bool BelongsToLaunch() const { return type != Type::kEpoch; }
+
+  friend bool operator==(const CelContent&, const CelContent&) = default;
 };
 
 absl::string_view CelContentTypeName(CelContent::Type type);
@@ -115,6 +117,8 @@ struct CelRecord {
   CelRecord Redacted() const;
   Json ToJson() const;
   std::string ToLine() const;  // canonical JSON, no trailing newline
+
+  friend bool operator==(const CelRecord&, const CelRecord&) = default;
 };
 
 // ---------------------------------------------------------------------------

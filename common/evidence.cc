@@ -48,7 +48,8 @@ absl::StatusOr<std::string> Base64Field(const std::optional<absl::string_view>& 
 
 }  // namespace
 
-Sha256Digest QualifyingData(absl::string_view nonce, const Sha256Digest& manifest_sha256) {
+Sha256Digest EvidenceQualifyingData(absl::string_view nonce,
+                                    const Sha256Digest& manifest_sha256) {
   return Sha256(absl::StrCat(kQualifyingDataLabel, nonce, Bytes(manifest_sha256)));
 }
 
@@ -114,12 +115,35 @@ absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
   if (!DigestEqual(Sha256(e.manifest), e.manifest_sha256)) {
     return Bad("manifest_sha256", "is not the sha256 of the manifest");
   }
-  if (!DigestEqual(QualifyingData(e.nonce, e.manifest_sha256), e.qualifying_data)) {
+  if (!DigestEqual(EvidenceQualifyingData(e.nonce, e.manifest_sha256), e.qualifying_data)) {
     return Bad("qualifying_data", "is not the one the nonce and manifest define");
   }
   // One spelling per bundle, as the launcher writes it.
   if (!doc.canonical()) return absl::InvalidArgumentError("evidence is not in canonical form");
   return e;
+}
+
+absl::StatusOr<std::string> Evidence::Serialize() const {
+  Json log = Json::array();
+  for (const CelRecord& record : event_log) log.push_back(record.ToJson());
+  return CanonicalJson(Json{
+      {"version", kEvidenceVersion},
+      {"nonce", HexEncode(nonce)},
+      {"qualifying_data", HexEncode(qualifying_data)},
+      {"manifest", Base64Encode(manifest)},
+      {"manifest_sha256", HexEncode(manifest_sha256)},
+      {"launch_id", launch_id},
+      {"attest", Base64Encode(attest)},
+      {"signature", Base64Encode(signature)},
+      {"ak_public", Base64Encode(ak_public)},
+      {"ak_qualified_name", HexEncode(ak_qualified_name)},
+      {"ek_certificate", Base64Encode(ek_certificate)},
+      {"register", reg.ToJson()},
+      {"register_value", HexEncode(register_value)},
+      {"event_log", std::move(log)},
+      {"reset_count", reset_count},
+      {"restart_count", restart_count},
+  });
 }
 
 }  // namespace fdattest

@@ -1,9 +1,10 @@
-// The evidence bundle of one attested launch (docs/formats/evidence.md) as a
-// verifier reads it: every field decoded and bounded, the event log parsed
-// record by record (not yet replayed), the manifest kept as its exact bytes.
-// Parse() checks shape and self-consistency only — nothing here is trusted
-// until the verifier's pipeline has checked it against the TPM's signature.
-// Immutable value; thread-compatible.
+// The evidence bundle of one attested launch (docs/formats/evidence.md), the
+// one codec for it: fdlaunch writes a bundle with Serialize(), a verifier
+// reads it with Parse() — every field decoded and bounded, the event log
+// parsed record by record (not yet replayed), the manifest kept as its exact
+// bytes. Parse() checks shape and self-consistency only — nothing here is
+// trusted until the verifier's pipeline has checked it against the TPM's
+// signature. Immutable value; thread-compatible.
 #ifndef FDATTEST_COMMON_EVIDENCE_H_
 #define FDATTEST_COMMON_EVIDENCE_H_
 
@@ -29,9 +30,9 @@ inline constexpr size_t kDefaultNonceBytes = 32;
 inline constexpr size_t kMaxEvidenceBytes = 4 << 20;
 inline constexpr size_t kMaxEvidenceLogRecords = 100000;
 
-// SHA-256("fdattest/v1" || nonce || manifest_sha256): what the TPM puts in
-// TPMS_ATTEST.extraData.
-Sha256Digest QualifyingData(absl::string_view nonce, const Sha256Digest& manifest_sha256);
+// SHA-256("fdattest/v1" || nonce || manifest_sha256): the bundle's
+// qualifying_data, which the TPM puts in TPMS_ATTEST.extraData.
+Sha256Digest EvidenceQualifyingData(absl::string_view nonce, const Sha256Digest& manifest_sha256);
 
 struct Evidence {
   std::string nonce;  // raw bytes, 1..64
@@ -56,6 +57,13 @@ struct Evidence {
   // manifest_sha256 is the manifest's digest, qualifying_data is the one the
   // nonce and manifest define, every log record names `register`.
   static absl::StatusOr<Evidence> Parse(absl::string_view text);
+  // The canonical JSON of this bundle, the one spelling Parse() accepts:
+  // Parse(Serialize(e)) == e for every e that Parse() returns, and
+  // Serialize(Parse(text)) == text. Writes the fields as they are; the writer
+  // checks that they agree (launcher/collect_evidence.h).
+  absl::StatusOr<std::string> Serialize() const;
+
+  friend bool operator==(const Evidence&, const Evidence&) = default;
 };
 
 }  // namespace fdattest

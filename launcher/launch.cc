@@ -15,7 +15,7 @@
 #include "common/sha256.h"
 #include "launcher/attestor_client.h"
 #include "launcher/capabilities.h"
-#include "launcher/evidence.h"
+#include "launcher/collect_evidence.h"
 #include "launcher/exec.h"
 #include "launcher/executable.h"
 #include "launcher/fd_setup.h"

@@ -8,7 +8,7 @@
 
 #include "CLI/CLI.hpp"
 #include "common/sha256.h"
-#include "launcher/evidence.h"
+#include "launcher/collect_evidence.h"
 #include "launcher/launch.h"
 
 namespace {

@@ -351,7 +351,7 @@ VerifyResult Verify(const VerifyRequest& request) {
   if (!signature.ok()) return run.Broken("attestation", signature.status());
   ExpectedAttestation expected;
   expected.kind = kind;
-  expected.qualifying_data = std::string(View(QualifyingData(nonce, e.manifest_sha256)));
+  expected.qualifying_data = std::string(View(EvidenceQualifyingData(nonce, e.manifest_sha256)));
   expected.qualified_signer = e.ak_qualified_name;
   expected.register_value = e.register_value;
   if (kind == AttestKind::kPcrQuote) {

@@ -254,7 +254,7 @@ void ResignAndVerify(absl::string_view text) {
   if (!manifest.ok() || !nonce.ok() || !attest_bytes.ok() || !signer.ok()) return;
 
   const Sha256Digest manifest_sha256 = Sha256(*manifest);
-  const Sha256Digest qualifying = QualifyingData(*nonce, manifest_sha256);
+  const Sha256Digest qualifying = EvidenceQualifyingData(*nonce, manifest_sha256);
   // What the log extends to from the reset value (the served log is one
   // epoch), whatever its records say otherwise.
   Sha256Digest value = kRegisterResetValue;

@@ -464,13 +464,23 @@ std::vector<BrokenCase> BrokenCases() {
              [](Json& c) {
                if (c.contains("records")) c["records"].erase(c["records"].size() - 1);
              }),
-      Mutate("LogRecordWithSha1", "hashAlg must be \"sha256\"",
+      Mutate("LogRecordWithSha1", "unsupported bank \"sha1\"",
              [](Json& c) {
                if (c.contains("records")) c["records"][0]["digests"][0]["hashAlg"] = "sha1";
              }),
-      Mutate("LogRecordRedactedAndFull", "a record has content, or is \"redacted\": true",
+      Mutate("LogRecordRedactedAndFull", "a redacted record has no content",
              [](Json& c) {
                if (c.contains("records")) c["records"][0]["redacted"] = true;
+             }),
+      Mutate("LogRecordDigestNotItsContent", "does not match its launch_separator content",
+             [](Json& c) {
+               if (c.contains("records")) {
+                 c["records"][2]["digests"][0]["digest"] = std::string(64, 'c');
+               }
+             }),
+      Mutate("LogRecnumGap", "breaks a log rule: record has recnum 7 where 1 comes next",
+             [](Json& c) {
+               if (c.contains("records")) c["records"][1]["recnum"] = 7;
              }),
       Mutate("LogRecordOtherRegister", "names another register",
              [](Json& c) {
@@ -483,6 +493,10 @@ std::vector<BrokenCase> BrokenCases() {
       Mutate("InfoMissingEkCertificate", "missing required key \"ek_certificate\"",
              [](Json& c) {
                if (c.contains("ak_public")) c.erase("ek_certificate");
+             }),
+      Mutate("InfoEmptyEkCertificate", "no EK certificate",
+             [](Json& c) {
+               if (c.contains("ak_public")) c["ek_certificate"] = "";
              }),
   };
 }

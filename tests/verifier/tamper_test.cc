@@ -118,7 +118,7 @@ int OwnRecord(const Json& b, absl::string_view type) {
 void Rebind(Json& b) {
   const Sha256Digest digest = Sha256(Bytes(b, "manifest"));
   b["manifest_sha256"] = HexEncode(digest);
-  b["qualifying_data"] = HexEncode(QualifyingData(RawNonce(b), digest));
+  b["qualifying_data"] = HexEncode(EvidenceQualifyingData(RawNonce(b), digest));
   const int own = OwnRecord(b, "launch_manifest");
   if (own >= 0) {
     b["event_log"][own]["content"]["data"]["manifest_sha256"] = HexEncode(digest);
@@ -250,10 +250,12 @@ absl::StatusOr<Json> HostileBundle(const std::string& socket, const std::string&
   ASSIGN_OR_RETURN(AttestorClient client, AttestorClient::Connect(socket));
   RETURN_IF_ERROR(client.MeasureManifest(measured_launch_id, digest).status());
   RETURN_IF_ERROR(client.MeasureSeparator(measured_launch_id).status());
-  const Sha256Digest qualifying = QualifyingData(nonce, digest);
-  ASSIGN_OR_RETURN(AttestorCertification cert, client.Certify(Str(qualifying)));
-  ASSIGN_OR_RETURN(Json log, client.Log(measured_launch_id));
-  ASSIGN_OR_RETURN(AttestorInfo info, client.Info());
+  const Sha256Digest qualifying = EvidenceQualifyingData(nonce, digest);
+  ASSIGN_OR_RETURN(CertifyResponse cert, client.Certify(Str(qualifying)));
+  ASSIGN_OR_RETURN(std::vector<CelRecord> records, client.Log(measured_launch_id));
+  ASSIGN_OR_RETURN(InfoResponse info, client.Info());
+  Json log = Json::array();
+  for (const CelRecord& r : records) log.push_back(r.ToJson());
   return Json{{"version", 1},
               {"nonce", HexEncode(nonce)},
               {"qualifying_data", HexEncode(qualifying)},
@@ -265,7 +267,7 @@ absl::StatusOr<Json> HostileBundle(const std::string& socket, const std::string&
               {"ak_public", Base64Encode(info.ak_public)},
               {"ak_qualified_name", HexEncode(info.ak_qualified_name)},
               {"ek_certificate", Base64Encode(info.ek_certificate)},
-              {"register", info.register_description},
+              {"register", info.reg.ToJson()},
               {"register_value", HexEncode(cert.register_value)},
               {"event_log", log},
               {"reset_count", info.reset_count},

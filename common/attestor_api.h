@@ -1,0 +1,150 @@
+// The wire format of fdattestd's local API (docs/attestor.md), in one place
+// for both ends: length-prefixed JSON frames (common/frame.h) over a unix
+// stream socket, and one typed value per message. Serialize() writes a
+// message's canonical JSON; Parse() reads one back strictly (unknown ops,
+// unknown or missing keys, wrong types, bad hex or base64 are InvalidArgument
+// naming the key), and Parse(Serialize(x)) == x. fdattestd parses requests and
+// serialises responses with these types; fdlaunch's client does the reverse.
+// Values and stateless functions (thread-safe); no TPM or file access.
+#ifndef FDATTEST_COMMON_ATTESTOR_API_H_
+#define FDATTEST_COMMON_ATTESTOR_API_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/cel.h"
+#include "common/frame.h"
+#include "common/sha256.h"
+#include "common/status.h"
+
+namespace fdattest {
+
+// TPMS_ATTEST.extraData holds at most 64 bytes (a TPMU_HA of the largest hash).
+inline constexpr size_t kMaxQualifyingDataBytes = 64;
+
+// Blocking frame I/O for clients, with an absolute deadline
+// (DeadlineExceeded when it passes). ReadFrame returns FailedPrecondition
+// "connection closed" when the peer closes between or inside frames.
+using Deadline = std::chrono::steady_clock::time_point;
+absl::Status WriteFrame(int fd, absl::string_view payload, Deadline deadline);
+absl::StatusOr<std::string> ReadFrame(int fd, Deadline deadline);
+
+// ---------------------------------------------------------------------------
+// Requests.
+
+// One request. A request carries its op's fields only; the factories check
+// what Parse checks, and Serialize refuses a value Parse would refuse.
+struct AttestorRequest {
+  enum class Op { kInfo, kMeasure, kCertify, kLog };
+  Op op = Op::kInfo;
+  std::optional<CelContent> content;  // kMeasure: a launch_manifest or launch_separator
+  std::string qualifying_data;        // kCertify: raw bytes, 1..64
+  std::string launch_id;              // kLog: 32 lowercase hex digits
+
+  static AttestorRequest Info();
+  static absl::StatusOr<AttestorRequest> Measure(CelContent content);
+  static absl::StatusOr<AttestorRequest> Certify(absl::string_view qualifying_data);
+  static absl::StatusOr<AttestorRequest> Log(absl::string_view launch_id);
+
+  // Every failure is InvalidArgument with a message that names the offending key.
+  static absl::StatusOr<AttestorRequest> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+
+  friend bool operator==(const AttestorRequest&, const AttestorRequest&) = default;
+};
+
+absl::string_view OpName(AttestorRequest::Op op);
+
+// ---------------------------------------------------------------------------
+// Responses. Every response carries "ok": true for the op's answer, false
+// for an ErrorResponse. Byte strings are raw (hex or base64 on the wire).
+
+// The answer to "info": the attestor's keys, its register and the TPM's
+// clock-info counters now.
+struct InfoResponse {
+  std::string ak_public;          // marshalled TPM2B_PUBLIC (base64)
+  std::string ak_name;            // TPM name of the AK (hex)
+  std::string ak_qualified_name;  // what TPMS_ATTEST.qualifiedSigner holds (hex)
+  std::string ek_public;          // marshalled TPM2B_PUBLIC (base64)
+  std::string ek_certificate;     // DER (base64); empty when the TPM holds none
+  Register reg;
+  uint32_t reset_count = 0;
+  uint32_t restart_count = 0;
+
+  static absl::StatusOr<InfoResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const InfoResponse&, const InfoResponse&) = default;
+};
+
+// The answer to "measure": the record number the attestor assigned.
+struct MeasureResponse {
+  uint64_t recnum = 0;  // at most INT64_MAX
+
+  static absl::StatusOr<MeasureResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const MeasureResponse&, const MeasureResponse&) = default;
+};
+
+// The answer to "certify": what the AK signed and the register value it covers.
+struct CertifyResponse {
+  std::string attest;     // TPMS_ATTEST bytes (base64)
+  std::string signature;  // marshalled TPMT_SIGNATURE (base64)
+  Sha256Digest register_value{};
+
+  static absl::StatusOr<CertifyResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const CertifyResponse&, const CertifyResponse&) = default;
+};
+
+// The answer to "log": the current epoch's records, the requested launch's
+// and the epoch record in full, every other launch's redacted. Each record is
+// checked as CelRecord::FromJson checks a served record; the log's rules
+// (CelReplay) are the reader's to apply.
+struct LogResponse {
+  std::vector<CelRecord> records;
+
+  static absl::StatusOr<LogResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const LogResponse&, const LogResponse&) = default;
+};
+
+// {"ok":false,"error":{"code":C,"message":M}}. C is one of InvalidArgument,
+// PermissionDenied, FailedPrecondition, DataLoss, Internal: the constructor
+// folds other status codes into the nearest of these (NotFound, AlreadyExists
+// and OutOfRange are FailedPrecondition; everything else Internal).
+struct ErrorResponse {
+  absl::StatusCode code = absl::StatusCode::kInternal;  // one of the five
+  std::string message;
+
+  ErrorResponse() = default;
+  explicit ErrorResponse(const absl::Status& status);
+
+  static absl::StatusOr<ErrorResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const ErrorResponse&, const ErrorResponse&) = default;
+};
+
+absl::string_view ErrorCodeName(absl::StatusCode code);
+
+using AttestorResponse =
+    std::variant<InfoResponse, MeasureResponse, CertifyResponse, LogResponse, ErrorResponse>;
+
+// The response to a request of `op`: that op's answer or an ErrorResponse,
+// parsed strictly. InvalidArgument for anything else; a payload that is not
+// JSON keeps the JSON reader's message ("malformed JSON ...").
+absl::StatusOr<AttestorResponse> ParseResponse(AttestorRequest::Op op, absl::string_view payload);
+
+// The canonical JSON of a response. A response that cannot be encoded or
+// does not fit in one frame becomes an Internal/FailedPrecondition error
+// response, so a response is always sent.
+std::string SerializeResponse(const AttestorResponse& response);
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_COMMON_ATTESTOR_API_H_
