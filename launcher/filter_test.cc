@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "gtest/gtest.h"
+#include "tests/support/ia32.h"
 
 #ifndef RWF_NOAPPEND
 #define RWF_NOAPPEND 0x00000020
@@ -249,8 +250,12 @@ TEST(FilterTest, ZeroCopyMoversCheckEveryFd) {
   ExpectSuccess([] { return syscall(SYS_splice, kReadFd, 0, kWriteFd, 0, 3, 0); }, 3);
 }
 
-TEST(FilterTest, ForeignAbisAreKilled) {
+TEST(FilterTest, X32AbiIsKilled) {
   ExpectKilled([] { return syscall(0x40000000 | SYS_write, kWriteFd, "x", 1); });
+}
+
+TEST(FilterTest, I386AbiIsKilled) {
+  if (!testing::HasIa32Emulation()) GTEST_SKIP() << testing::kNoIa32Emulation;
   ExpectKilled([] {
     long ret;
     // i386 dup2(7, 4) through the compat entry point.

@@ -56,6 +56,7 @@
 #include "common/json.h"
 #include "common/unique_fd.h"
 #include "gtest/gtest.h"
+#include "tests/support/ia32.h"
 
 namespace fdattest {
 namespace {
@@ -954,20 +955,6 @@ std::vector<Expect> ReadLabels(const std::string& name) {
   return out;
 }
 
-// i386 syscalls need IA32 emulation; without it `int $0x80` faults before
-// seccomp runs, which is no bypass but also no test.
-bool HasIa32Emulation() {
-  pid_t pid = fork();
-  if (pid == 0) {
-    long ret;
-    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
-    _exit(ret > 0 ? 0 : 1);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 // --- high 32 bits of descriptor and command arguments ---------------------
 
 // read and write allow only the exact 64-bit fd (docs/filter.md): junk in the
@@ -1009,12 +996,12 @@ TEST(HostileHighBits, AppendAndMappingRulesIgnoreHighJunk) {
 // --- foreign ABIs ---------------------------------------------------------
 
 TEST(HostileForeignAbi, I386Dup2IsKilled) {
-  if (!HasIa32Emulation()) GTEST_SKIP() << "kernel has no IA32 emulation";
+  if (!testing::HasIa32Emulation()) GTEST_SKIP() << testing::kNoIa32Emulation;
   ExpectBlocked({"v_i386_dup2", {}, /*sigsys=*/true});
 }
 
 TEST(HostileForeignAbi, I386WriteIsKilled) {
-  if (!HasIa32Emulation()) GTEST_SKIP() << "kernel has no IA32 emulation";
+  if (!testing::HasIa32Emulation()) GTEST_SKIP() << testing::kNoIa32Emulation;
   ExpectBlocked({"v_i386_write", {}, true});
 }
 
