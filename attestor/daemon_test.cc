@@ -38,7 +38,6 @@
 #include "attestor/event_log.h"
 #include "attestor/protocol.h"
 #include "attestor/tpm_register.h"
-#include "attestor/tpm_test_util.h"
 #include "common/base64.h"
 #include "common/file_io.h"
 #include "common/json.h"
@@ -46,6 +45,7 @@
 #include "common/unique_fd.h"
 #include "gtest/gtest.h"
 #include "tests/support/swtpm.h"
+#include "tests/support/tpm_test_util.h"
 
 namespace fdattest {
 namespace {
