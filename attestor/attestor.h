@@ -8,8 +8,8 @@
 // thread-safe: Serve() runs on one thread and serialises every request from
 // every connection (the TPM is one client connection; the event log has one
 // appender).
-#ifndef FDATTEST_ATTESTOR_DAEMON_H_
-#define FDATTEST_ATTESTOR_DAEMON_H_
+#ifndef FDATTEST_ATTESTOR_ATTESTOR_H_
+#define FDATTEST_ATTESTOR_ATTESTOR_H_
 
 #include <sys/types.h>
 
@@ -131,4 +131,4 @@ absl::Status Serve(Attestor& attestor, int listen_fd, int stop_fd, const ServeOp
 
 }  // namespace fdattest
 
-#endif  // FDATTEST_ATTESTOR_DAEMON_H_
+#endif  // FDATTEST_ATTESTOR_ATTESTOR_H_

@@ -34,7 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
-#include "attestor/daemon.h"
+#include "attestor/attestor.h"
 #include "attestor/event_log.h"
 #include "attestor/protocol.h"
 #include "attestor/tpm_register.h"

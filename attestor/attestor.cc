@@ -1,4 +1,4 @@
-#include "attestor/daemon.h"
+#include "attestor/attestor.h"
 
 #include <fcntl.h>
 #include <poll.h>
