@@ -1,25 +1,19 @@
 // fdattestd's core: the Attestor (the TPM connection, the AK, the measurement
 // register and the event log, reconciled at start) answering protocol
-// requests, and the serving loop that accepts local clients on a unix socket,
-// authorises them by SO_PEERCRED and hands their requests to the Attestor one
-// at a time. See docs/attestor.md.
+// requests. The socket server that feeds it is attestor/server.h. See
+// docs/attestor.md.
 //
 // The Attestor owns its EsysContext and everything made from it. It is not
-// thread-safe: Serve() runs on one thread and serialises every request from
-// every connection (the TPM is one client connection; the event log has one
-// appender).
+// thread-safe: Serve() (attestor/server.h) runs on one thread and serialises
+// every request from every connection (the TPM is one client connection; the
+// event log has one appender).
 #ifndef FDATTEST_ATTESTOR_ATTESTOR_H_
 #define FDATTEST_ATTESTOR_ATTESTOR_H_
 
-#include <sys/types.h>
-
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "absl/strings/string_view.h"
 #include "attestor/event_log.h"
 #include "attestor/protocol.h"
 #include "attestor/tpm_context.h"
@@ -27,7 +21,6 @@
 #include "attestor/tpm_register.h"
 #include "common/json.h"
 #include "common/status.h"
-#include "common/unique_fd.h"
 
 namespace fdattest {
 
@@ -59,9 +52,8 @@ class Attestor {
   Attestor(const Attestor&) = delete;
   Attestor& operator=(const Attestor&) = delete;
 
-  // Answers one request payload with one response payload (canonical JSON).
-  // Never fails: errors become {"ok":false,...} responses.
-  std::string HandlePayload(absl::string_view payload);
+  // Answers one parsed request with one response (canonical JSON). Never
+  // fails: errors become {"ok":false,...} responses.
   Json Handle(const Request& request);
 
   // Set once a failure left the log and the register possibly out of step
@@ -95,39 +87,6 @@ class Attestor {
   std::string startup_summary_;
   absl::Status fatal_;
 };
-
-// Which local peers may use the API: a peer whose uid is in `uids` or whose
-// gid is in `gids` (SO_PEERCRED, taken at connect time).
-struct PeerPolicy {
-  std::vector<uid_t> uids = {0};
-  std::vector<gid_t> gids;
-  bool Allows(uid_t uid, gid_t gid) const;
-  std::string Describe() const;
-};
-
-struct ServeOptions {
-  PeerPolicy policy;
-  // A connection must deliver each complete request within this time of
-  // connecting or of its previous response, else it is closed.
-  std::chrono::milliseconds read_timeout{5000};
-  // Connections held at once; further clients wait in the listen backlog.
-  size_t max_connections = 64;
-};
-
-// Binds and listens on a unix stream socket at `path`, mode 0660. An existing
-// socket file is replaced only when nothing accepts connections on it
-// (FailedPrecondition when another server does); any other file there is an
-// error.
-absl::StatusOr<UniqueFd> ListenOnUnixSocket(const std::string& path);
-// FailedPrecondition when a server accepts connections at `path` (checked
-// before the TPM is opened, so a second daemon fails fast).
-absl::Status CheckSocketUnused(const std::string& path);
-
-// Accepts and serves clients until `stop_fd` becomes readable (returns OK)
-// or the attestor turns fatal (returns attestor.fatal()). Every connection is
-// non-blocking and bounded in time; a broken frame closes only its own
-// connection.
-absl::Status Serve(Attestor& attestor, int listen_fd, int stop_fd, const ServeOptions& options);
 
 }  // namespace fdattest
 

@@ -12,6 +12,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "attestor/attestor.h"
+#include "attestor/server.h"
 #include "common/file_io.h"
 #include "common/unique_fd.h"
 
