@@ -1,8 +1,12 @@
 #include "attestor/attestor.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +15,12 @@
 
 namespace fdattest {
 namespace {
+
+void LogLine(absl::string_view line) {
+  std::string text = absl::StrCat("fdattestd: ", line, "\n");
+  fputs(text.c_str(), stderr);
+  fflush(stderr);
+}
 
 bool IsZero(const Sha256Digest& d) { return DigestEqual(d, kRegisterResetValue); }
 
@@ -25,6 +35,24 @@ absl::Status EnsureStateDir(const std::string& dir) {
     return absl::InvalidArgumentError(absl::StrCat("state directory ", dir, " is not a directory"));
   }
   return absl::OkStatus();
+}
+
+// Takes the state directory's lock, held until the Attestor goes. Taken
+// before the TPM is opened: opening it flushes every loaded handle (see
+// EsysContext::Options), which would take the AK from under a running daemon.
+absl::StatusOr<UniqueFd> LockStateDir(const std::string& dir) {
+  const std::string path = absl::StrCat(dir, "/", kStateLockFile);
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return ErrnoStatus(absl::StrCat("cannot open lock file ", path), errno);
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "state directory ", dir, " is in use by another fdattestd (it holds ", path,
+          "); refusing to start, and the TPM was not touched"));
+    }
+    return ErrnoStatus(absl::StrCat("cannot lock ", path), errno);
+  }
+  return fd;
 }
 
 // Opens the event log, truncating a torn tail first: by the append protocol a
@@ -62,6 +90,8 @@ absl::StatusOr<std::unique_ptr<Attestor>> Attestor::Open(const AttestorOptions& 
   RETURN_IF_ERROR(EnsureStateDir(options.state_dir));
 
   std::unique_ptr<Attestor> a(new Attestor());
+  ASSIGN_OR_RETURN(a->state_lock_, LockStateDir(options.state_dir));
+  a->state_dir_ = options.state_dir;
   ASSIGN_OR_RETURN(a->ctx_, EsysContext::Open({.tcti = options.tcti}));
   ASSIGN_OR_RETURN(a->ak_, AttestationKey::LoadOrCreate(*a->ctx_, options.state_dir));
   Register log_reg;
@@ -231,12 +261,39 @@ absl::StatusOr<Json> Attestor::Certify(absl::string_view qualifying_data) {
         " but the event log replays to ", HexEncode(log_->expected_value()),
         ": the register was changed behind the attestor; refusing to serve")));
   }
+  RETURN_IF_ERROR(EnsureAkLoaded());
   ASSIGN_OR_RETURN(TpmAttestation att, register_->Certify(*ak_, qualifying_data));
   Json j = Json::object();
   j["attest"] = Base64Encode(att.attest);
   j["signature"] = Base64Encode(att.signature);
   j["register_value"] = HexEncode(value);
   return j;
+}
+
+// Without a resource manager (swtpm, /dev/tpm0) any TPM client can flush the
+// AK: a tool, or another program flushing what it takes for stale handles.
+// Reload it rather than fail every certify until a restart.
+absl::Status Attestor::EnsureAkLoaded() {
+  ASSIGN_OR_RETURN(bool loaded, ak_->IsLoaded(*ctx_));
+  if (loaded) return absl::OkStatus();
+  ak_->Forget();
+  // Load only: creating a new AK while serving would change the identity.
+  const std::string pub = absl::StrCat(state_dir_, "/", AttestationKey::kPublicFile);
+  if (access(pub.c_str(), F_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the AK is no longer loaded in the TPM and ", pub, " is gone; refusing to create a new AK"));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<AttestationKey> reloaded,
+                   AttestationKey::LoadOrCreate(*ctx_, state_dir_));
+  if (reloaded->name() != ak_->name()) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "the AK in ", state_dir_, " changed while serving (name ", HexEncode(ak_->name()), " -> ",
+        HexEncode(reloaded->name()), "); refusing to serve")));
+  }
+  ak_ = std::move(reloaded);
+  LogLine(absl::StrCat("the AK was no longer loaded in the TPM (flushed by another TPM client); "
+                       "reloaded the AK from ", state_dir_));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Json> Attestor::Log(absl::string_view launch_id) {

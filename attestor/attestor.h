@@ -21,11 +21,14 @@
 #include "attestor/tpm_register.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "common/unique_fd.h"
 
 namespace fdattest {
 
 // The event log's file name inside the state directory.
 inline constexpr char kEventLogFile[] = "event-log.jsonl";
+// The lock file inside the state directory: one Attestor per state directory.
+inline constexpr char kStateLockFile[] = "fdattestd.lock";
 
 struct AttestorOptions {
   std::string tcti;       // e.g. "swtpm:path=DIR/sock" or "device:/dev/tpmrm0"
@@ -40,13 +43,14 @@ struct AttestorOptions {
 
 class Attestor {
  public:
-  // Opens the TPM, loads or creates the AK, opens the register and the event
-  // log (truncating a torn tail), starts a new epoch when the TPM was reset,
-  // and reconciles the log with the register: consistent -> ready; one record
-  // appended but not extended -> extend it, then ready; anything else ->
-  // error (DataLoss for a log/register divergence or a damaged log,
-  // FailedPrecondition for a refused configuration). The caller must refuse
-  // to serve on error.
+  // Locks the state directory (FailedPrecondition while another Attestor
+  // holds it; checked before the TPM is touched), opens the TPM, loads or
+  // creates the AK, opens the register and the event log (truncating a torn
+  // tail), starts a new epoch when the TPM was reset, and reconciles the log
+  // with the register: consistent -> ready; one record appended but not
+  // extended -> extend it, then ready; anything else -> error (DataLoss for a
+  // log/register divergence or a damaged log, FailedPrecondition for a
+  // refused configuration). The caller must refuse to serve on error.
   static absl::StatusOr<std::unique_ptr<Attestor>> Open(const AttestorOptions& options);
   ~Attestor();
   Attestor(const Attestor&) = delete;
@@ -72,13 +76,18 @@ class Attestor {
   absl::Status Reconcile(const TpmClockInfo& clock);
   absl::StatusOr<Json> Info();
   absl::StatusOr<Json> Measure(const CelContent& content);
+  // Certify reloads the AK first if someone flushed it from the TPM.
   absl::StatusOr<Json> Certify(absl::string_view qualifying_data);
+  absl::Status EnsureAkLoaded();
   absl::StatusOr<Json> Log(absl::string_view launch_id);
   Json RegisterJson() const;
   absl::Status Fail(absl::Status status);
 
   // Declaration order is destruction order in reverse: the AK and the
-  // register must go before the context they belong to.
+  // register must go before the context they belong to, and the state
+  // directory's lock is released last.
+  UniqueFd state_lock_;
+  std::string state_dir_;
   std::unique_ptr<EsysContext> ctx_;
   std::unique_ptr<AttestationKey> ak_;
   std::unique_ptr<MeasurementRegister> register_;

@@ -3,7 +3,9 @@
 // info / measure / certify / log round trip in NV and PCR mode, checked
 // against tpm2-tools reading the TPM independently; kill -9 at random points
 // during measures, with reconciliation at each restart; a pending record
-// re-extended at start; a tampered log that the daemon refuses to serve.
+// re-extended at start; a tampered log that the daemon refuses to serve; a
+// second daemon on the same state directory refused before it touches the
+// TPM; an AK flushed by another TPM client reloaded at the next certify.
 #include <signal.h>
 #include <tss2/tss2_tpm2_types.h>
 
@@ -22,6 +24,8 @@
 #include "absl/strings/str_replace.h"
 #include "attestor/attestor.h"
 #include "attestor/event_log.h"
+#include "attestor/tpm_context.h"
+#include "attestor/tpm_keys.h"
 #include "attestor/tpm_register.h"
 #include "common/base64.h"
 #include "common/file_io.h"
@@ -41,6 +45,7 @@ using ::fdattest::testing::Clock;
 using ::fdattest::testing::CodeOf;
 using ::fdattest::testing::ConnectTo;
 using ::fdattest::testing::DigestOf;
+using ::fdattest::testing::FdattestdProcess;
 using ::fdattest::testing::FdattestdTest;
 using ::fdattest::testing::HexOf;
 using ::fdattest::testing::LogRequest;
@@ -404,6 +409,141 @@ TEST_F(AttestorTest, RefusesToServeALogThatDivergesFromTheRegister) {
   ASSERT_TRUE(WriteFileAtomic(LogPath(), *original, 0600).ok());
   ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
   ExpectServedLogMatchesRegister(launch, {});
+}
+
+// A second daemon on the same state directory (another socket, so the socket
+// check does not stop it) must be refused before it touches the TPM: opening
+// it flushes every loaded handle, the first daemon's AK among them.
+TEST_F(AttestorTest, SecondDaemonOnTheSameStateDirLeavesTheFirstServing) {
+  ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
+  auto before = Call(socket_, CertifyRequest(RandomHex(32)));
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(CodeOf(*before), "ok") << before->dump();
+
+  FdattestdProcess second(absl::StrCat(tpm_->dir(), "/second.sock"), state_dir_, tpm_->tcti(),
+                          absl::StrCat(tpm_->dir(), "/second.err"));
+  EXPECT_FALSE(second.Start().ok());
+  EXPECT_EQ(second.exit_code(), 1) << second.stderr_text();
+  EXPECT_NE(second.stderr_text().find("another fdattestd"), std::string::npos)
+      << second.stderr_text();
+
+  ASSERT_TRUE(daemon_->Running());
+  for (int i = 0; i < 3; ++i) {
+    auto after = Call(socket_, CertifyRequest(RandomHex(32)));
+    ASSERT_TRUE(after.ok()) << after.status();
+    EXPECT_EQ(CodeOf(*after), "ok") << after->dump();
+  }
+  const std::string launch = RandomHex(16);
+  auto m = Call(socket_, Manifest(launch, RandomHex(32)));
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(CodeOf(*m), "ok") << m->dump();
+  ExpectServedLogMatchesRegister(launch, {});
+  // Not merely recovered: the AK was never flushed (no reload was needed).
+  ASSERT_TRUE(daemon_->Stop().ok());
+  EXPECT_EQ(daemon_->stderr_text().find("reloaded the AK"), std::string::npos)
+      << daemon_->stderr_text();
+}
+
+// The transient objects loaded in the TPM, whoever loaded them.
+absl::StatusOr<std::vector<TPM2_HANDLE>> LoadedTransients(EsysContext& ctx) {
+  TPMI_YES_NO more = TPM2_NO;
+  TPMS_CAPABILITY_DATA* raw = nullptr;
+  TSS2_RC rc = Esys_GetCapability(ctx.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                  TPM2_CAP_HANDLES, TPM2_TRANSIENT_FIRST, TPM2_MAX_CAP_HANDLES,
+                                  &more, &raw);
+  EsysPtr<TPMS_CAPABILITY_DATA> data(raw);
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_GetCapability(handles)"));
+  std::vector<TPM2_HANDLE> out;
+  for (uint32_t i = 0; i < data->data.handles.count; ++i) {
+    const TPM2_HANDLE h = data->data.handles.handle[i];
+    if ((h >> TPM2_HR_SHIFT) == TPM2_HT_TRANSIENT) out.push_back(h);
+  }
+  return out;
+}
+
+// Whoever flushes the AK from the TPM (another TPM client starting up, a
+// tool), the daemon notices at the next certify and loads it again from the
+// state directory, even when another object now sits at the AK's handle.
+TEST_F(AttestorTest, ReloadsItsAkAfterSomeoneFlushedIt) {
+  ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
+  auto info = Call(socket_, Json{{"op", "info"}});
+  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_EQ(CodeOf(*info), "ok") << info->dump();
+  auto ak_public = Base64Decode((*info)["ak_public"].get<std::string>());
+  ASSERT_TRUE(ak_public.ok());
+  auto certify_is_signed_by_the_ak = [&](const std::string& what) {
+    const std::string qualifying = RandomHex(32);
+    auto cert = Call(socket_, CertifyRequest(qualifying));
+    ASSERT_TRUE(cert.ok()) << what << ": " << cert.status();
+    ASSERT_EQ(CodeOf(*cert), "ok") << what << ": " << cert->dump();
+    auto attest = Base64Decode((*cert)["attest"].get<std::string>());
+    auto signature = Base64Decode((*cert)["signature"].get<std::string>());
+    ASSERT_TRUE(attest.ok() && signature.ok());
+    EXPECT_TRUE(VerifyEcdsaAttest(*ak_public, *attest, *signature).ok()) << what;
+    auto parsed = ParseAttest(*attest);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(HexOf(parsed->extraData.buffer, parsed->extraData.size), qualifying) << what;
+  };
+  certify_is_signed_by_the_ak("before any flush");
+
+  // Our own TPM connection to the same swtpm.
+  auto ctx = EsysContext::Open({.tcti = tpm_->tcti(), .flush_stale_handles = false});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+
+  // The AK flushed: its handle refers to nothing.
+  ASSERT_TRUE((*ctx)->FlushStaleHandles().ok());
+  certify_is_signed_by_the_ak("after a flush");
+
+  // The AK flushed and another key loaded at the very handle the AK had: the
+  // daemon must neither sign with nor fail on what is there now.
+  auto loaded = LoadedTransients(**ctx);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 1u);  // the reloaded AK
+  const TPM2_HANDLE ak_handle = loaded->front();
+  ASSERT_TRUE((*ctx)->FlushStaleHandles().ok());
+  // The TPM hands out the lowest free slot: load keys until one lands there.
+  std::vector<TpmHandle> keys;
+  TpmHandle squatter;
+  for (int i = 0; i < 3 && !squatter.valid(); ++i) {
+    auto ek = CreateRsaEk(**ctx);
+    ASSERT_TRUE(ek.ok()) << ek.status();
+    TPM2_HANDLE handle = 0;
+    ASSERT_EQ(Esys_TR_GetTpmHandle((*ctx)->get(), ek->get(), &handle), TSS2_RC_SUCCESS);
+    if (handle == ak_handle) {
+      squatter = *std::move(ek);
+    } else {
+      keys.push_back(*std::move(ek));
+    }
+  }
+  ASSERT_TRUE(squatter.valid()) << "no key landed at 0x" << std::hex << ak_handle;
+  keys.clear();  // leaves the slots the daemon needs to reload
+  auto name_at = [&](ESYS_TR tr) {
+    TPM2B_NAME* raw = nullptr;
+    TSS2_RC rc = Esys_ReadPublic((*ctx)->get(), tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                 nullptr, &raw, nullptr);
+    EsysPtr<TPM2B_NAME> name(raw);
+    return rc == TSS2_RC_SUCCESS ? HexOf(name->name, name->size) : std::string("not loaded");
+  };
+  const std::string squatter_name = name_at(squatter.get());
+  certify_is_signed_by_the_ak("after a flush and another key loaded at the AK's handle");
+  // The daemon dropped its stale handle without flushing our key.
+  EXPECT_EQ(name_at(squatter.get()), squatter_name);
+  squatter.Reset();
+
+  // Identity unchanged, and the daemon never turned fatal.
+  auto again = Call(socket_, Json{{"op", "info"}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)["ak_public"], (*info)["ak_public"]);
+  EXPECT_TRUE(daemon_->Running());
+  const std::string launch = RandomHex(16);
+  auto m = Call(socket_, Manifest(launch, RandomHex(32)));
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(CodeOf(*m), "ok") << m->dump();
+  ExpectServedLogMatchesRegister(launch, {});
+  ctx->reset();
+  ASSERT_TRUE(daemon_->Stop().ok());
+  EXPECT_NE(daemon_->stderr_text().find("reloaded the AK"), std::string::npos)
+      << daemon_->stderr_text();
 }
 
 }  // namespace
