@@ -5,7 +5,8 @@
 // during measures, with reconciliation at each restart; a pending record
 // re-extended at start; a tampered log that the daemon refuses to serve; a
 // second daemon on the same state directory refused before it touches the
-// TPM; an AK flushed by another TPM client reloaded at the next certify.
+// TPM; an AK flushed by another TPM client reloaded at the next certify; a
+// fresh state directory refused where the NV index already exists.
 #include <signal.h>
 #include <tss2/tss2_tpm2_types.h>
 
@@ -442,6 +443,33 @@ TEST_F(AttestorTest, SecondDaemonOnTheSameStateDirLeavesTheFirstServing) {
   ASSERT_TRUE(daemon_->Stop().ok());
   EXPECT_EQ(daemon_->stderr_text().find("reloaded the AK"), std::string::npos)
       << daemon_->stderr_text();
+}
+
+// The NV index's auth value lives only in the state directory that defined it:
+// a new state directory on the same TPM is refused (docs/attestor.md), and
+// the original one keeps serving.
+TEST_F(AttestorTest, FreshStateDirOnADefinedNvIndexIsRefused) {
+  ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
+  ASSERT_TRUE(daemon_->Stop().ok());
+
+  const std::string fresh = absl::StrCat(tpm_->dir(), "/fresh");
+  auto other = NewDaemon(fresh);
+  EXPECT_FALSE(other->Start().ok());
+  EXPECT_EQ(other->exit_code(), 1);
+  const std::string err = other->stderr_text();
+  EXPECT_NE(err.find(absl::StrCat("the NV register index exists but its auth value (", fresh,
+                                  "/nv-register.auth) is missing")),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("not serving"), std::string::npos) << err;
+  // The AK was created before the register refused.
+  EXPECT_TRUE(ReadFileLimited(absl::StrCat(fresh, "/ak.pub"), 1024).ok());
+  EXPECT_FALSE(ReadFileLimited(absl::StrCat(fresh, "/nv-register.auth"), 64).ok());
+
+  ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
+  auto cert = Call(socket_, CertifyRequest(RandomHex(32)));
+  ASSERT_TRUE(cert.ok());
+  EXPECT_EQ(CodeOf(*cert), "ok") << cert->dump();
 }
 
 // The transient objects loaded in the TPM, whoever loaded them.
