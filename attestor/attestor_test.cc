@@ -185,7 +185,6 @@ TEST_F(AttestorTest, NvRoundTripMatchesTpmAndLog) {
   EXPECT_EQ(HexEncode(file->expected_value()), register_value);
 }
 
-
 TEST_F(AttestorTest, PcrModeQuotesAndRefusesResettablePcrs) {
   // PCR 16 and 23 are refused without the test-only flag, before any TPM work.
   for (const char* pcr : {"pcr:16", "pcr:23"}) {
@@ -257,7 +256,6 @@ TEST_F(AttestorTest, PcrModeQuotesAndRefusesResettablePcrs) {
   ASSERT_EQ(tool->exit_code, 0) << tool->err;
   EXPECT_EQ(HexEncode(*ReadFileLimited(out, 64)), value);
 }
-
 
 TEST_F(AttestorTest, KillNineDuringMeasuresNeverDivergesSilently) {
   constexpr int kCalls = 50;
@@ -343,7 +341,6 @@ TEST_F(AttestorTest, KillNineDuringMeasuresNeverDivergesSilently) {
   EXPECT_EQ(NvRead(), HexEncode(file->expected_value()));
 }
 
-
 TEST_F(AttestorTest, OnePendingRecordIsExtendedAtStart) {
   ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
   const std::string launch = RandomHex(16);
@@ -366,7 +363,6 @@ TEST_F(AttestorTest, OnePendingRecordIsExtendedAtStart) {
   EXPECT_NE(daemon_->stderr_text().find("re-extended pending record 2"), std::string::npos)
       << daemon_->stderr_text();
 }
-
 
 TEST_F(AttestorTest, RefusesToServeALogThatDivergesFromTheRegister) {
   ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();

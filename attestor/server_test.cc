@@ -113,7 +113,6 @@ TEST_F(ServerTest, EightConcurrentClientsLoseNothing) {
   EXPECT_EQ(NvRead(), value);
 }
 
-
 // Runs one request as another user (uid and gid `id`, no supplementary
 // groups) in a forked child; returns the raw response payload ("" if none).
 absl::StatusOr<std::string> CallAsUser(const std::string& socket_path, uid_t id, const Json& request) {
@@ -204,7 +203,6 @@ TEST_F(ServerTest, PeerAuthorisationBySoPeercred) {
   EXPECT_EQ(CodeOf(*ParseJsonStrict(*allowed)), "ok");
 }
 
-
 TEST_F(ServerTest, SocketIsOwnerAndGroupOnly) {
   ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
   struct stat st;
@@ -223,7 +221,6 @@ TEST_F(ServerTest, SocketIsOwnerAndGroupOnly) {
       << second->stderr_text();
   EXPECT_TRUE(daemon_->Running());
 }
-
 
 // Sends raw bytes on a fresh connection and collects what comes back until
 // the daemon closes it or `wait` passes.

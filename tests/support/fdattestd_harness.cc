@@ -126,7 +126,6 @@ std::string FdattestdProcess::stderr_text() const {
   return text.ok() ? *text : std::string();
 }
 
-
 bool FdattestdProcess::CanConnect() const {
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
@@ -194,7 +193,8 @@ absl::StatusOr<ServedLog> ReplayServed(const Json& records) {
   bool first = true;
   uint64_t next = 0;
   for (const Json& j : records) {
-    ASSIGN_OR_RETURN(CelRecord r, CelRecord::FromJson(DocumentOf(j)->root(), /*allow_redacted=*/true));
+    ASSIGN_OR_RETURN(CelRecord r,
+                     CelRecord::FromJson(DocumentOf(j)->root(), /*allow_redacted=*/true));
     if (first) {
       if (r.redacted() || r.content->type != CelContent::Type::kEpoch) {
         return absl::DataLossError("served log does not start with an epoch record");

@@ -134,7 +134,9 @@ class FdattestdTest : public ::testing::Test {
   std::string NvRead();
 
   // The log file's replay (opened locally, so the daemon must be stopped).
-  absl::StatusOr<EventLog> OpenLogFile(const Register& reg) { return EventLog::Open(LogPath(), reg); }
+  absl::StatusOr<EventLog> OpenLogFile(const Register& reg) {
+    return EventLog::Open(LogPath(), reg);
+  }
 
   // Checks through the API that the served log contains every acknowledged
   // record and replays to the certified register value.
