@@ -11,7 +11,8 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "attestor/daemon.h"
+#include "attestor/attestor.h"
+#include "attestor/server.h"
 #include "common/file_io.h"
 #include "common/unique_fd.h"
 

@@ -54,6 +54,12 @@ void TpmHandle::Reset() {
   tr_ = ESYS_TR_NONE;
 }
 
+void TpmHandle::Forget() {
+  if (tr_ == ESYS_TR_NONE || ctx_ == nullptr) return;
+  Esys_TR_Close(ctx_, &tr_);
+  tr_ = ESYS_TR_NONE;
+}
+
 absl::StatusOr<std::unique_ptr<EsysContext>> EsysContext::Open(const Options& options) {
   if (options.tcti.empty()) return absl::InvalidArgumentError("empty TCTI configuration");
   TSS2_TCTI_CONTEXT* tcti = nullptr;

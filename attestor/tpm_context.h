@@ -64,6 +64,10 @@ class TpmHandle {
   // Flushes or closes now. Errors are ignored: the handle is unusable either
   // way, and a TPM that is gone has nothing left to flush.
   void Reset();
+  // Drops the ESYS_TR without flushing: for a transient object that the TPM
+  // no longer holds at this handle (another client flushed it), where a
+  // flush would hit whatever object the TPM put there since.
+  void Forget();
 
  private:
   ESYS_CONTEXT* ctx_ = nullptr;

@@ -222,6 +222,18 @@ absl::StatusOr<EvpPkeyPtr> EccPublicToPkey(const TPMT_PUBLIC& p) {
       absl::string_view(reinterpret_cast<const char*>(y.buffer), y.size));
 }
 
+absl::StatusOr<bool> AttestationKey::IsLoaded(EsysContext& ctx) const {
+  if (!handle_.valid()) return false;
+  TPM2B_NAME* raw_name = nullptr;
+  TSS2_RC rc = Esys_ReadPublic(ctx.get(), handle_.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                               nullptr, &raw_name, nullptr);
+  EsysPtr<TPM2B_NAME> tpm_name(raw_name);
+  const TSS2_RC base = TpmBaseRc(rc);
+  if (base == TPM2_RC_REFERENCE_H0 || base == TPM2_RC_HANDLE) return false;
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_ReadPublic(AK)"));
+  return name_ == std::string(reinterpret_cast<const char*>(tpm_name->name), tpm_name->size);
+}
+
 absl::StatusOr<std::unique_ptr<AttestationKey>> AttestationKey::LoadOrCreate(
     EsysContext& ctx, const std::string& state_dir) {
   const std::string pub_path = absl::StrCat(state_dir, "/", kPublicFile);

@@ -64,6 +64,11 @@ class AttestationKey {
   const std::string& ek_public_area() const { return ek_public_area_; }
   // True when LoadOrCreate created the key rather than loading it.
   bool created() const { return created_; }
+  // Whether the TPM still holds this key at handle() (TPM2_ReadPublic there
+  // names it): false once another TPM client flushed it, even if another
+  // object took its handle. Forget() then drops the handle without a flush.
+  absl::StatusOr<bool> IsLoaded(EsysContext& ctx) const;
+  void Forget() { handle_.Forget(); }
 
  private:
   AttestationKey(TpmHandle handle, std::string public_area, std::string name,

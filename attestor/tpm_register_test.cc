@@ -19,11 +19,11 @@
 #include "absl/strings/str_format.h"
 #include "attestor/tpm_context.h"
 #include "attestor/tpm_keys.h"
-#include "attestor/tpm_test_util.h"
 #include "common/file_io.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/support/swtpm.h"
+#include "tests/support/tpm_test_util.h"
 
 namespace fdattest {
 namespace {

@@ -11,8 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "common/json.h"
 #include "gtest/gtest.h"
+#include "tests/support/jose_test_util.h"
 #include "verifier/jose_key.h"
-#include "verifier/jose_test_util.h"
 
 namespace fdattest {
 namespace {

@@ -17,7 +17,7 @@
 #include "common/json.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
-#include "verifier/jose_test_util.h"
+#include "tests/support/jose_test_util.h"
 
 namespace fdattest {
 namespace {

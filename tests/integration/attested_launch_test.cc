@@ -32,8 +32,8 @@
 #include "common/file_io.h"
 #include "tests/integration/launch_util.h"
 #ifdef FDATTEST_FDATTESTD
-#include "attestor/tpm_test_util.h"
 #include "tests/support/swtpm.h"
+#include "tests/support/tpm_test_util.h"
 #endif
 
 namespace fdattest::integration {

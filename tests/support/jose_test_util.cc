@@ -1,4 +1,4 @@
-#include "verifier/jose_test_util.h"
+#include "tests/support/jose_test_util.h"
 
 #include <fcntl.h>
 #include <spawn.h>

@@ -1,4 +1,4 @@
-#include "attestor/tpm_test_util.h"
+#include "tests/support/tpm_test_util.h"
 
 #include <fcntl.h>
 #include <openssl/bn.h>

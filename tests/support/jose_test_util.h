@@ -1,8 +1,8 @@
 // Test-only helpers for the JOSE and EAR tests: a scratch directory removed
 // at the end of the test, and the real `jose` CLI (the independent client)
 // run as a child process through posix_spawnp, no shell. Not thread-safe.
-#ifndef FDATTEST_VERIFIER_JOSE_TEST_UTIL_H_
-#define FDATTEST_VERIFIER_JOSE_TEST_UTIL_H_
+#ifndef FDATTEST_TESTS_SUPPORT_JOSE_TEST_UTIL_H_
+#define FDATTEST_TESTS_SUPPORT_JOSE_TEST_UTIL_H_
 
 #include <string>
 #include <vector>
@@ -39,4 +39,4 @@ absl::StatusOr<ProcessResult> RunJose(const std::vector<std::string>& args, cons
 
 }  // namespace fdattest::testing
 
-#endif  // FDATTEST_VERIFIER_JOSE_TEST_UTIL_H_
+#endif  // FDATTEST_TESTS_SUPPORT_JOSE_TEST_UTIL_H_

@@ -2,8 +2,8 @@
 // (fork/exec with a deadline, never a shell), parsing and verifying what the
 // AK signed with OpenSSL, and writing the AK public key as PEM.
 // Test-only; stateless; thread-safe.
-#ifndef FDATTEST_ATTESTOR_TPM_TEST_UTIL_H_
-#define FDATTEST_ATTESTOR_TPM_TEST_UTIL_H_
+#ifndef FDATTEST_TESTS_SUPPORT_TPM_TEST_UTIL_H_
+#define FDATTEST_TESTS_SUPPORT_TPM_TEST_UTIL_H_
 
 #include <tss2/tss2_tpm2_types.h>
 
@@ -42,4 +42,4 @@ absl::StatusOr<std::string> PublicToPem(absl::string_view tpm2b_public);
 
 }  // namespace fdattest::testing
 
-#endif  // FDATTEST_ATTESTOR_TPM_TEST_UTIL_H_
+#endif  // FDATTEST_TESTS_SUPPORT_TPM_TEST_UTIL_H_

@@ -1,25 +1,19 @@
 // fdattestd's core: the Attestor (the TPM connection, the AK, the measurement
 // register and the event log, reconciled at start) answering protocol
-// requests, and the serving loop that accepts local clients on a unix socket,
-// authorises them by SO_PEERCRED and hands their requests to the Attestor one
-// at a time. See docs/attestor.md.
+// requests. The socket server that feeds it is attestor/server.h. See
+// docs/attestor.md.
 //
 // The Attestor owns its EsysContext and everything made from it. It is not
-// thread-safe: Serve() runs on one thread and serialises every request from
-// every connection (the TPM is one client connection; the event log has one
-// appender).
-#ifndef FDATTEST_ATTESTOR_DAEMON_H_
-#define FDATTEST_ATTESTOR_DAEMON_H_
+// thread-safe: Serve() (attestor/server.h) runs on one thread and serialises
+// every request from every connection (the TPM is one client connection; the
+// event log has one appender).
+#ifndef FDATTEST_ATTESTOR_ATTESTOR_H_
+#define FDATTEST_ATTESTOR_ATTESTOR_H_
 
-#include <sys/types.h>
-
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "absl/strings/string_view.h"
 #include "attestor/event_log.h"
 #include "attestor/tpm_context.h"
 #include "attestor/tpm_keys.h"
@@ -33,6 +27,8 @@ namespace fdattest {
 
 // The event log's file name inside the state directory.
 inline constexpr char kEventLogFile[] = "event-log.jsonl";
+// The lock file inside the state directory: one Attestor per state directory.
+inline constexpr char kStateLockFile[] = "fdattestd.lock";
 
 struct AttestorOptions {
   std::string tcti;       // e.g. "swtpm:path=DIR/sock" or "device:/dev/tpmrm0"
@@ -47,21 +43,21 @@ struct AttestorOptions {
 
 class Attestor {
  public:
-  // Opens the TPM, loads or creates the AK, opens the register and the event
-  // log (truncating a torn tail), starts a new epoch when the TPM was reset,
-  // and reconciles the log with the register: consistent -> ready; one record
-  // appended but not extended -> extend it, then ready; anything else ->
-  // error (DataLoss for a log/register divergence or a damaged log,
-  // FailedPrecondition for a refused configuration). The caller must refuse
-  // to serve on error.
+  // Locks the state directory (FailedPrecondition while another Attestor
+  // holds it; checked before the TPM is touched), opens the TPM, loads or
+  // creates the AK, opens the register and the event log (truncating a torn
+  // tail), starts a new epoch when the TPM was reset, and reconciles the log
+  // with the register: consistent -> ready; one record appended but not
+  // extended -> extend it, then ready; anything else -> error (DataLoss for a
+  // log/register divergence or a damaged log, FailedPrecondition for a
+  // refused configuration). The caller must refuse to serve on error.
   static absl::StatusOr<std::unique_ptr<Attestor>> Open(const AttestorOptions& options);
   ~Attestor();
   Attestor(const Attestor&) = delete;
   Attestor& operator=(const Attestor&) = delete;
 
-  // Answers one request payload with one response payload (canonical JSON).
-  // Never fails: errors become {"ok":false,...} responses.
-  std::string HandlePayload(absl::string_view payload);
+  // Answers one parsed request with one response (canonical JSON). Never
+  // fails: errors become {"ok":false,...} responses.
   AttestorResponse Handle(const AttestorRequest& request);
 
   // Set once a failure left the log and the register possibly out of step
@@ -80,12 +76,17 @@ class Attestor {
   absl::Status Reconcile(const TpmClockInfo& clock);
   absl::StatusOr<InfoResponse> Info();
   absl::StatusOr<MeasureResponse> Measure(const CelContent& content);
+  // Certify reloads the AK first if someone flushed it from the TPM.
   absl::StatusOr<CertifyResponse> Certify(absl::string_view qualifying_data);
+  absl::Status EnsureAkLoaded();
   absl::StatusOr<LogResponse> Log(absl::string_view launch_id);
   absl::Status Fail(absl::Status status);
 
   // Declaration order is destruction order in reverse: the AK and the
-  // register must go before the context they belong to.
+  // register must go before the context they belong to, and the state
+  // directory's lock is released last.
+  UniqueFd state_lock_;
+  std::string state_dir_;
   std::unique_ptr<EsysContext> ctx_;
   std::unique_ptr<AttestationKey> ak_;
   std::unique_ptr<MeasurementRegister> register_;
@@ -95,39 +96,6 @@ class Attestor {
   absl::Status fatal_;
 };
 
-// Which local peers may use the API: a peer whose uid is in `uids` or whose
-// gid is in `gids` (SO_PEERCRED, taken at connect time).
-struct PeerPolicy {
-  std::vector<uid_t> uids = {0};
-  std::vector<gid_t> gids;
-  bool Allows(uid_t uid, gid_t gid) const;
-  std::string Describe() const;
-};
-
-struct ServeOptions {
-  PeerPolicy policy;
-  // A connection must deliver each complete request within this time of
-  // connecting or of its previous response, else it is closed.
-  std::chrono::milliseconds read_timeout{5000};
-  // Connections held at once; further clients wait in the listen backlog.
-  size_t max_connections = 64;
-};
-
-// Binds and listens on a unix stream socket at `path`, mode 0660. An existing
-// socket file is replaced only when nothing accepts connections on it
-// (FailedPrecondition when another server does); any other file there is an
-// error.
-absl::StatusOr<UniqueFd> ListenOnUnixSocket(const std::string& path);
-// FailedPrecondition when a server accepts connections at `path` (checked
-// before the TPM is opened, so a second daemon fails fast).
-absl::Status CheckSocketUnused(const std::string& path);
-
-// Accepts and serves clients until `stop_fd` becomes readable (returns OK)
-// or the attestor turns fatal (returns attestor.fatal()). Every connection is
-// non-blocking and bounded in time; a broken frame closes only its own
-// connection.
-absl::Status Serve(Attestor& attestor, int listen_fd, int stop_fd, const ServeOptions& options);
-
 }  // namespace fdattest
 
-#endif  // FDATTEST_ATTESTOR_DAEMON_H_
+#endif  // FDATTEST_ATTESTOR_ATTESTOR_H_
