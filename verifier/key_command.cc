@@ -2,8 +2,8 @@
 
 #include "common/file_io.h"
 #include "common/json.h"
+#include "verifier/endpoint_registry.h"
 #include "verifier/jose_key.h"
-#include "verifier/policy.h"
 
 namespace fdattest {
 namespace {

@@ -8,8 +8,9 @@
 #include "common/json.h"
 #include "common/sha256.h"
 #include "verifier/ear.h"
+#include "verifier/endpoint_registry.h"
 #include "verifier/jose_key.h"
-#include "verifier/policy.h"
+#include "verifier/policy_model.h"
 #include "verifier/state.h"
 #include "verifier/verify.h"
 

@@ -38,7 +38,7 @@
 #include "common/manifest.h"
 #include "common/openssl_ptr.h"
 #include "common/sha256.h"
-#include "verifier/policy.h"
+#include "verifier/policy_model.h"
 #include "tests/support/json_oracle.h"
 #include "verifier/verify.h"
 

@@ -1,0 +1,226 @@
+// The policy parser: strict (unknown keys, types, bounds, hex), refusing
+// contradictory policies, and the policy's digest over its exact bytes.
+#include "verifier/policy_model.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "verifier/policy_test_util.h"
+
+namespace fdattest {
+namespace {
+
+using testing::ExampleJson;
+using testing::ExamplePath;
+using ::testing::HasSubstr;
+using testing::kBusybox;
+using testing::LoadExample;
+using testing::ParseJson;
+
+TEST(PolicyParse, BothExamplePoliciesParse) {
+  Policy hipaa = LoadExample("hipaa-phi-etl.json");
+  EXPECT_EQ(hipaa.id, "https://policies.example.org/fdattest/hipaa-phi-etl/v1");
+  ASSERT_EQ(hipaa.fd_roles.size(), 3u);
+  EXPECT_EQ(hipaa.fd_roles[0].role_class, RoleClass::kPhiInput);
+  EXPECT_TRUE(hipaa.closed_world);
+  EXPECT_EQ(hipaa.retention_days, 2190);
+  EXPECT_EQ(hipaa.secrets, std::vector<std::string>{"phi-etl-key"});
+
+  Policy gdpr = LoadExample("gdpr-eu-processor.json");
+  ASSERT_TRUE(gdpr.registry.has_value());
+  EXPECT_EQ(gdpr.registry->signer_jwk.at("kty"), "EC");
+  EXPECT_TRUE(gdpr.registry->allowed_regions.contains("DE"));
+  EXPECT_TRUE(gdpr.registry->allowed_regions.contains("NO"));  // EEA, not EU
+  EXPECT_FALSE(gdpr.registry->allowed_regions.contains("CH"));
+  EXPECT_EQ(gdpr.registry->allowed_regions.size(), 30u);  // EU 27 + IS, LI, NO
+  EXPECT_FALSE(gdpr.registry->allowed_regions.contains("US"));
+  EXPECT_TRUE(gdpr.NotEvaluableIsFatal("R5"));
+  EXPECT_FALSE(gdpr.NotEvaluableIsFatal("R9"));
+}
+
+TEST(PolicyParse, TextSha256IsTheDigestOfTheExactBytes) {
+  absl::StatusOr<std::string> text =
+      ReadFileLimited(ExamplePath("hipaa-phi-etl.json"), kMaxPolicyBytes);
+  ASSERT_TRUE(text.ok());
+  absl::StatusOr<Policy> p = Policy::Parse(*text);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->text_sha256, HexEncode(Sha256(*text)));
+  absl::StatusOr<Policy> spaced = Policy::Parse(*text + "\n");
+  ASSERT_TRUE(spaced.ok());
+  EXPECT_NE(spaced->text_sha256, p->text_sha256);
+}
+
+void ExpectRefused(const Json& j, const std::string& message_part) {
+  absl::StatusOr<Policy> p = ParseJson(j);
+  ASSERT_FALSE(p.ok()) << "accepted: " << j.dump();
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr(message_part));
+}
+
+TEST(PolicyParse, RefusesUnknownKeysNamingThePath) {
+  Json j = ExampleJson("gdpr-eu-processor.json");
+  Json top = j;
+  top["foo"] = 1;
+  ExpectRefused(top, "policy: unknown key \"foo\"");
+  Json role = j;
+  role["fd_roles"][1]["foo"] = true;
+  ExpectRefused(role, "policy.fd_roles[1]: unknown key \"foo\"");
+  Json egress = j;
+  egress["fd_roles"][1]["egress"][0]["foo"] = 1;
+  ExpectRefused(egress, "policy.fd_roles[1].egress[0]: unknown key \"foo\"");
+  Json peer = j;
+  peer["fd_roles"][0]["peer"]["gids"] = Json::array({1});
+  ExpectRefused(peer, "policy.fd_roles[0].peer: unknown key \"gids\"");
+  Json workload = j;
+  workload["workload"]["libs_sha256"] = Json::array();
+  ExpectRefused(workload, "policy.workload: unknown key \"libs_sha256\"");
+  Json registry = j;
+  registry["registry"]["url"] = "https://x";
+  ExpectRefused(registry, "policy.registry: unknown key \"url\"");
+  Json rule = j;
+  rule["not_evaluable_overrides"]["R15"] = "fail";
+  ExpectRefused(rule, "unknown key \"R15\"");
+}
+
+TEST(PolicyParse, RefusesWrongTypes) {
+  const Json j = ExampleJson("hipaa-phi-etl.json");
+  Json v = j;
+  v["version"] = "1";
+  ExpectRefused(v, "\"version\" must be an integer");
+  Json v2 = j;
+  v2["version"] = 2;
+  ExpectRefused(v2, "\"version\" must be between 1 and 1");
+  Json cw = j;
+  cw["closed_world"] = "yes";
+  ExpectRefused(cw, "\"closed_world\" must be true or false");
+  Json kinds = j;
+  kinds["fd_roles"][0]["kinds"] = "file";
+  ExpectRefused(kinds, "policy.fd_roles[0]: \"kinds\" must be an array");
+  Json kind = j;
+  kind["fd_roles"][0]["kinds"] = Json::array({"regular"});
+  ExpectRefused(kind, "policy.fd_roles[0].kinds[0]: must be one of file");
+  Json access = j;
+  access["fd_roles"][1]["access"] = Json::array({1});
+  ExpectRefused(access, "policy.fd_roles[1].access[0]: must be a string");
+  Json ne = j;
+  ne["not_evaluable"] = "ignore";
+  ExpectRefused(ne, "policy.not_evaluable: must be \"warn\" or \"fail\"");
+  Json retention = j;
+  retention["retention_days"] = 0;
+  ExpectRefused(retention, "\"retention_days\" must be between 1");
+  Json missing = j;
+  missing.erase("workload");
+  ExpectRefused(missing, "missing required key \"workload\"");
+  const Json g = ExampleJson("gdpr-eu-processor.json");
+  Json port = g;
+  port["fd_roles"][1]["egress"][0]["ports"] = Json::array({0});
+  ExpectRefused(port, "policy.fd_roles[1].egress[0].ports[0]: must be a port number");
+  Json cidr = g;
+  cidr["fd_roles"][1]["egress"][0]["cidr"] = "10.20.0.1/16";
+  ExpectRefused(cidr, "has host bits set");
+  Json region = g;
+  region["registry"]["allowed_regions"] = Json::array({"Germany"});
+  ExpectRefused(region, "policy.registry.allowed_regions[0]: must be an ISO 3166-1 alpha-2");
+  Json uid = g;
+  uid["fd_roles"][0]["peer"]["uids"] = Json::array({-1});
+  ExpectRefused(uid, "policy.fd_roles[0].peer.uids[0]");
+}
+
+TEST(PolicyParse, RefusesDuplicateRolesAndEntries) {
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  Json dup = j;
+  dup["fd_roles"].push_back(j["fd_roles"][1]);
+  ExpectRefused(dup, "policy.fd_roles[3]: role \"phi-output\" is defined twice");
+  Json digest = j;
+  digest["workload"]["exe_sha256"].push_back(kBusybox);
+  ExpectRefused(digest,
+                "policy.workload.exe_sha256[1]: \"" + std::string(kBusybox) + "\" is listed twice");
+  // The JSON adapter refuses duplicate keys: the last one must not win.
+  absl::StatusOr<Policy> p = Policy::Parse(R"({"version":1,"version":1})");
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("duplicate JSON key"));
+}
+
+TEST(PolicyParse, RefusesOversizedListsAndDocuments) {
+  const Json j = ExampleJson("hipaa-phi-etl.json");
+  Json roles = j;
+  roles["max_fds"] = 32;
+  for (int i = 0; i < 31; ++i) {
+    Json r = j["fd_roles"][1];
+    r["role"] = absl::StrCat("out-", i);
+    r["min"] = 0;
+    roles["fd_roles"].push_back(r);
+  }
+  ExpectRefused(roles, "policy.fd_roles: at most 32 roles");
+  Json digests = j;
+  for (int i = 0; i < 1024; ++i) {
+    std::string d = HexEncode(Sha256(absl::StrCat(i)));
+    digests["fd_roles"][0]["content_sha256"].push_back(d);
+  }
+  ExpectRefused(digests, "policy.fd_roles[0].content_sha256: at most 1024 entries");
+  Json secrets = j;
+  for (int i = 0; i < 16; ++i) secrets["secrets"].push_back(absl::StrCat("key-", i));
+  ExpectRefused(secrets, "policy.secrets: at most 16 entries");
+  Json egress = ExampleJson("gdpr-eu-processor.json");
+  for (int i = 0; i < 64; ++i) {
+    egress["fd_roles"][1]["egress"].push_back(
+        {{"cidr", absl::StrCat("10.", i, ".0.0/16")}, {"ports", {443}}});
+  }
+  ExpectRefused(egress, "policy.fd_roles[1].egress: at most 64 entries");
+  Json big = j;
+  big["description"] = std::string(300 * 1024, 'x');
+  ExpectRefused(big, "the limit is 262144");
+}
+
+TEST(PolicyParse, RefusesDigestsThatAreNot64LowercaseHex) {
+  const Json j = ExampleJson("hipaa-phi-etl.json");
+  std::string upper = kBusybox;
+  upper[0] = 'D';
+  for (const std::string& bad :
+       {upper, std::string(kBusybox).substr(1), std::string(kBusybox) + "0", std::string(64, 'g'),
+        std::string("")}) {
+    Json e = j;
+    e["workload"]["exe_sha256"] = Json::array({bad});
+    ExpectRefused(e, "policy.workload.exe_sha256[0]: must be a sha256 digest");
+  }
+  Json content = j;
+  content["fd_roles"][0]["content_sha256"] = Json::array({"xyz"});
+  ExpectRefused(content, "policy.fd_roles[0].content_sha256[0]: must be a sha256 digest");
+  Json empty = j;
+  empty["workload"]["exe_sha256"] = Json::array();
+  ExpectRefused(empty, "policy.workload.exe_sha256: must not be empty");
+}
+
+TEST(PolicyParse, RefusesContradictoryPolicies) {
+  const Json j = ExampleJson("hipaa-phi-etl.json");
+  Json writable_input = j;
+  writable_input["fd_roles"][0]["access"] = Json::array({"r", "w"});
+  ExpectRefused(writable_input, "a phi_input role allows only");
+  Json min_max = j;
+  min_max["fd_roles"][1]["min"] = 2;
+  ExpectRefused(min_max, "\"min\" 2 exceeds \"max\" 1");
+  Json encrypted = j;
+  encrypted["encrypted_fs_types"] = Json::array({"ext4"});
+  ExpectRefused(encrypted,
+                "policy.encrypted_fs_types[0]: \"ext4\" is not in approved_write_fs_types");
+  Json regions = j;
+  regions["fd_roles"][1]["regions"] = Json::array({"DE"});
+  ExpectRefused(regions, "policy.fd_roles[1].regions: needs \"registry\"");
+  Json max_fds = j;
+  max_fds["max_fds"] = 2;
+  ExpectRefused(max_fds, "policy.max_fds: 2 is below the roles' minimum total 3");
+  Json private_jwk = ExampleJson("gdpr-eu-processor.json");
+  private_jwk["registry"]["signer_jwk"]["d"] = "secret";
+  ExpectRefused(private_jwk, "policy.registry.signer_jwk: holds private key member \"d\"");
+  Json audit_read = j;
+  audit_read["fd_roles"][2]["access"] = Json::array({"rw"});
+  ExpectRefused(audit_read, "an audit role allows only");
+}
+
+}  // namespace
+}  // namespace fdattest

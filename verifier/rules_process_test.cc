@@ -1,0 +1,218 @@
+// Rules R0 and R8..R14 (rules_process.cc): for each a passing and a failing
+// launch, with the reason naming the fd/field and the clause the rule cites.
+#include <sys/sysmacros.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "verifier/policy_test_util.h"
+#include "verifier/rules.h"
+
+namespace fdattest {
+namespace {
+
+using testing::DevNullFd;
+using testing::ExampleJson;
+using testing::ExpectRule;
+using testing::Find;
+using testing::GdprRules;
+using testing::HipaaManifest;
+using testing::HipaaRules;
+using testing::kBusybox;
+using testing::kLauncher;
+using testing::kOther;
+using testing::MustParse;
+using testing::Refute;
+
+// --- R0 closed world -----------------------------------------------------------
+
+TEST_F(HipaaRules, R0PassesOnAProvenFilterWithNoNewPrivs) {
+  ExpectRule(Run(), "R0", RuleOutcome::kPass, {"filter proven", "no_new_privs", "no capabilities"});
+}
+
+TEST_F(HipaaRules, R0FailsWhenTheFilterIsNotProven) {
+  Refute(facts_, "never-allowed", "openat allowed");
+  ExpectRule(Run(), "R0", RuleOutcome::kFail,
+             {"filter not proven", "never-allowed", "openat allowed"});
+}
+
+TEST_F(HipaaRules, R0FailsWhenAClosedWorldPropertyIsMissingOrNoNewPrivsIsOff) {
+  auto fewer = std::make_shared<std::vector<PropertyResult>>(*facts_.filter_properties);
+  fewer->erase(fewer->begin());  // foreign-arch-killed
+  facts_.filter_properties = fewer;
+  ExpectRule(Run(), "R0", RuleOutcome::kFail, {"foreign-arch-killed"});
+  Reset();
+  manifest_.no_new_privs = false;
+  ExpectRule(Run(), "R0", RuleOutcome::kFail, {"manifest.no_new_privs"});
+}
+
+TEST_F(HipaaRules, R0FailsWhenTheWorkloadKeptItsCapabilities) {
+  manifest_.no_capabilities = false;
+  ExpectRule(Run(), "R0", RuleOutcome::kFail, {"manifest.no_capabilities"});
+}
+
+// --- R8 minimisation ------------------------------------------------------------------
+
+TEST_F(HipaaRules, R8PassesOnExactlyTheDeclaredSet) {
+  ExpectRule(Run(), "R8", RuleOutcome::kPass,
+             {"3 fds", "closed world", "1 inherited fd(s) closed"});
+}
+
+TEST_F(HipaaRules, R8FailsOnAnUndeclaredRoleInAClosedWorld) {
+  manifest_.fds.push_back(DevNullFd(3, "spare", "w"));
+  std::vector<RuleResult> results = Run();
+  ExpectRule(results, "R8", RuleOutcome::kFail,
+             {"fd 3 (spare)", "not in the policy", "max_fds is 3"});
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["closed_world"] = false;
+  j["max_fds"] = 4;
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R8", RuleOutcome::kPass, {"not governed", "fd 3 (spare)"});
+}
+
+TEST_F(HipaaRules, R8FailsOnKindAccessModeAndCountMismatches) {
+  manifest_.fds[1].kind = "fifo";
+  ExpectRule(Run(), "R8", RuleOutcome::kFail, {"fd 1 (phi-output)", "kind fifo"});
+  manifest_ = HipaaManifest();
+  Reset();
+  manifest_.fds[1].open_mode = "rw";
+  ExpectRule(Run(), "R8", RuleOutcome::kFail, {"fd 1 (phi-output)", "open_mode \"rw\""});
+  manifest_ = HipaaManifest();
+  Reset();
+  manifest_.fds.pop_back();
+  ExpectRule(Run(), "R8", RuleOutcome::kFail, {"role audit-log: 0 fds"});
+}
+
+TEST_F(GdprRules, R8FailsOnADeviceOtherThanDevNull) {
+  manifest_.fds[3].stat.rdev = makedev(5, 0);  // /dev/tty
+  ExpectRule(Run(), "R8", RuleOutcome::kFail, {"fd 3 (diagnostics)", "device 5:0"});
+}
+
+// --- R9 peer authentication -------------------------------------------------------------
+
+TEST_F(GdprRules, R9PassesOnUnixPeersOnlyWhenNoInetSocket) {
+  manifest_.fds.erase(manifest_.fds.begin() + 1);
+  ExpectRule(Run(), "R9", RuleOutcome::kPass, {"fd 0 (records-in)", "SO_PEERCRED"});
+}
+
+TEST_F(GdprRules, R9FailsOnAPeerWithTheWrongUid) {
+  manifest_.fds[0].socket->peer_cred->uid = 1000;
+  ExpectRule(Run(), "R9", RuleOutcome::kFail, {"fd 0 (records-in)", "peer uid 1000"});
+  manifest_.fds[0].socket->peer_cred.reset();
+  ExpectRule(Run(), "R9", RuleOutcome::kFail, {"fd 0 (records-in)", "no SO_PEERCRED"});
+}
+
+// --- R10 identity ---------------------------------------------------------------------
+
+TEST_F(HipaaRules, R10PassesOnAnAllowedExecutableAndAttester) {
+  ExpectRule(Run(), "R10", RuleOutcome::kPass, {"exe sha256 3d9f2889", "launch 690a3549"});
+}
+
+TEST_F(HipaaRules, R10FailsOnAnotherExecutableOrAttester) {
+  manifest_.exe_sha256 = kOther;
+  ExpectRule(Run(), "R10", RuleOutcome::kFail, {"manifest.exe.sha256", kOther});
+  manifest_.exe_sha256 = kBusybox;
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["workload"]["ak_names"] = Json::array({std::string("000b") + std::string(64, 'a')});
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R10", RuleOutcome::kFail, {"attester AK", "workload.ak_names"});
+}
+
+TEST_F(HipaaRules, R10WithoutAnAttesterIsNotEvaluableAndFatalByTheExample) {
+  facts_.ak_name_hex.clear();
+  std::vector<RuleResult> results = Run();
+  ExpectRule(results, "R10", RuleOutcome::kNotEvaluable, {"no attester identity"});
+  EXPECT_TRUE(Find(results, "R10").fatal);
+}
+
+// --- R11 freshness --------------------------------------------------------------------
+
+TEST_F(HipaaRules, R11PassesOnAFreshNonceSafeClockAndCheckedCounters) {
+  ExpectRule(Run(), "R11", RuleOutcome::kPass, {"nonce fresh", "resetCount 3"});
+}
+
+TEST_F(HipaaRules, R11FailsOnAnUnsafeClock) {
+  facts_.clock_safe = false;
+  ExpectRule(Run(), "R11", RuleOutcome::kFail, {"clockInfo.safe"});
+}
+
+TEST_F(HipaaRules, R11IsNotEvaluableOfflineWithoutANonce) {
+  facts_.nonce = PolicyFacts::Nonce::kNotChecked;
+  std::vector<RuleResult> results = Run();
+  ExpectRule(results, "R11", RuleOutcome::kNotEvaluable,
+             {"no expected nonce: freshness not established"});
+  EXPECT_FALSE(Find(results, "R11").fatal);  // the example says "warn"
+}
+
+TEST_F(HipaaRules, R11PassesOnFirstContactWithAFreshNonce) {
+  facts_.counters_checked = false;
+  ExpectRule(Run(), "R11", RuleOutcome::kPass,
+             {"nonce fresh", "first attestation seen from this attester", "resetCount 3"});
+}
+
+// --- R12 leak channels ----------------------------------------------------------------
+
+TEST_F(HipaaRules, R12PassesWithCoreLimitOneAndProvenPtraceRefusal) {
+  ExpectRule(Run(), "R12", RuleOutcome::kPass,
+             {"rlimits.core 1/1", "dumpable/TracerPid", "tracing by another process",
+              "/proc/PID/cmdline", "hides the per-process files from other uids only"});
+}
+
+TEST_F(HipaaRules, R12FailsOnCoreDumpsPtraceOrAWritableProcFd) {
+  manifest_.rlimits["core"] = {0, 18446744073709551615ull};
+  ExpectRule(Run(), "R12", RuleOutcome::kFail,
+             {"manifest.rlimits.core", "hard 18446744073709551615"});
+  manifest_.rlimits["core"] = {1, 1};
+  Refute(facts_, "never-allowed", "ptrace allowed");
+  ExpectRule(Run(), "R12", RuleOutcome::kFail, {"ptrace"});
+  Reset();
+  manifest_.fds[1].mount->fs_type = "proc";
+  ExpectRule(Run(), "R12", RuleOutcome::kFail, {"fd 1 (phi-output)", "writable fd on proc"});
+}
+
+// --- R13 integrity --------------------------------------------------------------------
+
+TEST_F(HipaaRules, R13PassesOnReferenceValues) {
+  ExpectRule(Run(), "R13", RuleOutcome::kPass, {"launcher 7c499078", "filter judged by proof"});
+}
+
+TEST_F(HipaaRules, R13FailsOnAnotherLauncherOrAFilterDigestMismatch) {
+  manifest_.launcher_sha256 = kOther;
+  ExpectRule(Run(), "R13", RuleOutcome::kFail, {"manifest.launcher.sha256", kOther});
+  manifest_.launcher_sha256 = kLauncher;
+  facts_.filter_sha256 = kOther;
+  ExpectRule(Run(), "R13", RuleOutcome::kFail, {"not the digest of the manifest's filter"});
+  Reset();
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["workload"]["filter_sha256"] = Json::array({kOther});
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R13", RuleOutcome::kFail, {"workload.filter_sha256"});
+}
+
+TEST_F(HipaaRules, R13IsNotEvaluableWithoutALauncherReference) {
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["workload"].erase("launcher_sha256");
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R13", RuleOutcome::kNotEvaluable, {"workload.launcher_sha256"});
+}
+
+// --- R14 retention --------------------------------------------------------------------
+
+TEST_F(HipaaRules, R14PassesOnSixYearRetention) {
+  ExpectRule(Run(), "R14", RuleOutcome::kPass, {"2190 days"});
+}
+
+TEST_F(HipaaRules, R14FailsOnShorterRetentionAndIsNotEvaluableWithoutOne) {
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["retention_days"] = 365;
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R14", RuleOutcome::kFail, {"policy.retention_days 365"});
+  j.erase("retention_days");
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R14", RuleOutcome::kNotEvaluable, {"retention_days"});
+}
+
+}  // namespace
+}  // namespace fdattest
