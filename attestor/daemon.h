@@ -37,9 +37,9 @@ inline constexpr char kEventLogFile[] = "event-log.jsonl";
 struct AttestorOptions {
   std::string tcti;       // e.g. "swtpm:path=DIR/sock" or "device:/dev/tpmrm0"
   std::string state_dir;  // AK blobs, NV register auth, event log; created 0700 if absent
-  std::string register_spec = "nv";  // ParseRegisterSpec syntax
-  // PCRs 16 and 23 are resettable by any TPM client (see IsResettablePcr);
-  // refused unless this is set, which only tests do.
+  std::string register_spec = Register().ToString();  // Register::Parse syntax
+  // PCRs 16 and 23 are resettable by any TPM client (see
+  // CheckRegisterNotResettable); refused unless this is set, which only tests do.
   bool allow_resettable_pcr = false;
   // The owner hierarchy's authValue, needed only to define the NV index.
   std::string owner_auth;
