@@ -78,14 +78,12 @@ Attestor::~Attestor() {
 }
 
 absl::StatusOr<std::unique_ptr<Attestor>> Attestor::Open(const AttestorOptions& options) {
-  ASSIGN_OR_RETURN(RegisterSpec spec, ParseRegisterSpec(options.register_spec));
-  const bool pcr = spec.kind == RegisterSpec::Kind::kPcr;
-  if (pcr && IsResettablePcr(static_cast<int>(spec.index)) && !options.allow_resettable_pcr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing --register pcr:", spec.index, ": PCR ", spec.index,
-        " can be reset by any TPM client (TPM2_PCR_Reset at locality 0), so it proves nothing; "
-        "choose another PCR or the NV register (--allow-resettable-pcr is for tests only)"));
-  }
+  // "nv" alone is the command line's shorthand for the default NV index.
+  ASSIGN_OR_RETURN(const Register spec, options.register_spec == "nv"
+                                            ? absl::StatusOr<Register>(Register())
+                                            : Register::Parse(options.register_spec));
+  const bool pcr = spec.kind == Register::Kind::kPcr;
+  if (!options.allow_resettable_pcr) RETURN_IF_ERROR(CheckRegisterNotResettable(spec));
   RETURN_IF_ERROR(EnsureStateDir(options.state_dir));
 
   std::unique_ptr<Attestor> a(new Attestor());

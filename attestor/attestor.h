@@ -20,6 +20,7 @@
 #include "attestor/tpm_register.h"
 #include "common/attestor_api.h"
 #include "common/json.h"
+#include "common/register.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
 
@@ -33,9 +34,10 @@ inline constexpr char kStateLockFile[] = "fdattestd.lock";
 struct AttestorOptions {
   std::string tcti;       // e.g. "swtpm:path=DIR/sock" or "device:/dev/tpmrm0"
   std::string state_dir;  // AK blobs, NV register auth, event log; created 0700 if absent
-  std::string register_spec = "nv";  // ParseRegisterSpec syntax
-  // PCRs 16 and 23 are resettable by any TPM client (see IsResettablePcr);
-  // refused unless this is set, which only tests do.
+  // Register::Parse syntax, or "nv" for the default NV index.
+  std::string register_spec = Register().ToString();
+  // PCRs 16 and 23 are resettable by any TPM client (see
+  // CheckRegisterNotResettable); refused unless this is set, which only tests do.
   bool allow_resettable_pcr = false;
   // The owner hierarchy's authValue, needed only to define the NV index.
   std::string owner_auth;

@@ -82,35 +82,7 @@ TEST(RegisterTest, ExtendIsSha256OfOldValueThenDigest) {
             "589f9ffed4c477966bfb8d41f37895b08c69047df8f911d6f3b57fbe08faee8d");
 }
 
-TEST(RegisterTest, ParsesAndPrintsBothKinds) {
-  absl::StatusOr<Register> nv = Register::Parse("nv:0x01500020");
-  ASSERT_TRUE(nv.ok()) << nv.status();
-  EXPECT_EQ(nv->kind, Register::Kind::kNvIndex);
-  EXPECT_EQ(nv->index, 0x01500020u);
-  EXPECT_EQ(nv->ToString(), "nv:0x01500020");
-  EXPECT_EQ(*CanonicalJson(nv->ToJson()), R"({"kind":"nv","nv_index":22020128})");
-  EXPECT_EQ(*Register::FromJson(DocumentOf(nv->ToJson())->root()), *nv);
-
-  absl::StatusOr<Register> pcr = Register::Parse("pcr:15");
-  ASSERT_TRUE(pcr.ok());
-  EXPECT_EQ(*CanonicalJson(pcr->ToJson()), R"({"bank":"sha256","kind":"pcr","pcr":15})");
-  EXPECT_EQ(*Register::FromJson(DocumentOf(pcr->ToJson())->root()), *pcr);
-  EXPECT_FALSE(pcr->ResettableByAnyClient());
-  EXPECT_TRUE(Register::Parse("pcr:23")->ResettableByAnyClient());
-  EXPECT_TRUE(Register::Parse("pcr:16")->ResettableByAnyClient());
-}
-
-TEST(RegisterTest, RejectsImpossibleRegisters) {
-  EXPECT_FALSE(Register::Parse("pcr:24").ok());
-  EXPECT_FALSE(Register::Parse("pcr:-1").ok());
-  EXPECT_FALSE(Register::Parse("pcr:").ok());
-  EXPECT_FALSE(Register::Parse("nv:0x81000001").ok());  // a persistent object, not NV
-  EXPECT_FALSE(Register::Parse("nv:1500020").ok());
-  EXPECT_FALSE(Register::Parse("ima:10").ok());
-  EXPECT_FALSE(Register::FromJson(DocumentOf(Json{{"kind", "pcr"}, {"pcr", 15}, {"bank", "sha1"}})->root()).ok());
-  EXPECT_FALSE(Register::FromJson(DocumentOf(Json{{"kind", "pcr"}, {"number", 15}, {"bank", "sha256"}})->root()).ok());
-  EXPECT_FALSE(Register::FromJson(DocumentOf(Json{{"kind", "nv"}, {"nv_index", 22020128}, {"bank", "sha256"}})->root()).ok());
-}
+// The register itself (text, JSON, resettable PCRs): common/register_test.cc.
 
 // --- records ---------------------------------------------------------------
 

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
                  "TPM connection, e.g. device:/dev/tpmrm0 or swtpm:path=SOCKET")
       ->required();
   app.add_option("--register", options.register_spec,
-                 "nv (default index 0x01bfda00), nv:0xINDEX or pcr:N");
+                 absl::StrCat("nv (the default index), nv:0xINDEX (8 lowercase hex digits) or pcr:N; default ",
+                              options.register_spec));
   app.add_flag("--allow-resettable-pcr", options.allow_resettable_pcr,
                "accept PCR 16 or 23 (resettable by any TPM client: tests only)");
   app.add_option("--allow-uid", uids, "uid allowed to use the API (repeatable; default: 0)");
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     Say(absl::StrCat("error: ", e.what(),
                      " (usage: fdattestd --socket PATH --state-dir DIR --tcti TCTI "
-                     "[--register nv[:0xINDEX]|pcr:N] [--allow-resettable-pcr] "
+                     "[--register nv|nv:0xINDEX|pcr:N] [--allow-resettable-pcr] "
                      "[--allow-uid N]... [--allow-gid N]... [--owner-auth-file FILE])"));
     return kExitUsage;
   }

@@ -4,7 +4,6 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <sys/stat.h>
-#include <tss2/tss2_mu.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,6 +12,7 @@
 #include "common/ec_key.h"
 #include "common/tpm_ek_template.h"
 #include "common/tpm_names.h"
+#include "common/tpm_wire.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_io.h"
@@ -54,33 +54,6 @@ absl::StatusOr<TpmHandle> EndorsementPolicySession(EsysContext& ctx) {
                          nullptr);
   RETURN_IF_ERROR(TpmStatus(rc, "TPM2_PolicySecret(endorsement)"));
   return session;
-}
-
-absl::StatusOr<std::string> MarshalPublic(const TPM2B_PUBLIC& pub) {
-  uint8_t buf[sizeof(TPM2B_PUBLIC)];
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, buf, sizeof(buf), &off);
-  RETURN_IF_ERROR(TpmStatus(rc, "marshal TPM2B_PUBLIC"));
-  return std::string(reinterpret_cast<char*>(buf), off);
-}
-
-absl::StatusOr<std::string> MarshalPrivate(const TPM2B_PRIVATE& priv) {
-  uint8_t buf[sizeof(TPM2B_PRIVATE)];
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPM2B_PRIVATE_Marshal(&priv, buf, sizeof(buf), &off);
-  RETURN_IF_ERROR(TpmStatus(rc, "marshal TPM2B_PRIVATE"));
-  return std::string(reinterpret_cast<char*>(buf), off);
-}
-
-absl::StatusOr<TPM2B_PRIVATE> ParseTpm2bPrivate(absl::string_view marshalled) {
-  TPM2B_PRIVATE priv{};
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(reinterpret_cast<const uint8_t*>(marshalled.data()),
-                                               marshalled.size(), &off, &priv);
-  if (rc != TSS2_RC_SUCCESS || off != marshalled.size()) {
-    return absl::InvalidArgumentError("malformed TPM2B_PRIVATE");
-  }
-  return priv;
 }
 
 absl::StatusOr<bool> FileExists(const std::string& path) {
@@ -183,14 +156,7 @@ absl::StatusOr<std::string> ReadEkCertificate(EsysContext& ctx, TPM2_HANDLE inde
 }
 
 absl::StatusOr<TPM2B_PUBLIC> ParseTpm2bPublic(absl::string_view marshalled) {
-  TPM2B_PUBLIC pub{};
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(reinterpret_cast<const uint8_t*>(marshalled.data()),
-                                              marshalled.size(), &off, &pub);
-  if (rc != TSS2_RC_SUCCESS || off != marshalled.size()) {
-    return absl::InvalidArgumentError("malformed TPM2B_PUBLIC");
-  }
-  return pub;
+  return TpmUnmarshal<TPM2B_PUBLIC>(marshalled);
 }
 
 absl::Status CheckAkPublic(const TPMT_PUBLIC& p) {
@@ -251,10 +217,13 @@ absl::StatusOr<std::unique_ptr<AttestationKey>> AttestationKey::LoadOrCreate(
       return absl::DataLossError(absl::StrCat("AK public area present but private blob unreadable (",
                                               priv_bytes.status().message(), ")"));
     }
-    absl::StatusOr<TPM2B_PUBLIC> parsed_pub = ParseTpm2bPublic(pub_bytes);
-    absl::StatusOr<TPM2B_PRIVATE> parsed_priv = ParseTpm2bPrivate(*priv_bytes);
-    if (!parsed_pub.ok() || !parsed_priv.ok()) {
-      return absl::DataLossError(absl::StrCat("AK blobs in ", state_dir, " are malformed"));
+    absl::StatusOr<TPM2B_PUBLIC> parsed_pub = TpmUnmarshal<TPM2B_PUBLIC>(pub_bytes);
+    absl::StatusOr<TPM2B_PRIVATE> parsed_priv = TpmUnmarshal<TPM2B_PRIVATE>(*priv_bytes);
+    for (const absl::Status& s : {parsed_pub.status(), parsed_priv.status()}) {
+      if (!s.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("AK blobs in ", state_dir, " are malformed: ", s.message()));
+      }
     }
     pub = *parsed_pub;
     if (absl::Status s = CheckAkPublic(pub.publicArea); !s.ok()) {
@@ -283,8 +252,8 @@ absl::StatusOr<std::unique_ptr<AttestationKey>> AttestationKey::LoadOrCreate(
     RETURN_IF_ERROR(TpmStatus(rc, "TPM2_Create(AK)"));
     session.Reset();
     RETURN_IF_ERROR(CheckAkPublic(created_pub->publicArea));
-    ASSIGN_OR_RETURN(std::string priv_bytes, MarshalPrivate(*priv));
-    ASSIGN_OR_RETURN(std::string pub_bytes, MarshalPublic(*created_pub));
+    ASSIGN_OR_RETURN(std::string priv_bytes, TpmMarshal(*priv));
+    ASSIGN_OR_RETURN(std::string pub_bytes, TpmMarshal(*created_pub));
     RETURN_IF_ERROR(WriteFileAtomic(priv_path, priv_bytes, 0600));
     RETURN_IF_ERROR(WriteFileAtomic(pub_path, pub_bytes, 0644));
     pub = *created_pub;
@@ -292,8 +261,8 @@ absl::StatusOr<std::unique_ptr<AttestationKey>> AttestationKey::LoadOrCreate(
   }
   ek.Reset();  // one transient slot is all the attestor keeps
 
-  ASSIGN_OR_RETURN(std::string pub_bytes, MarshalPublic(pub));
-  ASSIGN_OR_RETURN(std::string ek_pub_bytes, MarshalPublic(ek_public));
+  ASSIGN_OR_RETURN(std::string pub_bytes, TpmMarshal(pub));
+  ASSIGN_OR_RETURN(std::string ek_pub_bytes, TpmMarshal(ek_public));
   ASSIGN_OR_RETURN(std::string name, TpmObjectName(pub.publicArea));
   ASSIGN_OR_RETURN(std::string ek_name, TpmObjectName(ek_public.publicArea));
   const std::string qualified_name =

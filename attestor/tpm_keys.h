@@ -92,7 +92,8 @@ class AttestationKey {
 // sensitiveDataOrigin | userWithAuth, ECC NIST P-256, ECDSA with SHA-256.
 TPM2B_PUBLIC AkTemplate();
 
-// Parses a marshalled TPM2B_PUBLIC (the whole input must be consumed).
+// TpmUnmarshal<TPM2B_PUBLIC> (common/tpm_wire.h), which new code calls
+// directly: exact, the whole input must be one TPM2B_PUBLIC.
 absl::StatusOr<TPM2B_PUBLIC> ParseTpm2bPublic(absl::string_view marshalled);
 
 // Names and qualified names: common/tpm_names.h.

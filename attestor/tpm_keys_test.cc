@@ -4,6 +4,7 @@
 // EK certificate read from NV certifies the EK this code derives.
 #include "attestor/tpm_keys.h"
 #include "common/tpm_names.h"
+#include "common/tpm_wire.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -109,7 +110,7 @@ TEST(AttestationKeyTest, HasExactlyTheRequiredAttributes) {
   EXPECT_EQ(p.parameters.eccDetail.scheme.details.ecdsa.hashAlg, TPM2_ALG_SHA256);
   EXPECT_TRUE(CheckAkPublic(p).ok());
 
-  auto exposed = ParseTpm2bPublic((*ak)->public_area());
+  auto exposed = TpmUnmarshal<TPM2B_PUBLIC>((*ak)->public_area());
   ASSERT_TRUE(exposed.ok()) << exposed.status();
   auto name = TpmObjectName(exposed->publicArea);
   ASSERT_TRUE(name.ok());

@@ -2,34 +2,22 @@
 
 #include <openssl/rand.h>
 #include <sys/stat.h>
-#include <tss2/tss2_mu.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
-#include "common/tpm_names.h"
-#include "common/tpm_nv_register.h"
-
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_io.h"
+#include "common/tpm_names.h"
+#include "common/tpm_nv_register.h"
+#include "common/tpm_wire.h"
 
 namespace fdattest {
 namespace {
 
 constexpr size_t kAuthBytes = 32;
 constexpr TPMA_NV kVolatileNvBits = TPMA_NV_WRITTEN | TPMA_NV_WRITELOCKED | TPMA_NV_READLOCKED;
-
-absl::StatusOr<std::string> MarshalSignature(const TPMT_SIGNATURE& sig) {
-  uint8_t buf[sizeof(TPMT_SIGNATURE)];
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, buf, sizeof(buf), &off);
-  RETURN_IF_ERROR(TpmStatus(rc, "marshal TPMT_SIGNATURE"));
-  return std::string(reinterpret_cast<char*>(buf), off);
-}
 
 absl::StatusOr<TPM2B_DATA> ToTpm2bData(absl::string_view data) {
   TPM2B_DATA out{};
@@ -46,7 +34,7 @@ absl::StatusOr<TpmAttestation> ToAttestation(const TPM2B_ATTEST& attest,
                                              const TPMT_SIGNATURE& sig) {
   TpmAttestation out;
   out.attest.assign(reinterpret_cast<const char*>(attest.attestationData), attest.size);
-  ASSIGN_OR_RETURN(out.signature, MarshalSignature(sig));
+  ASSIGN_OR_RETURN(out.signature, TpmMarshal(sig));
   return out;
 }
 
@@ -88,9 +76,7 @@ TPMA_NV NvRegister::Attributes(bool clear_on_tpm_reset) {
 absl::StatusOr<std::unique_ptr<NvRegister>> NvRegister::Open(EsysContext& ctx,
                                                              const std::string& state_dir,
                                                              const Options& options) {
-  if ((options.index >> TPM2_HR_SHIFT) != TPM2_HT_NV_INDEX) {
-    return absl::InvalidArgumentError(absl::StrFormat("0x%08x is not an NV index", options.index));
-  }
+  ASSIGN_OR_RETURN(const Register where, Register::NvIndex(options.index));
   const TPMA_NV want = Attributes(options.clear_on_tpm_reset);
   const std::string auth_path = absl::StrCat(state_dir, "/", kAuthFile);
   ASSIGN_OR_RETURN(bool exists, ctx.HandleExists(options.index));
@@ -149,7 +135,7 @@ absl::StatusOr<std::unique_ptr<NvRegister>> NvRegister::Open(EsysContext& ctx,
     return absl::InternalError("NV index name computed from its public area differs from the TPM's");
   }
   std::unique_ptr<NvRegister> reg(
-      new NvRegister(ctx, options.index, std::move(nv), std::move(certified_name), !exists));
+      new NvRegister(ctx, where, std::move(nv), std::move(certified_name), !exists));
   // Proves now, not at the first measurement, that our auth value is the
   // index's: a wrong one fails with an authorisation error. (The TPM checks
   // authorisation before it finds an index unwritten, so TPM_RC_NV_UNINITIALIZED
@@ -163,8 +149,6 @@ absl::StatusOr<std::unique_ptr<NvRegister>> NvRegister::Open(EsysContext& ctx,
   }
   return reg;
 }
-
-std::string NvRegister::Describe() const { return absl::StrFormat("nv:0x%08x", index_); }
 
 absl::Status NvRegister::Extend(const Sha256Digest& digest) {
   TPM2B_MAX_NV_BUFFER data{};
@@ -215,32 +199,21 @@ absl::StatusOr<TpmAttestation> NvRegister::Certify(const AttestationKey& ak,
   return ToAttestation(*attest, *sig);
 }
 
-bool IsResettablePcr(int pcr) { return pcr == 16 || pcr == 23; }
-
 absl::StatusOr<std::unique_ptr<PcrRegister>> PcrRegister::Open(EsysContext& ctx,
                                                                const Options& options) {
-  if (options.pcr < 0 || options.pcr > 23) {
-    return absl::InvalidArgumentError(absl::StrCat("PCR ", options.pcr, " out of range 0..23"));
-  }
-  if (IsResettablePcr(options.pcr) && !options.allow_resettable_pcr) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "PCR ", options.pcr,
-        " can be reset by any software at locality 0 (TPM2_PCR_Reset), so it cannot hold "
-        "measurements; choose another PCR (or, in tests only, allow resettable PCRs)"));
-  }
-  std::unique_ptr<PcrRegister> reg(new PcrRegister(ctx, options.pcr));
+  ASSIGN_OR_RETURN(const Register where, Register::Pcr(options.pcr));
+  if (!options.allow_resettable_pcr) RETURN_IF_ERROR(CheckRegisterNotResettable(where));
+  std::unique_ptr<PcrRegister> reg(new PcrRegister(ctx, where));
   RETURN_IF_ERROR(reg->Read().status());  // the sha256 bank must be active
   return reg;
 }
-
-std::string PcrRegister::Describe() const { return absl::StrCat("pcr:", pcr_); }
 
 TPML_PCR_SELECTION PcrRegister::Selection() const {
   TPML_PCR_SELECTION sel{};
   sel.count = 1;
   sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
   sel.pcrSelections[0].sizeofSelect = 3;
-  sel.pcrSelections[0].pcrSelect[pcr_ / 8] = static_cast<uint8_t>(1u << (pcr_ % 8));
+  sel.pcrSelections[0].pcrSelect[pcr() / 8] = static_cast<uint8_t>(1u << (pcr() % 8));
   return sel;
 }
 
@@ -249,7 +222,7 @@ absl::Status PcrRegister::Extend(const Sha256Digest& digest) {
   values.count = 1;
   values.digests[0].hashAlg = TPM2_ALG_SHA256;
   std::memcpy(values.digests[0].digest.sha256, digest.data(), digest.size());
-  TSS2_RC rc = Esys_PCR_Extend(ctx_.get(), ESYS_TR_PCR0 + pcr_, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+  TSS2_RC rc = Esys_PCR_Extend(ctx_.get(), ESYS_TR_PCR0 + pcr(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
                                ESYS_TR_NONE, &values);
   return TpmStatus(rc, absl::StrCat("TPM2_PCR_Extend(", Describe(), ")"));
 }
@@ -284,42 +257,6 @@ absl::StatusOr<TpmAttestation> PcrRegister::Certify(const AttestationKey& ak,
   EsysPtr<TPMT_SIGNATURE> sig(raw_sig);
   RETURN_IF_ERROR(TpmStatus(rc, absl::StrCat("TPM2_Quote(", Describe(), ")")));
   return ToAttestation(*attest, *sig);
-}
-
-absl::StatusOr<RegisterSpec> ParseRegisterSpec(absl::string_view text) {
-  RegisterSpec spec;
-  if (text == "nv") return spec;
-  auto bad = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad register \"", text, "\": want nv, nv:0xINDEX or pcr:N"));
-  };
-  if (text.substr(0, 3) == "nv:") {
-    absl::string_view hex = text.substr(3);
-    if (hex.substr(0, 2) != "0x" || hex.size() != 10 ||
-        !std::all_of(hex.begin() + 2, hex.end(), [](char c) { return absl::ascii_isxdigit(c); })) {
-      return bad();
-    }
-    uint32_t index = 0;
-    if (!absl::SimpleHexAtoi(hex.substr(2), &index)) return bad();
-    if ((index >> TPM2_HR_SHIFT) != TPM2_HT_NV_INDEX) return bad();
-    spec.kind = RegisterSpec::Kind::kNv;
-    spec.index = index;
-    return spec;
-  }
-  if (text.substr(0, 4) == "pcr:") {
-    absl::string_view num = text.substr(4);
-    int pcr = -1;
-    const bool digits = !num.empty() && num.size() <= 2 &&
-                        std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits || (num.size() == 2 && num[0] == '0') || !absl::SimpleAtoi(num, &pcr) ||
-        pcr > 23) {
-      return bad();
-    }
-    spec.kind = RegisterSpec::Kind::kPcr;
-    spec.index = static_cast<uint32_t>(pcr);
-    return spec;
-  }
-  return bad();
 }
 
 }  // namespace fdattest

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "attestor/tpm_context.h"
 #include "attestor/tpm_keys.h"
+#include "common/register.h"
 #include "common/sha256.h"
 #include "common/status.h"
 
@@ -33,8 +34,10 @@ struct TpmAttestation {
 class MeasurementRegister {
  public:
   virtual ~MeasurementRegister() = default;
-  // "nv:0x01bfda00" or "pcr:16" (the --register syntax).
-  virtual std::string Describe() const = 0;
+  // Which register this is.
+  virtual Register reg() const = 0;
+  // Its text form, e.g. "nv:0x01bfda00" or "pcr:15" (Register::ToString).
+  std::string Describe() const { return reg().ToString(); }
   virtual absl::Status Extend(const Sha256Digest& digest) = 0;
   // The current value; 32 zero bytes before the first extend.
   virtual absl::StatusOr<Sha256Digest> Read() = 0;
@@ -44,14 +47,6 @@ class MeasurementRegister {
   virtual absl::StatusOr<TpmAttestation> Certify(const AttestationKey& ak,
                                                  absl::string_view qualifying_data) = 0;
 };
-
-// Default NV index of the register. The TCG handle registry gives owner-
-// defined indexes 0x01800000-0x01bfffff (below are TPM and platform
-// manufacturer ranges, above the EK/platform certificates and platform-
-// specific ranges); tools that allocate owner indexes (e.g. tpm2-tss FAPI's
-// /nv/Owner) count up from 0x01800000, so the register sits near the top.
-inline constexpr TPM2_HANDLE kDefaultNvRegisterIndex = 0x01bfda00;
-
 
 // Why ordinary software cannot reset the NV register:
 //  * An NV extend index (TPM_NT_EXTEND) changes only by TPM2_NV_Extend; it
@@ -76,7 +71,7 @@ class NvRegister : public MeasurementRegister {
   static constexpr char kAuthFile[] = "nv-register.auth";
 
   struct Options {
-    TPM2_HANDLE index = kDefaultNvRegisterIndex;
+    TPM2_HANDLE index = kDefaultNvRegisterIndex;  // common/register.h
     // TPMA_NV_CLEAR_STCLEAR: the index reads as unwritten (all zero) after a
     // TPM Reset or Restart, like a PCR, so a new boot epoch starts a new
     // event log. Off: the chain spans boots and so must the log.
@@ -94,7 +89,7 @@ class NvRegister : public MeasurementRegister {
   // The NV index attributes Open defines (TPMA_NV_WRITTEN aside).
   static TPMA_NV Attributes(bool clear_on_tpm_reset);
 
-  std::string Describe() const override;
+  Register reg() const override { return reg_; }
   absl::Status Extend(const Sha256Digest& digest) override;
   absl::StatusOr<Sha256Digest> Read() override;
   // TPM2_NV_Certify of the 32 bytes at offset 0. FailedPrecondition while the
@@ -102,63 +97,51 @@ class NvRegister : public MeasurementRegister {
   absl::StatusOr<TpmAttestation> Certify(const AttestationKey& ak,
                                          absl::string_view qualifying_data) override;
 
-  TPM2_HANDLE index() const { return index_; }
+  TPM2_HANDLE index() const { return reg_.index; }
   // The index's TPM name once written (the name covers TPMA_NV_WRITTEN):
   // what TPMS_NV_CERTIFY_INFO.indexName holds.
   const std::string& name() const { return name_; }
   bool created() const { return created_; }
 
  private:
-  NvRegister(EsysContext& ctx, TPM2_HANDLE index, TpmHandle nv, std::string name, bool created)
-      : ctx_(ctx), index_(index), nv_(std::move(nv)), name_(std::move(name)), created_(created) {}
+  NvRegister(EsysContext& ctx, Register reg, TpmHandle nv, std::string name, bool created)
+      : ctx_(ctx), reg_(reg), nv_(std::move(nv)), name_(std::move(name)), created_(created) {}
 
   EsysContext& ctx_;
-  TPM2_HANDLE index_;
+  Register reg_;
   TpmHandle nv_;  // auth value set on it
   std::string name_;
   bool created_;
 };
 
-// PCRs that software at locality 0 can reset (TPM2_PCR_Reset): 16 (debug)
-// and 23 (application). A register there proves nothing, because any process
-// with TPM access can reset it and replay a chosen history; PcrRegister
+// PCRs 16 and 23 can be reset by any TPM client, so a register there proves
+// nothing (CheckRegisterNotResettable, common/register.h): PcrRegister::Open
 // refuses them unless allow_resettable_pcr, which only tests set.
-bool IsResettablePcr(int pcr);
-
 class PcrRegister : public MeasurementRegister {
  public:
   struct Options {
     int pcr = -1;
-    bool allow_resettable_pcr = false;  // tests only: see IsResettablePcr
+    bool allow_resettable_pcr = false;  // tests only
   };
   static absl::StatusOr<std::unique_ptr<PcrRegister>> Open(EsysContext& ctx,
                                                            const Options& options);
 
-  std::string Describe() const override;
+  Register reg() const override { return reg_; }
   absl::Status Extend(const Sha256Digest& digest) override;
   absl::StatusOr<Sha256Digest> Read() override;
   // TPM2_Quote over sha256:{pcr} (TPMS_ATTEST type TPM_ST_ATTEST_QUOTE).
   absl::StatusOr<TpmAttestation> Certify(const AttestationKey& ak,
                                          absl::string_view qualifying_data) override;
 
-  int pcr() const { return pcr_; }
+  int pcr() const { return static_cast<int>(reg_.index); }
 
  private:
-  PcrRegister(EsysContext& ctx, int pcr) : ctx_(ctx), pcr_(pcr) {}
+  PcrRegister(EsysContext& ctx, Register reg) : ctx_(ctx), reg_(reg) {}
   TPML_PCR_SELECTION Selection() const;
 
   EsysContext& ctx_;
-  int pcr_;
+  Register reg_;
 };
-
-// Parses a --register value: "nv" (the default index), "nv:0x01bfda00" or
-// "pcr:N". Only validates the syntax and range; policy (resettable PCRs) is
-// PcrRegister::Open's.
-struct RegisterSpec {
-  enum class Kind { kNv, kPcr } kind = Kind::kNv;
-  uint32_t index = kDefaultNvRegisterIndex;  // NV index or PCR number
-};
-absl::StatusOr<RegisterSpec> ParseRegisterSpec(absl::string_view text);
 
 }  // namespace fdattest
 

@@ -299,25 +299,6 @@ TEST(PcrRegisterTest, ExtendAndQuoteVerifyWithTpm2Checkquote) {
   EXPECT_EQ(HexEncode(*ReadFileLimited(dir + "/pcr.bin", 64)), HexEncode(expected));
 }
 
-TEST(RegisterSpecTest, ParsesTheRegisterOption) {
-  auto nv = ParseRegisterSpec("nv");
-  ASSERT_TRUE(nv.ok());
-  EXPECT_EQ(nv->kind, RegisterSpec::Kind::kNv);
-  EXPECT_EQ(nv->index, kDefaultNvRegisterIndex);
-  auto nv2 = ParseRegisterSpec("nv:0x01800010");
-  ASSERT_TRUE(nv2.ok());
-  EXPECT_EQ(nv2->index, 0x01800010u);
-  auto pcr = ParseRegisterSpec("pcr:16");  // syntax only; policy is PcrRegister::Open's
-  ASSERT_TRUE(pcr.ok());
-  EXPECT_EQ(pcr->kind, RegisterSpec::Kind::kPcr);
-  EXPECT_EQ(pcr->index, 16u);
-  for (const char* bad : {"", "pcr", "pcr:", "pcr:24", "pcr:-1", "pcr:+1", "pcr: 1", "pcr:001",
-                          "nv:", "nv:1bfda00", "nv:0x81000001", "nv:0x01bfda0", "nv:0xzzzzzzzz",
-                          "NV", "nvram"}) {
-    EXPECT_FALSE(ParseRegisterSpec(bad).ok()) << bad;
-  }
-}
-
 // Latency of the operations the attestor performs per request, in-process
 // over the swtpm unix socket (printed; medians of 50).
 TEST(TpmTimingTest, ReportsOperationLatencies) {

@@ -4,10 +4,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 
 namespace fdattest {
 namespace {
@@ -37,76 +34,6 @@ std::string Hex(const Sha256Digest& d) { return HexEncode(d); }
 std::string Short(const Sha256Digest& d) { return Hex(d).substr(0, 16) + "…"; }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------
-// Register
-
-absl::StatusOr<Register> Register::NvIndex(uint32_t handle) {
-  // TPM_HT_NV_INDEX: the handle's top byte is 0x01.
-  if ((handle >> 24) != 0x01) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("0x%08x is not an NV index handle (0x01000000-0x01ffffff)", handle));
-  }
-  return Register{Kind::kNvIndex, handle};
-}
-
-absl::StatusOr<Register> Register::Pcr(uint32_t number) {
-  if (number > 23) {
-    return absl::InvalidArgumentError(absl::StrCat("PCR ", number, " does not exist (0-23)"));
-  }
-  return Register{Kind::kPcr, number};
-}
-
-absl::StatusOr<Register> Register::Parse(absl::string_view text) {
-  if (absl::ConsumePrefix(&text, "pcr:")) {
-    uint32_t n = 0;
-    if (text.empty() || text.size() > 2 ||
-        text.find_first_not_of("0123456789") != absl::string_view::npos ||
-        !absl::SimpleAtoi(text, &n)) {
-      return absl::InvalidArgumentError(absl::StrCat("\"pcr:", text, "\": expected pcr:N"));
-    }
-    return Pcr(n);
-  }
-  if (absl::ConsumePrefix(&text, "nv:")) {
-    uint32_t h = 0;
-    if (!absl::ConsumePrefix(&text, "0x") || text.empty() || text.size() > 8 ||
-        !absl::SimpleHexAtoi(text, &h)) {
-      return absl::InvalidArgumentError(absl::StrCat("\"nv:", text, "\": expected nv:0xHANDLE"));
-    }
-    return NvIndex(h);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("register \"", text, "\": expected nv:0xHANDLE or pcr:N"));
-}
-
-absl::StatusOr<Register> Register::FromJson(const JsonValue& json) {
-  JsonValueFields f(json, "register");
-  std::optional<std::string> kind = f.String("kind", true);
-  if (kind == "nv") {
-    std::optional<int64_t> n = f.Int("nv_index", true, 0x01000000, 0x01ffffff);
-    RETURN_IF_ERROR(f.Finish());
-    return NvIndex(static_cast<uint32_t>(*n));
-  }
-  if (kind == "pcr") {
-    std::optional<std::string> bank = f.String("bank", true);
-    std::optional<int64_t> n = f.Int("pcr", true, 0, 23);
-    RETURN_IF_ERROR(f.Finish());
-    if (bank != kSha256) return absl::InvalidArgumentError("register: bank must be \"sha256\"");
-    return Pcr(static_cast<uint32_t>(*n));
-  }
-  RETURN_IF_ERROR(f.Finish());
-  return absl::InvalidArgumentError("register: kind must be \"nv\" or \"pcr\"");
-}
-
-Json Register::ToJson() const {
-  if (kind == Kind::kNvIndex) return Json{{"kind", "nv"}, {"nv_index", index}};
-  return Json{{"kind", "pcr"}, {"pcr", index}, {"bank", kSha256}};
-}
-
-std::string Register::ToString() const {
-  if (kind == Kind::kNvIndex) return absl::StrFormat("nv:0x%08x", index);
-  return absl::StrCat("pcr:", index);
-}
 
 Sha256Digest ExtendRegister(const Sha256Digest& old_value, const Sha256Digest& digest) {
   std::string buf;
@@ -287,7 +214,7 @@ absl::StatusOr<CelRecord> CelRecord::FromJson(const JsonValue& json, bool allow_
         "record: exactly one of \"pcr\" and \"nv_index\" is required");
   }
   if (pcr.has_value()) {
-    ASSIGN_OR_RETURN(r.reg, Register::Pcr(static_cast<uint32_t>(*pcr)));
+    ASSIGN_OR_RETURN(r.reg, Register::Pcr(*pcr));
   } else {
     ASSIGN_OR_RETURN(r.reg, Register::NvIndex(static_cast<uint32_t>(*nv)));
   }

@@ -1,7 +1,7 @@
-// The measurement register and its TCG Canonical Event Log (CEL) records:
-// Register, CelContent, CelRecord and the strict replay CelReplay. Pure values
-// with no file or TPM access, shared by the attestor (which writes the log)
-// and the verifier (which replays what an attester served). Immutable values
+// The TCG Canonical Event Log (CEL) records of the measurement register
+// (common/register.h): CelContent, CelRecord and the strict replay CelReplay.
+// Pure values with no file or TPM access, shared by the attestor (which writes
+// the log) and the verifier (which replays what an attester served). Immutable values
 // are safe to share between threads; a CelReplay is used by one thread.
 // Format and replay rules: docs/formats/event-log.md.
 #ifndef FDATTEST_COMMON_CEL_H_
@@ -15,38 +15,14 @@
 
 #include "absl/strings/string_view.h"
 #include "common/json.h"
+#include "common/register.h"
 #include "common/sha256.h"
 #include "common/status.h"
 
 namespace fdattest {
 
 // ---------------------------------------------------------------------------
-// The measurement register.
-
-// Where measurements are extended: a TPM NV extend index (TPM_NT_EXTEND) or a
-// PCR, always in the sha256 bank.
-struct Register {
-  enum class Kind { kNvIndex, kPcr };
-
-  Kind kind = Kind::kNvIndex;
-  uint32_t index = 0;  // NV handle (0x01xxxxxx) or PCR number (0..23)
-
-  static absl::StatusOr<Register> NvIndex(uint32_t handle);
-  static absl::StatusOr<Register> Pcr(uint32_t number);
-  // "nv:0x01500020" (any NV handle, hex) or "pcr:N" (decimal 0..23).
-  static absl::StatusOr<Register> Parse(absl::string_view text);
-  // {"kind":"nv","nv_index":N} or {"bank":"sha256","kind":"pcr","pcr":N}: the form
-  // the attestor serves and the evidence bundle carries (evidence.md). Strict.
-  static absl::StatusOr<Register> FromJson(const JsonValue& json);
-
-  Json ToJson() const;
-  std::string ToString() const;  // the Parse() form
-  // PCRs 16 and 23 can be reset from locality 0 by any TPM client: a register
-  // there proves nothing. The attestor refuses them unless told otherwise.
-  bool ResettableByAnyClient() const { return kind == Kind::kPcr && (index == 16 || index == 23); }
-
-  friend bool operator==(const Register&, const Register&) = default;
-};
+// The measurement register (common/register.h).
 
 // The register's value after TPM2_Startup(CLEAR): a PCR, or an NV extend index
 // that reads as unwritten, extends from 32 zero bytes.

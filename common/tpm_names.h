@@ -2,8 +2,9 @@
 // object's or NV index's name is nameAlg || H(marshalled public area), a
 // qualified name chains names from the hierarchy down. Shared by the attestor,
 // which creates the objects, and the verifier, which must recompute what the
-// TPM signed. Built on tss2-mu (a separate library target: fdlaunch links
-// statically and needs none of this). Stateless; thread-safe.
+// TPM signed. Marshals through common/tpm_wire.h (library fdattest_tpm, on
+// tss2-mu: fdlaunch links statically and needs none of this). Stateless;
+// thread-safe.
 #ifndef FDATTEST_COMMON_TPM_NAMES_H_
 #define FDATTEST_COMMON_TPM_NAMES_H_
 

@@ -7,7 +7,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
-#include <tss2/tss2_mu.h>
 
 #include <cstring>
 #include <memory>
@@ -15,6 +14,7 @@
 #include "common/sha256.h"
 #include "common/tpm_names.h"
 #include "common/tpm_nv_register.h"
+#include "common/tpm_wire.h"
 #include "common/ec_key.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -59,27 +59,23 @@ std::string AlgName(TPM2_ALG_ID alg) {
 }
 
 
+// TpmUnmarshal (exact: nothing missing, nothing left over), its refusal
+// prefixed with which input it was.
+template <TpmWireType T>
+absl::StatusOr<T> UnmarshalExact(absl::string_view bytes, absl::string_view what) {
+  absl::StatusOr<T> value = TpmUnmarshal<T>(bytes);
+  if (!value.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", value.status().message()));
+  }
+  return value;
+}
+
 absl::StatusOr<TPM2B_PUBLIC> ParsePublicExact(absl::string_view bytes, absl::string_view what) {
   if (bytes.size() > kMaxPublicBytes) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s: TPM2B_PUBLIC of %d bytes exceeds %d", what, bytes.size(), kMaxPublicBytes));
   }
-  TPM2B_PUBLIC pub{};
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(Bytes(bytes), bytes.size(), &off, &pub);
-  if (rc != TSS2_RC_SUCCESS) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": malformed TPM2B_PUBLIC"));
-  }
-  if (off != bytes.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: %d trailing bytes after TPM2B_PUBLIC", what, bytes.size() - off));
-  }
-  // TPM2B_PUBLIC's size must cover exactly the public area (tss2-mu checks
-  // only that it is not larger than what follows).
-  if (pub.size == 0 || static_cast<size_t>(pub.size) + 2 != bytes.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": TPM2B_PUBLIC size field is wrong"));
-  }
-  return pub;
+  return UnmarshalExact<TPM2B_PUBLIC>(bytes, what);
 }
 
 absl::StatusOr<std::string> NameOf(const TPMT_PUBLIC& area, absl::string_view what) {
@@ -178,14 +174,8 @@ absl::StatusOr<ParsedAttest> ParseAttest(absl::string_view bytes, AttestKind exp
     return absl::InvalidArgumentError(
         absl::StrFormat("attest: %d bytes exceeds %d", bytes.size(), kMaxAttestBytes));
   }
-  ParsedAttest out{std::string(bytes), TPMS_ATTEST{}};
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPMS_ATTEST_Unmarshal(Bytes(bytes), bytes.size(), &off, &out.attest);
-  if (rc != TSS2_RC_SUCCESS) return absl::InvalidArgumentError("attest: malformed TPMS_ATTEST");
-  if (off != bytes.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("attest: %d trailing bytes after TPMS_ATTEST", bytes.size() - off));
-  }
+  ASSIGN_OR_RETURN(TPMS_ATTEST attest, UnmarshalExact<TPMS_ATTEST>(bytes, "attest"));
+  ParsedAttest out{std::string(bytes), attest};
   if (out.attest.magic != TPM2_GENERATED_VALUE) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "attest: magic 0x%08x is not TPM_GENERATED_VALUE (0xff544347)", out.attest.magic));
@@ -204,14 +194,7 @@ absl::StatusOr<EcdsaSignature> ParseSignature(absl::string_view bytes) {
     return absl::InvalidArgumentError(
         absl::StrFormat("signature: %d bytes exceeds %d", bytes.size(), kMaxSignatureBytes));
   }
-  TPMT_SIGNATURE sig{};
-  size_t off = 0;
-  TSS2_RC rc = Tss2_MU_TPMT_SIGNATURE_Unmarshal(Bytes(bytes), bytes.size(), &off, &sig);
-  if (rc != TSS2_RC_SUCCESS) return absl::InvalidArgumentError("signature: malformed TPMT_SIGNATURE");
-  if (off != bytes.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("signature: %d trailing bytes after TPMT_SIGNATURE", bytes.size() - off));
-  }
+  ASSIGN_OR_RETURN(const TPMT_SIGNATURE sig, UnmarshalExact<TPMT_SIGNATURE>(bytes, "signature"));
   if (sig.sigAlg != TPM2_ALG_ECDSA) {
     return absl::InvalidArgumentError(
         absl::StrCat("signature: scheme ", AlgName(sig.sigAlg), " refused (only ECDSA)"));

@@ -8,7 +8,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <tss2/tss2_mu.h>
 
 #include <chrono>
 #include <memory>
@@ -20,6 +19,7 @@
 #include "attestor/tpm_keys.h"
 #include "attestor/tpm_register.h"
 #include "common/sha256.h"
+#include "common/tpm_wire.h"
 #include "tests/support/swtpm.h"
 
 namespace fdattest {
@@ -32,47 +32,24 @@ constexpr int kPcr = 15;  // not resettable from locality 0
 
 std::string Str(const Sha256Digest& d) { return std::string(d.begin(), d.end()); }
 
-std::string Marshal(const TPMS_ATTEST& a) {
-  uint8_t buf[sizeof(TPMS_ATTEST)];
-  size_t off = 0;
-  EXPECT_EQ(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof(buf), &off), TSS2_RC_SUCCESS);
-  return std::string(reinterpret_cast<char*>(buf), off);
+// Test edits go through the same exact (un)marshalling as the code under test.
+template <TpmWireType T>
+std::string Marshal(const T& value) {
+  absl::StatusOr<std::string> bytes = TpmMarshal(value);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.value_or("");
 }
 
-std::string Marshal(const TPMT_SIGNATURE& s) {
-  uint8_t buf[sizeof(TPMT_SIGNATURE)];
-  size_t off = 0;
-  EXPECT_EQ(Tss2_MU_TPMT_SIGNATURE_Marshal(&s, buf, sizeof(buf), &off), TSS2_RC_SUCCESS);
-  return std::string(reinterpret_cast<char*>(buf), off);
+template <TpmWireType T>
+T Unmarshal(const std::string& bytes) {
+  absl::StatusOr<T> value = TpmUnmarshal<T>(bytes);
+  EXPECT_TRUE(value.ok()) << value.status();
+  return value.value_or(T{});
 }
 
-std::string Marshal(const TPM2B_PUBLIC& p) {
-  uint8_t buf[sizeof(TPM2B_PUBLIC)];
-  size_t off = 0;
-  TPM2B_PUBLIC copy = p;
-  copy.size = 0;  // recomputed by the marshaller
-  EXPECT_EQ(Tss2_MU_TPM2B_PUBLIC_Marshal(&copy, buf, sizeof(buf), &off), TSS2_RC_SUCCESS);
-  return std::string(reinterpret_cast<char*>(buf), off);
-}
-
-template <typename T, typename F>
-T Unmarshal(const std::string& bytes, F fn) {
-  T out{};
-  size_t off = 0;
-  EXPECT_EQ(fn(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &off, &out),
-            TSS2_RC_SUCCESS);
-  return out;
-}
-
-TPMS_ATTEST AttestOf(const std::string& b) {
-  return Unmarshal<TPMS_ATTEST>(b, Tss2_MU_TPMS_ATTEST_Unmarshal);
-}
-TPMT_SIGNATURE SignatureOf(const std::string& b) {
-  return Unmarshal<TPMT_SIGNATURE>(b, Tss2_MU_TPMT_SIGNATURE_Unmarshal);
-}
-TPM2B_PUBLIC PublicOf(const std::string& b) {
-  return Unmarshal<TPM2B_PUBLIC>(b, Tss2_MU_TPM2B_PUBLIC_Unmarshal);
-}
+TPMS_ATTEST AttestOf(const std::string& b) { return Unmarshal<TPMS_ATTEST>(b); }
+TPMT_SIGNATURE SignatureOf(const std::string& b) { return Unmarshal<TPMT_SIGNATURE>(b); }
+TPM2B_PUBLIC PublicOf(const std::string& b) { return Unmarshal<TPM2B_PUBLIC>(b); }
 
 // Genuine evidence, produced once for the suite.
 struct Genuine {

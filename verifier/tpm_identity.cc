@@ -3,7 +3,6 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <tss2/tss2_mu.h>
 
 #include <algorithm>
 #include <climits>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/openssl_ptr.h"
 #include "common/tpm_ek_template.h"
+#include "common/tpm_wire.h"
 
 namespace fdattest {
 namespace {
@@ -61,12 +61,7 @@ absl::StatusOr<std::string> EkPublicOf(X509* cert) {
     return absl::InvalidArgumentError("EK certificate: modulus is not 256 bytes");
   }
   pub.publicArea.unique.rsa.size = 256;
-  uint8_t buf[sizeof(TPM2B_PUBLIC)];
-  size_t off = 0;
-  if (Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
-    return absl::InternalError("marshalling the EK public area failed");
-  }
-  return std::string(reinterpret_cast<const char*>(buf), off);
+  return TpmMarshal(pub);
 }
 
 }  // namespace

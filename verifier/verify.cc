@@ -10,6 +10,7 @@
 #include "common/bpf_symbolic.h"
 #include "common/cel.h"
 #include "common/evidence.h"
+#include "common/register.h"
 #include "common/sha256.h"
 #include "verifier/tpm_identity.h"
 
@@ -291,10 +292,7 @@ VerifyResult Verify(const VerifyRequest& request) {
   absl::StatusOr<Evidence> parsed = Evidence::Parse(request.evidence);
   if (!parsed.ok()) return run.Broken("evidence", parsed.status());
   const Evidence& e = *parsed;
-  if (e.reg.ResettableByAnyClient()) {
-    return run.Broken("evidence", absl::StrCat("register ", e.reg.ToString(),
-                                               " can be reset by any TPM client: it proves nothing"));
-  }
+  if (absl::Status s = CheckRegisterNotResettable(e.reg); !s.ok()) return run.Broken("evidence", s);
   result.nonce = e.nonce;
   result.launch_id = e.launch_id;
   result.manifest_sha256 = HexEncode(e.manifest_sha256);

@@ -1110,8 +1110,8 @@ TEST_F(GenuineEvidenceTest, EventLogOf200kObjectsIsRefusedWithinASecond) {
       << text.size() << " bytes";
 }
 
-// PCR 16 can be reset by any TPM client at locality 0 (common/cel.h,
-// Register::ResettableByAnyClient: "a register there proves nothing"), so a
+// PCR 16 can be reset by any TPM client at locality 0 (common/register.h,
+// CheckRegisterNotResettable: "a register there proves nothing"), so a
 // history in it can be replayed at will. fdattestd refuses it unless told
 // --allow-resettable-pcr (tests only); the verifier refuses it always.
 TEST_F(GenuineEvidenceTest, EvidenceFromAResettablePcrIsBroken) {
