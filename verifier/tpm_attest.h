@@ -1,5 +1,5 @@
-// Strict parsing and checking of what an attester's TPM signed (DESIGN.md,
-// verifier pipeline step 4): TPMS_ATTEST (NV certify or PCR quote), its
+// Strict parsing and checking of what an attester's TPM signed (the
+// "attestation" step of verifier/verify.h): TPMS_ATTEST (NV certify or PCR quote), its
 // TPMT_SIGNATURE, and the AK's TPM2B_PUBLIC. Built on tss2-mu and OpenSSL
 // only (no ESYS, no TPM): every input is untrusted bytes. All functions are
 // pure and thread-safe; results own their data.

@@ -1,8 +1,8 @@
 // Who signed: the attester's EK certificate checked against the TPM vendor
 // CAs the verifier trusts, and the EK's TPM public area rebuilt from that
 // certificate (TCG default RSA 2048 template) so that the AK's qualified name
-// can be recomputed — binding the AK to a certified TPM (DESIGN.md, verifier
-// pipeline step 3). OpenSSL and tss2-mu only. Stateless; thread-safe.
+// can be recomputed — binding the AK to a certified TPM (the "identity"
+// step of verifier/verify.h). OpenSSL and tss2-mu only. Stateless; thread-safe.
 #ifndef FDATTEST_VERIFIER_TPM_IDENTITY_H_
 #define FDATTEST_VERIFIER_TPM_IDENTITY_H_
 
