@@ -16,11 +16,11 @@
 #include "launcher/attestor_client.h"
 #include "launcher/capabilities.h"
 #include "launcher/evidence.h"
-#include "launcher/exec.h"
 #include "launcher/executable.h"
 #include "launcher/fd_setup.h"
 #include "launcher/filter.h"
 #include "launcher/filter_cache.h"
+#include "launcher/final_exec.h"
 #include "common/profile.h"
 #include "launcher/self_check.h"
 

@@ -2,8 +2,8 @@
 // (empty_root.h), no_new_privs, close everything that is not declared, install exactly the
 // measured filter bytes, and execveat the measured executable descriptor. Returns only on failure before the filter
 // is installed; after that, a failed exec ends the process with status 126.
-#ifndef FDATTEST_LAUNCHER_EXEC_H_
-#define FDATTEST_LAUNCHER_EXEC_H_
+#ifndef FDATTEST_LAUNCHER_FINAL_EXEC_H_
+#define FDATTEST_LAUNCHER_FINAL_EXEC_H_
 
 #include <set>
 #include <string>
@@ -29,4 +29,4 @@ absl::Status ExecConfined(const ExecPlan& plan);
 
 }  // namespace fdattest
 
-#endif  // FDATTEST_LAUNCHER_EXEC_H_
+#endif  // FDATTEST_LAUNCHER_FINAL_EXEC_H_
