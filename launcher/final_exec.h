@@ -1,7 +1,9 @@
-// Launch step 10, the point of no return: an empty mount namespace as root
-// (empty_root.h), no_new_privs, close everything that is not declared, install exactly the
-// measured filter bytes, and execveat the measured executable descriptor. Returns only on failure before the filter
-// is installed; after that, a failed exec ends the process with status 126.
+// Launch step 10, the point of no return, and the launcher's final exec: an
+// empty mount namespace as root (step 10a, empty_root.h), no_new_privs, close
+// everything that is not declared, install exactly the measured filter bytes,
+// and execveat the measured executable descriptor (step 2, executable.h).
+// Returns only on failure before the filter is installed; after that, a
+// failed exec ends the process with status 126. Single-threaded launcher only.
 #ifndef FDATTEST_LAUNCHER_FINAL_EXEC_H_
 #define FDATTEST_LAUNCHER_FINAL_EXEC_H_
 
