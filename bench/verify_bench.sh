@@ -133,7 +133,7 @@ jq -r --arg reps "$reps" '
     (med("BM_VerifyUncached") | "  Verify, uncached    \(.items_per_second | round) /s (\(us))   uncached / ECDSA = \((.items_per_second / $e.items_per_second) | r3)"),
     (med("BM_VerifyCachedNoTpmCa") | "  Verify, cached, no TPM CA  \(.items_per_second | round) /s (\(us))   / ECDSA = \((.items_per_second / $e.items_per_second) | r3)"),
     "  parts of one Verify() (CPU time, median):",
-    (["BM_EvidenceSha256", "BM_EvidenceParse", "BM_EkCertificateCheck", "BM_AttestationCheck",
+    (["BM_EvidenceIdentity", "BM_EvidenceParse", "BM_EkCertificateCheck", "BM_AttestationCheck",
       "BM_EventLogReplay", "BM_ManifestParse", "BM_ProveFilter", "BM_EvaluatePolicy"][] as $n
      | med($n) | "    \($n | ltrimstr("BM_")): \(us) (\((.cpu_time / $e.cpu_time) | r2) x an ECDSA verify)")
 ' "$out/verify.json" | tee "$out/verify.txt"

@@ -14,7 +14,12 @@
 
 namespace fdattest {
 
-absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
+namespace {
+
+// At most max_bytes + 1 bytes from the start of `path`; with `refuse_larger`,
+// more than max_bytes is an error.
+absl::StatusOr<std::string> ReadUpTo(const std::string& path, size_t max_bytes,
+                                     bool refuse_larger) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) return ErrnoStatus(absl::StrCat("cannot open ", path), errno);
   // Read straight into the result: no large stack buffer (every page of one
@@ -43,9 +48,20 @@ absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_
     out.resize(used);
     if (n == 0) return out;
     if (used > max_bytes) {
+      if (!refuse_larger) return out;
       return absl::InvalidArgumentError(absl::StrCat(path, " is larger than ", max_bytes, " bytes"));
     }
   }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
+  return ReadUpTo(path, max_bytes, /*refuse_larger=*/true);
+}
+
+absl::StatusOr<std::string> ReadFileHead(const std::string& path, size_t max_bytes) {
+  return ReadUpTo(path, max_bytes, /*refuse_larger=*/false);
 }
 
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, int mode) {

@@ -11,7 +11,13 @@
 
 namespace fdattest {
 
+// The whole file; InvalidArgument if it holds more than `max_bytes`.
 absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_bytes);
+// The first `max_bytes` + 1 bytes of the file, or all of it if shorter:
+// enough to see that a file is over a limit without reading the rest, for a
+// caller that judges an oversized file as bad content rather than as an
+// unreadable file.
+absl::StatusOr<std::string> ReadFileHead(const std::string& path, size_t max_bytes);
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, int mode = 0644);
 
 }  // namespace fdattest

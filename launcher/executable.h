@@ -1,4 +1,4 @@
-// Launch step 5: open the workload executable once, check it can run under
+// Launch step 2: open the workload executable once, check it can run under
 // the fd-confining filter (a static x86_64 ELF: no interpreter that would need
 // to open libraries), and hash it. The returned descriptor is what gets
 // executed, so the hashed binary is the run binary. Thread-compatible.

@@ -1,6 +1,8 @@
-// Launch steps 2 and 3: inventory the inherited descriptors (fingerprint and
+// Launch steps 3 and 4: inventory the inherited descriptors (fingerprint and
 // close every one the profile does not declare as inherited) and establish
-// the declared descriptors at their numbers. Single-threaded launcher only.
+// the declared descriptors at their numbers; then step 6's truncation of the
+// `w` files and step 7's fingerprints of the declared descriptors.
+// Single-threaded launcher only.
 #ifndef FDATTEST_LAUNCHER_FD_SETUP_H_
 #define FDATTEST_LAUNCHER_FD_SETUP_H_
 

@@ -1,6 +1,7 @@
-// Compiles a profile's descriptor set into a seccomp-bpf program with
-// libseccomp, exported as the exact bytes the launcher installs and measures.
-// The rules, and every choice made in them, are listed in docs/filter.md. Stateless; thread-safe.
+// Launch step 5a: compiles a profile's descriptor set into a seccomp-bpf
+// program with libseccomp, exported as the exact bytes the launcher installs
+// and measures. Every choice is listed in docs/filter.md. Stateless;
+// thread-safe.
 #ifndef FDATTEST_LAUNCHER_FILTER_H_
 #define FDATTEST_LAUNCHER_FILTER_H_
 

@@ -1,7 +1,8 @@
 // Fingerprints one open descriptor from the descriptor itself (fstat,
 // F_GETFL, fdinfo's mnt_id, socket options), never from a path: paths are
-// recorded as advisory only (docs/launcher.md, the launch sequence). MountTable caches
-// /proc/self/mountinfo for one launch. Not thread-safe (one launch, one thread).
+// recorded as advisory only (launch steps 3 and 7, docs/launcher.md).
+// MountTable caches /proc/self/mountinfo for one launch. Not thread-safe (one
+// launch, one thread).
 #ifndef FDATTEST_LAUNCHER_FINGERPRINT_H_
 #define FDATTEST_LAUNCHER_FINGERPRINT_H_
 

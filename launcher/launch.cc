@@ -16,11 +16,11 @@
 #include "launcher/attestor_client.h"
 #include "launcher/capabilities.h"
 #include "launcher/collect_evidence.h"
-#include "launcher/exec.h"
 #include "launcher/executable.h"
 #include "launcher/fd_setup.h"
 #include "launcher/filter.h"
 #include "launcher/filter_cache.h"
+#include "launcher/final_exec.h"
 #include "common/profile.h"
 #include "launcher/self_check.h"
 
@@ -126,8 +126,10 @@ void Diagnostics::Line(absl::string_view level, absl::string_view message) const
 void Diagnostics::Warn(absl::string_view message) const { Line("warning", message); }
 void Diagnostics::Error(absl::string_view message) const { Line("error", message); }
 
+// The steps, numbered in the order they run (docs/launcher.md, "The launch
+// sequence"). Everything fallible comes before step 10, the point of no return.
 absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
-  // 1. Profile.
+  // 1. Profile, diagnostics, capabilities.
   ASSIGN_OR_RETURN(Profile profile, Profile::Load(options.profile_path));
   const int private_base = profile.fds.empty() ? 3 : std::max(3, profile.fds.back().fd + 1);
   diag.Open(private_base);
@@ -145,12 +147,13 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   // built when something consumes it: a file or the attestor.
   const bool want_manifest = options.manifest_out.has_value() || attested;
 
-  // 5 (early, so a bad program fails before any fd is touched). Executable.
+  // 2. Executable: early, so a bad program fails before any fd is touched.
   if (options.argv.empty()) return absl::InvalidArgumentError("no program given after --");
   ASSIGN_OR_RETURN(Executable exe, OpenExecutable(options.argv[0], private_base, want_manifest));
 
-  // 2. Inventory inherited fds; 3. establish declared fds. Files created from
-  // here on are removed again if the launch fails before exec.
+  // 3. Inventory the inherited fds, closing the undeclared ones; 4. establish
+  // the declared fds. Files created from here on are removed again if the
+  // launch fails before exec.
   std::optional<MountTable> mounts;
   if (want_manifest) {
     ASSIGN_OR_RETURN(mounts, MountTable::Load());
@@ -162,7 +165,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   CreatedFiles created;
   RETURN_IF_ERROR(EstablishDeclaredFds(profile, created));
 
-  // 6. Filter, proven against the profile before anything depends on it.
+  // 5. Filter, proven against the profile before anything depends on it.
   // A cached filter is untrusted input: it is proven exactly like a fresh one.
   FilterSpec spec{.on_violation = profile.on_violation, .exec_fd = exe.fd.get()};
   for (const FdSpec& f : profile.fds) spec.fds.push_back({f.fd, f.access});
@@ -189,10 +192,12 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
       diag.Warn(absl::StrCat("filter not cached: ", stored.message()));
     }
   }
+  // 6. The last changes to what the manifest describes: `w` files truncated,
+  // core dumps off.
   RETURN_IF_ERROR(TruncateOutputs(profile));
   RETURN_IF_ERROR(DisableCoreDumps());
 
-  // 4 and 7. Fingerprints and manifest, after the last change to what they
+  // 7. Fingerprints and manifest, after the last change to what they
   // describe.
   Manifest m;
   std::string manifest;  // the exact canonical bytes: written, measured, in the evidence

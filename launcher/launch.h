@@ -1,4 +1,5 @@
-// The launch sequence of docs/launcher.md as one flat list of steps (launch.cc).
+// The launch sequence (docs/launcher.md) as one flat list of ten steps,
+// numbered in the order they run (launch.cc).
 // Launch() returns only on failure, before anything irreversible for the
 // workload has happened; on success the process has become the workload.
 // Single-threaded: call from main() only.

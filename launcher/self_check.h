@@ -1,4 +1,4 @@
-// Launch step 6b: before the filter is installed, prove with the common BPF
+// Launch step 5b: before the filter is installed, prove with the common BPF
 // analyzer that the compiled bytes mean what the profile says (every property
 // of common/bpf_properties.h for the profile's fd sets). Any failed property
 // aborts the launch. Stateless; thread-safe.

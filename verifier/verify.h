@@ -1,99 +1,53 @@
-// The verifier pipeline (DESIGN.md "Verifier pipeline", steps 1-9): from an
-// evidence bundle's bytes to a verdict with reasons. Pure: no network, no
-// files, no ESYS; the clock only for the EK certificate's validity. The offline
-// command (`fdattest verify`) and the HTTP service only adapt it.
+// The verifier pipeline: from an evidence bundle's bytes to a verdict with
+// reasons. Pure: no network, no files, no ESYS; the clock only for the EK
+// certificate's validity. The offline command (`fdattest verify`,
+// verifier/verify_command.h) and any service only adapt it.
 //
-// Steps, each reported in VerifyResult::steps in this order; the first failed
-// step of 1-6 ends the run as a broken evidence chain:
-//   1 evidence   strict parse of the bundle (common/evidence.h)
-//   2 nonce      the bundle's nonce is the one this verifier expects
-//   3 identity   AK == the enrolled AK (exact bytes), AK profile, EK
-//                certificate chains to a trusted TPM CA, AK qualified name
-//                recomputed from the certified EK
-//   4 attestation TPMS_ATTEST/TPMT_SIGNATURE checks (verifier/tpm_attest.h),
-//                boot counters equal to the epoch's and monotonic per attester
-//   5 event_log  replay of the served epoch to the certified register value;
-//                this launch's manifest and separator records, in full
-//   6 manifest   strict manifest parse, launch id and attested flag
-//   7 filter     BPF proof of the launcher properties for the manifest's
-//                declared fds (a failure here is a policy matter: rule R0)
-//   8 policy     rules R0-R14 (verifier/policy.h)
-// Thread-safe: Verify() may run concurrently; FilterProofCache locks.
+// Verify() runs these steps in this order, one function each (verify.cc);
+// each reports under its id in VerifyResult::steps, and the first failure of
+// steps 1-6 ends the run as a broken evidence chain:
+//   1  evidence    strict parse of the bundle (common/evidence.h), a register
+//                  no TPM client can reset; the bundle's identity
+//                  (common/evidence_identity.h)
+//   2  nonce       the bundle's nonce is the one this verifier expects
+//   3a identity    the bundle's AK is the enrolled AK (exact bytes) and an
+//                  attestation key (verifier/identity_cache.h)
+//   3b ek          the EK certificate chains to a trusted TPM CA and the AK's
+//                  qualified name is recomputed under that EK (not_checked
+//                  without a TPM CA)
+//   4a attestation TPMS_ATTEST/TPMT_SIGNATURE checks (verifier/tpm_attest.h);
+//                  the bundle's counts are the signed ones
+//   4b counters    the signed counters are not behind this attester's last
+//                  (first contact: they become its baseline)
+//   5  event_log   replay of the served epoch to the certified register
+//                  value; this launch's manifest and separator records, in full
+//   6  manifest    strict manifest parse, launch id and attested flag
+//   7  filter      BPF proof of the launcher properties for the manifest's
+//                  declared fds (verifier/proof_cache.h); a failure here is a
+//                  policy matter: rule R0
+//   8  policy      rules R0-R14 (verifier/policy.h), then the verdict
+// Reports: verifier/report.h. Thread-safe: Verify() may run concurrently, the
+// caches it is given lock.
 #ifndef FDATTEST_VERIFIER_VERIFY_H_
 #define FDATTEST_VERIFIER_VERIFY_H_
 
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "common/bpf_properties.h"
-#include "common/json.h"
 #include "common/manifest.h"
 #include "common/status.h"
-#include "verifier/ear.h"
+#include "verifier/identity_cache.h"
 #include "verifier/policy.h"
+#include "verifier/proof_cache.h"
 #include "verifier/tpm_attest.h"
 
 namespace fdattest {
-
-// The fd sets a manifest declares, as the launcher built its filter for them.
-FdSets FdSetsOfManifest(const Manifest& manifest);
-
-// Proofs of launcher properties by (filter sha256, declared fd sets): the
-// expensive part of a verification, identical for every launch of a job.
-// Bounded; thread-safe.
-class FilterProofCache {
- public:
-  explicit FilterProofCache(size_t max_entries = 1024) : max_entries_(max_entries) {}
-  // The cached result for `bpf` and `fds`, computing it on a miss.
-  absl::StatusOr<PropertyList> Prove(absl::string_view bpf, const FdSets& fds);
-  size_t hits() const;
-  size_t misses() const;
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, absl::StatusOr<PropertyList>> entries_;
-  size_t max_entries_;
-  size_t hits_ = 0, misses_ = 0;
-};
-
-// Proves the launcher properties of `bpf` for `fds` (no cache).
-absl::StatusOr<std::vector<PropertyResult>> ProveFilter(absl::string_view bpf, const FdSets& fds);
-
-// What a verifier proves about an attester's identity, once: the enrolled AK
-// parsed and checked (its point on the curve costs more than a signature
-// check), and the AK's binding to a certified EK (the chain verified, the
-// qualified name recomputed) by (CA set, EK certificate, AK). A cached binding
-// is used only within the EK certificate's validity period, checked per call.
-// Bounded; thread-safe.
-class IdentityCache {
- public:
-  explicit IdentityCache(size_t max_entries = 4096) : max_entries_(max_entries) {}
-  absl::StatusOr<std::shared_ptr<const AkPublic>> Ak(absl::string_view ak_tpm2b_public);
-  // The AK's qualified name under the EK that `ek_der` certifies, after the
-  // certificate was found to chain to `ca_pem` (errors as CheckEkCertificate
-  // and AkQualifiedName give them; failures are not cached). A remembered
-  // binding holds only while every certificate of its chain is valid.
-  absl::StatusOr<std::string> EkBoundQualifiedName(absl::string_view ek_der,
-                                                   absl::string_view ak_tpm2b_public,
-                                                   absl::string_view ca_pem, int64_t now);
-
- private:
-  struct Binding {
-    std::string qualified_name;
-    int64_t not_before = 0, not_after = 0;
-  };
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const AkPublic>> aks_;
-  std::map<std::string, Binding> bindings_;
-  size_t max_entries_;
-};
 
 // What the verifier trusts, configured by its operator.
 struct TrustAnchors {
@@ -112,7 +66,8 @@ struct VerifyRequest {
   // freshness is not established (rule R11 not evaluable).
   std::optional<std::string> expected_nonce;
   // A verifier that issues nonces itself (verifier/state.h) sets this
-  // instead: called once, in step 2, with the bundle's nonce; OK makes it the
+  // instead: called once, in step 2, with the bundle's nonce (so never for a
+  // bundle step 1 refuses, whose nonce may not be readable); OK makes it the
   // expected nonce, an error (never issued, expired, already used) refuses it.
   std::function<absl::Status(absl::string_view nonce)> consume_nonce;
   // The counters last seen, signed, from this attester (by AK). Absent: first
@@ -151,7 +106,9 @@ struct VerifyResult {
   std::map<std::string, int> trust_vector;
 
   // Known once the bundle parsed (advisory until the chain is intact).
-  std::string evidence_sha256;  // hex, of the bundle's bytes
+  // The bundle's identity (common/evidence_identity.h), hex: what the EAR
+  // calls evidence_sha256. Not a digest of the bundle's bytes.
+  std::string evidence_sha256;
   std::string nonce;            // raw
   std::string launch_id;
   std::string manifest_sha256;  // hex
@@ -163,15 +120,6 @@ struct VerifyResult {
 };
 
 VerifyResult Verify(const VerifyRequest& request);
-
-// The readable report (for people) and the JSON report (for programs).
-std::string ReportText(const VerifyResult& result);
-Json ReportJson(const VerifyResult& result);
-
-// The EAR for a result: status tier by verdict, trust vector, the policy id,
-// the nonce, and our per-rule results and digests as the private claim.
-EarInput MakeEarInput(const VerifyResult& result, const Policy& policy, int64_t now,
-                      int64_t lifetime_seconds);
 
 }  // namespace fdattest
 

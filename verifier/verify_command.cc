@@ -7,10 +7,12 @@
 #include "common/file_io.h"
 #include "common/json.h"
 #include "common/sha256.h"
+#include "verifier/build_info.h"
 #include "verifier/ear.h"
-#include "verifier/endpoint_registry.h"
 #include "verifier/jose_key.h"
+#include "verifier/endpoint_registry.h"
 #include "verifier/policy_model.h"
+#include "verifier/report.h"
 #include "verifier/state.h"
 #include "verifier/verify.h"
 
@@ -82,8 +84,10 @@ int VerifyCommands::RunVerify(std::ostream& out, std::ostream& err) const {
     return kExitConfig;
   }
   // Configuration first: any problem here is the operator's (exit 4), and
-  // nothing is consumed from the state. (After verification, a nonce is spent
-  // whatever happens next: an attempt is an attempt.)
+  // nothing is consumed from the state. (A bundle that reaches step 2 spends
+  // its nonce whatever happens next: an attempt is an attempt. One refused in
+  // step 1 spends none: its nonce may not be readable, and it gets no verdict
+  // but broken evidence, so the nonce is left for its one genuine attempt.)
   absl::StatusOr<Policy> policy = Policy::Load(policy_);
   if (!policy.ok()) return ConfigError(err, "policy " + policy_, policy.status());
   TrustAnchors anchors;
@@ -122,7 +126,11 @@ int VerifyCommands::RunVerify(std::ostream& out, std::ostream& err) const {
     if (!loaded.ok()) return ConfigError(err, "--signing-key", loaded.status());
     key = *std::move(loaded);
   }
-  absl::StatusOr<std::string> evidence = ReadFileLimited(evidence_, kMaxEvidenceBytes + 1);
+  // An evidence file that cannot be read is the operator's problem (exit 4);
+  // one that can is judged, whatever its size: the pipeline refuses a bundle
+  // over the limit (step 1) from its first kMaxEvidenceBytes + 1 bytes, as
+  // broken evidence (exit 3).
+  absl::StatusOr<std::string> evidence = ReadFileHead(evidence_, kMaxEvidenceBytes);
   if (!evidence.ok()) return ConfigError(err, "evidence", evidence.status());
 
   VerifyRequest request;
@@ -159,7 +167,8 @@ int VerifyCommands::RunVerify(std::ostream& out, std::ostream& err) const {
 
   std::string token;
   if (key) {
-    absl::StatusOr<std::string> ear = IssueEar(MakeEarInput(result, *policy, now, ear_lifetime_), *key);
+    absl::StatusOr<std::string> ear =
+        IssueEar(MakeEarInput(result, *policy, now, ear_lifetime_, VerifierBuild()), *key);
     if (!ear.ok()) return ConfigError(err, "EAR", ear.status());
     token = *ear;
     if (!ear_out_.empty()) {

@@ -40,6 +40,7 @@
 #include "common/sha256.h"
 #include "verifier/policy_model.h"
 #include "tests/support/json_oracle.h"
+#include "verifier/report.h"
 #include "verifier/verify.h"
 
 namespace fdattest {

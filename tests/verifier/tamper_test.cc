@@ -8,6 +8,7 @@
 // chain failing at the named step with a reason naming what is wrong.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
@@ -1126,6 +1127,80 @@ TEST_F(GenuineEvidenceTest, EvidenceFromAResettablePcrIsBroken) {
 
 namespace fdattest::e2e {
 namespace {
+
+// The bundle's identity (common/evidence_identity.h; the EAR's
+// evidence_sha256) names what the TPM signed and what the verdict depends
+// on. Re-encodings anyone can make, without the TPM's key, keep it; the
+// transformed bundle still verifies to the same verdict.
+
+// P-256's group order n: for an ECDSA signature (r, s), (r, n - s) verifies
+// too.
+constexpr char kP256OrderHex[] =
+    "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
+
+void NegateSignatureS(Json& bundle) {
+  TPMT_SIGNATURE sig = SignatureOf(bundle);
+  TPM2B_ECC_PARAMETER& s = sig.signature.ecdsa.signatureS;
+  BIGNUM* raw_n = nullptr;
+  ASSERT_GT(BN_hex2bn(&raw_n, kP256OrderHex), 0);
+  BignumPtr n(raw_n);
+  BignumPtr value(BN_bin2bn(s.buffer, s.size, nullptr));
+  BignumPtr negated(BN_new());
+  ASSERT_TRUE(n && value && negated);
+  ASSERT_EQ(BN_sub(negated.get(), n.get(), value.get()), 1);
+  s.size = 32;
+  ASSERT_EQ(BN_bn2binpad(negated.get(), s.buffer, 32), 32);
+  SetSignature(bundle, sig);
+}
+
+TEST_F(GenuineEvidenceTest, SignatureWithNMinusSStillVerifiesAndKeepsTheIdentity) {
+  for (const Input& genuine_input : {NvInput(), PcrInput()}) {
+    const VerifyResult before = VerifyInput(genuine_input);
+    ASSERT_TRUE(before.manifest.has_value()) << before.reason;
+    Input in = genuine_input;
+    NegateSignatureS(in.bundle);
+    ASSERT_NE(TextOf(in), TextOf(genuine_input)) << "the signature did not change";
+    const VerifyResult after = VerifyInput(in);
+    EXPECT_TRUE(after.manifest.has_value()) << after.reason;
+    EXPECT_EQ(after.verdict, before.verdict) << after.reason;
+    EXPECT_EQ(after.evidence_sha256, before.evidence_sha256);
+    EXPECT_THAT(after.evidence_sha256, ::testing::MatchesRegex("[0-9a-f]{64}"));
+  }
+}
+
+TEST_F(GenuineEvidenceTest, ShiftedRecordNumbersStillVerifyAndKeepTheIdentity) {
+  const VerifyResult before = VerifyInput(NvInput());
+  ASSERT_TRUE(before.manifest.has_value()) << before.reason;
+  for (uint64_t shift : {uint64_t{1}, uint64_t{1000000}}) {
+    Input in = NvInput();
+    for (Json& r : in.bundle["event_log"]) r["recnum"] = r["recnum"].get<uint64_t>() + shift;
+    const VerifyResult after = VerifyInput(in);
+    EXPECT_TRUE(after.manifest.has_value()) << shift << ": " << after.reason;
+    EXPECT_EQ(after.verdict, before.verdict) << after.reason;
+    EXPECT_EQ(after.evidence_sha256, before.evidence_sha256) << shift;
+  }
+}
+
+TEST_F(GenuineEvidenceTest, AnotherManifestOrAttestationHasAnotherIdentity) {
+  const std::string nv = VerifyInput(NvInput()).evidence_sha256;
+  ASSERT_FALSE(nv.empty());
+  // Other genuine bundles: another launch (manifest and attest), another
+  // register, another attester certifying the same register and manifest.
+  EXPECT_NE(VerifyInput(PcrInput()).evidence_sha256, nv);
+  EXPECT_NE(VerifyInput(HostileInput("loosened_filter")).evidence_sha256, nv);
+  const VerifyResult by_ak2 = VerifyInput(Base(genuine->nv_by_ak2, genuine->ak2));
+  ASSERT_TRUE(by_ak2.manifest.has_value()) << by_ak2.reason;
+  EXPECT_NE(by_ak2.evidence_sha256, nv);
+  // Edits that matter: the manifest (refused in step 4a), a byte of attest.
+  Input manifest_edited = NvInput();
+  EditManifest(manifest_edited.bundle, [](Json& m) { m["fds"][0]["role"] = "audit-log"; });
+  EXPECT_NE(VerifyInput(manifest_edited).evidence_sha256, nv);
+  Input attest_edited = NvInput();
+  TPMS_ATTEST a = AttestOf(attest_edited.bundle);
+  a.extraData.buffer[0] ^= 0x01;
+  SetAttest(attest_edited.bundle, a);
+  EXPECT_NE(VerifyInput(attest_edited).evidence_sha256, nv);
+}
 
 // A cached AK/EK binding is used only within its chain's validity period
 // (the EK certificate's and its CA's): the cache remembers the proof, not a

@@ -11,6 +11,7 @@
 // binary is one ctest test so that happens once.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <memory>
 #include <string>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "common/base64.h"
+#include "common/evidence.h"
 #include "common/json.h"
 #include "common/sha256.h"
 #include "tests/support/swtpm.h"
@@ -32,6 +34,7 @@ namespace {
 
 using ::fdattest::testing::Swtpm;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 
 // LOUD: examples/policies/hipaa-phi-etl.json lists only "ecryptfs" in
@@ -282,6 +285,17 @@ TEST_F(VerifyE2eTest, AffirmingVerdictIssuesAnAffirmingEarThatJoseVerifies) {
   EXPECT_EQ(claims["eat_nonce"], Base64Url(*nonce));
   EXPECT_THAT(sub["ear_appraisal_policy_ids"].get<std::vector<std::string>>(),
               ::testing::Contains(s().policy_id));
+  // The build that judged: the project version and the commit it was built
+  // from (a commit id whenever the source is a git checkout).
+  const std::string build = claims["ear_verifier_id"]["build"].get<std::string>();
+  EXPECT_THAT(build, StartsWith(absl::StrCat("fdattest ", FDATTEST_PROJECT_VERSION, " (git ")));
+  struct stat st;
+  if (stat(SourcePath(".git").c_str(), &st) == 0) {
+    EXPECT_THAT(build, MatchesRegex("fdattest [0-9.]+ \\(git [0-9a-f]{40}(-dirty)?\\)"));
+  } else {
+    EXPECT_THAT(build, MatchesRegex("fdattest [0-9.]+ \\(git unknown\\)"));
+  }
+  EXPECT_EQ(claims["ear_x_fdattest"]["evidence_sha256"], report["evidence_sha256"]);
 
   // A tampered token does not verify with jose.
   std::string bad_token = *token;
@@ -320,6 +334,45 @@ TEST_F(VerifyE2eTest, VerifyingTheSameEvidenceTwiceIsBrokenBecauseTheNonceWasUse
   EXPECT_EQ(report["failure_class"], "broken_evidence_chain");
   EXPECT_THAT(report["reason"].get<std::string>(), StartsWith("nonce: "));
   EXPECT_THAT(report["reason"].get<std::string>(), HasSubstr("already used"));
+}
+
+// Evidence is judged whatever its size: a file over the limit is broken
+// evidence (exit 3) like any other that does not parse, not a usage error.
+// Such a bundle spends no nonce (docs/verifier-cli.md): the genuine bundle
+// still verifies afterwards with the same state.
+TEST_F(VerifyE2eTest, OversizedOrUnparsableEvidenceIsBrokenAndSpendsNoNonce) {
+  const std::string state = FreshState("unparsable");
+  absl::StatusOr<std::string> genuine = ReadFile(s().nv_evidence);
+  ASSERT_TRUE(genuine.ok()) << genuine.status();
+  struct Bad {
+    std::string name;
+    std::string text;
+    const char* reason;
+  };
+  std::vector<Bad> bad = {
+      {"truncated", genuine->substr(0, genuine->size() / 2), "malformed JSON"},
+      {"limit", std::string(kMaxEvidenceBytes, ' '), "malformed JSON"},
+  };
+  for (size_t size : {kMaxEvidenceBytes + 1, kMaxEvidenceBytes + 2, 3 * kMaxEvidenceBytes}) {
+    bad.push_back({absl::StrCat(size, " bytes"), *genuine + std::string(size - genuine->size(), ' '),
+                   "evidence is larger than 4 MiB"});
+  }
+  for (const Bad& b : bad) {
+    const std::string path = s().dir.Path(absl::StrCat("bad-", b.text.size(), ".json"));
+    ASSERT_TRUE(WriteFile(path, b.text).ok());
+    ProcessResult r = Fdattest({"verify", path, "--policy", s().policy, "--ak", s().nv_ak,
+                                "--state", state, "--tpm-ca", s().tpm_ca, "--json"});
+    EXPECT_EQ(r.exit_code, 3) << b.name << "\n" << r.out << r.err;
+    Json report = ParseReport(r);
+    EXPECT_EQ(report["verdict"], "broken_evidence") << b.name;
+    EXPECT_THAT(report.value("reason", ""), StartsWith("evidence: ")) << b.name;
+    EXPECT_THAT(report.value("reason", ""), HasSubstr(b.reason)) << b.name;
+    EXPECT_FALSE(report.contains("evidence_sha256")) << b.name << ": no identity without a parse";
+  }
+  ProcessResult r = Fdattest({"verify", s().nv_evidence, "--policy", s().policy, "--ak", s().nv_ak,
+                              "--state", state, "--tpm-ca", s().tpm_ca, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << "the nonce was spent by a bundle that did not parse\n"
+                            << r.out << r.err;
 }
 
 TEST_F(VerifyE2eTest, FirstContactWithAnAttesterIsAffirmingAndSetsTheBaseline) {
@@ -388,6 +441,8 @@ TEST_F(VerifyE2eTest, UsageAndConfigurationErrorsExitFour) {
        s().nv_ak},
       {"verify", s().nv_evidence, "--policy", s().policy, "--ak", s().policy},  // not an AK
       {"verify", s().nv_evidence, "--policy", s().policy, "--ak", s().nv_ak, "--nonce", "zz"},
+      {"verify", s().dir.Path("missing-evidence.json"), "--policy", s().policy, "--ak",
+       s().nv_ak},  // an evidence file that cannot be read
   };
   for (const std::vector<std::string>& args : cases) {
     ProcessResult r = Fdattest(args);

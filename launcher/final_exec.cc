@@ -1,4 +1,4 @@
-#include "launcher/exec.h"
+#include "launcher/final_exec.h"
 
 #include <fcntl.h>
 #include <sys/prctl.h>
