@@ -169,11 +169,6 @@ bool IsKnownAction(uint32_t ret) {
   }
 }
 
-bool IsKill(uint32_t ret) {
-  SeccompAction a = ActionOf(ret);
-  return a == SeccompAction::kKillProcess || a == SeccompAction::kKillThread;
-}
-
 std::string DescribeRet(uint32_t ret) {
   uint32_t data = ret & SECCOMP_RET_DATA;
   if (!IsKnownAction(ret)) return absl::StrFormat("UNKNOWN(0x%08x)", ret);

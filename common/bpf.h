@@ -49,7 +49,6 @@ std::string WordName(int word);  // "nr", "arch", "ip.lo32", "a0.lo32", ...
 enum class SeccompAction { kKillProcess, kKillThread, kTrap, kErrno, kUserNotif, kTrace, kLog, kAllow };
 SeccompAction ActionOf(uint32_t ret);
 bool IsKnownAction(uint32_t ret);
-bool IsKill(uint32_t ret);
 std::string DescribeRet(uint32_t ret);  // "ALLOW", "ERRNO(9)", "KILL_PROCESS", ...
 
 class BpfProgram {
