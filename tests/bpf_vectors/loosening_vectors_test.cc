@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "launcher/filter.h"
+#include "tests/support/ia32.h"
 #include "tests/support/kernel_oracle.h"
 
 namespace fdattest {
@@ -543,6 +545,7 @@ TEST_P(LooseningTest, CaughtWithKernelConfirmedCounterexample) {
   }
 
   auto oracle = testing::KernelOracle::New(*program);
+  const bool with_i386 = testing::HasIa32Emulation();
   ASSERT_TRUE(oracle.ok()) << oracle.status();
   auto table = DecisionTable::Build(*program);
   ASSERT_TRUE(table.ok()) << table.status();
@@ -560,7 +563,7 @@ TEST_P(LooseningTest, CaughtWithKernelConfirmedCounterexample) {
                        "cannot confirm it";
       // Whether the loosening is real all the same: a realizable input that
       // breaks the same property, replayed below.
-      if (r->id == "foreign-arch-killed") {
+      if (r->id == "foreign-arch-killed" && with_i386) {
         auto w = table->Find([](uint32_t ret) { return ActionOf(ret) != SeccompAction::kKillProcess; },
                              I386Only());
         ASSERT_TRUE(w.ok()) << w.status();
@@ -571,6 +574,12 @@ TEST_P(LooseningTest, CaughtWithKernelConfirmedCounterexample) {
         EXPECT_EQ(*(*k)[0], (*w)->ret) << (*w)->input.DebugString();
         EXPECT_NE(ActionOf(*(*k)[0]), SeccompAction::kKillProcess) << (*w)->input.DebugString();
       }
+      continue;
+    }
+    if (r->counterexample->arch() == kAuditArchI386 && !with_i386) {
+      // Caught by the analyzer (above); the kernel cannot replay it here.
+      std::cout << r->id << ": i386 counterexample not replayed: " << testing::kNoIa32Emulation
+                << "\n";
       continue;
     }
     inputs.push_back(*r->counterexample);
