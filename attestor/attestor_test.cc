@@ -570,5 +570,29 @@ TEST_F(AttestorTest, ReloadsItsAkAfterSomeoneFlushedIt) {
       << daemon_->stderr_text();
 }
 
+// The trust docs/attestor.md states: any peer allowed on the socket — here
+// this test, which is not fdlaunch and launched nothing — has a manifest
+// digest of its choosing measured, and has the launch certified again on a
+// second, fresh qualifying value. The attestor should refuse both until it
+// measures its peer and observes the launch itself; today it accepts them, so
+// this test fails when run (--gtest_also_run_disabled_tests), which is the
+// gap, kept visible.
+TEST_F(AttestorTest, DISABLED_RefusesAManifestFromAPeerThatLaunchedNothing) {
+  ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
+  const std::string launch = RandomHex(16);
+  auto m = Call(socket_, Manifest(launch, RandomHex(32)));  // no such launch, no such manifest
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_NE(CodeOf(*m), "ok") << "measured for a launch that never happened: " << m->dump();
+  auto s = Call(socket_, Separator(launch));
+  ASSERT_TRUE(s.ok()) << s.status();
+  auto first = Call(socket_, CertifyRequest(RandomHex(32)));
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = Call(socket_, CertifyRequest(RandomHex(32)));  // a later, fresh nonce
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_NE(CodeOf(*again), "ok")
+      << "an earlier launch certified again on a fresh value: the nonce proves a fresh "
+         "certification, not a fresh launch";
+}
+
 }  // namespace
 }  // namespace fdattest
