@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "verifier/ip_prefix.h"
-#include "verifier/policy_test_util.h"
+#include "tests/support/policy_test_util.h"
 
 namespace fdattest {
 namespace {

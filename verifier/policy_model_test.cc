@@ -10,7 +10,7 @@
 #include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "verifier/policy_test_util.h"
+#include "tests/support/policy_test_util.h"
 
 namespace fdattest {
 namespace {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "verifier/policy_test_util.h"
+#include "tests/support/policy_test_util.h"
 #include "verifier/rules.h"
 
 namespace fdattest {

@@ -14,7 +14,7 @@
 #include "absl/strings/strip.h"
 #include "common/file_io.h"
 #include "gtest/gtest.h"
-#include "verifier/policy_test_util.h"
+#include "tests/support/policy_test_util.h"
 
 namespace fdattest {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "verifier/policy_test_util.h"
+#include "tests/support/policy_test_util.h"
 
 namespace fdattest {
 namespace {

@@ -3,8 +3,8 @@
 // example policies and registry of examples/policies/, launches shaped like
 // theirs, the facts the pipeline would establish, and ExpectRule, which checks
 // a result's outcome, reason and citation. Not thread-safe.
-#ifndef FDATTEST_VERIFIER_POLICY_TEST_UTIL_H_
-#define FDATTEST_VERIFIER_POLICY_TEST_UTIL_H_
+#ifndef FDATTEST_TESTS_SUPPORT_POLICY_TEST_UTIL_H_
+#define FDATTEST_TESTS_SUPPORT_POLICY_TEST_UTIL_H_
 
 #include <string>
 #include <vector>
@@ -103,4 +103,4 @@ class GdprRules : public ::testing::Test {
 
 }  // namespace fdattest::testing
 
-#endif  // FDATTEST_VERIFIER_POLICY_TEST_UTIL_H_
+#endif  // FDATTEST_TESTS_SUPPORT_POLICY_TEST_UTIL_H_

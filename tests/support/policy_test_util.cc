@@ -1,4 +1,4 @@
-#include "verifier/policy_test_util.h"
+#include "tests/support/policy_test_util.h"
 
 #include <sys/sysmacros.h>
 
@@ -16,8 +16,9 @@ namespace fdattest::testing {
 using ::testing::HasSubstr;
 
 std::string ExamplePath(const std::string& name) {
-  return (std::filesystem::path(__FILE__).parent_path().parent_path() / "examples" / "policies" /
-          name)
+  // This file is tests/support/policy_test_util.cc: the root is three levels up.
+  return (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "examples" /
+          "policies" / name)
       .string();
 }
 
