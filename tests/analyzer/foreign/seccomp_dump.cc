@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
     std::cerr << "seccomp_dump: " << result.status() << "\n";
     return 1;
   }
-  if (absl::Status s = fdattest::foreign::WriteDump(*result, options, label_map, out_dir, name); !s.ok()) {
+  if (absl::Status s = fdattest::foreign::WriteDump(*result, options, label_map, out_dir, name);
+      !s.ok()) {
     std::cerr << "seccomp_dump: " << s << "\n";
     return 1;
   }

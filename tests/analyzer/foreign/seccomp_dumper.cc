@@ -51,13 +51,20 @@ std::string ReadExe(pid_t pid) {
 
 const char* EventName(int event) {
   switch (event) {
-    case PTRACE_EVENT_FORK: return "fork";
-    case PTRACE_EVENT_VFORK: return "vfork";
-    case PTRACE_EVENT_CLONE: return "clone";
-    case PTRACE_EVENT_EXEC: return "exec";
-    case PTRACE_EVENT_EXIT: return "exit";
-    case PTRACE_EVENT_STOP: return "stop";
-    default: return "event";
+    case PTRACE_EVENT_FORK:
+      return "fork";
+    case PTRACE_EVENT_VFORK:
+      return "vfork";
+    case PTRACE_EVENT_CLONE:
+      return "clone";
+    case PTRACE_EVENT_EXEC:
+      return "exec";
+    case PTRACE_EVENT_EXIT:
+      return "exit";
+    case PTRACE_EVENT_STOP:
+      return "stop";
+    default:
+      return "event";
   }
 }
 
@@ -79,10 +86,10 @@ class Tracer {
   pid_t root_ = -1;
   std::set<pid_t> live_;
   std::set<pid_t> seen_;
-  std::map<std::string, int> position_of_;    // sha256 hex -> index in filters
-  std::map<int, std::set<pid_t>> pids_of_;    // filter position -> pids
+  std::map<std::string, int> position_of_;  // sha256 hex -> index in filters
+  std::map<int, std::set<pid_t>> pids_of_;  // filter position -> pids
   std::set<std::vector<int>> stacks_seen_;
-  std::map<pid_t, bool> pending_install_;     // syscall entry was seccomp/prctl
+  std::map<pid_t, bool> pending_install_;  // syscall entry was seccomp/prctl
 };
 
 void Tracer::ReadFilters(pid_t pid, const char* point) {
@@ -93,13 +100,14 @@ void Tracer::ReadFilters(pid_t pid, const char* point) {
       // ENOENT: past the oldest filter. EINVAL: no filter mode at all.
       // ESRCH: the process is gone. Anything else is worth a note.
       if (errno != ENOENT && errno != EINVAL && errno != ESRCH) {
-        result_.notes.push_back(absl::StrCat("pid ", pid, " filter ", index, " at ", point, ": ",
-                                             strerror(errno)));
+        result_.notes.push_back(
+            absl::StrCat("pid ", pid, " filter ", index, " at ", point, ": ", strerror(errno)));
       }
       break;
     }
     std::string bytes(static_cast<size_t>(count) * sizeof(sock_filter), '\0');
-    long again = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, reinterpret_cast<void*>(index), bytes.data());
+    long again =
+        ptrace(PTRACE_SECCOMP_GET_FILTER, pid, reinterpret_cast<void*>(index), bytes.data());
     if (again != count) {
       result_.notes.push_back(absl::StrCat("pid ", pid, " filter ", index, " at ", point,
                                            ": size changed or read failed"));
@@ -117,8 +125,12 @@ void Tracer::ReadFilters(pid_t pid, const char* point) {
       f.instructions = stack[i].size() / sizeof(sock_filter);
       f.bytes = std::move(stack[i]);
       f.sha256_hex = hex;
-      f.first = Sighting{pid,   ReadExe(pid), ReadProcText(pid, "comm", 64),
-                         ReadProcText(pid, "cmdline", kMaxCmdline), point, static_cast<int>(i),
+      f.first = Sighting{pid,
+                         ReadExe(pid),
+                         ReadProcText(pid, "comm", 64),
+                         ReadProcText(pid, "cmdline", kMaxCmdline),
+                         point,
+                         static_cast<int>(i),
                          static_cast<int>(stack.size())};
       result_.filters.push_back(std::move(f));
     }
@@ -224,7 +236,8 @@ absl::StatusOr<DumpResult> Tracer::Run() {
   }
   setpgid(root_, root_);
   go_read.reset();
-  if (ptrace(PTRACE_SEIZE, root_, nullptr, reinterpret_cast<void*>(uintptr_t{kTraceOptions})) != 0) {
+  if (ptrace(PTRACE_SEIZE, root_, nullptr, reinterpret_cast<void*>(uintptr_t{kTraceOptions})) !=
+      0) {
     absl::Status status = ErrnoStatus("PTRACE_SEIZE", errno);
     kill(root_, SIGKILL);
     waitpid(root_, nullptr, 0);
@@ -289,7 +302,7 @@ absl::StatusOr<DumpResult> Tracer::Run() {
 }
 
 Json SightingJson(const Sighting& s) {
-  return Json{{"pid", s.pid},     {"exe", s.exe},     {"comm", s.comm}, {"cmdline", s.cmdline},
+  return Json{{"pid", s.pid},     {"exe", s.exe},     {"comm", s.comm},  {"cmdline", s.cmdline},
               {"point", s.point}, {"index", s.index}, {"depth", s.depth}};
 }
 

@@ -151,11 +151,12 @@ TEST_F(SeccompDumperTest, CommandWithoutFilterExitsThree) {
 // independent of which manual pages are installed. Every dump is a filter the
 // project's reader parses, and the sidecar describes it.
 TEST_F(SeccompDumperTest, DumpsTheFiltersOfDebianMan) {
-  ASSERT_TRUE(WriteFileAtomic(dir_ + "/page.1", ".TH PAGE 1\n.SH NAME\npage \\- a test page\n").ok());
-  ASSERT_EQ(RunCommand({SECCOMP_DUMP, "--out", dir_, "--name", "man", "--label", "package=man-db",
-                        "--", "/usr/bin/env", "MANPAGER=cat", "/usr/bin/man", "-l",
-                        dir_ + "/page.1"}),
-            0);
+  ASSERT_TRUE(
+      WriteFileAtomic(dir_ + "/page.1", ".TH PAGE 1\n.SH NAME\npage \\- a test page\n").ok());
+  ASSERT_EQ(
+      RunCommand({SECCOMP_DUMP, "--out", dir_, "--name", "man", "--label", "package=man-db", "--",
+                  "/usr/bin/env", "MANPAGER=cat", "/usr/bin/man", "-l", dir_ + "/page.1"}),
+      0);
   auto doc = ParseJsonStrict(Read(dir_ + "/man.json"));
   ASSERT_TRUE(doc.ok()) << doc.status();
   EXPECT_EQ((*doc)["labels"]["package"], "man-db");
