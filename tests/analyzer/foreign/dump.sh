@@ -167,6 +167,6 @@ dump_tor() {
   keep tor tor-sandbox tor 'true'
 }
 
-status=0
-for p in "${programs[@]}"; do "dump_$p" || status=1; done
-exit $status
+# Not `dump_$p || ...`: that would turn off set -e inside the function.
+mkdir -p "$out"
+for p in "${programs[@]}"; do "dump_$p"; done

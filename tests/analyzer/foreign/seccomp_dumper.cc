@@ -68,6 +68,22 @@ const char* EventName(int event) {
   }
 }
 
+// Makes this process the reaper of its descendants' orphans for its lifetime,
+// then puts the previous setting back.
+class SubreaperScope {
+ public:
+  SubreaperScope() {
+    prctl(PR_GET_CHILD_SUBREAPER, &was_);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+  }
+  ~SubreaperScope() { prctl(PR_SET_CHILD_SUBREAPER, was_); }
+  SubreaperScope(const SubreaperScope&) = delete;
+  SubreaperScope& operator=(const SubreaperScope&) = delete;
+
+ private:
+  int was_ = 0;
+};
+
 // The tracing loop's state: every tracee, and what was read so far.
 class Tracer {
  public:
@@ -159,6 +175,16 @@ void Tracer::HandleStop(pid_t pid, int status) {
         live_.insert(static_cast<pid_t>(child));
         seen_.insert(static_cast<pid_t>(child));
       }
+    } else if (event == PTRACE_EVENT_EXEC) {
+      // A thread other than the leader that executes takes the leader's id;
+      // its own id is gone without an exit report. Forget it, so the timeout
+      // never signals a number the system may have handed out again.
+      unsigned long former = 0;
+      if (ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &former) == 0 &&
+          static_cast<pid_t>(former) != pid) {
+        live_.erase(static_cast<pid_t>(former));
+        pending_install_.erase(static_cast<pid_t>(former));
+      }
     }
     Resume(pid, 0);  // event stops and PTRACE_EVENT_STOP never carry a signal to deliver
     return;
@@ -210,7 +236,8 @@ void Tracer::InterruptAllAndKill() {
   }
   alarm(0);
   for (pid_t pid : live_) kill(pid, SIGKILL);
-  if (root_ > 0) kill(-root_, SIGKILL);  // its process group, traced or not
+  // Its process group too, while the command's id is still held (not reaped).
+  if (root_ > 0 && !result_.root_ended) kill(-root_, SIGKILL);
 }
 
 absl::StatusOr<DumpResult> Tracer::Run() {
@@ -223,7 +250,7 @@ absl::StatusOr<DumpResult> Tracer::Run() {
   argv.push_back(nullptr);
 
   // Orphans of the command come to this process, so all of them are reaped.
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  SubreaperScope subreaper;
   root_ = fork();
   if (root_ < 0) return ErrnoStatus("fork", errno);
   if (root_ == 0) {

@@ -5,7 +5,8 @@
 // were seen. Test support for the analyzer's tests on filters fdattest did not
 // generate (tests/analyzer/foreign/README.md). Needs CAP_SYS_ADMIN and a
 // tracer that is not itself under seccomp. One DumpFilters call at a time per
-// process (it installs a SIGALRM handler and waits for any child).
+// process: while it runs, it handles SIGALRM, is the reaper of its
+// descendants' orphans (PR_SET_CHILD_SUBREAPER) and waits for any child.
 #ifndef FDATTEST_TESTS_ANALYZER_FOREIGN_SECCOMP_DUMPER_H_
 #define FDATTEST_TESTS_ANALYZER_FOREIGN_SECCOMP_DUMPER_H_
 
