@@ -8,7 +8,7 @@
 #
 #   tests/analyzer/foreign/dump.sh SECCOMP_DUMP [OUT_DIR] [PROGRAM...]
 #
-# SECCOMP_DUMP is the built dumper (build/tests/analyzer/foreign/seccomp_dump);
+# SECCOMP_DUMP is the built dumper (build/bin/seccomp_dump);
 # OUT_DIR defaults to this script's directory; PROGRAMs default to all of:
 # man qemu chromium crun tor. Packages that are missing are installed with
 # apt-get (only those). Each kept filter NAME gets NAME.bpf and NAME.json
@@ -17,7 +17,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ $# -lt 1 ]; then sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; fi
+if [ $# -lt 1 ]; then sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; fi
 dumper=$(readlink -f "$1")
 out=$(readlink -f "${2:-$here}")
 shift $(( $# >= 2 ? 2 : 1 ))
