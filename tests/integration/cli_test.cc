@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,7 @@ struct Binary {
   std::string path;
   int usage_exit;  // docs/launcher.md, docs/attestor.md, docs/verifier-cli.md
   std::vector<std::string> help_mentions;  // exit statuses and defaults
+  std::string doc;                         // under docs/
 };
 
 void PrintTo(const Binary& b, std::ostream* os) { *os << b.name; }
@@ -32,13 +35,16 @@ void PrintTo(const Binary& b, std::ostream* os) { *os << b.name; }
 std::vector<Binary> Binaries() {
   return {
       {"fdlaunch", FdlaunchPath(), kExitLaunchFailed,
-       {"Exit status", "125", "126", "SIGSYS", "the workload's own", "(default: random)"}},
+       {"Exit status", "125", "126", "SIGSYS", "the workload's own", "(default: random)"},
+       "launcher.md"},
       {"fdattestd", FDATTEST_FDATTESTD, 2,
        {"Exit status", "0  stopped by SIGTERM", "2  usage error", "default nv:0x01bfda00",
-        "default: 0 alone"}},
+        "default: 0 alone"},
+       "attestor.md"},
       {"fdattest", FDATTEST_FDATTEST, 4,
        {"Exit status", "0 affirming", "1 warning", "2 contraindicated", "3 broken evidence",
-        "4 usage"}},
+        "4 usage"},
+       "verifier-cli.md"},
   };
 }
 
@@ -84,6 +90,58 @@ TEST_P(CliTest, UnknownOptionAmongValidOnesIsNamed) {
   EXPECT_EQ(r.exit_code(), GetParam().usage_exit) << r.err;
   EXPECT_THAT(r.err, HasSubstr("unknown option --bogus"));
   EXPECT_THAT(r.err, Not(HasSubstr("required")));
+}
+
+size_t LongNameEnd(const std::string& text, size_t i) {
+  while (i < text.size() && (isalnum(static_cast<unsigned char>(text[i])) || text[i] == '-')) ++i;
+  return i;
+}
+
+// Whether `doc` names `option` as a whole word ("--out", not "--out-dir").
+bool MentionsOption(const std::string& doc, const std::string& option) {
+  for (size_t at = doc.find(option); at != std::string::npos; at = doc.find(option, at + 1)) {
+    if (LongNameEnd(doc, at + 2) == at + option.size()) return true;
+  }
+  return false;
+}
+
+// Every option --help lists (and, for fdattest, every command) is in the
+// binary's document.
+TEST_P(CliTest, EveryOptionInTheHelpIsDocumented) {
+  const std::string doc_path = std::string(FDATTEST_SOURCE_DIR) + "/docs/" + GetParam().doc;
+  std::optional<std::string> doc = ReadWholeFile(doc_path);
+  ASSERT_TRUE(doc.has_value()) << doc_path;
+  std::vector<std::vector<std::string>> commands = {{}};
+  if (GetParam().name == "fdattest") {
+    commands = {{}, {"bpf", "explain"}, {"bpf", "check"}, {"key", "generate"},
+                {"key", "public"}, {"registry", "sign"}, {"challenge"}, {"verify"}};
+  }
+  int options_seen = 0;
+  for (const std::vector<std::string>& command : commands) {
+    std::vector<std::string> argv = {GetParam().path};
+    argv.insert(argv.end(), command.begin(), command.end());
+    argv.push_back("--help");
+    RunResult r = RunProgram(argv);
+    ASSERT_EQ(r.exit_code(), 0) << r.err;
+    if (!command.empty()) {
+      std::string name = "fdattest";
+      for (const std::string& word : command) name += " " + word;
+      EXPECT_THAT(*doc, HasSubstr("`" + name)) << "command not documented in " << doc_path;
+    }
+    // Option lines of the help start with "  -": "  --profile TEXT ...",
+    // "  -h,--help ...". The long name is the first "--word" on the line.
+    size_t pos = 0;
+    while ((pos = r.out.find("\n  -", pos)) != std::string::npos) {
+      pos += 3;
+      const size_t dash = r.out.find("--", pos);
+      if (dash == std::string::npos || r.out.find('\n', pos) < dash) continue;
+      const std::string option = r.out.substr(dash, LongNameEnd(r.out, dash + 2) - dash);
+      if (option == "--help") continue;
+      ++options_seen;
+      EXPECT_TRUE(MentionsOption(*doc, option)) << option << " not documented in " << doc_path;
+    }
+  }
+  EXPECT_GT(options_seen, 1) << "the option lines of --help were not recognised";
 }
 
 INSTANTIATE_TEST_SUITE_P(Binaries, CliTest, ::testing::ValuesIn(Binaries()),
