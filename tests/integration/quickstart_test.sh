@@ -81,7 +81,8 @@ grep -qx "EAR ear_status: $want_verdict" "$out" \
 if grep -E '^(ERROR|WARNING):' "$out" "$scratch/err.txt"; then
   fail "a tpm2-tss error or warning line was printed"
 fi
-# The stop block removed the working directory.
-leftover=$(find "$scratch" -mindepth 1 -maxdepth 1 -name 'fdattest-qs.*')
+# The stop block removed the working directory (made under TMPDIR).
+leftover=$(find "$scratch" -mindepth 1 -maxdepth 1 \
+  ! -name cwd ! -name blocks.sh ! -name quickstart.sh ! -name out.txt ! -name err.txt)
 [ -z "$leftover" ] || fail "the stop block left $leftover behind"
 echo "quickstart_test: the quickstart reached '$want_verdict' (exit status $want_status)"
