@@ -6,7 +6,8 @@
 // re-extended at start; a tampered log that the daemon refuses to serve; a
 // second daemon on the same state directory refused before it touches the
 // TPM; an AK flushed by another TPM client reloaded at the next certify; a
-// fresh state directory refused where the NV index already exists.
+// fresh state directory refused where the NV index already exists; no
+// tpm2-tss error line on stderr at a start that succeeds.
 #include <signal.h>
 #include <tss2/tss2_tpm2_types.h>
 
@@ -22,7 +23,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "attestor/attestor.h"
 #include "attestor/event_log.h"
 #include "attestor/tpm_context.h"
@@ -339,6 +342,40 @@ TEST_F(AttestorTest, KillNineDuringMeasuresNeverDivergesSilently) {
     EXPECT_EQ(HexEncode(file->AllRecords()[recnum].digest), digest);
   }
   EXPECT_EQ(NvRead(), HexEncode(file->expected_value()));
+}
+
+// Lines of the daemon's stderr that are not its own ("fdattestd: ..."), such
+// as tpm2-tss's "ERROR:esys:..." and "WARNING:esys:..." log lines.
+std::vector<std::string> ForeignLines(const std::string& text) {
+  std::vector<std::string> foreign;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (!absl::StartsWith(line, "fdattestd: ")) foreign.emplace_back(line);
+  }
+  return foreign;
+}
+
+// With tpm2-tss logging as it is by default, a start prints nothing but the
+// daemon's own lines: on a TPM where the register is defined now, on one
+// where it is defined but unwritten (after a TPM Reset clears it) and on one
+// where it holds a value. Proving the register's auth value used to provoke
+// an ESAPI error line at every start on an unwritten register.
+TEST_F(AttestorTest, StartsWithoutTssErrorLines) {
+  daemon_->UseDefaultTssLogging();
+  const std::vector<std::string> cases = {"fresh TPM", "after a TPM Reset", "written register"};
+  for (const std::string& when : cases) {
+    SCOPED_TRACE(when);
+    if (when == "after a TPM Reset") {
+      ASSERT_TRUE(tpm_->Restart().ok());
+    }
+    ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
+    auto info = Call(socket_, Json{{"op", "info"}});
+    ASSERT_TRUE(info.ok()) << info.status();
+    ASSERT_EQ(CodeOf(*info), "ok") << info->dump();
+    ASSERT_TRUE(daemon_->Stop().ok());
+    const std::string err = daemon_->stderr_text();
+    EXPECT_NE(err.find("fdattestd: serving on"), std::string::npos) << err;
+    EXPECT_EQ(ForeignLines(err), std::vector<std::string>{}) << err;
+  }
 }
 
 TEST_F(AttestorTest, OnePendingRecordIsExtendedAtStart) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "attestor/attestor.h"
 #include "attestor/server.h"
+#include "common/command_line.h"
 #include "common/file_io.h"
 #include "common/unique_fd.h"
 
@@ -20,6 +22,18 @@ namespace {
 
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] =
+    "usage: fdattestd --socket PATH --state-dir DIR --tcti TCTI [--register nv|nv:0xINDEX|pcr:N] "
+    "[--allow-resettable-pcr] [--allow-uid N]... [--allow-gid N]... [--owner-auth-file FILE]";
+
+constexpr char kFooter[] =
+    "Exit status:\n"
+    "  0  stopped by SIGTERM or SIGINT\n"
+    "  1  not serving, or stopped on an error (one \"fdattestd: error: ...\" line on stderr)\n"
+    "  2  usage error\n"
+    "tpm2-tss logs its own errors on stderr; TSS2_LOG (e.g. TSS2_LOG=esys+debug) sets how much.\n"
+    "Documentation: docs/attestor.md.";
 
 void Say(const std::string& line) {
   std::string text = absl::StrCat("fdattestd: ", line, "\n");
@@ -41,6 +55,7 @@ int main(int argc, char** argv) {
   std::string socket_path, owner_auth_file;
   std::vector<uid_t> uids;
   std::vector<gid_t> gids;
+  fdattest::AddVersionAndFooter(app, kFooter);
   app.add_option("--socket", socket_path, "unix socket to serve on (created mode 0660)")
       ->required();
   app.add_option("--state-dir", options.state_dir,
@@ -54,20 +69,18 @@ int main(int argc, char** argv) {
                               options.register_spec));
   app.add_flag("--allow-resettable-pcr", options.allow_resettable_pcr,
                "accept PCR 16 or 23 (resettable by any TPM client: tests only)");
-  app.add_option("--allow-uid", uids, "uid allowed to use the API (repeatable; default: 0)");
-  app.add_option("--allow-gid", gids, "gid allowed to use the API (repeatable)");
+  app.add_option("--allow-uid", uids,
+                 "uid allowed to use the API (repeatable; default: 0 alone, unless a uid or gid "
+                 "is given)");
+  app.add_option("--allow-gid", gids, "gid allowed to use the API (repeatable; default: none)");
   app.add_option("--owner-auth-file", owner_auth_file,
-                 "file holding the owner hierarchy's auth value (to define the NV index)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    Say(absl::StrCat("error: ", e.what(),
-                     " (usage: fdattestd --socket PATH --state-dir DIR --tcti TCTI "
-                     "[--register nv|nv:0xINDEX|pcr:N] [--allow-resettable-pcr] "
-                     "[--allow-uid N]... [--allow-gid N]... [--owner-auth-file FILE])"));
-    return kExitUsage;
+                 "file holding the owner hierarchy's auth value (to define the NV index; "
+                 "default: the empty auth value)");
+  if (std::optional<int> done = fdattest::ParseCommandLine(
+          app, argc, argv, kExitUsage, [](const std::string& message) {
+            Say(absl::StrCat("error: ", message, " (", kUsage, ")"));
+          })) {
+    return *done;
   }
 
   fdattest::ServeOptions serve;

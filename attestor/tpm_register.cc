@@ -66,6 +66,33 @@ absl::StatusOr<TPM2B_AUTH> LoadOrCreateAuth(const std::string& path, bool may_cr
   return auth;
 }
 
+// Proves that the auth value set on `nv` is the index's, with a command that
+// needs it and succeeds on a written and an unwritten index alike:
+// TPM2_PolicySecret(nv) into a trial session, which only computes a policy
+// digest. (TPM2_NV_Read would prove it too, but on an unwritten index, as
+// after every TPM Reset, it fails with TPM_RC_NV_UNINITIALIZED, and ESAPI
+// logs every failed command as an error.) The index has TPMA_NV_AUTHREAD,
+// which is what lets PolicySecret use its authValue.
+absl::Status ProveAuthValue(EsysContext& ctx, ESYS_TR nv, absl::string_view what) {
+  TPMT_SYM_DEF symmetric{};
+  symmetric.algorithm = TPM2_ALG_NULL;
+  ESYS_TR tr = ESYS_TR_NONE;
+  TSS2_RC rc = Esys_StartAuthSession(ctx.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                     ESYS_TR_NONE, ESYS_TR_NONE, nullptr, TPM2_SE_TRIAL,
+                                     &symmetric, TPM2_ALG_SHA256, &tr);
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_StartAuthSession(trial)"));
+  TpmHandle session = ctx.AdoptTransient(tr);
+  // Ended by the guard, not by the TPM, whichever way the command goes.
+  rc = Esys_TRSess_SetAttributes(ctx.get(), tr, TPMA_SESSION_CONTINUESESSION, 0xff);
+  RETURN_IF_ERROR(TpmStatus(rc, "Esys_TRSess_SetAttributes"));
+  TPM2B_NONCE empty_nonce{};
+  TPM2B_DIGEST empty_cphash{};
+  TPM2B_NONCE empty_ref{};
+  rc = Esys_PolicySecret(ctx.get(), nv, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                         &empty_nonce, &empty_cphash, &empty_ref, 0, nullptr, nullptr);
+  return TpmStatus(rc, absl::StrCat("TPM2_PolicySecret(", what, ")"));
+}
+
 }  // namespace
 
 
@@ -137,16 +164,8 @@ absl::StatusOr<std::unique_ptr<NvRegister>> NvRegister::Open(EsysContext& ctx,
   std::unique_ptr<NvRegister> reg(
       new NvRegister(ctx, where, std::move(nv), std::move(certified_name), !exists));
   // Proves now, not at the first measurement, that our auth value is the
-  // index's: a wrong one fails with an authorisation error. (The TPM checks
-  // authorisation before it finds an index unwritten, so TPM_RC_NV_UNINITIALIZED
-  // also proves it.)
-  TPM2B_MAX_NV_BUFFER* raw_data = nullptr;
-  rc = Esys_NV_Read(ctx.get(), reg->nv_.get(), reg->nv_.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                    ESYS_TR_NONE, 32, 0, &raw_data);
-  EsysPtr<TPM2B_MAX_NV_BUFFER> data(raw_data);
-  if (TpmBaseRc(rc) != TPM2_RC_NV_UNINITIALIZED) {
-    RETURN_IF_ERROR(TpmStatus(rc, absl::StrCat("TPM2_NV_Read(", reg->Describe(), ")")));
-  }
+  // index's: a wrong one fails with an authorisation error.
+  RETURN_IF_ERROR(ProveAuthValue(ctx, reg->nv_.get(), reg->Describe()));
   return reg;
 }
 

@@ -1,5 +1,5 @@
 # Writes OUTPUT, a header naming this build: the project VERSION and the git
-# commit of SOURCE_DIR. Run at build time (verifier/CMakeLists.txt), so the
+# commit of SOURCE_DIR. Run at build time (common/CMakeLists.txt), so the
 # commit is the one built, not the one configured. The header is rewritten
 # only when its content changes, so an unchanged commit recompiles nothing.
 #

@@ -123,7 +123,11 @@ void Diagnostics::Line(absl::string_view level, absl::string_view message) const
   (void)ignored;
 }
 
-void Diagnostics::Warn(absl::string_view message) const { Line("warning", message); }
+void Diagnostics::Warn(absl::string_view message) { warnings_.emplace_back(message); }
+void Diagnostics::PrintWarnings() {
+  for (const std::string& w : warnings_) Line("warning", w);
+  warnings_.clear();
+}
 void Diagnostics::Error(absl::string_view message) const { Line("error", message); }
 
 // The steps, numbered in the order they run (docs/launcher.md, "The launch
@@ -250,7 +254,8 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
     }
   }
 
-  // 10. Point of no return.
+  // 10. Point of no return. The warnings now, since the launch goes on.
+  diag.PrintWarnings();
   ExecPlan plan{.exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = kInstallFlags,
                 .argv = options.argv};
   for (const FdSpec& f : profile.fds) plan.declared.insert(f.fd);

@@ -33,18 +33,22 @@ struct LaunchOptions {
 
 // Writes "fdlaunch: <level>: <message>" lines to a private close-on-exec
 // copy of the launcher's stderr, so diagnostics survive the closing of an
-// undeclared fd 2 and never reach the workload.
+// undeclared fd 2 and never reach the workload. Warnings are held back until
+// the launch goes on (PrintWarnings, just before the point of no return): a
+// launch that fails says only why.
 class Diagnostics {
  public:
   // Call first; `min_fd` keeps the copy above every declared number.
   void Open(int min_fd);
-  void Warn(absl::string_view message) const;
+  void Warn(absl::string_view message);
+  void PrintWarnings();
   void Error(absl::string_view message) const;
   int fd() const { return fd_; }
 
  private:
   void Line(absl::string_view level, absl::string_view message) const;
   int fd_ = 2;
+  std::vector<std::string> warnings_;
 };
 
 absl::Status Launch(const LaunchOptions& options, Diagnostics& diag);

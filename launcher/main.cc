@@ -1,12 +1,14 @@
 // fdlaunch: run a workload confined to the file descriptors its profile
 // declares. See docs/launcher.md.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <openssl/crypto.h>
 
 #include "CLI/CLI.hpp"
+#include "common/command_line.h"
 #include "common/sha256.h"
 #include "launcher/collect_evidence.h"
 #include "launcher/launch.h"
@@ -16,6 +18,17 @@ namespace {
 constexpr char kUsage[] =
     "usage: fdlaunch --profile PROFILE.json [--manifest-out FILE] [--filter-out FILE] "
     "[--filter-cache DIR] [--attestor SOCKET [--evidence-out FILE [--nonce HEX]]] -- PROGRAM [ARGS...]";
+
+constexpr char kFooter[] =
+    "Exit status:\n"
+    "  the workload's own  the workload ran: fdlaunch becomes it (same pid)\n"
+    "  125                 nothing ran: a usage error or a failure before the exec, said in one\n"
+    "                      line \"fdlaunch: error: ...\" on stderr\n"
+    "  126                 the exec itself failed after the filter was installed\n"
+    "  159 (128+31)        the workload was killed by SIGSYS (a foreign-ABI call, or any\n"
+    "                      refusal when the profile says \"on_violation\": \"kill\")\n"
+    "Without --attestor the launch is unattested and says so in one warning, printed only\n"
+    "when the launch goes on. Documentation: docs/launcher.md.";
 
 int UsageError(const std::string& message) {
   fprintf(stderr, "fdlaunch: error: %s (%s)\n", message.c_str(), kUsage);
@@ -36,26 +49,28 @@ int main(int argc, char** argv) {
                "under a seccomp filter that confines data movement to them"};
   fdattest::LaunchOptions options;
   std::string manifest_out, filter_out, filter_cache, attestor, evidence_out, nonce_hex;
+  fdattest::AddVersionAndFooter(app, kFooter);
   app.add_option("--profile", options.profile_path, "launch profile (JSON)")->required();
-  app.add_option("--manifest-out", manifest_out, "write the manifest (canonical JSON) here");
-  app.add_option("--filter-out", filter_out, "write the raw BPF filter bytes here");
+  app.add_option("--manifest-out", manifest_out,
+                 "write the manifest (canonical JSON) here (default: none written)");
+  app.add_option("--filter-out", filter_out,
+                 "write the raw BPF filter bytes here (default: none written)");
   app.add_option("--filter-cache", filter_cache,
                  "reuse compiled filters kept in DIR (owned by you or root, not group/other "
-                 "writable); every filter is still proven before it is installed");
+                 "writable); every filter is still proven before it is installed (default: no cache)");
   app.add_option("--attestor", attestor,
-                 "fdattestd's socket: measure the manifest before the workload starts");
+                 "fdattestd's socket: measure the manifest before the workload starts (default: "
+                 "none, an unattested launch)");
   app.add_option("--evidence-out", evidence_out,
                  "with --attestor: write the evidence bundle (JSON) here");
   app.add_option("--nonce", nonce_hex,
                  "with --evidence-out: the verifier's nonce, 1..64 bytes as hex (default: random)");
   app.add_option("command", options.argv, "-- PROGRAM [ARGS...]")->required();
   app.positionals_at_end();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return UsageError(e.what());
+  if (std::optional<int> done = fdattest::ParseCommandLine(
+          app, argc, argv, fdattest::kExitLaunchFailed,
+          [](const std::string& message) { UsageError(message); })) {
+    return *done;
   }
   if (!manifest_out.empty()) options.manifest_out = manifest_out;
   if (!filter_out.empty()) options.filter_out = filter_out;

@@ -69,6 +69,9 @@ KeyCommands::KeyCommands(CLI::App& app) {
       "sign", "sign a strict-JSON payload (canonicalised); print the compact JWS");
   registry_sign_->add_option("--key", sign_key_file_, "private JWK file")->required();
   registry_sign_->add_option("payload", sign_payload_file_, "payload JSON file")->required();
+  for (CLI::App* cmd : {key, key_generate_, key_public_, registry, registry_sign_}) {
+    cmd->footer("Exit status: 0 done; 1 refused or failed (the reason on stderr); 4 usage error.");
+  }
 }
 
 std::optional<int> KeyCommands::Run(std::ostream& out, std::ostream& err) const {

@@ -20,7 +20,7 @@ std::string ReportText(const VerifyResult& result);
 Json ReportJson(const VerifyResult& result);
 
 // The EAR for a result: status tier by verdict, trust vector, the policy id,
-// the nonce, `verifier_build` (verifier/build_info.h) as the verifier's build,
+// the nonce, `verifier_build` (common/build_info.h) as the verifier's build,
 // and our per-rule results and digests as the private claim.
 EarInput MakeEarInput(const VerifyResult& result, const Policy& policy, int64_t now,
                       int64_t lifetime_seconds, absl::string_view verifier_build);

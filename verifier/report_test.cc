@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "verifier/build_info.h"
+#include "common/build_info.h"
 #include "verifier/verify.h"
 
 namespace fdattest {
@@ -48,7 +48,7 @@ TEST(BuildInfoTest, NamesTheProjectVersionAndTheGitCommit) {
   } else {
     EXPECT_EQ(BuildCommit(), "unknown");
   }
-  EXPECT_EQ(VerifierBuild(),
+  EXPECT_EQ(BuildId(),
             std::string("fdattest ") + FDATTEST_PROJECT_VERSION + " (git " +
                 std::string(BuildCommit()) + ")");
 }
@@ -58,8 +58,8 @@ TEST(MakeEarInputTest, NamesTheBuildItIsGiven) {
   r.verdict = Verdict::kAffirming;
   r.failure = FailureClass::kNone;
   r.evidence_sha256 = std::string(64, 'e');
-  const EarInput in = MakeEarInput(r, SamplePolicy(), 1767225600, 300, VerifierBuild());
-  EXPECT_EQ(in.verifier_build, VerifierBuild());
+  const EarInput in = MakeEarInput(r, SamplePolicy(), 1767225600, 300, BuildId());
+  EXPECT_EQ(in.verifier_build, BuildId());
   EXPECT_THAT(in.verifier_build, HasSubstr(FDATTEST_PROJECT_VERSION));
   EXPECT_EQ(in.private_claims["evidence_sha256"], r.evidence_sha256);
   EXPECT_EQ(in.expires_at, 1767225900);

@@ -7,7 +7,7 @@
 #include "common/file_io.h"
 #include "common/json.h"
 #include "common/sha256.h"
-#include "verifier/build_info.h"
+#include "common/build_info.h"
 #include "verifier/ear.h"
 #include "verifier/jose_key.h"
 #include "verifier/endpoint_registry.h"
@@ -48,13 +48,21 @@ VerifyCommands::VerifyCommands(CLI::App& app) {
   verify_->add_option("--signing-key", signing_key_, "issue an EAR signed with this ES256 JWK");
   verify_->add_option("--ear-out", ear_out_, "write the EAR (compact JWS) to FILE");
   verify_->add_option("--ear-lifetime", ear_lifetime_, "EAR lifetime in seconds (exp - iat)")
-      ->check(CLI::Range(int64_t{1}, int64_t{86400 * 30}));
+      ->check(CLI::Range(int64_t{1}, int64_t{86400 * 30}))
+      ->capture_default_str();
   verify_->add_flag("--json", json_, "machine-readable report");
+  verify_->footer(
+      "Exit status: 0 affirming; 1 warning (nothing failed, something not established: a rule\n"
+      "not evaluable, no --state/--nonce, no --tpm-ca); 2 contraindicated (a rule failed);\n"
+      "3 broken evidence (nothing in the bundle believed); 4 usage or configuration error\n"
+      "(nothing consumed).");
 
   challenge_ = app.add_subcommand("challenge", "issue a single-use nonce (hex) for one attestation");
   challenge_->add_option("--state", state_, "state file")->required();
   challenge_->add_option("--lifetime", nonce_lifetime_, "seconds until the nonce expires")
-      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}))
+      ->capture_default_str();
+  challenge_->footer("Exit status: 0 the nonce (hex) is printed; 4 usage or state error.");
 }
 
 std::optional<int> VerifyCommands::Run(std::ostream& out, std::ostream& err) const {
@@ -168,7 +176,7 @@ int VerifyCommands::RunVerify(std::ostream& out, std::ostream& err) const {
   std::string token;
   if (key) {
     absl::StatusOr<std::string> ear =
-        IssueEar(MakeEarInput(result, *policy, now, ear_lifetime_, VerifierBuild()), *key);
+        IssueEar(MakeEarInput(result, *policy, now, ear_lifetime_, BuildId()), *key);
     if (!ear.ok()) return ConfigError(err, "EAR", ear.status());
     token = *ear;
     if (!ear_out_.empty()) {

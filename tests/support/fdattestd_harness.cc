@@ -48,7 +48,8 @@ absl::Status FdattestdProcess::Start(const std::vector<std::string>& extra) {
   std::vector<char*> args;
   for (std::string& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
-  std::vector<std::string> env = {"TSS2_LOG=all+none"};
+  std::vector<std::string> env;
+  if (!tss2_log_.empty()) env.push_back(absl::StrCat("TSS2_LOG=", tss2_log_));
   if (const char* path = getenv("PATH")) env.push_back(absl::StrCat("PATH=", path));
   std::vector<char*> envp;
   for (std::string& e : env) envp.push_back(e.data());

@@ -68,6 +68,10 @@ class FdattestdProcess {
   absl::StatusOr<int> Reap(std::chrono::milliseconds timeout);
   bool Running();
 
+  // Leaves TSS2_LOG unset (tpm2-tss's default logging: errors and warnings)
+  // for the next Start; by default the daemon starts with TSS2_LOG=all+none.
+  void UseDefaultTssLogging() { tss2_log_.clear(); }
+
   pid_t pid() const { return pid_; }
   int exit_code() const { return exit_code_; }
   std::string stderr_text() const;
@@ -76,6 +80,7 @@ class FdattestdProcess {
   bool CanConnect() const;
 
   std::string socket_, state_dir_, tcti_, stderr_path_;
+  std::string tss2_log_ = "all+none";
   pid_t pid_ = -1;
   int exit_code_ = -1;
 };

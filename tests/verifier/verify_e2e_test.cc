@@ -295,6 +295,12 @@ TEST_F(VerifyE2eTest, AffirmingVerdictIssuesAnAffirmingEarThatJoseVerifies) {
   } else {
     EXPECT_THAT(build, MatchesRegex("fdattest [0-9.]+ \\(git unknown\\)"));
   }
+  // Every binary's --version names the same build.
+  for (const char* binary : {FdattestPath(), FdlaunchPath(), FdattestdPath()}) {
+    ProcessResult version = RunProcess({binary, "--version"});
+    EXPECT_EQ(version.exit_code, 0) << binary << ": " << version.err;
+    EXPECT_EQ(version.out, build + "\n") << binary;
+  }
   EXPECT_EQ(claims["ear_x_fdattest"]["evidence_sha256"], report["evidence_sha256"]);
 
   // A tampered token does not verify with jose.

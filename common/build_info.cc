@@ -1,4 +1,4 @@
-#include "verifier/build_info.h"
+#include "common/build_info.h"
 
 #include "absl/strings/str_cat.h"
 // FDATTEST_BUILD_VERSION, FDATTEST_BUILD_COMMIT:
@@ -9,7 +9,7 @@ namespace fdattest {
 absl::string_view BuildVersion() { return FDATTEST_BUILD_VERSION; }
 absl::string_view BuildCommit() { return FDATTEST_BUILD_COMMIT; }
 
-std::string VerifierBuild() {
+std::string BuildId() {
   return absl::StrCat("fdattest ", BuildVersion(), " (git ", BuildCommit(), ")");
 }
 
