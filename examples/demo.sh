@@ -82,10 +82,12 @@ key_id=""
 # Everything below is undone in reverse, whatever happens: the fscrypt key
 # leaves the kernel, the mounts go, the loop device is detached.
 cleanup_store() {
-  [ -n "$key_id" ] && "$build/bin/fscrypt_dir" remove-key "$work/store" "$key_id" 2>/dev/null
-  mountpoint -q "$work/store" 2>/dev/null && umount "$work/store"
-  [ -n "$loopdev" ] && losetup -d "$loopdev"
-  mountpoint -q "$work/vault" 2>/dev/null && umount "$work/vault"
+  if [ -n "$key_id" ]; then
+    "$build/bin/fscrypt_dir" remove-key "$work/store" "$key_id" || echo "demo: key $key_id not removed" >&2
+  fi
+  if mountpoint -q "$work/store" 2>/dev/null; then umount "$work/store" || echo "demo: $work/store still mounted" >&2; fi
+  if [ -n "$loopdev" ]; then losetup -d "$loopdev" || echo "demo: $loopdev not detached" >&2; fi
+  if mountpoint -q "$work/vault" 2>/dev/null; then umount "$work/vault" || echo "demo: $work/vault still mounted" >&2; fi
   return 0
 }
 cleanup_tpm() {
