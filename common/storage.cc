@@ -12,20 +12,42 @@ namespace {
 // which may run on another kernel, names them the same.
 constexpr uint64_t kTmpfsMagic = 0x01021994;
 constexpr uint64_t kRamfsMagic = 0x858458f6;
+constexpr uint64_t kHugetlbfsMagic = 0x958458f6;
 
-constexpr std::array<std::pair<uint64_t, absl::string_view>, 12> kFsNames = {{
-    {0xef53, "ext2/3/4"},
-    {kTmpfsMagic, "tmpfs"},
-    {kRamfsMagic, "ramfs"},
-    {0x58465342, "xfs"},
-    {0x9123683e, "btrfs"},
-    {0xf2f52010, "f2fs"},
-    {0xf15f, "ecryptfs"},
-    {0x65735546, "fuse"},
-    {0x794c7630, "overlay"},
-    {0x6969, "nfs"},
-    {0xff534d42, "cifs"},
-    {0x73717368, "squashfs"},
+struct FsKind {
+  uint64_t magic;
+  absl::string_view name;
+  Persistence persistence;
+};
+
+constexpr std::array<FsKind, 27> kFsKinds = {{
+    {kTmpfsMagic, "tmpfs", Persistence::kMemoryOnly},
+    {kRamfsMagic, "ramfs", Persistence::kMemoryOnly},
+    {kHugetlbfsMagic, "hugetlbfs", Persistence::kMemoryOnly},
+    {0xef53, "ext2/3/4", Persistence::kPersisted},
+    {0x58465342, "xfs", Persistence::kPersisted},
+    {0x9123683e, "btrfs", Persistence::kPersisted},
+    {0xf2f52010, "f2fs", Persistence::kPersisted},
+    {0x2fc12fc1, "zfs", Persistence::kPersisted},
+    {0xca451a4e, "bcachefs", Persistence::kPersisted},
+    {0x24051905, "ubifs", Persistence::kPersisted},
+    {0x3153464a, "jfs", Persistence::kPersisted},
+    {0x52654973, "reiserfs", Persistence::kPersisted},
+    {0x2011bab0, "exfat", Persistence::kPersisted},
+    {0x4d44, "vfat", Persistence::kPersisted},
+    {0x7366746e, "ntfs3", Persistence::kPersisted},
+    {0x6969, "nfs", Persistence::kPersisted},
+    {0xff534d42, "cifs", Persistence::kPersisted},
+    {0xfe534d42, "smb2", Persistence::kPersisted},
+    {0x00c36400, "ceph", Persistence::kPersisted},
+    {0xf15f, "ecryptfs", Persistence::kPersisted},
+    {0x65735546, "fuse", Persistence::kUnknown},
+    {0x794c7630, "overlay", Persistence::kUnknown},
+    {0x73717368, "squashfs", Persistence::kUnknown},
+    {0x9fa0, "proc", Persistence::kUnknown},
+    {0x62656572, "sysfs", Persistence::kUnknown},
+    {0x1cd1, "devpts", Persistence::kUnknown},
+    {0x50495045, "pipefs", Persistence::kUnknown},
 }};
 
 // FSCRYPT_MODE_* (linux/fscrypt.h).
@@ -42,13 +64,20 @@ constexpr std::array<std::pair<uint32_t, absl::string_view>, 8> kModeNames = {{
 
 }  // namespace
 
+Persistence PersistenceOfFs(uint64_t fs_magic) {
+  for (const FsKind& k : kFsKinds) {
+    if (k.magic == fs_magic) return k.persistence;
+  }
+  return Persistence::kUnknown;
+}
+
 bool IsMemoryOnlyFs(uint64_t fs_magic) {
-  return fs_magic == kTmpfsMagic || fs_magic == kRamfsMagic;
+  return PersistenceOfFs(fs_magic) == Persistence::kMemoryOnly;
 }
 
 std::string FsNameOfMagic(uint64_t fs_magic) {
-  for (const auto& [magic, name] : kFsNames) {
-    if (magic == fs_magic) return std::string(name);
+  for (const FsKind& k : kFsKinds) {
+    if (k.magic == fs_magic) return std::string(k.name);
   }
   return absl::StrCat("fs 0x", absl::Hex(fs_magic));
 }
@@ -81,11 +110,14 @@ std::string DescribeStorage(const StorageFingerprint& s, absl::string_view mount
                         FscryptModeName(p.filenames_mode), " key ", p.key.substr(0, 16),
                         p.key.size() > 16 ? "…" : "");
   }
-  if (s.encryption == kEncryptionNone) return absl::StrCat(fs, ": persisted, not encrypted");
+  const absl::string_view persisted = PersistenceOfFs(s.fs_magic) == Persistence::kPersisted
+                                          ? "persisted"
+                                          : "persistence unknown";
+  if (s.encryption == kEncryptionNone) return absl::StrCat(fs, ": ", persisted, ", not encrypted");
   if (s.encryption == kEncryptionUnsupported) {
-    return absl::StrCat(fs, ": persisted, not encrypted (no fscrypt support)");
+    return absl::StrCat(fs, ": ", persisted, ", not encrypted (no fscrypt support)");
   }
-  return absl::StrCat(fs, ": persisted, encryption unknown");
+  return absl::StrCat(fs, ": ", persisted, ", encryption unknown");
 }
 
 }  // namespace fdattest

@@ -34,8 +34,16 @@ struct StorageFingerprint {
   std::optional<FscryptPolicy> fscrypt;  // exactly when encryption is "fscrypt"
 };
 
-// tmpfs and ramfs (by magic, never by mount name): the file's bytes live in
-// memory only and are gone at unmount or reboot.
+// What a filesystem's magic says about its bytes surviving unmount and reboot.
+enum class Persistence {
+  kMemoryOnly,  // tmpfs, ramfs, hugetlbfs: gone at unmount or reboot
+  kPersisted,   // a disk or network filesystem the project names (ext4, xfs, btrfs, nfs, ...)
+  kUnknown,     // anything else (proc, overlay, fuse, ...): neither claim is made
+};
+Persistence PersistenceOfFs(uint64_t fs_magic);
+
+// tmpfs, ramfs and hugetlbfs (by magic, never by mount name): the file's
+// bytes live in memory only and are gone at unmount or reboot.
 bool IsMemoryOnlyFs(uint64_t fs_magic);
 
 // "ext4", "tmpfs", ... for the magics the project names, else "fs 0x1234abcd".
@@ -47,7 +55,8 @@ std::string FscryptModeName(uint32_t mode);
 std::optional<uint32_t> FscryptModeFromName(absl::string_view name);
 
 // One line of what was seen: "ext4: fscrypt v2 AES-256-XTS/AES-256-CTS key
-// 0123…", "tmpfs: not persisted", "ext4: persisted, not encrypted". The
+// 0123…", "tmpfs: not persisted", "ext4: persisted, not encrypted", "proc:
+// persistence unknown, not encrypted". The
 // filesystem is named by `mount_fs_type` (the mount table's name) when given,
 // else by its magic; what the line says about it comes from the magic and
 // the fscrypt answer only.

@@ -9,12 +9,28 @@ namespace {
 
 constexpr uint64_t kExt4 = 0xef53, kTmpfs = 0x01021994, kRamfs = 0x858458f6, kXfs = 0x58465342;
 
-TEST(StorageTest, TmpfsAndRamfsAreMemoryOnlyByMagic) {
+TEST(StorageTest, TmpfsRamfsAndHugetlbfsAreMemoryOnlyByMagic) {
   EXPECT_TRUE(IsMemoryOnlyFs(kTmpfs));
   EXPECT_TRUE(IsMemoryOnlyFs(kRamfs));
+  EXPECT_TRUE(IsMemoryOnlyFs(0x958458f6));  // hugetlbfs
   EXPECT_FALSE(IsMemoryOnlyFs(kExt4));
   EXPECT_FALSE(IsMemoryOnlyFs(kXfs));
   EXPECT_FALSE(IsMemoryOnlyFs(0));
+}
+
+// Only filesystems known to keep their bytes are called persisted; pseudo and
+// stacked filesystems whose backing is not seen are neither.
+TEST(StorageTest, PersistenceIsClaimedOnlyForKnownDiskAndNetworkFilesystems) {
+  EXPECT_EQ(PersistenceOfFs(kExt4), Persistence::kPersisted);
+  EXPECT_EQ(PersistenceOfFs(kXfs), Persistence::kPersisted);
+  EXPECT_EQ(PersistenceOfFs(0x6969), Persistence::kPersisted);  // nfs
+  EXPECT_EQ(PersistenceOfFs(kTmpfs), Persistence::kMemoryOnly);
+  EXPECT_EQ(PersistenceOfFs(0x9fa0), Persistence::kUnknown);      // proc
+  EXPECT_EQ(PersistenceOfFs(0x794c7630), Persistence::kUnknown);  // overlay: upper may be tmpfs
+  EXPECT_EQ(PersistenceOfFs(0x65735546), Persistence::kUnknown);  // fuse
+  EXPECT_EQ(PersistenceOfFs(0x12345678), Persistence::kUnknown);
+  EXPECT_EQ(DescribeStorage(StorageFingerprint{.fs_magic = 0x794c7630, .encryption = "unsupported"}),
+            "overlay: persistence unknown, not encrypted (no fscrypt support)");
 }
 
 TEST(StorageTest, DescribesAnFscryptPolicyWithModesAndKey) {
@@ -41,7 +57,7 @@ TEST(StorageTest, DescribesAPersistedUnencryptedFile) {
   EXPECT_EQ(DescribeStorage(StorageFingerprint{.fs_magic = kXfs, .encryption = "unsupported"}),
             "xfs: persisted, not encrypted (no fscrypt support)");
   EXPECT_EQ(DescribeStorage(StorageFingerprint{.fs_magic = 0x1234, .encryption = "unknown"}),
-            "fs 0x1234: persisted, encryption unknown");
+            "fs 0x1234: persistence unknown, encryption unknown");
 }
 
 TEST(StorageTest, ModeNamesRoundTripAndUnknownModesAreNumbered) {

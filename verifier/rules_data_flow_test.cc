@@ -116,7 +116,7 @@ TEST_F(HipaaRules, R3IgnoresTheMountName) {
 
 TEST_F(HipaaRules, R3FailsOnAPolicyBelowTheRolesRequirement) {
   SetFscrypt(manifest_.fds[1], 1, 1, 4);
-  ExpectRule(Run(), "R3", RuleOutcome::kFail, {"fscrypt v1", "encryption needs fscrypt v2 or later"});
+  ExpectRule(Run(), "R3", RuleOutcome::kFail, {"fscrypt v1", "needs fscrypt v2 or later"});
   SetFscrypt(manifest_.fds[1], 2, 9, 9);  // Adiantum
   ExpectRule(Run(), "R3", RuleOutcome::kFail,
              {"fscrypt v2 Adiantum/Adiantum", "contents mode AES-256-XTS",
@@ -270,6 +270,16 @@ TEST_F(HipaaRules, R7FailsAnAuditLogThatIsNotDurable) {
   manifest_.fds[2].storage = StorageOf("tmpfs");
   ExpectRule(Run(), "R7", RuleOutcome::kFail,
              {"fd 2 (audit-log): writable file, tmpfs: not persisted", "accepts durable"});
+}
+
+// Durable means a filesystem known to keep its bytes: an overlay (whose upper
+// layer may be a tmpfs) or a pseudo filesystem is not.
+TEST_F(HipaaRules, R7FailsAnAuditLogWherePersistenceIsUnknown) {
+  manifest_.fds[2].mount->fs_type = "overlay";
+  manifest_.fds[2].storage = StorageOf("overlay");
+  ExpectRule(Run(), "R7", RuleOutcome::kFail,
+             {"fd 2 (audit-log): writable file, overlay: persistence unknown, not encrypted",
+              "needs a filesystem known to persist for durable"});
 }
 
 TEST_F(HipaaRules, R7FailsAPhiOutputOnPlainDiskAndAnUndefinedRole) {

@@ -66,7 +66,7 @@ FdFingerprint FileFd(int fd, const std::string& role, const std::string& access,
 StorageFingerprint StorageOf(const std::string& fs_type) {
   static const std::map<std::string, uint64_t> kMagic = {
       {"ext4", 0xef53}, {"xfs", 0x58465342}, {"tmpfs", 0x01021994}, {"ramfs", 0x858458f6},
-      {"proc", 0x9fa0}};
+      {"proc", 0x9fa0}, {"overlay", 0x794c7630}};
   StorageFingerprint s;
   s.fs_magic = kMagic.at(fs_type);
   s.encryption = s.fs_magic == 0xef53 ? "none" : "unsupported";

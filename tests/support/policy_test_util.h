@@ -46,7 +46,7 @@ Citation ExpectedCitation(const std::string& id);
 FdFingerprint FileFd(int fd, const std::string& role, const std::string& access,
                      const std::string& fs_type, bool read_only_mount);
 // The storage fingerprint a file on `fs_type` ("ext4", "xfs", "tmpfs",
-// "ramfs", "proc") shows: its magic, not encrypted.
+// "ramfs", "proc", "overlay") shows: its magic, not encrypted.
 StorageFingerprint StorageOf(const std::string& fs_type);
 // Puts `fp` under an fscrypt policy (FSCRYPT_MODE_* values).
 void SetFscrypt(FdFingerprint& fp, int version, uint32_t contents_mode, uint32_t filenames_mode);

@@ -204,13 +204,15 @@ StorageJudgement JudgeStorage(const FdFingerprint& fp, const std::set<StorageCla
     }
   }
   if (accepted.contains(StorageClass::kDurable)) {
-    j.ok = true;
-    j.met = "durable";
-    return j;
+    if (PersistenceOfFs(s.fs_magic) == Persistence::kPersisted) {
+      j.ok = true;
+      j.met = "durable";
+      return j;
+    }
+    missing.push_back("a filesystem known to persist for durable");
   }
   j.why_not = missing.empty() ? accepts
-                              : absl::StrCat(accepts, "; encryption needs ",
-                                             absl::StrJoin(missing, ", "));
+                              : absl::StrCat(accepts, "; needs ", absl::StrJoin(missing, ", "));
   return j;
 }
 
