@@ -2,6 +2,7 @@
 // contradictory policies, and the policy's digest over its exact bytes.
 #include "verifier/policy_model.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -255,6 +256,27 @@ TEST(PolicyParse, StorageDefaultsByClassAndReadsTheEncryptionRequirement) {
   EXPECT_EQ(defaults.FindRole("audit-log")->storage,
             std::set<StorageClass>{StorageClass::kDurable});
   EXPECT_TRUE(defaults.FindRole("phi-input")->storage.empty());
+}
+
+// The fuzzer's policy seeds are meant to reach deep: each parses, except the
+// one named for its refusal, which is refused for that reason only.
+TEST(PolicyParse, FuzzSeedsParseExceptTheRefusedOne) {
+  const std::filesystem::path dir = std::filesystem::path(__FILE__).parent_path().parent_path() /
+                                    "tests" / "fuzz" / "corpus" / "policy";
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "eu-endpoint-registry.json") continue;  // a registry, not a policy
+    ++seen;
+    absl::StatusOr<Policy> p = Policy::Load(entry.path().string());
+    if (name.rfind("refused-", 0) == 0) {
+      ASSERT_FALSE(p.ok()) << name;
+      EXPECT_THAT(std::string(p.status().message()), HasSubstr("unknown key \"foo\"")) << name;
+    } else {
+      EXPECT_TRUE(p.ok()) << name << ": " << p.status();
+    }
+  }
+  EXPECT_GE(seen, 6);
 }
 
 TEST(PolicyParse, RefusesStorageSettingsThatWouldBeUntrue) {
