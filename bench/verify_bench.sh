@@ -42,8 +42,10 @@ done
 
 # Short, private and absolute: unix socket paths hold 107 characters.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fdattest-vbench.XXXXXX")
-# The job's files on tmpfs when there is one, so that the policy's store
-# rules (R3, R7) can pass; elsewhere they fail and the verdict says so.
+# The job's input and output on tmpfs when there is one: memory only, which
+# the policy below accepts for the output (storage "not_persisted", true of
+# tmpfs); elsewhere R3 and R7 fail and the verdict says so. The audit log is
+# on the disk under $tmp (storage "durable").
 work=$(mktemp -d /dev/shm/fdattest-vbench.XXXXXX 2>/dev/null || mktemp -d "$tmp/work.XXXXXX")
 daemon_pid=""
 cleanup() {
@@ -69,8 +71,9 @@ for _ in $(seq 200); do [[ -S $tmp/attestor.sock ]] && break; sleep 0.05; done
 [[ -S $tmp/attestor.sock ]] || die "fdattestd did not start: $(cat "$tmp/fdattestd.err")"
 
 for i in $(seq 1 500); do echo "MRN$((100000 + i)),Patient $i,ICD10-E11.$((i % 10))"; done >"$work/patients.csv"
-echo "audit log opened" >"$work/audit.log"
-sed "s|@DIR@|$work|g" "$root/examples/profiles/phi-checksum.json" >"$tmp/profile.json"
+echo "audit log opened" >"$tmp/audit.log"
+sed "s|@DIR@|$work|g" "$root/examples/profiles/phi-checksum.json" \
+  | jq --arg log "$tmp/audit.log" '.fds[2].open = $log' >"$tmp/profile.json"
 nonce=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # A clean environment and no inherited descriptors beyond 0-2, so the
 # manifest describes the job rather than whatever runs this script.
@@ -97,8 +100,9 @@ jq --slurpfile m "$tmp/manifest.json" '
   | .fd_roles |= map(if .role == "phi-input"
       then .content_sha256 = [$m.fds[] | select(.role == "phi-input") | .content_sha256]
          | .immutability += ["launch_digest"]
+      elif .role == "phi-output"
+      then .storage = ["not_persisted"] | del(.encryption)
       else . end)
-  | .encrypted_fs_types += ["tmpfs"]
 ' "$root/examples/policies/hipaa-phi-etl.json" >"$tmp/policy.json"
 
 set +e

@@ -8,6 +8,22 @@
 #include "common/sha256.h"
 
 namespace fdattest {
+namespace {
+
+Json StorageToJson(const StorageFingerprint& s) {
+  Json j = {{"fs_magic", s.fs_magic}, {"encryption", s.encryption}};
+  if (s.fscrypt) {
+    const FscryptPolicy& p = *s.fscrypt;
+    j["fscrypt"] = {{"version", p.version},
+                    {"contents_mode", p.contents_mode},
+                    {"filenames_mode", p.filenames_mode},
+                    {"flags", p.flags},
+                    {p.version == 1 ? "master_key_descriptor" : "master_key_identifier", p.key}};
+  }
+  return j;
+}
+
+}  // namespace
 
 Json FdFingerprintToJson(const FdFingerprint& fp) {
   Json j;
@@ -27,6 +43,7 @@ Json FdFingerprintToJson(const FdFingerprint& fp) {
                   {"fs_type", fp.mount->fs_type},
                   {"read_only", fp.mount->read_only}};
   }
+  if (fp.storage) j["storage"] = StorageToJson(*fp.storage);
   if (fp.content_sha256) j["content_sha256"] = *fp.content_sha256;
   if (fp.memfd_seals) j["memfd_seals"] = *fp.memfd_seals;
   if (fp.anon_type) j["anon_type"] = *fp.anon_type;
@@ -40,6 +57,7 @@ Json FdFingerprintToJson(const FdFingerprint& fp) {
     if (s.peer_cred) {
       Json pc = {{"pid", s.peer_cred->pid}, {"uid", s.peer_cred->uid}, {"gid", s.peer_cred->gid}};
       if (s.peer_cred->exe_sha256) pc["exe_sha256"] = *s.peer_cred->exe_sha256;
+      if (s.peer_cred->exe_path) pc["exe_path"] = *s.peer_cred->exe_path;
       sj["peer_cred"] = pc;
     }
     if (s.tcp_ulp) sj["tcp_ulp"] = *s.tcp_ulp;
@@ -163,6 +181,40 @@ absl::StatusOr<std::vector<std::string>> StringList(const JsonValue* array, absl
   return out;
 }
 
+absl::StatusOr<StorageFingerprint> StorageFromJson(const JsonValue& json, const std::string& where) {
+  JsonValueFields f(json, where);
+  ManifestReader r(f);
+  StorageFingerprint s;
+  s.fs_magic = f.Uint("fs_magic", true, UINT64_MAX).value_or(0);
+  s.encryption = r.Choice("encryption", {kEncryptionFscrypt, kEncryptionNone,
+                                         kEncryptionUnsupported, kEncryptionUnknown});
+  if (const JsonValue* policy = f.Object("fscrypt", false)) {
+    JsonValueFields p(*policy, where + ".fscrypt");
+    ManifestReader pr(p);
+    FscryptPolicy fc;
+    fc.version = static_cast<int>(p.Int("version", true, 1, 2).value_or(0));
+    fc.contents_mode = static_cast<uint32_t>(p.Uint("contents_mode", true, 255).value_or(0));
+    fc.filenames_mode = static_cast<uint32_t>(p.Uint("filenames_mode", true, 255).value_or(0));
+    fc.flags = static_cast<uint32_t>(p.Uint("flags", true, 255).value_or(0));
+    // v1 names its key by an 8-byte descriptor, v2 by a 16-byte identifier.
+    const absl::string_view key_name =
+        fc.version == 1 ? "master_key_descriptor" : "master_key_identifier";
+    const size_t key_hex = fc.version == 1 ? 16 : 32;
+    fc.key = pr.Text(key_name);
+    if (!(fc.key.size() == key_hex && IsLowerHex(fc.key))) {
+      pr.Bad(key_name, absl::StrCat("must be ", key_hex, " lowercase hex digits"));
+    }
+    RETURN_IF_ERROR(pr.Finish());
+    s.fscrypt = fc;
+  }
+  RETURN_IF_ERROR(r.Finish());
+  if ((s.encryption == kEncryptionFscrypt) != s.fscrypt.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".fscrypt must be present exactly when encryption is \"fscrypt\""));
+  }
+  return s;
+}
+
 absl::StatusOr<FdFingerprint> FingerprintFromJson(const JsonValue& json, const std::string& where,
                                                   bool declared) {
   FdFingerprint fp;
@@ -203,6 +255,9 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const JsonValue& json, const s
     RETURN_IF_ERROR(mr.Finish());
     fp.mount = mf;
   }
+  if (const JsonValue* storage = f.Object("storage", false)) {
+    ASSIGN_OR_RETURN(fp.storage, StorageFromJson(*storage, where + ".storage"));
+  }
   if (f.Has("content_sha256")) fp.content_sha256 = r.Digest("content_sha256");
   if (std::optional<uint64_t> seals = f.Uint("memfd_seals", false, UINT32_MAX)) {
     fp.memfd_seals = static_cast<uint32_t>(*seals);
@@ -225,6 +280,7 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const JsonValue& json, const s
       cred.uid = static_cast<uint32_t>(p.Uint("uid", true, UINT32_MAX).value_or(0));
       cred.gid = static_cast<uint32_t>(p.Uint("gid", true, UINT32_MAX).value_or(0));
       if (p.Has("exe_sha256")) cred.exe_sha256 = pr.Digest("exe_sha256");
+      cred.exe_path = pr.OptionalText("exe_path");
       RETURN_IF_ERROR(pr.Finish());
       sf.peer_cred = cred;
     }
@@ -254,6 +310,11 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const JsonValue& json, const s
   }
   if (fp.anon_type && fp.kind != "anon") {
     return absl::InvalidArgumentError(absl::StrCat(where, ".anon_type applies only to anon"));
+  }
+  // Optional on files and directories (absent in manifests from launchers
+  // before the field: nothing is known about where the file lives).
+  if (fp.storage && fp.kind != "file" && fp.kind != "dir") {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".storage applies only to file and dir"));
   }
   if ((fp.content_sha256 || fp.memfd_seals) && fp.kind != "file") {
     return absl::InvalidArgumentError(

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "common/storage.h"
 
 namespace fdattest {
 
@@ -36,6 +37,9 @@ struct PeerCred {
   int64_t pid = 0;
   uint32_t uid = 0, gid = 0;
   std::optional<std::string> exe_sha256;  // of /proc/PID/exe, when readable
+  // readlink(/proc/PID/exe), advisory: tells an interpreter (python3, sh, ...)
+  // from a program, whose digest identifies no script.
+  std::optional<std::string> exe_path;
 };
 
 struct SocketFingerprint {
@@ -59,6 +63,7 @@ struct FdFingerprint {
   std::string open_mode;  // F_GETFL access mode: "r", "w", "rw", "path"
   bool append = false;    // O_APPEND set on the description
   std::optional<MountFingerprint> mount;
+  std::optional<StorageFingerprint> storage;  // file and dir: fstatfs and fscrypt
   std::optional<std::string> content_sha256;  // profile opted in ("hash": true)
   std::optional<uint32_t> memfd_seals;
   std::optional<SocketFingerprint> socket;

@@ -40,6 +40,11 @@ Manifest SampleManifest() {
   in.open_mode = "r";
   in.mount = MountFingerprint{.mnt_id = 42, .fs_type = "ext4", .read_only = true};
   in.content_sha256 = std::string(64, 'd');
+  in.storage = StorageFingerprint{
+      .fs_magic = 0xef53,
+      .encryption = "fscrypt",
+      .fscrypt = FscryptPolicy{.version = 2, .contents_mode = 1, .filenames_mode = 4,
+                               .flags = 2, .key = "00112233445566778899aabbccddeeff"}};
   m.fds.push_back(in);
 
   FdFingerprint out;
@@ -63,9 +68,22 @@ Manifest SampleManifest() {
   s.family = "unix";
   s.type = "stream";
   s.peer_address = "/run/sink.sock";
-  s.peer_cred = PeerCred{.pid = 99, .uid = 0, .gid = 0, .exe_sha256 = std::string(64, 'e')};
+  s.peer_cred = PeerCred{.pid = 99, .uid = 0, .gid = 0, .exe_sha256 = std::string(64, 'e'),
+                         .exe_path = "/usr/bin/python3.11"};
   sock.socket = s;
   m.fds.push_back(sock);
+
+  FdFingerprint dir;
+  dir.fd = 8;
+  dir.source = "inherited";
+  dir.kind = "dir";
+  dir.open_mode = "r";
+  dir.storage = StorageFingerprint{
+      .fs_magic = 0xef53,
+      .encryption = "fscrypt",
+      .fscrypt = FscryptPolicy{.version = 1, .contents_mode = 1, .filenames_mode = 4,
+                               .flags = 0, .key = "0011223344556677"}};
+  m.closed_fds.push_back(dir);
 
   FdFingerprint closed;
   closed.fd = 9;
@@ -93,6 +111,34 @@ TEST(ManifestParseTest, RoundTripsEveryField) {
   EXPECT_EQ(parsed->fds[0].stat.ino, UINT64_MAX - 3);
   EXPECT_EQ(parsed->fds[2].socket->peer_cred->exe_sha256, std::string(64, 'e'));
   EXPECT_EQ(parsed->filter.bpf, SampleManifest().filter.bpf);
+  EXPECT_EQ(parsed->fds[2].socket->peer_cred->exe_path, "/usr/bin/python3.11");
+  ASSERT_TRUE(parsed->fds[0].storage.has_value());
+  EXPECT_EQ(parsed->fds[0].storage->fs_magic, 0xef53u);
+  ASSERT_TRUE(parsed->fds[0].storage->fscrypt.has_value());
+  EXPECT_EQ(parsed->fds[0].storage->fscrypt->version, 2);
+  EXPECT_EQ(parsed->fds[0].storage->fscrypt->key, "00112233445566778899aabbccddeeff");
+  EXPECT_EQ(parsed->closed_fds[0].storage->fscrypt->key, "0011223344556677");
+}
+
+TEST(ManifestParseTest, StorageRoundTripsEachEncryptionAnswer) {
+  for (const char* answer : {"none", "unsupported", "unknown"}) {
+    Manifest m = SampleManifest();
+    m.fds[0].storage = StorageFingerprint{.fs_magic = 0x01021994, .encryption = answer};
+    std::string bytes = Bytes(m.ToJson());
+    absl::StatusOr<Manifest> parsed = Manifest::Parse(bytes);
+    ASSERT_TRUE(parsed.ok()) << answer << ": " << parsed.status();
+    EXPECT_EQ(Bytes(parsed->ToJson()), bytes);
+    EXPECT_EQ(parsed->fds[0].storage->encryption, answer);
+    EXPECT_FALSE(parsed->fds[0].storage->fscrypt.has_value());
+  }
+}
+
+TEST(ManifestParseTest, StorageIsOptionalAndAbsentMeansUnknown) {
+  Json j = SampleManifest().ToJson();
+  j["fds"][0].erase("storage");  // a manifest from before the field
+  absl::StatusOr<Manifest> parsed = Manifest::Parse(Bytes(j));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->fds[0].storage.has_value());
 }
 
 TEST(ManifestParseTest, NoCapabilitiesIsReadAndAbsentMeansFalse) {
@@ -142,7 +188,29 @@ const Mutation kMutations[] = {
     {"fifo without peers", [](Json& j) { j["fds"][1].erase("pipe_peer_pids"); }, "fifo"},
     {"socket fields on a file",
      [](Json& j) { j["fds"][0]["socket"] = j["fds"][2]["socket"]; }, "socket"},
-    {"role on a closed fd", [](Json& j) { j["closed_fds"][0]["role"] = "x"; }, "role"},
+    {"storage on a fifo",
+     [](Json& j) { j["fds"][1]["storage"] = j["fds"][0]["storage"]; }, "storage applies only"},
+    {"storage encryption unknown value",
+     [](Json& j) { j["fds"][0]["storage"]["encryption"] = "tmpfs"; }, "storage.encryption"},
+    {"fscrypt policy without fscrypt answer",
+     [](Json& j) { j["fds"][0]["storage"]["encryption"] = "none"; }, "storage.fscrypt"},
+    {"fscrypt answer without policy",
+     [](Json& j) { j["fds"][0]["storage"].erase("fscrypt"); }, "storage.fscrypt"},
+    {"fscrypt version 3",
+     [](Json& j) { j["fds"][0]["storage"]["fscrypt"]["version"] = 3; }, "version"},
+    {"fscrypt v2 key short",
+     [](Json& j) { j["fds"][0]["storage"]["fscrypt"]["master_key_identifier"] = "0011"; },
+     "master_key_identifier"},
+    {"fscrypt v1 with a v2 identifier",
+     [](Json& j) { j["closed_fds"][0]["storage"]["fscrypt"]["version"] = 2; },
+     "master_key"},
+    {"fscrypt mode over 255",
+     [](Json& j) { j["fds"][0]["storage"]["fscrypt"]["contents_mode"] = 256; }, "contents_mode"},
+    {"unknown storage key", [](Json& j) { j["fds"][0]["storage"]["persisted"] = true; },
+     "persisted"},
+    {"peer exe path not text",
+     [](Json& j) { j["fds"][2]["socket"]["peer_cred"]["exe_path"] = 1; }, "exe_path"},
+    {"role on a closed fd", [](Json& j) { j["closed_fds"][1]["role"] = "x"; }, "role"},
     {"filter digest mismatch",
      [](Json& j) { j["filter"]["sha256"] = std::string(64, '0'); }, "filter.sha256"},
     {"filter count mismatch", [](Json& j) { j["filter"]["instructions"] = 3; }, "instructions"},

@@ -8,7 +8,8 @@ build=$(cd "${1:-build}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 fdlaunch="$build/bin/fdlaunch"
 busybox=/bin/busybox
-work=$(mktemp -d -t fdattest-demo.XXXXXX)
+# On disk (not a tmpfs /tmp): the attested audit log below must be durable.
+work=$(mktemp -d /var/tmp/fdattest-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -76,10 +77,23 @@ echo "  every attempt was refused"
 say "7. The same job, attested: a TPM (swtpm), the attestor (fdattestd), evidence"
 tpmdir=$(mktemp -d /tmp/fdattest-tpm.XXXXXX)  # short: unix socket paths are limited
 daemon_pid=""
+loopdev=""
+key_id=""
+# Everything below is undone in reverse, whatever happens: the fscrypt key
+# leaves the kernel, the mounts go, the loop device is detached.
+cleanup_store() {
+  if [ -n "$key_id" ]; then
+    "$build/bin/fscrypt_dir" remove-key "$work/store" "$key_id" || echo "demo: key $key_id not removed" >&2
+  fi
+  if mountpoint -q "$work/store" 2>/dev/null; then umount "$work/store" || echo "demo: $work/store still mounted" >&2; fi
+  if [ -n "$loopdev" ]; then losetup -d "$loopdev" || echo "demo: $loopdev not detached" >&2; fi
+  if mountpoint -q "$work/vault" 2>/dev/null; then umount "$work/vault" || echo "demo: $work/vault still mounted" >&2; fi
+  return 0
+}
 cleanup_tpm() {
   [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   "$here/../tools/swtpm/stop.sh" "$tpmdir/tpm" >/dev/null 2>&1 || true
-  umount "$work/vault" "$work/store" 2>/dev/null || true
+  cleanup_store
   rm -rf "$tpmdir"
 }
 trap 'cleanup_tpm; rm -rf "$work"' EXIT
@@ -96,15 +110,34 @@ for _ in $(seq 100); do [ -S "$tpmdir/attestor.sock" ] && break; sleep 0.05; don
 echo "  TPM: swtpm with an EK certificate from the development CA"
 sed 's/^/  /' "$tpmdir/fdattestd.log"
 # Where a real PHI job keeps its data: the extract on a read-only mount (rule
-# R2), results and the audit log on a RAM-backed store (rule R7).
-mkdir -p "$work/vault" "$work/store"
+# R2); the result in an fscrypt-encrypted directory (R3, R7): an ext4 image
+# made with the `encrypt` feature on a loop device, a fresh 512-bit key added
+# to the kernel and a v2 policy (AES-256-XTS contents, AES-256-CTS names) set
+# on the directory, both through the kernel's fscrypt ioctls
+# (tools/fscrypt_dir.cc); the audit log on this machine's disk, durable (R7).
+mkdir -p "$work/vault" "$work/store" "$work/log"
 mount -t tmpfs -o size=16m,mode=0755 fdattest-vault "$work/vault"
 cp "$work/patients.csv" "$work/vault/"
 mount -o remount,ro "$work/vault"
-mount -t tmpfs -o size=16m,mode=0755 fdattest-store "$work/store"
-echo "audit log opened $(date -u +%FT%TZ)" > "$work/store/audit.log"
-jq --arg in "$work/vault/patients.csv" --arg out "$work/store/checksum.txt" \
-   --arg log "$work/store/audit.log" \
+truncate -s 32M "$work/store.img"
+mkfs.ext4 -q -F -O encrypt "$work/store.img" || fail "mkfs.ext4 -O encrypt failed"
+loopdev=$(losetup --find --show "$work/store.img") || fail "no free loop device"
+mount -t ext4 "$loopdev" "$work/store"
+head -c 64 /dev/urandom > "$work/fscrypt.key"
+key_id=$("$build/bin/fscrypt_dir" add-key "$work/store" "$work/fscrypt.key") \
+  || fail "the kernel refused the fscrypt key"
+rm -f "$work/fscrypt.key"  # from here on the key is only in the kernel
+mkdir "$work/store/phi"
+"$build/bin/fscrypt_dir" set-policy "$work/store/phi" "$key_id" \
+  || fail "the kernel refused the fscrypt policy"
+echo "  PHI output directory: ext4 on $loopdev, fscrypt policy $("$build/bin/fscrypt_dir" get-policy "$work/store/phi")"
+case $(stat -f -c %T "$work/log") in
+  tmpfs|ramfs) fail "$work/log is memory only: the audit log must be durable" ;;
+esac
+echo "  audit log: $work/log/audit.log on $(stat -f -c %T "$work/log") (persisted)"
+echo "audit log opened $(date -u +%FT%TZ)" > "$work/log/audit.log"
+jq --arg in "$work/vault/patients.csv" --arg out "$work/store/phi/checksum.txt" \
+   --arg log "$work/log/audit.log" \
    '.fds[0].open = $in | .fds[1].open = $out | .fds[2].open = $log' \
    "$work/profile.json" > "$work/profile-attested.json"
 state="$work/verifier-state.json"
@@ -113,7 +146,11 @@ echo "  verifier nonce:  $nonce (single use, 5 minutes)"
 "$fdlaunch" --profile "$work/profile-attested.json" --manifest-out "$work/manifest-attested.json" \
   --attestor "$tpmdir/attestor.sock" --evidence-out "$work/evidence.json" --nonce "$nonce" \
   -- "$busybox" sha256sum
-[ "$(cut -d' ' -f1 < "$work/store/checksum.txt")" = "$expected" ] || fail "attested checksum differs"
+[ "$(cut -d' ' -f1 < "$work/store/phi/checksum.txt")" = "$expected" ] || fail "attested checksum differs"
+jq -r '.fds[] | select(.storage) | "  manifest fd \(.fd) \(.role): fs_magic \(.storage.fs_magic), encryption \(.storage.encryption)\(if .storage.fscrypt then " v\(.storage.fscrypt.version) modes \(.storage.fscrypt.contents_mode)/\(.storage.fscrypt.filenames_mode) key \(.storage.fscrypt.master_key_identifier)" else "" end)"' \
+  "$work/manifest-attested.json"
+jq -e --arg id "$key_id" '.fds[] | select(.fd == 1) | .storage.fscrypt.master_key_identifier == $id' \
+  "$work/manifest-attested.json" > /dev/null || fail "the manifest does not show the output's fscrypt key"
 jq -r '"  evidence: register \(.register.kind), value \(.register_value[0:16])…",
        "            \(.event_log | length) event-log records, nonce \(.nonce[0:16])…, qualifying data \(.qualifying_data[0:16])…",
        "            manifest sha256 \(.manifest_sha256[0:16])…, TPM-signed attestation \(.attest | length) base64 chars"' \
@@ -123,15 +160,13 @@ jq -e '.attested == true' "$work/manifest-attested.json" >/dev/null || fail "man
 say "8. The verifier: evidence chain, filter proof, HIPAA rules, a signed result (EAR)"
 # The example policy pins the reference values of this installation: the
 # workload's and the launcher's digests, and the vetted extract's content.
-# This machine has no encrypted volume, so the demo also accepts the RAM-only
-# tmpfs store for the output (rule R3); examples/policies/README.md says why
-# a production policy would not.
+# Nothing else changes: its storage settings (output encrypted at rest with
+# fscrypt v2 AES-256-XTS/AES-256-CTS, audit log durable) are met as written.
 jq --arg exe "$(sha256sum < "$busybox" | cut -d' ' -f1)" \
    --arg launcher "$(sha256sum < "$fdlaunch" | cut -d' ' -f1)" \
    --arg input "$expected" \
    '.workload.exe_sha256 = [$exe] | .workload.launcher_sha256 = [$launcher]
-    | (.fd_roles[] | select(.role == "phi-input") | .content_sha256) = [$input]
-    | .encrypted_fs_types += ["tmpfs"]' \
+    | (.fd_roles[] | select(.role == "phi-input") | .content_sha256) = [$input]' \
    "$here/policies/hipaa-phi-etl.json" > "$work/policy.json"
 "$build/bin/fdattest" key generate --out "$work/verifier.jwk" > "$work/verifier.pub.jwk"
 # verify REPORT EVIDENCE [OPTION...]: the offline verifier with this demo's

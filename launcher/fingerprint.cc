@@ -5,8 +5,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/fscrypt.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -121,7 +124,8 @@ SocketFingerprint FingerprintSocket(int fd) {
     socklen_t clen = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid > 0) {
       PeerCred pc{.pid = cred.pid, .uid = cred.uid, .gid = cred.gid,
-                  .exe_sha256 = ExeDigestOfPid(cred.pid)};
+                  .exe_sha256 = ExeDigestOfPid(cred.pid),
+                  .exe_path = ReadLink(absl::StrCat("/proc/", cred.pid, "/exe"))};
       s.peer_cred = pc;
     }
   }
@@ -131,6 +135,51 @@ SocketFingerprint FingerprintSocket(int fd) {
     if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &ulen) == 0 && ulp[0] != '\0') {
       s.tcp_ulp = std::string(ulp, strnlen(ulp, sizeof(ulp)));
     }
+  }
+  return s;
+}
+
+std::string HexOf(const uint8_t* bytes, size_t n) {
+  return HexEncode(std::string(reinterpret_cast<const char*>(bytes), n));
+}
+
+// What the kernel shows about where the descriptor's file lives: the
+// filesystem's magic and the file's fscrypt policy, asked of the descriptor
+// itself (FS_IOC_GET_ENCRYPTION_POLICY_EX needs no key and no permission).
+absl::StatusOr<StorageFingerprint> FingerprintStorage(int fd) {
+  StorageFingerprint s;
+  struct statfs sfs {};
+  if (fstatfs(fd, &sfs) != 0) return ErrnoStatus(absl::StrCat("fstatfs fd ", fd), errno);
+  s.fs_magic = static_cast<uint64_t>(sfs.f_type);
+  fscrypt_get_policy_ex_arg arg{};
+  arg.policy_size = sizeof(arg.policy);
+  if (ioctl(fd, FS_IOC_GET_ENCRYPTION_POLICY_EX, &arg) == 0) {
+    FscryptPolicy p;
+    if (arg.policy.version == FSCRYPT_POLICY_V1) {
+      p.version = 1;
+      p.contents_mode = arg.policy.v1.contents_encryption_mode;
+      p.filenames_mode = arg.policy.v1.filenames_encryption_mode;
+      p.flags = arg.policy.v1.flags;
+      p.key = HexOf(arg.policy.v1.master_key_descriptor, FSCRYPT_KEY_DESCRIPTOR_SIZE);
+    } else if (arg.policy.version == FSCRYPT_POLICY_V2) {
+      p.version = 2;
+      p.contents_mode = arg.policy.v2.contents_encryption_mode;
+      p.filenames_mode = arg.policy.v2.filenames_encryption_mode;
+      p.flags = arg.policy.v2.flags;
+      p.key = HexOf(arg.policy.v2.master_key_identifier, FSCRYPT_KEY_IDENTIFIER_SIZE);
+    }
+    if (p.version != 0) {
+      s.encryption = std::string(kEncryptionFscrypt);
+      s.fscrypt = p;
+    } else {
+      s.encryption = std::string(kEncryptionUnknown);  // a policy version this build cannot read
+    }
+  } else if (errno == ENODATA) {
+    s.encryption = std::string(kEncryptionNone);
+  } else if (errno == EOPNOTSUPP || errno == ENOTTY) {
+    s.encryption = std::string(kEncryptionUnsupported);
+  } else {
+    s.encryption = std::string(kEncryptionUnknown);  // e.g. EOVERFLOW: a newer policy version
   }
   return s;
 }
@@ -235,6 +284,9 @@ absl::StatusOr<FdFingerprint> FingerprintFd(int fd, const MountTable& mounts, bo
     } else {
       fp.mount = MountFingerprint{.mnt_id = *id, .fs_type = "unknown", .read_only = false};
     }
+  }
+  if (fp.kind == "file" || fp.kind == "dir") {
+    ASSIGN_OR_RETURN(fp.storage, FingerprintStorage(fd));
   }
   if (fp.kind == "anon") fp.anon_type = link->substr(strlen("anon_inode:"));
   if (fp.kind == "file") {

@@ -34,6 +34,12 @@
 #     includes neither launcher/ nor verifier/; launcher/ never includes
 #     verifier/; verifier/ includes neither attestor/ nor launcher/.
 #     Production code never includes tests/.
+#  5. Storage claims. No example, test, benchmark or tool (any file under
+#     examples/ tests/ bench/ tools/, this check and its test aside) names
+#     the policy key encrypted_fs_types: a filesystem's name is not proof of
+#     encryption (tmpfs and ramfs are memory only, never encrypted), and the
+#     policy loader refuses the key (verifier/policy_model.cc); storage is
+#     approved per role from the launcher's fscrypt and statfs fingerprint.
 #     The rule holds for the *_test.cc beside the code too: a test there tests
 #     its own part, with only what that part may depend on; a test that needs
 #     two parts spans them and belongs in tests/. Tests may include
@@ -282,6 +288,15 @@ while IFS= read -r hit; do
     fi
   done
 done < <([ ${#c_files[@]} -eq 0 ] || grep -nE '^[[:space:]]*#[[:space:]]*include' "${c_files[@]}" /dev/null)
+
+# 5. Storage claims.
+claim_dirs=()
+for d in examples tests bench tools; do [ -d "$d" ] && claim_dirs+=("$d"); done
+while IFS= read -r hit; do
+  f=${hit%%:*}; rest=${hit#*:}; n=${rest%%:*}
+  case "$f" in tools/check_structure.sh|tools/check_structure_test.sh) continue ;; esac
+  offence "$f:$n: names encrypted_fs_types: a filesystem's name is not proof of encryption (tmpfs and ramfs are never encrypted; the policy loader refuses the key)"
+done < <([ ${#claim_dirs[@]} -eq 0 ] || grep -rnI -e 'encrypted_fs_types' "${claim_dirs[@]}" | LC_ALL=C sort)
 
 if [ $status -eq 0 ]; then echo "structure check: clean"; fi
 exit $status

@@ -210,6 +210,12 @@ case_ test-in-common-includes-launcher common/a_test.cc:701 'not even in a test'
 case_ test-in-verifier-includes-attestor verifier/v_test.cc:2 'not even in a test' \
   put verifier/v_test.cc '#include "verifier/v.h"' '#include "attestor/t.h"'
 
+# 5. Storage claims.
+case_ tmpfs-listed-as-encrypted-in-a-script examples/run.sh:1 'names encrypted_fs_types' \
+  put examples/run.sh "jq '.encrypted_fs_types += [\"tmpfs\"]' p.json"
+case_ encrypted-fs-types-in-a-test-policy tests/p.json:2 'not proof of encryption' \
+  put tests/p.json '{' '  "encrypted_fs_types": ["ramfs"]' '}'
+
 # Without ROOT the check reads the tree it sits in, whatever the working directory.
 tree="$scratch/default-root"
 cp -r "$scratch/clean" "$tree"

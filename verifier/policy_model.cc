@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "common/sha256.h"
+#include "common/storage.h"
 #include "verifier/internal/policy_json.h"
 #include "verifier/regions.h"
 #include "verifier/rules.h"
@@ -91,6 +92,38 @@ absl::StatusOr<PeerRequirement> ParsePeer(const Json& json, const std::string& w
   return peer;
 }
 
+absl::StatusOr<StorageClass> StorageClassFromName(absl::string_view s) {
+  if (s == "encrypted_at_rest") return StorageClass::kEncryptedAtRest;
+  if (s == "not_persisted") return StorageClass::kNotPersisted;
+  if (s == "durable") return StorageClass::kDurable;
+  return absl::InvalidArgumentError("must be one of encrypted_at_rest, not_persisted, durable");
+}
+
+absl::StatusOr<std::set<uint32_t>> ModeSet(const Json* array, const std::string& where) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names,
+                   StringList(array, where, 8, false, [](const std::string& s) -> std::string {
+                     if (FscryptModeFromName(s).has_value()) return "";
+                     return "must be an fscrypt mode: AES-256-XTS, AES-256-CTS, AES-128-CBC, "
+                            "AES-128-CTS, SM4-XTS, SM4-CTS, Adiantum, AES-256-HCTR2";
+                   }));
+  std::set<uint32_t> out;
+  for (const std::string& n : names) out.insert(*FscryptModeFromName(n));
+  return out;
+}
+
+absl::StatusOr<EncryptionRequirement> ParseEncryption(const Json& json, const std::string& where) {
+  JsonFields f(json, where);
+  std::optional<int64_t> min_version = f.Int("min_version", false, 1, 2);
+  const Json* contents = f.Array("contents_modes", false);
+  const Json* filenames = f.Array("filenames_modes", false);
+  RETURN_IF_ERROR(f.Finish());
+  EncryptionRequirement e;
+  e.min_version = static_cast<int>(min_version.value_or(1));
+  ASSIGN_OR_RETURN(e.contents_modes, ModeSet(contents, where + ".contents_modes"));
+  ASSIGN_OR_RETURN(e.filenames_modes, ModeSet(filenames, where + ".filenames_modes"));
+  return e;
+}
+
 absl::StatusOr<std::pair<uint32_t, uint32_t>> ParseDevice(const std::string& s) {
   size_t colon = s.find(':');
   uint32_t major_num = 0, minor_num = 0;
@@ -118,6 +151,8 @@ absl::StatusOr<RolePolicy> ParseRole(const Json& json, const std::string& where)
   const Json* egress = f.Array("egress", false);
   const Json* regions = f.Array("regions", false);
   const Json* devices = f.Array("devices", false);
+  const Json* storage = f.Array("storage", false);
+  const Json* encryption = f.Object("encryption", false);
   RETURN_IF_ERROR(f.Finish());
 
   RolePolicy role;
@@ -201,6 +236,22 @@ absl::StatusOr<RolePolicy> ParseRole(const Json& json, const std::string& where)
                                 return d.ok() ? "" : std::string(d.status().message());
                               }));
   for (const std::string& d : device_list) role.devices.insert(*ParseDevice(d));
+  if (storage != nullptr) {
+    ASSIGN_OR_RETURN(std::vector<std::string> classes,
+                     StringList(storage, where + ".storage", 3, false,
+                                [](const std::string& s) -> std::string {
+                                  auto c = StorageClassFromName(s);
+                                  return c.ok() ? "" : std::string(c.status().message());
+                                }));
+    for (const std::string& c : classes) role.storage.insert(*StorageClassFromName(c));
+  } else if (role.role_class == RoleClass::kPhiOutput) {
+    role.storage = {StorageClass::kEncryptedAtRest, StorageClass::kNotPersisted};
+  } else if (role.role_class == RoleClass::kAudit) {
+    role.storage = {StorageClass::kDurable};
+  }
+  if (encryption != nullptr) {
+    ASSIGN_OR_RETURN(role.encryption, ParseEncryption(*encryption, where + ".encryption"));
+  }
 
   // Contradictions a policy author should hear about now, not as a rule
   // failure on every launch.
@@ -218,6 +269,23 @@ absl::StatusOr<RolePolicy> ParseRole(const Json& json, const std::string& where)
   }
   if (immutability != nullptr && role.role_class != RoleClass::kPhiInput) {
     return Invalid(where + ".immutability", "applies only to a phi_input role (R2)");
+  }
+  // Storage settings that would make a report say something untrue.
+  if (storage != nullptr && role.role_class == RoleClass::kPhiInput) {
+    return Invalid(where + ".storage", "a phi_input role is read-only: it has no stored output");
+  }
+  if (role.role_class == RoleClass::kAudit && role.storage.contains(StorageClass::kNotPersisted)) {
+    return Invalid(where + ".storage",
+                   "an audit trail on tmpfs or ramfs is lost at unmount or reboot: an audit role "
+                   "accepts only \"durable\" or \"encrypted_at_rest\" (R7)");
+  }
+  if (role.role_class == RoleClass::kPhiOutput && role.storage.contains(StorageClass::kDurable)) {
+    return Invalid(where + ".storage",
+                   "\"durable\" admits an unencrypted disk: a phi_output role accepts only "
+                   "\"encrypted_at_rest\" and \"not_persisted\" (R3)");
+  }
+  if (encryption != nullptr && !role.storage.contains(StorageClass::kEncryptedAtRest)) {
+    return Invalid(where + ".encryption", "applies only when \"storage\" lists encrypted_at_rest");
   }
   if (role.accept_launch_digest && role.content_sha256.empty()) {
     return Invalid(where + ".immutability",
@@ -262,6 +330,20 @@ absl::StatusOr<RegistryPolicy> ParseRegistryPolicy(const Json& json, const std::
 
 }  // namespace
 
+absl::string_view StorageClassName(StorageClass c) {
+  switch (c) {
+    case StorageClass::kEncryptedAtRest: return "encrypted_at_rest";
+    case StorageClass::kNotPersisted: return "not_persisted";
+    case StorageClass::kDurable: return "durable";
+  }
+  return "unknown";
+}
+
+std::set<StorageClass> AcceptedStorage(const RolePolicy* role) {
+  if (role == nullptr) return {StorageClass::kEncryptedAtRest, StorageClass::kNotPersisted};
+  return role->storage;
+}
+
 const RolePolicy* Policy::FindRole(absl::string_view name) const {
   for (const RolePolicy& r : fd_roles) {
     if (r.name == name) return &r;
@@ -285,13 +367,26 @@ absl::StatusOr<Policy> Policy::Parse(absl::string_view text) {
   const Json* fd_roles = f.Array("fd_roles", true);
   std::optional<bool> closed_world = f.Bool("closed_world", false);
   std::optional<int64_t> max_fds = f.Int("max_fds", false, 1, kMaxDeclaredFds);
-  const Json* approved_fs = f.Array("approved_write_fs_types", false);
-  const Json* encrypted_fs = f.Array("encrypted_fs_types", false);
+  const bool approved_fs = f.Has("approved_write_fs_types");
+  const bool encrypted_fs = f.Has("encrypted_fs_types");
   const Json* registry = f.Object("registry", false);
   std::optional<int64_t> retention = f.Int("retention_days", false, 1, kMaxRetentionDays);
   std::optional<std::string> not_evaluable = f.String("not_evaluable", false);
   const Json* overrides = f.Object("not_evaluable_overrides", false);
   const Json* secrets = f.Array("secrets", false);
+  // Read before Finish(), so that a policy written for the removed keys hears
+  // why rather than "unknown key".
+  if (encrypted_fs) {
+    return Invalid("policy.encrypted_fs_types",
+                   "is not accepted: a filesystem's name is not proof of encryption (tmpfs and "
+                   "ramfs are memory only, never encrypted); give fd_roles[].storage, judged from "
+                   "the fscrypt policy and filesystem magic the launcher records");
+  }
+  if (approved_fs) {
+    return Invalid("policy.approved_write_fs_types",
+                   "is not accepted: where writable files may live is set per role "
+                   "(fd_roles[].storage: encrypted_at_rest, not_persisted, durable)");
+  }
   RETURN_IF_ERROR(f.Finish());
 
   Policy p;
@@ -355,24 +450,6 @@ absl::StatusOr<Policy> Policy::Parse(absl::string_view text) {
   if (min_total > p.max_fds) {
     return Invalid("policy.max_fds",
                    absl::StrCat(p.max_fds, " is below the roles' minimum total ", min_total));
-  }
-
-  auto fs_token = [](const std::string& s) { return CheckToken(s, 64); };
-  ASSIGN_OR_RETURN(
-      std::vector<std::string> approved,
-      StringList(approved_fs, "policy.approved_write_fs_types", kMaxShortList, true, fs_token));
-  p.approved_write_fs_types.insert(approved.begin(), approved.end());
-  ASSIGN_OR_RETURN(
-      std::vector<std::string> encrypted,
-      StringList(encrypted_fs, "policy.encrypted_fs_types", kMaxShortList, true, fs_token));
-  for (size_t i = 0; i < encrypted.size(); ++i) {
-    if (!p.approved_write_fs_types.contains(encrypted[i])) {
-      return Invalid(absl::StrCat("policy.encrypted_fs_types[", i, "]"),
-                     absl::StrCat("\"", encrypted[i],
-                                  "\" is not in approved_write_fs_types (an encrypted store is "
-                                  "still a store: list it there too)"));
-    }
-    p.encrypted_fs_types.insert(encrypted[i]);
   }
 
   if (registry != nullptr) {

@@ -47,6 +47,23 @@ struct PeerRequirement {
   bool empty() const { return uids.empty() && exe_sha256.empty(); }
 };
 
+// Where a role's writable files may live (R3, R7), from what the launcher's
+// storage fingerprint shows (docs/formats/manifest.md): never from a
+// filesystem's name.
+enum class StorageClass {
+  kEncryptedAtRest,  // on a persisted filesystem, under an fscrypt policy the role accepts
+  kNotPersisted,     // tmpfs or ramfs (by statfs magic): memory only, never at rest
+  kDurable,          // on a persisted filesystem, encrypted or not (an audit trail)
+};
+
+// The least fscrypt policy kEncryptedAtRest accepts; an empty mode set
+// accepts any mode.
+struct EncryptionRequirement {
+  int min_version = 1;
+  std::set<uint32_t> contents_modes;   // FSCRYPT_MODE_* values
+  std::set<uint32_t> filenames_modes;  // FSCRYPT_MODE_* values
+};
+
 struct RolePolicy {
   std::string name;  // matches the manifest's fd "role"
   RoleClass role_class = RoleClass::kControl;
@@ -65,7 +82,17 @@ struct RolePolicy {
   std::vector<EgressRule> egress;                   // R4
   std::set<std::string> regions;                    // R5, ISO 3166-1 alpha-2, groups expanded
   std::set<std::pair<uint32_t, uint32_t>> devices;  // R8: char/block major:minor
+  // R3, R7: where the role's writable files may live. Defaults by class:
+  // phi_output {encrypted_at_rest, not_persisted}, audit {durable}, else none.
+  std::set<StorageClass> storage;
+  EncryptionRequirement encryption;                 // for kEncryptedAtRest
 };
+
+// "encrypted_at_rest", "not_persisted", "durable".
+absl::string_view StorageClassName(StorageClass c);
+// The accepted classes of `role`, or of an undefined role (treated as a
+// phi_output, the conservative reading) when `role` is null.
+std::set<StorageClass> AcceptedStorage(const RolePolicy* role);
 
 struct RegistryPolicy {
   Json signer_jwk;  // public JWK of the registry signer, as written (the pipeline verifies the JWS)
@@ -91,8 +118,6 @@ struct Policy {
   std::vector<RolePolicy> fd_roles;
   bool closed_world = true;
   int max_fds = static_cast<int>(kMaxDeclaredFds);
-  std::set<std::string> approved_write_fs_types;  // R7
-  std::set<std::string> encrypted_fs_types;       // R3, a subset of the above
   std::optional<RegistryPolicy> registry;         // R5
   std::optional<int64_t> retention_days;          // R14
   NotEvaluablePolicy not_evaluable = NotEvaluablePolicy::kWarn;

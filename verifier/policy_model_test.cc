@@ -2,6 +2,7 @@
 // contradictory policies, and the policy's digest over its exact bytes.
 #include "verifier/policy_model.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ using ::testing::HasSubstr;
 using testing::kBusybox;
 using testing::LoadExample;
 using testing::ParseJson;
+using testing::MustParse;
 
 TEST(PolicyParse, BothExamplePoliciesParse) {
   Policy hipaa = LoadExample("hipaa-phi-etl.json");
@@ -204,10 +206,6 @@ TEST(PolicyParse, RefusesContradictoryPolicies) {
   Json min_max = j;
   min_max["fd_roles"][1]["min"] = 2;
   ExpectRefused(min_max, "\"min\" 2 exceeds \"max\" 1");
-  Json encrypted = j;
-  encrypted["encrypted_fs_types"] = Json::array({"ext4"});
-  ExpectRefused(encrypted,
-                "policy.encrypted_fs_types[0]: \"ext4\" is not in approved_write_fs_types");
   Json regions = j;
   regions["fd_roles"][1]["regions"] = Json::array({"DE"});
   ExpectRefused(regions, "policy.fd_roles[1].regions: needs \"registry\"");
@@ -220,6 +218,94 @@ TEST(PolicyParse, RefusesContradictoryPolicies) {
   Json audit_read = j;
   audit_read["fd_roles"][2]["access"] = Json::array({"rw"});
   ExpectRefused(audit_read, "an audit role allows only");
+}
+
+// A filesystem's name is not proof of encryption: the policy-wide fs-type
+// lists are refused with the reason, whatever they list (tmpfs and ramfs
+// are memory only, never encrypted).
+TEST(PolicyParse, RefusesFilesystemNamesAsStorageClaims) {
+  const Json j = ExampleJson("hipaa-phi-etl.json");
+  for (const char* fs : {"tmpfs", "ramfs", "ext4", "ecryptfs"}) {
+    Json encrypted = j;
+    encrypted["encrypted_fs_types"] = Json::array({fs});
+    ExpectRefused(encrypted, "policy.encrypted_fs_types: is not accepted: a filesystem's name is "
+                             "not proof of encryption");
+  }
+  Json approved = j;
+  approved["approved_write_fs_types"] = Json::array({"tmpfs"});
+  ExpectRefused(approved, "policy.approved_write_fs_types: is not accepted");
+}
+
+TEST(PolicyParse, StorageDefaultsByClassAndReadsTheEncryptionRequirement) {
+  Policy p = LoadExample("hipaa-phi-etl.json");
+  const RolePolicy* out = p.FindRole("phi-output");
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->storage, std::set<StorageClass>{StorageClass::kEncryptedAtRest});
+  EXPECT_EQ(out->encryption.min_version, 2);
+  EXPECT_EQ(out->encryption.contents_modes, std::set<uint32_t>{1});   // AES-256-XTS
+  EXPECT_EQ(out->encryption.filenames_modes, std::set<uint32_t>{4});  // AES-256-CTS
+  EXPECT_EQ(p.FindRole("audit-log")->storage, std::set<StorageClass>{StorageClass::kDurable});
+
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["fd_roles"][1].erase("storage");
+  j["fd_roles"][1].erase("encryption");
+  j["fd_roles"][2].erase("storage");
+  Policy defaults = MustParse(j);
+  EXPECT_EQ(defaults.FindRole("phi-output")->storage,
+            (std::set<StorageClass>{StorageClass::kEncryptedAtRest, StorageClass::kNotPersisted}));
+  EXPECT_EQ(defaults.FindRole("audit-log")->storage,
+            std::set<StorageClass>{StorageClass::kDurable});
+  EXPECT_TRUE(defaults.FindRole("phi-input")->storage.empty());
+}
+
+// The fuzzer's policy seeds are meant to reach deep: each parses, except the
+// one named for its refusal, which is refused for that reason only.
+TEST(PolicyParse, FuzzSeedsParseExceptTheRefusedOne) {
+  const std::filesystem::path dir = std::filesystem::path(__FILE__).parent_path().parent_path() /
+                                    "tests" / "fuzz" / "corpus" / "policy";
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "eu-endpoint-registry.json") continue;  // a registry, not a policy
+    ++seen;
+    absl::StatusOr<Policy> p = Policy::Load(entry.path().string());
+    if (name.rfind("refused-", 0) == 0) {
+      ASSERT_FALSE(p.ok()) << name;
+      EXPECT_THAT(std::string(p.status().message()), HasSubstr("unknown key \"foo\"")) << name;
+    } else {
+      EXPECT_TRUE(p.ok()) << name << ": " << p.status();
+    }
+  }
+  EXPECT_GE(seen, 6);
+}
+
+TEST(PolicyParse, RefusesStorageSettingsThatWouldBeUntrue) {
+  const Json j = ExampleJson("hipaa-phi-etl.json");
+  Json volatile_audit = j;
+  volatile_audit["fd_roles"][2]["storage"] = Json::array({"durable", "not_persisted"});
+  ExpectRefused(volatile_audit,
+                "policy.fd_roles[2].storage: an audit trail on tmpfs or ramfs is lost");
+  Json clear_output = j;
+  clear_output["fd_roles"][1]["storage"] = Json::array({"durable"});
+  ExpectRefused(clear_output, "policy.fd_roles[1].storage: \"durable\" admits an unencrypted disk");
+  Json input = j;
+  input["fd_roles"][0]["storage"] = Json::array({"durable"});
+  ExpectRefused(input, "policy.fd_roles[0].storage: a phi_input role is read-only");
+  Json stray = j;
+  stray["fd_roles"][1]["storage"] = Json::array({"not_persisted"});
+  ExpectRefused(stray, "policy.fd_roles[1].encryption: applies only when");
+  Json unknown = j;
+  unknown["fd_roles"][1]["storage"] = Json::array({"encrypted"});
+  ExpectRefused(unknown, "policy.fd_roles[1].storage[0]: must be one of encrypted_at_rest");
+  Json mode = j;
+  mode["fd_roles"][1]["encryption"]["contents_modes"] = Json::array({"aes-256-xts"});
+  ExpectRefused(mode, "policy.fd_roles[1].encryption.contents_modes[0]: must be an fscrypt mode");
+  Json version = j;
+  version["fd_roles"][1]["encryption"]["min_version"] = 3;
+  ExpectRefused(version, "min_version");
+  Json extra = j;
+  extra["fd_roles"][1]["encryption"]["key"] = "x";
+  ExpectRefused(extra, "policy.fd_roles[1].encryption: unknown key \"key\"");
 }
 
 }  // namespace

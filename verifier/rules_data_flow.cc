@@ -139,7 +139,8 @@ Findings RuleReadOnlyInput(const Policy& policy, const PolicyFacts& facts, std::
 }
 
 // R3: what may carry protected data out is encrypted (kTLS, an attested
-// local proxy, or an encrypted store).
+// local proxy, a file under an fscrypt policy the role accepts) or, for a
+// role that accepts it, a file that is never persisted (tmpfs, ramfs).
 Findings RuleEncryptedOutput(const Policy& policy, const PolicyFacts& facts, std::string& pass) {
   Findings f;
   pass = "no writable phi_output fd and no writable network socket";
@@ -180,13 +181,18 @@ Findings RuleEncryptedOutput(const Policy& policy, const PolicyFacts& facts, std
         f.Ok(absl::StrCat(PeerSummary(fp), ": attested local proxy"));
       }
     } else if (fp.kind == "file") {
-      if (fp.mount && policy.encrypted_fs_types.contains(fp.mount->fs_type)) {
-        f.Ok(absl::StrCat(label, ": file on encrypted store ", fp.mount->fs_type));
+      // Encryption is R3's question: of the role's storage, only what keeps
+      // the bytes from resting in clear counts here (durable is R7's).
+      std::set<StorageClass> accepted = AcceptedStorage(role);
+      accepted.erase(StorageClass::kDurable);
+      const EncryptionRequirement req = role != nullptr ? role->encryption : EncryptionRequirement{};
+      StorageJudgement j = JudgeStorage(fp, accepted, req);
+      if (j.ok) {
+        f.Ok(absl::StrCat(label, ": ", j.seen));
       } else {
-        f.Fail(absl::StrCat(label, ": writable file on ",
-                            fp.mount ? fp.mount->fs_type : std::string("an unrecorded mount"),
-                            ", not an encrypted store (encrypted_fs_types: ",
-                            JoinSet(policy.encrypted_fs_types), ")"));
+        f.Fail(absl::StrCat(label, ": writable file, ", j.seen, " (role ",
+                            role != nullptr ? role->name : std::string("undefined"), " ",
+                            j.why_not, ")"));
       }
     } else if (IsDevNull(fp)) {
       f.Ok(absl::StrCat(label, ": /dev/null"));
@@ -374,7 +380,9 @@ Findings RuleAppendOnlyAudit(const Policy& policy, const PolicyFacts& facts, std
   return f;
 }
 
-// R7: writable regular files only on approved stores.
+// R7: writable regular files only where their role's storage allows
+// (encrypted at rest, not persisted, durable), judged from the storage
+// fingerprint, never from a filesystem's name.
 Findings RuleAtRest(const Policy& policy, const PolicyFacts& facts, std::string& pass) {
   Findings f;
   pass = "no writable file";
@@ -384,14 +392,15 @@ Findings RuleAtRest(const Policy& policy, const PolicyFacts& facts, std::string&
     if (fp.kind == "block") {
       f.Fail(absl::StrCat(label, ": writable block device"));
     } else if (fp.kind == "file") {
-      if (!fp.mount.has_value()) {
-        f.Fail(absl::StrCat(label, ": writable file with no mount recorded"));
-      } else if (!policy.approved_write_fs_types.contains(fp.mount->fs_type)) {
-        f.Fail(absl::StrCat(label, ": writable file on ", fp.mount->fs_type,
-                            ", not an approved store (approved_write_fs_types: ",
-                            JoinSet(policy.approved_write_fs_types), ")"));
+      const RolePolicy* role = policy.FindRole(fp.role);
+      StorageJudgement j = JudgeStorage(
+          fp, AcceptedStorage(role), role != nullptr ? role->encryption : EncryptionRequirement{});
+      if (j.ok) {
+        f.Ok(absl::StrCat(label, ": ", j.seen, " (", j.met, ")"));
       } else {
-        f.Ok(absl::StrCat(label, ": on approved store ", fp.mount->fs_type));
+        f.Fail(absl::StrCat(label, ": writable file, ", j.seen, " (role ",
+                            role != nullptr ? role->name : std::string("undefined"), " ",
+                            j.why_not, ")"));
       }
     }
   }

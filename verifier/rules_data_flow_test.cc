@@ -20,6 +20,8 @@ using testing::InetFd;
 using testing::kOther;
 using testing::MustParse;
 using testing::Refute;
+using testing::SetFscrypt;
+using testing::StorageOf;
 
 // --- R1 vetted input -----------------------------------------------------------
 
@@ -68,15 +70,83 @@ TEST_F(HipaaRules, R2AcceptsASealedMemfdAndOptInLaunchDigest) {
   ExpectRule(Run(), "R2", RuleOutcome::kPass, {"vetted content digest at launch"});
 }
 
-// --- R3 encrypted output -----------------------------------------------------------
-
-TEST_F(HipaaRules, R3PassesOnAnEncryptedStore) {
-  ExpectRule(Run(), "R3", RuleOutcome::kPass, {"fd 1 (phi-output)", "encrypted store ecryptfs"});
+// A peer whose executable is an interpreter: its digest is the interpreter's,
+// which identifies no script, so it never counts as identifying the peer —
+// even when the policy lists that digest.
+TEST_F(GdprRules, AnInterpreterPeerIdentifiesNoScript) {
+  for (const char* exe : {"/usr/bin/python3.11", "/usr/bin/perl", "/bin/sh", "/usr/bin/bash",
+                          "/usr/bin/dash", "/usr/bin/ruby3.1", "/usr/bin/node"}) {
+    manifest_.fds[0].socket->peer_cred->exe_path = exe;
+    std::vector<RuleResult> results = Run();
+    ExpectRule(results, "R1", RuleOutcome::kFail,
+               {"fd 0 (records-in)", exe, "is an interpreter: its sha256 identifies no script"});
+    ExpectRule(results, "R9", RuleOutcome::kFail, {"fd 0 (records-in)", "interpreter"});
+  }
+  manifest_.fds[0].socket->peer_cred->exe_path = "/usr/libexec/python-records-proxy";
+  ExpectRule(Run(), "R1", RuleOutcome::kPass, {"fd 0 (records-in)"});
 }
 
-TEST_F(HipaaRules, R3FailsOnAnUnencryptedFilesystem) {
+TEST_F(GdprRules, APeerWithoutARecordedExecutablePathIsNotIdentified) {
+  manifest_.fds[2].socket->peer_cred->exe_path.reset();  // a manifest from before the field
+  ExpectRule(Run(), "R6", RuleOutcome::kFail,
+             {"fd 2 (audit-log)", "executable path not recorded"});
+}
+
+// --- R3 encrypted output -----------------------------------------------------------
+
+TEST_F(HipaaRules, R3PassesOnAnFscryptPolicyAndSaysWhatWasSeen) {
+  ExpectRule(Run(), "R3", RuleOutcome::kPass,
+             {"fd 1 (phi-output): ext4: fscrypt v2 AES-256-XTS/AES-256-CTS key 0123456789abcdef…"});
+}
+
+TEST_F(HipaaRules, R3FailsOnAPersistedUnencryptedFile) {
+  manifest_.fds[1].storage = StorageOf("ext4");
+  ExpectRule(Run(), "R3", RuleOutcome::kFail,
+             {"fd 1 (phi-output): writable file, ext4: persisted, not encrypted",
+              "role phi-output accepts encrypted_at_rest"});
+}
+
+// The fs-type name never decides: a mount called "ecryptfs" with an ext4
+// magic and no fscrypt policy is not encrypted.
+TEST_F(HipaaRules, R3IgnoresTheMountName) {
+  manifest_.fds[1].mount->fs_type = "ecryptfs";
+  manifest_.fds[1].storage = StorageOf("ext4");
+  ExpectRule(Run(), "R3", RuleOutcome::kFail, {"ecryptfs: persisted, not encrypted"});
+}
+
+TEST_F(HipaaRules, R3FailsOnAPolicyBelowTheRolesRequirement) {
+  SetFscrypt(manifest_.fds[1], 1, 1, 4);
+  ExpectRule(Run(), "R3", RuleOutcome::kFail, {"fscrypt v1", "needs fscrypt v2 or later"});
+  SetFscrypt(manifest_.fds[1], 2, 9, 9);  // Adiantum
+  ExpectRule(Run(), "R3", RuleOutcome::kFail,
+             {"fscrypt v2 Adiantum/Adiantum", "contents mode AES-256-XTS",
+              "filenames mode AES-256-CTS"});
+}
+
+TEST_F(HipaaRules, R3NeverCallsTmpfsEncrypted) {
   manifest_.fds[1].mount->fs_type = "tmpfs";
-  ExpectRule(Run(), "R3", RuleOutcome::kFail, {"fd 1 (phi-output)", "tmpfs", "encrypted_fs_types"});
+  manifest_.fds[1].storage = StorageOf("tmpfs");
+  // The example accepts only encrypted_at_rest for its output.
+  ExpectRule(Run(), "R3", RuleOutcome::kFail,
+             {"fd 1 (phi-output): writable file, tmpfs: not persisted",
+              "accepts encrypted_at_rest"});
+  // A role that accepts memory-only output passes it as what it is.
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["fd_roles"][1]["storage"] = Json::array({"encrypted_at_rest", "not_persisted"});
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R3", RuleOutcome::kPass, {"fd 1 (phi-output): tmpfs: not persisted"});
+  const RuleResult& r3 = Find(Run(), "R3");
+  EXPECT_EQ(r3.reason.find("encrypt"), std::string::npos) << r3.reason;
+  // The magic decides, not the name: ramfs mounted under any name.
+  manifest_.fds[1].mount->fs_type = "ext4";
+  manifest_.fds[1].storage = StorageOf("ramfs");
+  ExpectRule(Run(), "R3", RuleOutcome::kPass, {"ext4: not persisted"});
+}
+
+TEST_F(HipaaRules, R3FailsWithoutAStorageFingerprint) {
+  manifest_.fds[1].storage.reset();  // a manifest from before the field
+  ExpectRule(Run(), "R3", RuleOutcome::kFail,
+             {"fd 1 (phi-output): writable file, no storage fingerprint recorded"});
 }
 
 TEST_F(GdprRules, R3PassesOnKernelTlsAndFailsWithoutIt) {
@@ -186,15 +256,39 @@ TEST_F(HipaaRules, R6IsNotEvaluableWhenThePolicyHasNoAuditRole) {
 
 // --- R7 at rest -----------------------------------------------------------------------
 
-TEST_F(HipaaRules, R7PassesOnApprovedStores) {
+TEST_F(HipaaRules, R7PassesEachFileOnItsRolesStorageSayingWhatWasSeen) {
   ExpectRule(Run(), "R7", RuleOutcome::kPass,
-             {"fd 1 (phi-output)", "fd 2 (audit-log)", "ecryptfs"});
+             {"fd 1 (phi-output): ext4: fscrypt v2", "(encrypted_at_rest)",
+              "fd 2 (audit-log): ext4: persisted, not encrypted (durable)"});
+  manifest_.fds[2].storage = StorageOf("xfs");
+  manifest_.fds[2].mount->fs_type = "xfs";
+  ExpectRule(Run(), "R7", RuleOutcome::kPass, {"fd 2 (audit-log): xfs: persisted"});
 }
 
-TEST_F(HipaaRules, R7FailsForAWritableFileOutsideApprovedStores) {
-  manifest_.fds[2].mount->fs_type = "xfs";
+TEST_F(HipaaRules, R7FailsAnAuditLogThatIsNotDurable) {
+  manifest_.fds[2].mount->fs_type = "tmpfs";
+  manifest_.fds[2].storage = StorageOf("tmpfs");
   ExpectRule(Run(), "R7", RuleOutcome::kFail,
-             {"fd 2 (audit-log)", "xfs", "approved_write_fs_types: ecryptfs, tmpfs"});
+             {"fd 2 (audit-log): writable file, tmpfs: not persisted", "accepts durable"});
+}
+
+// Durable means a filesystem known to keep its bytes: an overlay (whose upper
+// layer may be a tmpfs) or a pseudo filesystem is not.
+TEST_F(HipaaRules, R7FailsAnAuditLogWherePersistenceIsUnknown) {
+  manifest_.fds[2].mount->fs_type = "overlay";
+  manifest_.fds[2].storage = StorageOf("overlay");
+  ExpectRule(Run(), "R7", RuleOutcome::kFail,
+             {"fd 2 (audit-log): writable file, overlay: persistence unknown, not encrypted",
+              "needs a filesystem known to persist for durable"});
+}
+
+TEST_F(HipaaRules, R7FailsAPhiOutputOnPlainDiskAndAnUndefinedRole) {
+  manifest_.fds[1].storage = StorageOf("ext4");
+  ExpectRule(Run(), "R7", RuleOutcome::kFail,
+             {"fd 1 (phi-output): writable file, ext4: persisted, not encrypted"});
+  manifest_.fds[1].storage = StorageOf("tmpfs");
+  manifest_.fds[1].role = "scratch";  // not in the policy: judged as a phi_output
+  ExpectRule(Run(), "R7", RuleOutcome::kPass, {"fd 1 (scratch)", "not persisted"});
 }
 
 }  // namespace

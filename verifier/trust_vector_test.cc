@@ -15,6 +15,7 @@ using testing::GdprRules;
 using testing::HipaaRules;
 using testing::kOther;
 using testing::MustParse;
+using testing::StorageOf;
 
 TEST_F(HipaaRules, TrustVectorIsAffirmingWhenEveryRulePasses) {
   std::map<std::string, int> tv = TrustVectorFromRules(Run());
@@ -26,7 +27,7 @@ TEST_F(HipaaRules, TrustVectorIsAffirmingWhenEveryRulePasses) {
 }
 
 TEST_F(HipaaRules, TrustVectorContraindicatesFailuresAndWarnsOnNotEvaluable) {
-  manifest_.fds[1].mount->fs_type = "ext4";  // R3 and R7 fail
+  manifest_.fds[1].storage = StorageOf("ext4");  // not encrypted: R3 and R7 fail
   manifest_.launcher_sha256 = kOther;        // R13 fails
   facts_.nonce = PolicyFacts::Nonce::kNotChecked;
   std::map<std::string, int> tv = TrustVectorFromRules(Run());

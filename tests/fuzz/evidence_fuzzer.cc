@@ -79,10 +79,11 @@ constexpr absl::string_view kPolicy = R"({
   "max_fds": 3,
   "fd_roles": [
     {"role": "phi-input", "class": "phi_input", "kinds": ["file"], "access": ["r"], "min": 1, "max": 1},
-    {"role": "phi-output", "class": "phi_output", "kinds": ["file"], "access": ["w"], "min": 1, "max": 1},
-    {"role": "audit-log", "class": "audit", "kinds": ["file"], "access": ["a"], "min": 1, "max": 1}
+    {"role": "phi-output", "class": "phi_output", "kinds": ["file"], "access": ["w"], "min": 1, "max": 1,
+     "storage": ["encrypted_at_rest", "not_persisted"]},
+    {"role": "audit-log", "class": "audit", "kinds": ["file"], "access": ["a"], "min": 1, "max": 1,
+     "storage": ["durable"]}
   ],
-  "approved_write_fs_types": ["tmpfs", "ext4"],
   "retention_days": 2190
 })";
 

@@ -70,16 +70,25 @@ Manifest SampleManifest() {
   in.content_sha256 = kPatients;
   in.memfd_seals = 0xf;
   FdFingerprint out = Fd(1, "phi-output", "w", "file");
-  out.mount = MountFingerprint{.mnt_id = 28, .fs_type = "ecryptfs"};
+  out.mount = MountFingerprint{.mnt_id = 28, .fs_type = "ext4"};
+  out.storage = StorageFingerprint{
+      .fs_magic = 0xef53,
+      .encryption = "fscrypt",
+      .fscrypt = FscryptPolicy{.version = 2, .contents_mode = 1, .filenames_mode = 4, .flags = 2,
+                               .key = "0123456789abcdef0123456789abcdef"}};
   FdFingerprint audit = Fd(2, "audit-log", "a", "file");
-  audit.mount = MountFingerprint{.mnt_id = 28, .fs_type = "tmpfs"};
+  audit.mount = MountFingerprint{.mnt_id = 29, .fs_type = "tmpfs"};
+  audit.storage = StorageFingerprint{.fs_magic = 0x01021994, .encryption = "unsupported"};
   FdFingerprint records = Socket(3, "records-in", "r", "unix", "/run/records.sock");
-  records.socket->peer_cred = PeerCred{.pid = 7, .uid = 990, .gid = 990, .exe_sha256 = kRecordsProxy};
+  records.socket->peer_cred = PeerCred{.pid = 7, .uid = 990, .gid = 990, .exe_sha256 = kRecordsProxy,
+                                       .exe_path = "/usr/libexec/records-proxy"};
   FdFingerprint results = Socket(4, "results-out", "w", "inet", "10.20.4.7:443");
   results.socket->tcp_ulp = "tls";
   FdFingerprint results6 = Socket(5, "results-out", "w", "inet6", "[2001:db8:ee::10]:443");
   FdFingerprint forwarder = Socket(6, "audit-log", "w", "unix", "/run/audit.sock");
-  forwarder.socket->peer_cred = PeerCred{.pid = 8, .uid = 991, .gid = 991, .exe_sha256 = kAuditForwarder};
+  forwarder.socket->peer_cred = PeerCred{.pid = 8, .uid = 991, .gid = 991,
+                                         .exe_sha256 = kAuditForwarder,
+                                         .exe_path = "/usr/bin/python3.11"};
   FdFingerprint null = Fd(7, "diagnostics", "w", "char");
   null.stat.rdev = makedev(1, 3);
   FdFingerprint pipe = Fd(8, "pipe-in", "r", "fifo");
@@ -88,6 +97,7 @@ Manifest SampleManifest() {
   netlink.socket->type = "dgram";
   FdFingerprint proc = Fd(10, "stats", "w", "file");
   proc.mount = MountFingerprint{.mnt_id = 3, .fs_type = "proc"};
+  proc.storage = StorageFingerprint{.fs_magic = 0x9fa0, .encryption = "unsupported"};
   m.fds = {in, out, audit, records, results, results6, forwarder, null, pipe, netlink, proc};
   m.closed_fds = {Fd(11, "", "", "char")};
   return m;

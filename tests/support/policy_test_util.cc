@@ -59,7 +59,28 @@ FdFingerprint FileFd(int fd, const std::string& role, const std::string& access,
   fp.open_mode = access == "a" ? "w" : access;
   fp.append = access == "a";
   fp.mount = MountFingerprint{.mnt_id = 27, .fs_type = fs_type, .read_only = read_only_mount};
+  fp.storage = StorageOf(fs_type);
   return fp;
+}
+
+StorageFingerprint StorageOf(const std::string& fs_type) {
+  static const std::map<std::string, uint64_t> kMagic = {
+      {"ext4", 0xef53}, {"xfs", 0x58465342}, {"tmpfs", 0x01021994}, {"ramfs", 0x858458f6},
+      {"proc", 0x9fa0}, {"overlay", 0x794c7630}};
+  StorageFingerprint s;
+  s.fs_magic = kMagic.at(fs_type);
+  s.encryption = s.fs_magic == 0xef53 ? "none" : "unsupported";
+  return s;
+}
+
+void SetFscrypt(FdFingerprint& fp, int version, uint32_t contents_mode, uint32_t filenames_mode) {
+  fp.storage->encryption = "fscrypt";
+  fp.storage->fscrypt = FscryptPolicy{
+      .version = version,
+      .contents_mode = contents_mode,
+      .filenames_mode = filenames_mode,
+      .flags = 2,
+      .key = version == 1 ? "0123456789abcdef" : "0123456789abcdef0123456789abcdef"};
 }
 
 FdFingerprint UnixFd(int fd, const std::string& role, const std::string& access, uint32_t uid,
@@ -77,7 +98,8 @@ FdFingerprint UnixFd(int fd, const std::string& role, const std::string& access,
       .type = "stream",
       .local_address = "unnamed",
       .peer_address = "/run/peer.sock",
-      .peer_cred = PeerCred{.pid = 4242, .uid = uid, .gid = uid, .exe_sha256 = exe}};
+      .peer_cred = PeerCred{.pid = 4242, .uid = uid, .gid = uid, .exe_sha256 = exe,
+                            .exe_path = "/usr/libexec/peer-daemon"}};
   return fp;
 }
 
@@ -141,8 +163,9 @@ Manifest HipaaManifest() {
   FdFingerprint in = FileFd(0, "phi-input", "r", "ext4", /*read_only_mount=*/true);
   in.content_sha256 = kPatients;
   in.path = "/data/phi/patients.csv";
-  m.fds = {in, FileFd(1, "phi-output", "w", "ecryptfs", false),
-           FileFd(2, "audit-log", "a", "ecryptfs", false)};
+  FdFingerprint out = FileFd(1, "phi-output", "w", "ext4", false);
+  SetFscrypt(out, 2, 1, 4);  // AES-256-XTS / AES-256-CTS, as tools/fscrypt_dir.cc sets
+  m.fds = {in, out, FileFd(2, "audit-log", "a", "ext4", false)};
   FdFingerprint closed = DevNullFd(10, "", "");
   closed.source = "inherited";
   closed.open_mode = "r";

@@ -45,6 +45,11 @@ Citation ExpectedCitation(const std::string& id);
 
 FdFingerprint FileFd(int fd, const std::string& role, const std::string& access,
                      const std::string& fs_type, bool read_only_mount);
+// The storage fingerprint a file on `fs_type` ("ext4", "xfs", "tmpfs",
+// "ramfs", "proc", "overlay") shows: its magic, not encrypted.
+StorageFingerprint StorageOf(const std::string& fs_type);
+// Puts `fp` under an fscrypt policy (FSCRYPT_MODE_* values).
+void SetFscrypt(FdFingerprint& fp, int version, uint32_t contents_mode, uint32_t filenames_mode);
 FdFingerprint UnixFd(int fd, const std::string& role, const std::string& access, uint32_t uid,
                      const std::string& exe);
 FdFingerprint InetFd(int fd, const std::string& role, const std::string& access,
@@ -53,8 +58,8 @@ FdFingerprint DevNullFd(int fd, const std::string& role, const std::string& acce
 
 Manifest BaseManifest(const std::string& exe);
 // A launch shaped like examples/profiles/phi-checksum.json's (examples/demo.sh):
-// fd 0 the vetted extract from a read-only bind mount, fd 1 the result on an
-// encrypted volume, fd 2 the append-only audit log.
+// fd 0 the vetted extract from a read-only bind mount, fd 1 the result in an
+// fscrypt v2 directory on ext4, fd 2 the append-only audit log on plain ext4.
 Manifest HipaaManifest();
 // The GDPR processor's launch: records from the local proxy, results over
 // kTLS to an EEA endpoint, audit to the forwarder, diagnostics to /dev/null.

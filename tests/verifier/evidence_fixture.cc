@@ -165,8 +165,9 @@ absl::StatusOr<std::unique_ptr<JobMounts>> JobMounts::Create(const std::string& 
   m->staging_dir_ = base_dir + "/staging";
   m->input_dir_ = base_dir + "/in";
   m->output_dir_ = base_dir + "/out";
+  m->log_dir_ = base_dir + "/log";
   m->input_name_ = std::string(input_name);
-  for (const std::string& d : {m->staging_dir_, m->input_dir_, m->output_dir_}) {
+  for (const std::string& d : {m->staging_dir_, m->input_dir_, m->output_dir_, m->log_dir_}) {
     if (mkdir(d.c_str(), 0755) != 0) return ErrnoStatus("mkdir " + d, errno);
   }
   if (mount("fdv-in", m->staging_dir_.c_str(), "tmpfs", 0, "size=1m,mode=0755") != 0) {
@@ -200,7 +201,7 @@ std::string PhiChecksumProfile(const JobMounts& mounts) {
                       R"({"fd": 1, "role": "phi-output", "access": "w", "open": ")",
                       mounts.output_dir(), R"(/checksum.txt"},)",
                       R"({"fd": 2, "role": "audit-log", "access": "a", "open": ")",
-                      mounts.output_dir(), R"(/audit.log"}]})");
+                      mounts.log_dir(), R"(/audit.log"}]})");
 }
 
 // ---------------------------------------------------------------------------

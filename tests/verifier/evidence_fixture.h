@@ -68,7 +68,9 @@ std::string Sha256HexOfFile(const std::string& path);  // "" when unreadable
 // Where the job's files live. The calling thread moves into a private mount
 // namespace (so the mounts vanish with the process whatever happens), mounts a
 // tmpfs holding the input file and bind-mounts it read-only at input_dir(),
-// and a writable tmpfs at output_dir(). Unmounted on destruction.
+// and a writable tmpfs at output_dir() (memory only: never at rest); the
+// audit log goes to log_dir(), a plain directory on the scratch directory's
+// disk (durable). Unmounted on destruction.
 class JobMounts {
  public:
   static absl::StatusOr<std::unique_ptr<JobMounts>> Create(const std::string& base_dir,
@@ -80,10 +82,11 @@ class JobMounts {
 
   std::string input() const { return input_dir_ + "/" + input_name_; }
   const std::string& output_dir() const { return output_dir_; }
+  const std::string& log_dir() const { return log_dir_; }
 
  private:
   JobMounts() = default;
-  std::string staging_dir_, input_dir_, output_dir_, input_name_;
+  std::string staging_dir_, input_dir_, output_dir_, log_dir_, input_name_;
   std::vector<std::string> mounted_;  // innermost last
 };
 

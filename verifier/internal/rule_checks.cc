@@ -3,9 +3,14 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/storage.h"
 #include "verifier/internal/policy_json.h"
 
 namespace fdattest::policy_internal {
@@ -118,8 +123,97 @@ std::string CheckUnixPeer(const FdFingerprint& fp, const PeerRequirement& req,
       return absl::StrCat(FdLabel(fp), ": peer executable sha256 ", *pc.exe_sha256,
                           " is not in peer.exe_sha256");
     }
+    // A listed interpreter's digest says which interpreter runs, not which
+    // script: it cannot identify the peer (docs/policy.md, R9).
+    if (!pc.exe_path.has_value()) {
+      return absl::StrCat(FdLabel(fp), ": peer pid ", pc.pid,
+                          " executable path not recorded: cannot tell a program from an "
+                          "interpreter, so its digest identifies no peer");
+    }
+    if (PeerIsInterpreter(pc)) {
+      return absl::StrCat(FdLabel(fp), ": peer executable ", *pc.exe_path,
+                          " is an interpreter: its sha256 identifies no script, so it does not "
+                          "identify the peer");
+    }
   }
   return "";
+}
+
+bool PeerIsInterpreter(const PeerCred& pc) {
+  if (!pc.exe_path.has_value()) return false;
+  absl::string_view name(*pc.exe_path);
+  if (size_t slash = name.rfind('/'); slash != absl::string_view::npos) {
+    name.remove_prefix(slash + 1);
+  }
+  // "python3.11", "perl5.36.0", "ruby3.1", "node18": strip the version.
+  while (!name.empty() && (absl::ascii_isdigit(static_cast<unsigned char>(name.back())) ||
+                           name.back() == '.' || name.back() == '-')) {
+    name.remove_suffix(1);
+  }
+  static const std::set<std::string, std::less<>> kInterpreters = {
+      "python", "pypy", "perl", "sh",  "bash",   "dash", "ash", "zsh",  "ksh",     "mksh",
+      "csh",    "tcsh", "fish", "busybox", "ruby", "node", "nodejs", "deno", "bun", "php",
+      "lua",    "luajit", "tclsh", "wish", "java", "Rscript", "R", "awk", "gawk", "mawk",
+      "nawk",   "guile", "racket", "julia", "osascript", "pwsh", "env"};
+  return kInterpreters.contains(name);
+}
+
+StorageJudgement JudgeStorage(const FdFingerprint& fp, const std::set<StorageClass>& accepted,
+                              const EncryptionRequirement& req) {
+  StorageJudgement j;
+  std::vector<std::string> names;
+  for (StorageClass c : accepted) names.push_back(std::string(StorageClassName(c)));
+  const std::string accepts =
+      names.empty() ? std::string("accepts no storage") : absl::StrCat("accepts ", absl::StrJoin(names, ", "));
+  if (!fp.storage.has_value()) {
+    j.seen = "no storage fingerprint recorded";
+    j.why_not = accepts;
+    return j;
+  }
+  const StorageFingerprint& s = *fp.storage;
+  j.seen = DescribeStorage(s, fp.mount ? absl::string_view(fp.mount->fs_type) : "");
+  std::vector<std::string> missing;
+  if (IsMemoryOnlyFs(s.fs_magic)) {
+    if (accepted.contains(StorageClass::kNotPersisted)) {
+      j.ok = true;
+      j.met = "not_persisted";
+      return j;
+    }
+    j.why_not = accepts;
+    return j;
+  }
+  if (accepted.contains(StorageClass::kEncryptedAtRest) && s.fscrypt.has_value()) {
+    const FscryptPolicy& p = *s.fscrypt;
+    if (p.version < req.min_version) {
+      missing.push_back(absl::StrCat("fscrypt v", req.min_version, " or later"));
+    }
+    if (!req.contents_modes.empty() && !req.contents_modes.contains(p.contents_mode)) {
+      std::vector<std::string> modes;
+      for (uint32_t m : req.contents_modes) modes.push_back(FscryptModeName(m));
+      missing.push_back(absl::StrCat("contents mode ", absl::StrJoin(modes, " or ")));
+    }
+    if (!req.filenames_modes.empty() && !req.filenames_modes.contains(p.filenames_mode)) {
+      std::vector<std::string> modes;
+      for (uint32_t m : req.filenames_modes) modes.push_back(FscryptModeName(m));
+      missing.push_back(absl::StrCat("filenames mode ", absl::StrJoin(modes, " or ")));
+    }
+    if (missing.empty()) {
+      j.ok = true;
+      j.met = "encrypted_at_rest";
+      return j;
+    }
+  }
+  if (accepted.contains(StorageClass::kDurable)) {
+    if (PersistenceOfFs(s.fs_magic) == Persistence::kPersisted) {
+      j.ok = true;
+      j.met = "durable";
+      return j;
+    }
+    missing.push_back("a filesystem known to persist for durable");
+  }
+  j.why_not = missing.empty() ? accepts
+                              : absl::StrCat(accepts, "; needs ", absl::StrJoin(missing, ", "));
+  return j;
 }
 
 std::string PeerSummary(const FdFingerprint& fp) {

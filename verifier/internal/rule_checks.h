@@ -79,6 +79,24 @@ RoleClass ClassOf(const Policy& policy, const FdFingerprint& fp);
 // Returns "" when it does, else what is wrong.
 std::string CheckUnixPeer(const FdFingerprint& fp, const PeerRequirement& req,
                           absl::string_view role_name);
+// Whether the peer's executable (its advisory exe_path basename) is an
+// interpreter — python3, perl, sh, bash, dash, ruby, node, ... — whose digest
+// identifies no script.
+bool PeerIsInterpreter(const PeerCred& pc);
+
+// What a file's storage fingerprint shows, judged against the storage
+// classes `accepted` (and, for encrypted_at_rest, `req`): `seen` says exactly
+// what was seen ("ext4: persisted, not encrypted"), `ok` whether one of the
+// classes holds, `met` which (its name) or `why_not` what is missing.
+struct StorageJudgement {
+  bool ok = false;
+  std::string seen;
+  std::string met;
+  std::string why_not;
+};
+StorageJudgement JudgeStorage(const FdFingerprint& fp, const std::set<StorageClass>& accepted,
+                              const EncryptionRequirement& req);
+
 // "fd 3 (role): unix peer uid 990, exe 21b2…" for a unix fd with a peer_cred.
 std::string PeerSummary(const FdFingerprint& fp);
 
