@@ -102,7 +102,7 @@ trap 'cleanup_tpm; rm -rf "$work"' EXIT
 mkdir -p "$tpmdir/tpm" "$tpmdir/state"
 cp "$tpmdir/template/tpm2-00.permall" "$tpmdir/tpm/"
 "$here/../tools/swtpm/start.sh" "$tpmdir/tpm" || fail "cannot start swtpm"
-TSS2_LOG=all+none "$build/bin/fdattestd" --socket "$tpmdir/attestor.sock" --state-dir "$tpmdir/state" \
+"$build/bin/fdattestd" --socket "$tpmdir/attestor.sock" --state-dir "$tpmdir/state" \
   --tcti "swtpm:path=$tpmdir/tpm/sock" 2>"$tpmdir/fdattestd.log" &
 daemon_pid=$!
 for _ in $(seq 100); do [ -S "$tpmdir/attestor.sock" ] && break; sleep 0.05; done
