@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "common/bpf_properties.h"
@@ -107,6 +108,10 @@ absl::StatusOr<Conjunction> Simplify(const DecisionLeaf& leaf) {
         }
       }
       if (cs.empty()) continue;  // always true
+      // One order for equal conditions from different paths.
+      std::sort(cs.begin(), cs.end(), [](const WordConstraint& x, const WordConstraint& y) {
+        return std::tie(x.op, x.mask, x.k, x.want) < std::tie(y.op, y.mask, y.k, y.want);
+      });
       cond.cs = cs;
     }
     out[word] = std::move(cond);
@@ -116,10 +121,25 @@ absl::StatusOr<Conjunction> Simplify(const DecisionLeaf& leaf) {
 
 // Whether a ∨ b holds for every value (two conditions on one word).
 absl::StatusOr<bool> CoverAll(const WordCond& a, const WordCond& b) {
-  if (!a.in.empty() || !b.in.empty()) return false;
+  if (!a.in.empty() && !b.in.empty()) return false;
+  if (!a.in.empty()) return CoverAll(b, a);
+  // a is a conjunction; not-a is the disjunction of its negated constraints.
+  // not-b: a negated constraint of b, or (b a value set) a value outside it.
+  std::vector<std::vector<WordConstraint>> not_b;
+  if (!b.in.empty()) {
+    std::vector<WordConstraint> outside;
+    for (uint32_t v : b.in) outside.push_back(WordEq(0, v, false));
+    not_b.push_back(std::move(outside));
+  } else {
+    for (const WordConstraint& y : b.cs) not_b.push_back({y.Negated()});
+  }
   for (const WordConstraint& x : a.cs) {
-    for (const WordConstraint& y : b.cs) {
-      ASSIGN_OR_RETURN(bool sat, Sat({x.Negated(), y.Negated()}));
+    for (std::vector<WordConstraint> cs : not_b) {
+      WordConstraint nx = x.Negated();
+      nx.word = 0;
+      for (WordConstraint& c : cs) c.word = 0;
+      cs.push_back(nx);
+      ASSIGN_OR_RETURN(bool sat, Sat(cs));
       if (sat) return false;
     }
   }

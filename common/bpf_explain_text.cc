@@ -29,7 +29,9 @@ std::string FdText(const ExplainContext& ctx, uint64_t fd) {
   return absl::StrCat(fd);
 }
 
+// A value of argument `arg` (arg < 0: of a high word, always plain).
 std::string ValueText(const ExplainContext& ctx, uint32_t nr, int arg, uint64_t v) {
+  if (arg < 0) return absl::StrCat(v);
   return IsFdArg(nr, arg) ? FdText(ctx, v) : ArgValueText(nr, arg, v);
 }
 
@@ -119,11 +121,12 @@ std::string ConjunctionText(const ExplainContext& ctx, uint32_t nr, const Conjun
          {std::tuple{lo, has_lo, fd ? name : absl::StrCat("lo32(", name, ")")},
           std::tuple{hi, has_hi, absl::StrCat("hi32(", name, ")")}}) {
       if (!present) continue;
+      const int named = it == lo ? arg : -1;  // a high word's values have no names
       if (!it->second.in.empty()) {
         std::set<uint64_t> values(it->second.in.begin(), it->second.in.end());
-        parts.push_back(SetText(ctx, nr, arg, lhs, values));
+        parts.push_back(SetText(ctx, nr, named, lhs, values));
       } else {
-        ConstraintsText(ctx, nr, arg, lhs, it->second.cs, &parts);
+        ConstraintsText(ctx, nr, named, lhs, it->second.cs, &parts);
       }
     }
   }
@@ -146,6 +149,7 @@ std::string SignatureText(uint32_t nr) {
     if (n == absl::StrCat("a", a)) break;
     args.push_back(n);
   }
+  if (args.empty()) return absl::StrCat(SyscallName(nr), "(…)");
   return absl::StrCat(SyscallName(nr), "(", absl::StrJoin(args, ", "), ")");
 }
 
