@@ -229,6 +229,79 @@ absl::StatusOr<std::vector<Conjunction>> Merge(std::vector<Conjunction> ds) {
   return ds;
 }
 
+// Whether every value satisfying `x` satisfies `e` (conditions on one word).
+absl::StatusOr<bool> WordImplies(const WordCond& x, const WordCond& e) {
+  if (!x.in.empty()) {
+    for (uint32_t v : x.in) {
+      if (!e.Holds(v)) return false;
+    }
+    return true;
+  }
+  if (!e.in.empty()) {  // x and a value outside e's set: impossible?
+    std::vector<WordConstraint> cs = x.cs;
+    for (uint32_t v : e.in) cs.push_back(WordEq(0, v, false));
+    ASSIGN_OR_RETURN(bool sat, Sat(cs));
+    return !sat;
+  }
+  for (const WordConstraint& c : e.cs) {
+    std::vector<WordConstraint> cs = x.cs;
+    cs.push_back(c.Negated());
+    ASSIGN_OR_RETURN(bool sat, Sat(cs));
+    if (sat) return false;
+  }
+  return true;
+}
+
+// Whether every input satisfying `x` satisfies `e`.
+absl::StatusOr<bool> ConjunctionImplies(const Conjunction& x, const Conjunction& e) {
+  for (const auto& [word, cond] : e) {
+    auto it = x.find(word);
+    if (it == x.end()) return false;
+    ASSIGN_OR_RETURN(bool implied, WordImplies(it->second, cond));
+    if (!implied) return false;
+  }
+  return true;
+}
+
+// Rules apply first-match, so a condition is redundant where every input
+// that satisfies the rest of its line but not it is taken by an earlier line
+// (`ALLOW when domain == 1`, then `TRAP when lo32(domain) != 1 and
+// hi32(domain) == 0`: the `!= 1` goes). Each earlier line as printed: the
+// lines up to any point cover what the unsimplified ones covered.
+absl::Status DropImpliedByEarlier(std::vector<ExplainedRule>* rules) {
+  std::vector<const Conjunction*> earlier;
+  for (ExplainedRule& r : *rules) {
+    for (Conjunction& d : r.when) {
+      for (auto word_it = d.begin(); word_it != d.end();) {
+        std::vector<WordConstraint>& cs = word_it->second.cs;
+        for (size_t i = 0; i < cs.size();) {
+          Conjunction rest = d;
+          std::vector<WordConstraint>& others = rest[word_it->first].cs;
+          others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
+          others.push_back(cs[i].Negated());
+          bool covered = false;
+          for (const Conjunction* e : earlier) {
+            ASSIGN_OR_RETURN(covered, ConjunctionImplies(rest, *e));
+            if (covered) break;
+          }
+          if (covered) {
+            cs.erase(cs.begin() + static_cast<std::ptrdiff_t>(i));
+          } else {
+            ++i;
+          }
+        }
+        if (word_it->second.in.empty() && cs.empty()) {
+          word_it = d.erase(word_it);
+        } else {
+          ++word_it;
+        }
+      }
+      earlier.push_back(&d);
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Leaves that inputs with this syscall number (arch x86_64) can reach.
 absl::StatusOr<std::vector<const DecisionLeaf*>> LeavesFor(const DecisionTable& table, uint32_t nr) {
   std::vector<const DecisionLeaf*> out;
@@ -277,6 +350,7 @@ absl::StatusOr<ExplainedSyscall> ExplainSyscall(uint32_t nr,
     if (ret != otherwise) s.rules.push_back({by_ret[ret], ret});
   }
   s.rules.push_back({{}, otherwise});
+  RETURN_IF_ERROR(DropImpliedByEarlier(&s.rules));
   return s;
 }
 
