@@ -8,8 +8,8 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "common/bpf_properties.h"
 #include "common/bpf_names.h"
+#include "common/bpf_properties.h"
 #include "common/sha256.h"
 
 namespace fdattest {
@@ -61,8 +61,8 @@ absl::StatusOr<bool> Sat(const std::vector<WordConstraint>& cs) {
 }
 
 // The returns reachable under `extra`, each with one input reaching it.
-absl::StatusOr<std::map<uint32_t, SeccompInput>> RetsWhere(const DecisionTable& table,
-                                                           const std::vector<WordConstraint>& extra) {
+absl::StatusOr<std::map<uint32_t, SeccompInput>> RetsWhere(
+    const DecisionTable& table, const std::vector<WordConstraint>& extra) {
   std::map<uint32_t, SeccompInput> rets;
   for (const DecisionLeaf& leaf : table.leaves()) {
     if (rets.contains(leaf.ret)) continue;
@@ -303,16 +303,20 @@ absl::Status DropImpliedByEarlier(std::vector<ExplainedRule>* rules) {
 }
 
 // Leaves that inputs with this syscall number (arch x86_64) can reach.
-absl::StatusOr<std::vector<const DecisionLeaf*>> LeavesFor(const DecisionTable& table, uint32_t nr) {
+absl::StatusOr<std::vector<const DecisionLeaf*>> LeavesFor(const DecisionTable& table,
+                                                           uint32_t nr) {
   std::vector<const DecisionLeaf*> out;
   for (const DecisionLeaf& leaf : table.leaves()) {
     if ((leaf.pinned_mask & 1) && leaf.pinned.w[0] != nr) continue;
     bool ok = true;
     std::vector<WordConstraint> args;
     for (const WordConstraint& c : leaf.constraints) {
-      if (c.word == 0) ok = ok && c.Holds(nr);
-      else if (c.word == 1) ok = ok && c.Holds(kX86);
-      else args.push_back(c);
+      if (c.word == 0)
+        ok = ok && c.Holds(nr);
+      else if (c.word == 1)
+        ok = ok && c.Holds(kX86);
+      else
+        args.push_back(c);
     }
     if (!ok) continue;
     ASSIGN_OR_RETURN(std::optional<SeccompInput> in, SolveInput(args));
@@ -361,19 +365,58 @@ struct FdArgSpec {
 
 // Syscalls taking a file descriptor, and which argument it is.
 const std::vector<FdArgSpec>& FdArgs() {
-  static const std::vector<FdArgSpec> v = {
-      {SYS_read, 0}, {SYS_readv, 0}, {SYS_pread64, 0}, {SYS_preadv, 0}, {SYS_preadv2, 0},
-      {SYS_recvfrom, 0}, {SYS_recvmsg, 0}, {SYS_write, 0}, {SYS_writev, 0}, {SYS_pwrite64, 0},
-      {SYS_pwritev, 0}, {SYS_pwritev2, 0}, {SYS_sendto, 0}, {SYS_sendmsg, 0},
-      {SYS_sendfile, 0}, {SYS_sendfile, 1}, {SYS_splice, 0}, {SYS_splice, 2}, {SYS_tee, 0},
-      {SYS_tee, 1}, {SYS_copy_file_range, 0}, {SYS_copy_file_range, 2}, {SYS_vmsplice, 0},
-      {SYS_mmap, 4}, {SYS_fstat, 0}, {SYS_lseek, 0}, {SYS_fsync, 0}, {SYS_fdatasync, 0},
-      {SYS_ioctl, 0}, {SYS_fcntl, 0}, {SYS_close, 0}, {SYS_dup, 0}, {SYS_dup2, 0},
-      {SYS_dup3, 0}, {SYS_ftruncate, 0}, {SYS_fallocate, 0}, {SYS_fchmod, 0},
-      {SYS_fchown, 0}, {SYS_fstatfs, 0}, {SYS_getdents64, 0}, {SYS_flock, 0},
-      {SYS_fchdir, 0}, {SYS_connect, 0}, {SYS_bind, 0}, {SYS_listen, 0}, {SYS_accept, 0},
-      {SYS_accept4, 0}, {SYS_shutdown, 0}, {SYS_getsockopt, 0}, {SYS_setsockopt, 0},
-      {SYS_epoll_ctl, 2}, {SYS_execveat, 0}};
+  static const std::vector<FdArgSpec> v = {{SYS_read, 0},
+                                           {SYS_readv, 0},
+                                           {SYS_pread64, 0},
+                                           {SYS_preadv, 0},
+                                           {SYS_preadv2, 0},
+                                           {SYS_recvfrom, 0},
+                                           {SYS_recvmsg, 0},
+                                           {SYS_write, 0},
+                                           {SYS_writev, 0},
+                                           {SYS_pwrite64, 0},
+                                           {SYS_pwritev, 0},
+                                           {SYS_pwritev2, 0},
+                                           {SYS_sendto, 0},
+                                           {SYS_sendmsg, 0},
+                                           {SYS_sendfile, 0},
+                                           {SYS_sendfile, 1},
+                                           {SYS_splice, 0},
+                                           {SYS_splice, 2},
+                                           {SYS_tee, 0},
+                                           {SYS_tee, 1},
+                                           {SYS_copy_file_range, 0},
+                                           {SYS_copy_file_range, 2},
+                                           {SYS_vmsplice, 0},
+                                           {SYS_mmap, 4},
+                                           {SYS_fstat, 0},
+                                           {SYS_lseek, 0},
+                                           {SYS_fsync, 0},
+                                           {SYS_fdatasync, 0},
+                                           {SYS_ioctl, 0},
+                                           {SYS_fcntl, 0},
+                                           {SYS_close, 0},
+                                           {SYS_dup, 0},
+                                           {SYS_dup2, 0},
+                                           {SYS_dup3, 0},
+                                           {SYS_ftruncate, 0},
+                                           {SYS_fallocate, 0},
+                                           {SYS_fchmod, 0},
+                                           {SYS_fchown, 0},
+                                           {SYS_fstatfs, 0},
+                                           {SYS_getdents64, 0},
+                                           {SYS_flock, 0},
+                                           {SYS_fchdir, 0},
+                                           {SYS_connect, 0},
+                                           {SYS_bind, 0},
+                                           {SYS_listen, 0},
+                                           {SYS_accept, 0},
+                                           {SYS_accept4, 0},
+                                           {SYS_shutdown, 0},
+                                           {SYS_getsockopt, 0},
+                                           {SYS_setsockopt, 0},
+                                           {SYS_epoll_ctl, 2},
+                                           {SYS_execveat, 0}};
   return v;
 }
 
@@ -439,7 +482,8 @@ absl::StatusOr<Explanation> Explain(const BpfProgram& program, const DecisionTab
   // each; the rest below the x32 range is "unnamed".
   std::set<uint32_t> numbers(NamedSyscalls().begin(), NamedSyscalls().end());
   for (const DecisionLeaf& leaf : table.leaves()) {
-    if ((leaf.pinned_mask & 1) && leaf.pinned.w[0] < kX32SyscallBit) numbers.insert(leaf.pinned.w[0]);
+    if ((leaf.pinned_mask & 1) && leaf.pinned.w[0] < kX32SyscallBit)
+      numbers.insert(leaf.pinned.w[0]);
   }
   {
     std::vector<WordConstraint> cs = {WordEq(1, kX86), WordGe(0, kX32SyscallBit, false)};
@@ -461,7 +505,8 @@ absl::StatusOr<Explanation> Explain(const BpfProgram& program, const DecisionTab
     const int lo = ArgLoWord(fa.arg), hi = ArgHiWord(fa.arg);
     for (const DecisionLeaf* leaf : leaves) {
       allowed = allowed || IsAllow(leaf->ret);
-      for (const WordConstraint& c : leaf->constraints) examined = examined || c.word == lo || c.word == hi;
+      for (const WordConstraint& c : leaf->constraints)
+        examined = examined || c.word == lo || c.word == hi;
     }
     if (!allowed) continue;
     ExplainedFdArg f{.nr = fa.nr, .arg = fa.arg, .examined = examined};

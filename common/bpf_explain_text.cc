@@ -25,7 +25,8 @@ std::string FdText(const ExplainContext& ctx, uint64_t fd) {
   for (const auto& d : ctx.fds) {
     if (static_cast<uint64_t>(d.fd) == fd) return absl::StrCat(fd, " ", d.role);
   }
-  if (ctx.exec_fd >= 0 && static_cast<uint64_t>(ctx.exec_fd) == fd) return absl::StrCat(fd, " (exec fd)");
+  if (ctx.exec_fd >= 0 && static_cast<uint64_t>(ctx.exec_fd) == fd)
+    return absl::StrCat(fd, " (exec fd)");
   return absl::StrCat(fd);
 }
 
@@ -55,14 +56,18 @@ void ConstraintsText(const ExplainContext& ctx, uint32_t nr, int arg, const std:
       continue;
     }
     if (c.op == CmpOp::kEq && one_bit && c.mask != 0xffffffff) {
-      if ((c.k == c.mask) == c.want) all_of |= c.mask;
-      else none_of |= c.mask;
+      if ((c.k == c.mask) == c.want)
+        all_of |= c.mask;
+      else
+        none_of |= c.mask;
       continue;
     }
     const std::string k = ValueText(ctx, nr, arg, c.k);
     if (c.op == CmpOp::kEq && c.mask == 0xffffffff) {
-      if (c.want) out->push_back(absl::StrCat(lhs, " == ", k));
-      else not_equal.insert(c.k);
+      if (c.want)
+        out->push_back(absl::StrCat(lhs, " == ", k));
+      else
+        not_equal.insert(c.k);
       continue;
     }
     const std::string mask = ArgMaskText(nr, arg, c.op == CmpOp::kSet ? c.mask & c.k : c.mask);
@@ -73,7 +78,8 @@ void ConstraintsText(const ExplainContext& ctx, uint32_t nr, int arg, const std:
         } else if (c.k == 0) {
           out->push_back(absl::StrCat(lhs, c.want ? " has none of " : " has one of ", mask));
         } else {
-          out->push_back(absl::StrFormat("(%s & %s) %s 0x%x", lhs, mask, c.want ? "==" : "!=", c.k));
+          out->push_back(
+              absl::StrFormat("(%s & %s) %s 0x%x", lhs, mask, c.want ? "==" : "!=", c.k));
         }
         break;
       case CmpOp::kGt:
@@ -89,7 +95,8 @@ void ConstraintsText(const ExplainContext& ctx, uint32_t nr, int arg, const std:
     }
   }
   if (all_of != 0) out->push_back(absl::StrCat(lhs, " has all of ", ArgMaskText(nr, arg, all_of)));
-  if (none_of != 0) out->push_back(absl::StrCat(lhs, " has none of ", ArgMaskText(nr, arg, none_of)));
+  if (none_of != 0)
+    out->push_back(absl::StrCat(lhs, " has none of ", ArgMaskText(nr, arg, none_of)));
   if (!not_equal.empty()) {
     std::vector<std::string> v;
     for (uint64_t x : not_equal) v.push_back(ValueText(ctx, nr, arg, x));
@@ -133,7 +140,8 @@ std::string ConjunctionText(const ExplainContext& ctx, uint32_t nr, const Conjun
   return parts.empty() ? "always" : absl::StrJoin(parts, " and ");
 }
 
-std::string RangesText(const ExplainContext& ctx, const std::vector<std::pair<uint32_t, uint32_t>>& r) {
+std::string RangesText(const ExplainContext& ctx,
+                       const std::vector<std::pair<uint32_t, uint32_t>>& r) {
   if (r.size() == 1 && r[0].first == 0 && r[0].second == 0xffffffff) return "any fd";
   std::vector<std::string> v;
   for (auto [lo, hi] : r) {
@@ -156,8 +164,8 @@ std::string SignatureText(uint32_t nr) {
 void FdSummary(const Explanation& e, std::string* out) {
   const ExplainContext& ctx = e.context;
   for (const DeclaredFdUse& d : e.declared) {
-    absl::StrAppend(out, "  fd ", d.fd.fd, " ", d.fd.role, " (", d.fd.access, "): ",
-                    d.allowed.empty() ? "nothing allowed" : absl::StrJoin(d.allowed, " "));
+    absl::StrAppend(out, "  fd ", d.fd.fd, " ", d.fd.role, " (", d.fd.access,
+                    "): ", d.allowed.empty() ? "nothing allowed" : absl::StrJoin(d.allowed, " "));
     if (!d.absorbed.empty()) {
       absl::StrAppend(out, "; ", absl::StrJoin(d.absorbed, " "), " returns 0 and leaves it open");
     }
@@ -166,7 +174,8 @@ void FdSummary(const Explanation& e, std::string* out) {
   if (ctx.exec_fd >= 0) {
     absl::StrAppend(out, "  fd ", ctx.exec_fd,
                     ": the exec fd — the launcher starts the measured program with "
-                    "execveat(", ctx.exec_fd, ", \"\", argv, envp, AT_EMPTY_PATH); it closes on exec\n");
+                    "execveat(",
+                    ctx.exec_fd, ", \"\", argv, envp, AT_EMPTY_PATH); it closes on exec\n");
   }
   if (!ctx.fds.empty() || ctx.exec_fd >= 0) {
     absl::StrAppend(out, "  any other fd: ",
@@ -181,8 +190,9 @@ void FdSummary(const Explanation& e, std::string* out) {
     return;
   }
   if (!e.ExaminesFds()) {
-    out->append("  file descriptors: not restricted — no rule tests an fd argument, so every "
-                "allowed fd-taking syscall works on any fd\n");
+    out->append(
+        "  file descriptors: not restricted — no rule tests an fd argument, so every "
+        "allowed fd-taking syscall works on any fd\n");
     return;
   }
   // Syscalls grouped by the fds they can be allowed on.
@@ -193,7 +203,8 @@ void FdSummary(const Explanation& e, std::string* out) {
                                   : "depends on bits of the fd (see its rules)";
     std::string who = SyscallName(f.nr);
     if (ArgName(f.nr, f.arg) != "fd") absl::StrAppend(&who, " ", ArgName(f.nr, f.arg));
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == set; });
+    auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == set; });
     if (it == groups.end()) it = groups.insert(groups.end(), {set, {}});
     it->second.push_back(who);
   }
@@ -210,18 +221,20 @@ std::string Explanation::ToText() const {
   absl::StrAppend(&out, "Summary (filter sha256 ", sha256, ", ", instructions, " instructions, ",
                   paths, " paths)\n");
   FdSummary(*this, &out);
-  absl::StrAppend(&out, "  other architectures (arch != x86_64): ", RetsText(foreign_arch_rets), "\n");
+  absl::StrAppend(&out, "  other architectures (arch != x86_64): ", RetsText(foreign_arch_rets),
+                  "\n");
   absl::StrAppend(&out, "  x32 syscall numbers: ", RetsText(x32_rets), "\n");
   std::vector<std::string> defaults;
   for (const auto& [ret, nr] : default_rets) {
-    defaults.push_back(default_rets.size() == 1 ? ActionText(ret)
-                                                : absl::StrCat(ActionText(ret), " (e.g. ", nr, ")"));
+    defaults.push_back(default_rets.size() == 1
+                           ? ActionText(ret)
+                           : absl::StrCat(ActionText(ret), " (e.g. ", nr, ")"));
   }
   absl::StrAppend(&out, "  unnamed syscall numbers: ",
                   defaults.empty() ? "(none)" : absl::StrJoin(defaults, " or "), "\n");
   if (read_path_insns >= 0 || write_path_insns >= 0) {
-    absl::StrAppend(&out, "  instructions run: read ", read_path_insns, ", write ", write_path_insns,
-                    " (on the first fd each is allowed on)\n");
+    absl::StrAppend(&out, "  instructions run: read ", read_path_insns, ", write ",
+                    write_path_insns, " (on the first fd each is allowed on)\n");
   }
   // Syscalls whose outcome does not depend on the arguments, by outcome; the
   // largest group is said last, as "every other named syscall".
@@ -251,7 +264,8 @@ std::string Explanation::ToText() const {
     absl::StrAppend(&out, "  ", ActionText(largest), ": every other named syscall (", largest_n,
                     ") not listed here or below\n");
   }
-  out += "\nSyscalls whose outcome depends on their arguments (the first line that holds applies)\n";
+  out +=
+      "\nSyscalls whose outcome depends on their arguments (the first line that holds applies)\n";
   if (conditional.empty()) out += "  (none)\n";
   for (const ExplainedSyscall* s : conditional) {
     absl::StrAppend(&out, "  ", SignatureText(s->nr), ":\n");
@@ -273,11 +287,13 @@ std::string Explanation::ToText() const {
       "  paths: the routes through the program from its first instruction to a return; the\n"
       "    analysis follows every one, so each statement above holds for every input.\n",
       "  unnamed syscall numbers: x86_64 numbers below 0x40000000 with no name in the syscall\n"
-      "    table (named: ", named.size(), " syscalls up to ", SyscallName(named.back()), ", ",
-      named.back(), ") that the filter does not test one by one.\n",
+      "    table (named: ",
+      named.size(), " syscalls up to ", SyscallName(named.back()), ", ", named.back(),
+      ") that the filter does not test one by one.\n",
       "  x32 syscall numbers: 0x40000000 to 0xfffffffe, the x32 ABI's numbers.\n",
       "  lo32(x), hi32(x): the low and high 32 bits of a 64-bit argument. An fd argument is\n"
-      "    compared on its low 32 bits, which are all the kernel uses, unless marked \"(all 64 bits)\".\n",
+      "    compared on its low 32 bits, which are all the kernel uses, unless marked \"(all 64 "
+      "bits)\".\n",
       "  numbers are decimal; bit masks are flag names or hexadecimal (0x…).\n",
       "  an errno name (EBADF, EPERM, …): the call fails with that error without running.\n",
       "  TRAP: the thread gets SIGSYS; KILL_PROCESS / KILL_THREAD: killed by the kernel.\n",
@@ -299,7 +315,8 @@ Json Explanation::ToJson() const {
   j["foreign_arch"] = rets_json(foreign_arch_rets);
   j["x32"] = rets_json(x32_rets);
   Json d = Json::array();
-  for (const auto& [ret, nr] : default_rets) d.push_back({{"action", ActionText(ret)}, {"example_nr", nr}});
+  for (const auto& [ret, nr] : default_rets)
+    d.push_back({{"action", ActionText(ret)}, {"example_nr", nr}});
   j["unnamed_syscalls"] = d;
   Json sys = Json::array();
   for (const ExplainedSyscall& s : syscalls) {
@@ -325,8 +342,11 @@ Json Explanation::ToJson() const {
   j["fd_args"] = fds;
   Json decl = Json::array();
   for (const DeclaredFdUse& u : declared) {
-    decl.push_back({{"fd", u.fd.fd}, {"role", u.fd.role}, {"access", u.fd.access},
-                    {"allowed", u.allowed}, {"absorbed", u.absorbed}});
+    decl.push_back({{"fd", u.fd.fd},
+                    {"role", u.fd.role},
+                    {"access", u.fd.access},
+                    {"allowed", u.allowed},
+                    {"absorbed", u.absorbed}});
   }
   j["declared_fds"] = decl;
   if (context.exec_fd >= 0) j["exec_fd"] = context.exec_fd;

@@ -25,40 +25,70 @@ namespace {
 // Argument names of the syscalls filters most often test, comma-separated.
 const std::map<uint32_t, const char*>& Signatures() {
   static const std::map<uint32_t, const char*> m = {
-      {SYS_read, "fd,buf,count"}, {SYS_write, "fd,buf,count"}, {SYS_readv, "fd,iov,iovcnt"},
-      {SYS_writev, "fd,iov,iovcnt"}, {SYS_pread64, "fd,buf,count,offset"},
-      {SYS_pwrite64, "fd,buf,count,offset"}, {SYS_preadv, "fd,iov,iovcnt,pos_l,pos_h"},
+      {SYS_read, "fd,buf,count"},
+      {SYS_write, "fd,buf,count"},
+      {SYS_readv, "fd,iov,iovcnt"},
+      {SYS_writev, "fd,iov,iovcnt"},
+      {SYS_pread64, "fd,buf,count,offset"},
+      {SYS_pwrite64, "fd,buf,count,offset"},
+      {SYS_preadv, "fd,iov,iovcnt,pos_l,pos_h"},
       {SYS_pwritev, "fd,iov,iovcnt,pos_l,pos_h"},
       {SYS_preadv2, "fd,iov,iovcnt,pos_l,pos_h,flags"},
       {SYS_pwritev2, "fd,iov,iovcnt,pos_l,pos_h,flags"},
       {SYS_recvfrom, "fd,buf,len,flags,src_addr,addrlen"},
-      {SYS_sendto, "fd,buf,len,flags,dest_addr,addrlen"}, {SYS_sendmsg, "fd,msg,flags"},
-      {SYS_recvmsg, "fd,msg,flags"}, {SYS_sendfile, "out_fd,in_fd,offset,count"},
-      {SYS_splice, "fd_in,off_in,fd_out,off_out,len,flags"}, {SYS_tee, "fd_in,fd_out,len,flags"},
+      {SYS_sendto, "fd,buf,len,flags,dest_addr,addrlen"},
+      {SYS_sendmsg, "fd,msg,flags"},
+      {SYS_recvmsg, "fd,msg,flags"},
+      {SYS_sendfile, "out_fd,in_fd,offset,count"},
+      {SYS_splice, "fd_in,off_in,fd_out,off_out,len,flags"},
+      {SYS_tee, "fd_in,fd_out,len,flags"},
       {SYS_copy_file_range, "fd_in,off_in,fd_out,off_out,len,flags"},
-      {SYS_vmsplice, "fd,iov,nr_segs,flags"}, {SYS_mmap, "addr,length,prot,flags,fd,offset"},
-      {SYS_mprotect, "addr,length,prot"}, {SYS_fstat, "fd,statbuf"},
-      {SYS_lseek, "fd,offset,whence"}, {SYS_fsync, "fd"}, {SYS_fdatasync, "fd"},
-      {SYS_ioctl, "fd,cmd,arg"}, {SYS_fcntl, "fd,cmd,arg"}, {SYS_close, "fd"}, {SYS_dup, "fd"},
-      {SYS_dup2, "oldfd,newfd"}, {SYS_dup3, "oldfd,newfd,flags"}, {SYS_ftruncate, "fd,length"},
-      {SYS_fallocate, "fd,mode,offset,len"}, {SYS_fchmod, "fd,mode"},
-      {SYS_fchown, "fd,owner,group"}, {SYS_fstatfs, "fd,buf"},
-      {SYS_getdents64, "fd,dirp,count"}, {SYS_flock, "fd,operation"}, {SYS_fchdir, "fd"},
-      {SYS_connect, "fd,addr,addrlen"}, {SYS_bind, "fd,addr,addrlen"},
-      {SYS_listen, "fd,backlog"}, {SYS_accept, "fd,addr,addrlen"},
-      {SYS_accept4, "fd,addr,addrlen,flags"}, {SYS_shutdown, "fd,how"},
+      {SYS_vmsplice, "fd,iov,nr_segs,flags"},
+      {SYS_mmap, "addr,length,prot,flags,fd,offset"},
+      {SYS_mprotect, "addr,length,prot"},
+      {SYS_fstat, "fd,statbuf"},
+      {SYS_lseek, "fd,offset,whence"},
+      {SYS_fsync, "fd"},
+      {SYS_fdatasync, "fd"},
+      {SYS_ioctl, "fd,cmd,arg"},
+      {SYS_fcntl, "fd,cmd,arg"},
+      {SYS_close, "fd"},
+      {SYS_dup, "fd"},
+      {SYS_dup2, "oldfd,newfd"},
+      {SYS_dup3, "oldfd,newfd,flags"},
+      {SYS_ftruncate, "fd,length"},
+      {SYS_fallocate, "fd,mode,offset,len"},
+      {SYS_fchmod, "fd,mode"},
+      {SYS_fchown, "fd,owner,group"},
+      {SYS_fstatfs, "fd,buf"},
+      {SYS_getdents64, "fd,dirp,count"},
+      {SYS_flock, "fd,operation"},
+      {SYS_fchdir, "fd"},
+      {SYS_connect, "fd,addr,addrlen"},
+      {SYS_bind, "fd,addr,addrlen"},
+      {SYS_listen, "fd,backlog"},
+      {SYS_accept, "fd,addr,addrlen"},
+      {SYS_accept4, "fd,addr,addrlen,flags"},
+      {SYS_shutdown, "fd,how"},
       {SYS_getsockopt, "fd,level,optname,optval,optlen"},
       {SYS_setsockopt, "fd,level,optname,optval,optlen"},
-      {SYS_socket, "domain,type,protocol"}, {SYS_socketpair, "domain,type,protocol,sv"},
+      {SYS_socket, "domain,type,protocol"},
+      {SYS_socketpair, "domain,type,protocol,sv"},
       {SYS_epoll_ctl, "epfd,op,fd,event"},
-      {SYS_clone, "flags,stack,parent_tid,child_tid,tls"}, {SYS_unshare, "flags"},
+      {SYS_clone, "flags,stack,parent_tid,child_tid,tls"},
+      {SYS_unshare, "flags"},
       {SYS_execveat, "fd,pathname,argv,envp,flags"},
       {SYS_prctl, "option,arg2,arg3,arg4,arg5"},
-      {SYS_prlimit64, "pid,resource,new_limit,old_limit"}, {SYS_kill, "pid,sig"},
-      {SYS_tgkill, "tgid,tid,sig"}, {SYS_tkill, "tid,sig"},
-      {SYS_openat, "dirfd,pathname,flags,mode"}, {SYS_open, "pathname,flags,mode"},
-      {SYS_futex, "uaddr,futex_op,val,timeout,uaddr2,val3"}, {SYS_madvise, "addr,length,advice"},
-      {SYS_personality, "persona"}, {SYS_clock_gettime, "clockid,tp"},
+      {SYS_prlimit64, "pid,resource,new_limit,old_limit"},
+      {SYS_kill, "pid,sig"},
+      {SYS_tgkill, "tgid,tid,sig"},
+      {SYS_tkill, "tid,sig"},
+      {SYS_openat, "dirfd,pathname,flags,mode"},
+      {SYS_open, "pathname,flags,mode"},
+      {SYS_futex, "uaddr,futex_op,val,timeout,uaddr2,val3"},
+      {SYS_madvise, "addr,length,advice"},
+      {SYS_personality, "persona"},
+      {SYS_clock_gettime, "clockid,tp"},
       {SYS_getrandom, "buf,buflen,flags"}};
   return m;
 }
@@ -67,18 +97,17 @@ using Names = std::vector<std::pair<uint64_t, const char*>>;
 
 // Named values of one argument.
 const Names* ValueNames(uint32_t nr, int arg) {
-  static const Names fcntl_cmds = {{F_DUPFD, "F_DUPFD"}, {F_GETFD, "F_GETFD"},
-                                   {F_SETFD, "F_SETFD"}, {F_GETFL, "F_GETFL"},
-                                   {F_SETFL, "F_SETFL"}, {F_GETLK, "F_GETLK"},
-                                   {F_SETLK, "F_SETLK"}, {F_SETLKW, "F_SETLKW"},
-                                   {F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC"}};
-  static const Names ioctl_cmds = {{TCGETS, "TCGETS"},     {TCSETS, "TCSETS"},
-                                   {TIOCGWINSZ, "TIOCGWINSZ"}, {TIOCSWINSZ, "TIOCSWINSZ"},
-                                   {TIOCGPGRP, "TIOCGPGRP"}, {TIOCSPGRP, "TIOCSPGRP"},
-                                   {FIONREAD, "FIONREAD"},   {FIONBIO, "FIONBIO"},
-                                   {FIOCLEX, "FIOCLEX"},     {FIONCLEX, "FIONCLEX"},
-                                   {TIOCSTI, "TIOCSTI"}};
-  static const Names prctl_options = {{PR_SET_NAME, "PR_SET_NAME"}, {PR_GET_NAME, "PR_GET_NAME"},
+  static const Names fcntl_cmds = {
+      {F_DUPFD, "F_DUPFD"}, {F_GETFD, "F_GETFD"},   {F_SETFD, "F_SETFD"},
+      {F_GETFL, "F_GETFL"}, {F_SETFL, "F_SETFL"},   {F_GETLK, "F_GETLK"},
+      {F_SETLK, "F_SETLK"}, {F_SETLKW, "F_SETLKW"}, {F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC"}};
+  static const Names ioctl_cmds = {
+      {TCGETS, "TCGETS"},         {TCSETS, "TCSETS"},       {TIOCGWINSZ, "TIOCGWINSZ"},
+      {TIOCSWINSZ, "TIOCSWINSZ"}, {TIOCGPGRP, "TIOCGPGRP"}, {TIOCSPGRP, "TIOCSPGRP"},
+      {FIONREAD, "FIONREAD"},     {FIONBIO, "FIONBIO"},     {FIOCLEX, "FIOCLEX"},
+      {FIONCLEX, "FIONCLEX"},     {TIOCSTI, "TIOCSTI"}};
+  static const Names prctl_options = {{PR_SET_NAME, "PR_SET_NAME"},
+                                      {PR_GET_NAME, "PR_GET_NAME"},
                                       {PR_SET_DUMPABLE, "PR_SET_DUMPABLE"},
                                       {PR_GET_DUMPABLE, "PR_GET_DUMPABLE"},
                                       {PR_SET_NO_NEW_PRIVS, "PR_SET_NO_NEW_PRIVS"},
@@ -95,27 +124,37 @@ const Names* ValueNames(uint32_t nr, int arg) {
 
 // Named flag bits of one argument.
 const Names* BitNames(uint32_t nr, int arg) {
-  static const Names clone_flags = {
-      {CLONE_VM, "CLONE_VM"},           {CLONE_FS, "CLONE_FS"},
-      {CLONE_FILES, "CLONE_FILES"},     {CLONE_SIGHAND, "CLONE_SIGHAND"},
-      {CLONE_PIDFD, "CLONE_PIDFD"},     {CLONE_PTRACE, "CLONE_PTRACE"},
-      {CLONE_VFORK, "CLONE_VFORK"},     {CLONE_PARENT, "CLONE_PARENT"},
-      {CLONE_THREAD, "CLONE_THREAD"},   {CLONE_NEWNS, "CLONE_NEWNS"},
-      {CLONE_SYSVSEM, "CLONE_SYSVSEM"}, {CLONE_SETTLS, "CLONE_SETTLS"},
-      {CLONE_PARENT_SETTID, "CLONE_PARENT_SETTID"},
-      {CLONE_CHILD_CLEARTID, "CLONE_CHILD_CLEARTID"}, {CLONE_DETACHED, "CLONE_DETACHED"},
-      {CLONE_UNTRACED, "CLONE_UNTRACED"}, {CLONE_CHILD_SETTID, "CLONE_CHILD_SETTID"},
-      {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWUTS, "CLONE_NEWUTS"},
-      {CLONE_NEWIPC, "CLONE_NEWIPC"},   {CLONE_NEWUSER, "CLONE_NEWUSER"},
-      {CLONE_NEWPID, "CLONE_NEWPID"},   {CLONE_NEWNET, "CLONE_NEWNET"},
-      {CLONE_IO, "CLONE_IO"}};
-  static const Names mmap_flags = {{MAP_SHARED, "MAP_SHARED"},   {MAP_PRIVATE, "MAP_PRIVATE"},
-                                   {MAP_FIXED, "MAP_FIXED"},     {MAP_ANONYMOUS, "MAP_ANONYMOUS"},
-                                   {MAP_GROWSDOWN, "MAP_GROWSDOWN"},
-                                   {MAP_NORESERVE, "MAP_NORESERVE"},
-                                   {MAP_POPULATE, "MAP_POPULATE"}, {MAP_STACK, "MAP_STACK"}};
-  static const Names prot_bits = {{PROT_READ, "PROT_READ"}, {PROT_WRITE, "PROT_WRITE"},
-                                  {PROT_EXEC, "PROT_EXEC"}};
+  static const Names clone_flags = {{CLONE_VM, "CLONE_VM"},
+                                    {CLONE_FS, "CLONE_FS"},
+                                    {CLONE_FILES, "CLONE_FILES"},
+                                    {CLONE_SIGHAND, "CLONE_SIGHAND"},
+                                    {CLONE_PIDFD, "CLONE_PIDFD"},
+                                    {CLONE_PTRACE, "CLONE_PTRACE"},
+                                    {CLONE_VFORK, "CLONE_VFORK"},
+                                    {CLONE_PARENT, "CLONE_PARENT"},
+                                    {CLONE_THREAD, "CLONE_THREAD"},
+                                    {CLONE_NEWNS, "CLONE_NEWNS"},
+                                    {CLONE_SYSVSEM, "CLONE_SYSVSEM"},
+                                    {CLONE_SETTLS, "CLONE_SETTLS"},
+                                    {CLONE_PARENT_SETTID, "CLONE_PARENT_SETTID"},
+                                    {CLONE_CHILD_CLEARTID, "CLONE_CHILD_CLEARTID"},
+                                    {CLONE_DETACHED, "CLONE_DETACHED"},
+                                    {CLONE_UNTRACED, "CLONE_UNTRACED"},
+                                    {CLONE_CHILD_SETTID, "CLONE_CHILD_SETTID"},
+                                    {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+                                    {CLONE_NEWUTS, "CLONE_NEWUTS"},
+                                    {CLONE_NEWIPC, "CLONE_NEWIPC"},
+                                    {CLONE_NEWUSER, "CLONE_NEWUSER"},
+                                    {CLONE_NEWPID, "CLONE_NEWPID"},
+                                    {CLONE_NEWNET, "CLONE_NEWNET"},
+                                    {CLONE_IO, "CLONE_IO"}};
+  static const Names mmap_flags = {
+      {MAP_SHARED, "MAP_SHARED"},       {MAP_PRIVATE, "MAP_PRIVATE"},
+      {MAP_FIXED, "MAP_FIXED"},         {MAP_ANONYMOUS, "MAP_ANONYMOUS"},
+      {MAP_GROWSDOWN, "MAP_GROWSDOWN"}, {MAP_NORESERVE, "MAP_NORESERVE"},
+      {MAP_POPULATE, "MAP_POPULATE"},   {MAP_STACK, "MAP_STACK"}};
+  static const Names prot_bits = {
+      {PROT_READ, "PROT_READ"}, {PROT_WRITE, "PROT_WRITE"}, {PROT_EXEC, "PROT_EXEC"}};
   if ((nr == SYS_clone || nr == SYS_unshare) && arg == 0) return &clone_flags;
   if (nr == SYS_mmap && arg == 3) return &mmap_flags;
   if ((nr == SYS_mmap || nr == SYS_mprotect) && arg == 2) return &prot_bits;
@@ -190,7 +229,8 @@ std::string CallText(const SeccompInput& in, int min_arg) {
   }
   std::vector<std::string> args;
   for (int a = 0; a <= last; ++a) args.push_back(ArgValueText(in.nr(), a, in.arg(a)));
-  return absl::StrCat(SyscallName(in.nr()), "(", absl::StrJoin(args, ", "), last < 5 ? ", …)" : ")");
+  return absl::StrCat(SyscallName(in.nr()), "(", absl::StrJoin(args, ", "),
+                      last < 5 ? ", …)" : ")");
 }
 
 }  // namespace fdattest

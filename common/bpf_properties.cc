@@ -236,24 +236,29 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
                               nr, Checker::FdNotIn(0, W), {0, "writable"}));
   }
   for (uint32_t nr : {SYS_pwrite64, SYS_pwritev, SYS_pwritev2}) {
-    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", nr, Checker::FdNotIn(0, positional), {0, "positional writable (not append-only)"}));
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", nr, Checker::FdNotIn(0, positional),
+                              {0, "positional writable (not append-only)"}));
   }
   {
     auto cs = Checker::FdNotIn(0, W);
     RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, cs, {0, "writable"}));
     // sendto with a destination address (either half non-zero).
-    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgLoWord(4), 0, false)}, {-1, "sendto must not name a destination"}));
-    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgHiWord(4), 0, false)}, {-1, "sendto must not name a destination"}));
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgLoWord(4), 0, false)},
+                              {-1, "sendto must not name a destination"}));
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgHiWord(4), 0, false)},
+                              {-1, "sendto must not name a destination"}));
   }
   // Append-only: no RWF flags on pwritev2, no repositioning, no F_SETFL.
-  RETURN_IF_ERROR(c.NoAllow("append-only-kept",
-                            "append-only fds cannot be truncated, repositioned or un-appended",
-                            SYS_pwritev2, {WordEq(ArgLoWord(5), 0, false)}, {-1, "pwritev2 flags must be 0 (RWF_NOAPPEND would defeat append-only)"}));
+  RETURN_IF_ERROR(c.NoAllow(
+      "append-only-kept", "append-only fds cannot be truncated, repositioned or un-appended",
+      SYS_pwritev2, {WordEq(ArgLoWord(5), 0, false)},
+      {-1, "pwritev2 flags must be 0 (RWF_NOAPPEND would defeat append-only)"}));
   for (int fd : A) {
     for (uint32_t nr : {SYS_lseek, SYS_ftruncate, SYS_fallocate, SYS_pwrite64, SYS_pwritev,
                         SYS_pwritev2}) {
       RETURN_IF_ERROR(c.NoAllow("append-only-kept", "", nr,
-                                {WordEq(ArgLoWord(0), static_cast<uint32_t>(fd))}, {-1, "the fd is append-only"}));
+                                {WordEq(ArgLoWord(0), static_cast<uint32_t>(fd))},
+                                {-1, "the fd is append-only"}));
     }
   }
   // Zero-copy movers: every fd argument.
@@ -267,7 +272,8 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
                               "zero-copy movers are allowed only from readable to writable "
                               "declared fds (every fd argument checked)",
                               m.nr, Checker::FdNotIn(m.in, R), {m.in, "readable"}));
-    RETURN_IF_ERROR(c.NoAllow("zero-copy-fds", "", m.nr, Checker::FdNotIn(m.out, W), {m.out, "writable"}));
+    RETURN_IF_ERROR(
+        c.NoAllow("zero-copy-fds", "", m.nr, Checker::FdNotIn(m.out, W), {m.out, "writable"}));
   }
   RETURN_IF_ERROR(c.NoAllow("zero-copy-fds", "", SYS_vmsplice, Checker::FdNotIn(0, D), {0, ""}));
   {
@@ -287,34 +293,46 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
   {
     std::vector<WordConstraint> cs;
     for (uint32_t cmd : {F_GETFD, F_GETFL}) cs.push_back(WordEq(ArgLoWord(1), cmd, false));
-    RETURN_IF_ERROR(c.NoAllow("fd-control", "", SYS_fcntl, cs, {-1, "fcntl may only use F_GETFD or F_GETFL"}));
+    RETURN_IF_ERROR(
+        c.NoAllow("fd-control", "", SYS_fcntl, cs, {-1, "fcntl may only use F_GETFD or F_GETFL"}));
     cs.clear();
     for (uint32_t cmd : {TCGETS, TIOCGWINSZ, TIOCGPGRP, FIONREAD}) {
       cs.push_back(WordEq(ArgLoWord(1), cmd, false));
     }
-    RETURN_IF_ERROR(c.NoAllow("fd-control", "", SYS_ioctl, cs, {-1, "ioctl may only use TCGETS, TIOCGWINSZ, TIOCGPGRP or FIONREAD"}));
+    RETURN_IF_ERROR(
+        c.NoAllow("fd-control", "", SYS_ioctl, cs,
+                  {-1, "ioctl may only use TCGETS, TIOCGWINSZ, TIOCGPGRP or FIONREAD"}));
   }
   // Processes.
-  RETURN_IF_ERROR(c.NoAllow("process-confined",
-                            "clone never creates namespaces or pidfds; prctl only reads the task name; "
-                            "prlimit64 only reads its own limits; execveat only the measured fd",
-                            SYS_clone, {WordBitsSet(ArgLoWord(0), kAllowedCloneFlagsMask)}, {-1, "clone may not create namespaces or pidfds"}));
+  RETURN_IF_ERROR(
+      c.NoAllow("process-confined",
+                "clone never creates namespaces or pidfds; prctl only reads the task name; "
+                "prlimit64 only reads its own limits; execveat only the measured fd",
+                SYS_clone, {WordBitsSet(ArgLoWord(0), kAllowedCloneFlagsMask)},
+                {-1, "clone may not create namespaces or pidfds"}));
   {
     std::vector<WordConstraint> cs;
     // Not PR_SET_NAME: the name is world-readable in /proc (docs/filter.md).
     cs.push_back(WordEq(ArgLoWord(0), PR_GET_NAME, false));
-    RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prctl, cs, {-1, "prctl may only use PR_GET_NAME"}));
+    RETURN_IF_ERROR(
+        c.NoAllow("process-confined", "", SYS_prctl, cs, {-1, "prctl may only use PR_GET_NAME"}));
   }
-  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(2), 0, false)}, {-1, "prlimit64 may not set limits"}));
-  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgHiWord(2), 0, false)}, {-1, "prlimit64 may not set limits"}));
-  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(0), 0, false)}, {-1, "prlimit64 may only name its own process"}));
+  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(2), 0, false)},
+                            {-1, "prlimit64 may not set limits"}));
+  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgHiWord(2), 0, false)},
+                            {-1, "prlimit64 may not set limits"}));
+  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(0), 0, false)},
+                            {-1, "prlimit64 may only name its own process"}));
   if (fds.exec_fd < 0) {
-    RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_execveat, {}, {-1, "there is no exec fd"}));
+    RETURN_IF_ERROR(
+        c.NoAllow("process-confined", "", SYS_execveat, {}, {-1, "there is no exec fd"}));
   } else {
     RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_execveat,
-                              {WordEq(ArgLoWord(0), static_cast<uint32_t>(fds.exec_fd), false)}, {0, "exec"}));
+                              {WordEq(ArgLoWord(0), static_cast<uint32_t>(fds.exec_fd), false)},
+                              {0, "exec"}));
     RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_execveat,
-                              {WordEq(ArgLoWord(4), AT_EMPTY_PATH, false)}, {-1, "execveat flags must be exactly AT_EMPTY_PATH"}));
+                              {WordEq(ArgLoWord(4), AT_EMPTY_PATH, false)},
+                              {-1, "execveat flags must be exactly AT_EMPTY_PATH"}));
   }
   // Completeness: every declared fd is usable for its declared access.
   for (int fd : R) {
@@ -328,12 +346,11 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
                              absl::StrCat("read on declared readable fd ", fd, " is not allowed")));
   }
   for (int fd : W) {
-    RETURN_IF_ERROR(c.Expect("declared-fds-usable", "",
-                             [](uint32_t ret) { return !IsAllow(ret); },
-                             {WordEq(0, SYS_write), WordEq(1, x86),
-                              WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
-                              WordEq(ArgHiWord(0), 0)},
-                             absl::StrCat("write on declared writable fd ", fd, " is not allowed")));
+    RETURN_IF_ERROR(c.Expect(
+        "declared-fds-usable", "", [](uint32_t ret) { return !IsAllow(ret); },
+        {WordEq(0, SYS_write), WordEq(1, x86), WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
+         WordEq(ArgHiWord(0), 0)},
+        absl::StrCat("write on declared writable fd ", fd, " is not allowed")));
   }
   return c.Take();
 }

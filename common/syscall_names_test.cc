@@ -20,7 +20,7 @@ namespace {
 TEST(SyscallNamesTest, NamesComeFromTheHeadersAndCoverNewerKernels) {
   EXPECT_EQ(SyscallName(SYS_read), "read");
   EXPECT_EQ(SyscallName(SYS_execveat), "execveat");
-  EXPECT_EQ(SyscallName(462), "mseal");          // past the 6.1 headers and libseccomp 2.5
+  EXPECT_EQ(SyscallName(462), "mseal");  // past the 6.1 headers and libseccomp 2.5
   EXPECT_EQ(SyscallName(469), "file_setattr");
   EXPECT_EQ(SyscallName(1000), "syscall_1000");  // no name: said so
   EXPECT_FALSE(KnownSyscallName(1000).has_value());

@@ -76,9 +76,12 @@ TEST(FilterDocTest, OutcomesTableAgreesWithTheFilter) {
   const size_t start = doc->find("## Outcomes in `errno` mode");
   ASSERT_NE(start, std::string::npos);
   int rows = 0, checked = 0;
-  for (const std::string& line : std::vector<std::string>(absl::StrSplit(doc->substr(start), '\n'))) {
+  for (const std::string& line :
+       std::vector<std::string>(absl::StrSplit(doc->substr(start), '\n'))) {
     if ((line.rfind("## ", 0) == 0) && rows > 0) break;
-    if (!(line.rfind("| ", 0) == 0) || (line.rfind("| syscall", 0) == 0) || (line.rfind("|---", 0) == 0)) continue;
+    if (!(line.rfind("| ", 0) == 0) || (line.rfind("| syscall", 0) == 0) ||
+        (line.rfind("|---", 0) == 0))
+      continue;
     std::vector<std::string> cells = absl::StrSplit(line, " | ");
     ASSERT_GE(cells.size(), 3u) << line;
     const std::string& who = cells[0];

@@ -130,7 +130,8 @@ void CheckAgainstEmulator(const std::string& name, const Explained& x) {
       ++checked;
     }
   }
-  auto expect_in = [&](const std::set<uint32_t>& claimed, const SeccompInput& in, const char* line) {
+  auto expect_in = [&](const std::set<uint32_t>& claimed, const SeccompInput& in,
+                       const char* line) {
     EXPECT_TRUE(claimed.contains(p.Evaluate(in)))
         << name << ": the " << line << " line misses " << DescribeRet(p.Evaluate(in)) << " for "
         << in.DebugString();
@@ -261,7 +262,8 @@ TEST(ExplainTest, SingleBitChainsAreLinear) {
 }
 
 TEST(ExplainTest, LauncherFilterNamesRolesErrnosAndTheExecFd) {
-  std::optional<Explained> x = ExplainBytes(*CompileFilter(PhiChecksumSpec()), PhiChecksumContext());
+  std::optional<Explained> x =
+      ExplainBytes(*CompileFilter(PhiChecksumSpec()), PhiChecksumContext());
   ASSERT_TRUE(x.has_value());
   const std::string text = x->explanation.ToText();
   EXPECT_EQ(text.rfind("Summary", 0), 0u) << "the summary comes first";

@@ -44,9 +44,14 @@ class Asm {
       if (in.t >= 0) in.insn.jt = Offset(pc, in.t);
       if (in.f >= 0) in.insn.jf = Offset(pc, in.f);
       const BpfInsn& b = in.insn;
-      const uint8_t bytes[8] = {static_cast<uint8_t>(b.code), static_cast<uint8_t>(b.code >> 8), b.jt,
-                                b.jf, static_cast<uint8_t>(b.k), static_cast<uint8_t>(b.k >> 8),
-                                static_cast<uint8_t>(b.k >> 16), static_cast<uint8_t>(b.k >> 24)};
+      const uint8_t bytes[8] = {static_cast<uint8_t>(b.code),
+                                static_cast<uint8_t>(b.code >> 8),
+                                b.jt,
+                                b.jf,
+                                static_cast<uint8_t>(b.k),
+                                static_cast<uint8_t>(b.k >> 8),
+                                static_cast<uint8_t>(b.k >> 16),
+                                static_cast<uint8_t>(b.k >> 24)};
       out.append(reinterpret_cast<const char*>(bytes), 8);
     }
     return out;
@@ -57,9 +62,7 @@ class Asm {
     BpfInsn insn;
     Label t = -1, f = -1;
   };
-  void Emit(uint16_t code, uint32_t k) {
-    insns_.push_back({BpfInsn{code, 0, 0, k}});
-  }
+  void Emit(uint16_t code, uint32_t k) { insns_.push_back({BpfInsn{code, 0, 0, k}}); }
   void Jump(uint16_t op, uint32_t k, Label t, Label f) {
     Emit(BPF_JMP | op | BPF_K, k);
     insns_.back().t = t;
@@ -140,12 +143,30 @@ std::string RangeDispatchTrapFilter() {
 }
 
 std::string CloneFlagChainFilter(int bits) {
-  static constexpr uint32_t kFlags[] = {
-      CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS,  CLONE_NEWIPC,   CLONE_NEWUSER, CLONE_NEWPID,
-      CLONE_NEWNET,  CLONE_PIDFD,     CLONE_PTRACE,  CLONE_UNTRACED, CLONE_IO,      CLONE_SYSVSEM,
-      CLONE_PARENT,  CLONE_DETACHED,  CLONE_VFORK,   CLONE_FS,       CLONE_FILES,   CLONE_VM,
-      CLONE_SIGHAND, CLONE_THREAD,    CLONE_SETTLS,  CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID,
-      CLONE_CHILD_SETTID};
+  static constexpr uint32_t kFlags[] = {CLONE_NEWNS,
+                                        CLONE_NEWCGROUP,
+                                        CLONE_NEWUTS,
+                                        CLONE_NEWIPC,
+                                        CLONE_NEWUSER,
+                                        CLONE_NEWPID,
+                                        CLONE_NEWNET,
+                                        CLONE_PIDFD,
+                                        CLONE_PTRACE,
+                                        CLONE_UNTRACED,
+                                        CLONE_IO,
+                                        CLONE_SYSVSEM,
+                                        CLONE_PARENT,
+                                        CLONE_DETACHED,
+                                        CLONE_VFORK,
+                                        CLONE_FS,
+                                        CLONE_FILES,
+                                        CLONE_VM,
+                                        CLONE_SIGHAND,
+                                        CLONE_THREAD,
+                                        CLONE_SETTLS,
+                                        CLONE_PARENT_SETTID,
+                                        CLONE_CHILD_CLEARTID,
+                                        CLONE_CHILD_SETTID};
   Asm a;
   Prologue(a);
   Asm::Label allow = a.NewLabel(), kill = a.NewLabel(), clone = a.NewLabel();
