@@ -342,8 +342,10 @@ absl::StatusOr<ExplainedSyscall> ExplainSyscall(uint32_t nr,
   uint32_t otherwise = order.back();
   for (uint32_t ret : order) {
     ASSIGN_OR_RETURN(by_ret[ret], Merge(std::move(by_ret[ret])));
-    for (const Conjunction& c : by_ret[ret]) {
-      if (c.empty()) by_ret[ret] = {Conjunction{}};  // holds whatever the arguments
+    // A conjunction with no condition holds whatever the arguments.
+    if (std::any_of(by_ret[ret].begin(), by_ret[ret].end(),
+                    [](const Conjunction& c) { return c.empty(); })) {
+      by_ret[ret] = {Conjunction{}};
     }
     if (by_ret[ret].size() >= most) {
       most = by_ret[ret].size();
