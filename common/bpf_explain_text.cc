@@ -150,6 +150,24 @@ std::string RangesText(const ExplainContext& ctx,
   return v.empty() ? "none" : absl::StrJoin(v, ", ");
 }
 
+// Syscall numbers by name, runs of numbers without a name as one range
+// ("syscall_337–386"); `named` false: only those without a name.
+std::string NumbersText(const std::vector<uint32_t>& nrs, bool named) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < nrs.size();) {
+    if (KnownSyscallName(nrs[i])) {
+      if (named) out.push_back(SyscallName(nrs[i]));
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j + 1 < nrs.size() && nrs[j + 1] == nrs[j] + 1 && !KnownSyscallName(nrs[j + 1])) ++j;
+    out.push_back(j == i ? SyscallName(nrs[i]) : absl::StrCat("syscall_", nrs[i], "–", nrs[j]));
+    i = j + 1;
+  }
+  return absl::StrJoin(out, " ");
+}
+
 std::string SignatureText(uint32_t nr) {
   std::vector<std::string> args;
   for (int a = 0; a < 6; ++a) {
@@ -238,31 +256,36 @@ std::string Explanation::ToText() const {
   }
   // Syscalls whose outcome does not depend on the arguments, by outcome; the
   // largest group is said last, as "every other named syscall".
-  std::map<uint32_t, std::vector<std::string>> unconditional;
+  std::map<uint32_t, std::vector<uint32_t>> unconditional;
   std::vector<const ExplainedSyscall*> conditional;
   for (const ExplainedSyscall& s : syscalls) {
     if (s.rules.size() == 1) {
-      unconditional[s.rules[0].ret].push_back(s.name);
+      unconditional[s.rules[0].ret].push_back(s.nr);
     } else {
       conditional.push_back(&s);
     }
   }
+  // The largest group by named syscalls is said as "every other"; numbers
+  // with no name are always listed.
   uint32_t largest = 0;
   size_t largest_n = 0;
-  for (const auto& [ret, names] : unconditional) {
-    if (names.size() > largest_n) {
+  for (const auto& [ret, nrs] : unconditional) {
+    const size_t n = static_cast<size_t>(std::count_if(
+        nrs.begin(), nrs.end(), [](uint32_t nr) { return KnownSyscallName(nr).has_value(); }));
+    if (n > largest_n) {
       largest = ret;
-      largest_n = names.size();
+      largest_n = n;
     }
   }
   out += "\nSyscalls whatever their arguments (x86_64)\n";
-  for (const auto& [ret, names] : unconditional) {
+  for (const auto& [ret, nrs] : unconditional) {
     if (ret == largest) continue;
-    absl::StrAppend(&out, "  ", ActionText(ret), ": ", absl::StrJoin(names, " "), "\n");
+    absl::StrAppend(&out, "  ", ActionText(ret), ": ", NumbersText(nrs, true), "\n");
   }
   if (largest_n > 0) {
+    const std::string unnamed = NumbersText(unconditional[largest], false);
     absl::StrAppend(&out, "  ", ActionText(largest), ": every other named syscall (", largest_n,
-                    ") not listed here or below\n");
+                    ") not listed here or below", unnamed.empty() ? "" : ", and ", unnamed, "\n");
   }
   out +=
       "\nSyscalls whose outcome depends on their arguments (the first line that holds applies)\n";
