@@ -336,21 +336,21 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
   }
   // Completeness: every declared fd is usable for its declared access.
   for (int fd : R) {
-    RETURN_IF_ERROR(c.Expect("declared-fds-usable",
-                             "read on every readable and write on every writable declared fd "
-                             "is allowed",
-                             [](uint32_t ret) { return !IsAllow(ret); },
-                             {WordEq(0, SYS_read), WordEq(1, x86),
-                              WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
-                              WordEq(ArgHiWord(0), 0)},
-                             absl::StrCat("read on declared readable fd ", fd, " is not allowed")));
+    RETURN_IF_ERROR(c.Expect(
+        "declared-fds-usable",
+        "read on every readable and write on every writable declared fd "
+        "is allowed",
+        [](uint32_t ret) { return !IsAllow(ret); },
+        {WordEq(0, SYS_read), WordEq(1, x86), WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
+         WordEq(ArgHiWord(0), 0)},
+        absl::StrCat("read(", fd, ", …) refused, but fd ", fd, " is a declared readable fd")));
   }
   for (int fd : W) {
     RETURN_IF_ERROR(c.Expect(
         "declared-fds-usable", "", [](uint32_t ret) { return !IsAllow(ret); },
         {WordEq(0, SYS_write), WordEq(1, x86), WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
          WordEq(ArgHiWord(0), 0)},
-        absl::StrCat("write on declared writable fd ", fd, " is not allowed")));
+        absl::StrCat("write(", fd, ", …) refused, but fd ", fd, " is a declared writable fd")));
   }
   return c.Take();
 }

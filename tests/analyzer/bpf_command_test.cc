@@ -99,6 +99,9 @@ TEST_F(BpfCommandTest, CounterexampleReadsAsACall) {
   const std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_THAT(out, HasSubstr("counterexample: write(1, …) allowed, but fd 1 is not a declared "
                              "writable fd (the filter answers ALLOW)"));
+  // And the other way round: a declared fd the filter refuses.
+  EXPECT_THAT(out, HasSubstr("counterexample: read(1, …) refused, but fd 1 is a declared readable "
+                             "fd (the filter answers EBADF)"));
 }
 
 TEST_F(BpfCommandTest, WarnsWhenTheProfileIsNotTheManifests) {
