@@ -3,6 +3,7 @@
 #include <sys/syscall.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -47,9 +48,25 @@ std::string SetText(const ExplainContext& ctx, uint32_t nr, int arg, const std::
 void ConstraintsText(const ExplainContext& ctx, uint32_t nr, int arg, const std::string& lhs,
                      const std::vector<WordConstraint>& cs, std::vector<std::string>* out) {
   std::set<uint64_t> not_equal;
-  // Single bits that must be clear, or set, are said together.
+  // Single bits that must be clear, or set, are said together; so are the
+  // bounds of a full-width range (lo and hi inclusive).
   uint32_t none_of = 0, all_of = 0;
+  std::optional<uint64_t> lo, hi;
+  std::vector<std::string> bounds;  // as the filter says them, when not joined
   for (const WordConstraint& c : cs) {
+    if (c.mask == 0xffffffff && (c.op == CmpOp::kGt || c.op == CmpOp::kGe)) {
+      const uint64_t k = c.k;
+      const char* op = c.op == CmpOp::kGt ? (c.want ? " > " : " <= ") : (c.want ? " >= " : " < ");
+      bounds.push_back(absl::StrCat(lhs, op, ValueText(ctx, nr, arg, k)));
+      if (c.want) {  // > k, >= k
+        const uint64_t b = c.op == CmpOp::kGt ? k + 1 : k;
+        lo = lo ? std::max(*lo, b) : b;
+      } else if (c.op == CmpOp::kGt || k > 0) {  // <= k, < k (k > 0: the solver kept it)
+        const uint64_t b = c.op == CmpOp::kGt ? k : k - 1;
+        hi = hi ? std::min(*hi, b) : b;
+      }
+      continue;
+    }
     const bool one_bit = c.mask != 0 && (c.mask & (c.mask - 1)) == 0;
     if (c.op == CmpOp::kSet && !c.want) {
       none_of |= c.mask & c.k;
@@ -93,6 +110,12 @@ void ConstraintsText(const ExplainContext& ctx, uint32_t nr, int arg, const std:
         out->push_back(absl::StrCat(lhs, c.want ? " has one of " : " has none of ", mask));
         break;
     }
+  }
+  if (lo && hi) {
+    out->push_back(absl::StrCat(lhs, " in ", ValueText(ctx, nr, arg, *lo), "–",
+                                ValueText(ctx, nr, arg, *hi)));
+  } else {
+    out->insert(out->end(), bounds.begin(), bounds.end());
   }
   if (all_of != 0) out->push_back(absl::StrCat(lhs, " has all of ", ArgMaskText(nr, arg, all_of)));
   if (none_of != 0)

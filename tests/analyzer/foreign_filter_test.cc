@@ -246,6 +246,17 @@ TEST(ExplainTest, RangeDispatchDefaultSaysOnlyTrap) {
   EXPECT_THAT(text, HasSubstr("EACCES: open openat\n"));
 }
 
+TEST(ExplainTest, FdRestrictionsReadAsExactRanges) {
+  std::optional<Explained> x = ExplainBytes(testing::FdRangesFilter(), {});
+  ASSERT_TRUE(x.has_value());
+  const std::string text = x->explanation.ToText();
+  EXPECT_THAT(text, HasSubstr("file descriptors each fd-taking syscall can be allowed on:\n"));
+  EXPECT_THAT(text, HasSubstr("    0: read\n"));
+  EXPECT_THAT(text, HasSubstr("    1–2, 10–19: write\n"));
+  EXPECT_THAT(text, HasSubstr("    any fd: fstat\n"));
+  EXPECT_THAT(text, HasSubstr("    depends on bits of the fd (see its rules): ioctl\n"));
+}
+
 TEST(ExplainTest, SingleBitChainsAreLinear) {
   for (int bits : {13, 17, 24}) {
     std::optional<Explained> x = ExplainBytes(testing::CloneFlagChainFilter(bits), {});

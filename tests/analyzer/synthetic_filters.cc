@@ -212,10 +212,50 @@ std::string JsetChainFilter(int bits) {
   return a.Build();
 }
 
+std::string FdRangesFilter() {
+  Asm a;
+  Prologue(a);
+  Asm::Label allow = a.NewLabel(), ebadf = a.NewLabel(), eperm = a.NewLabel();
+  Asm::Label read = a.NewLabel(), write = a.NewLabel(), ioctl = a.NewLabel();
+  Asm::Label n1 = a.Next();
+  a.Jeq(SYS_read, read, n1);
+  Asm::Label n2 = a.Next();
+  a.Jeq(SYS_write, write, n2);
+  Asm::Label n3 = a.Next();
+  a.Jeq(SYS_ioctl, ioctl, n3);
+  Asm::Label n4 = a.Next();
+  a.Jeq(SYS_fstat, allow, n4);
+  a.Jeq(SYS_exit_group, allow, eperm);
+  a.Bind(read);  // fd 0 only
+  a.Ld(ArgLoWord(0));
+  a.Jeq(0, allow, ebadf);
+  a.Bind(write);  // fds 1 and 2, and 10 to 19
+  a.Ld(ArgLoWord(0));
+  Asm::Label low = a.NewLabel(), high = a.NewLabel();
+  a.Jge(10, high, low);
+  a.Bind(low);
+  Asm::Label n5 = a.Next();
+  a.Jgt(2, ebadf, n5);
+  a.Jge(1, allow, ebadf);
+  a.Bind(high);
+  a.Jgt(19, ebadf, allow);
+  a.Bind(ioctl);  // odd fds only: a bit test, not a range
+  a.Ld(ArgLoWord(0));
+  a.Jset(1, allow, eperm);
+  a.Bind(ebadf);
+  a.Ret(Errno(EBADF));
+  a.Bind(eperm);
+  a.Ret(Errno(EPERM));
+  a.Bind(allow);
+  a.Ret(kAllow);
+  return a.Build();
+}
+
 std::map<std::string, std::string> SyntheticFilters() {
   return {{"synthetic-range-dispatch-trap", RangeDispatchTrapFilter()},
           {"synthetic-clone-flags-13-kill", CloneFlagChainFilter(13)},
-          {"synthetic-jset-chain-32", JsetChainFilter(32)}};
+          {"synthetic-jset-chain-32", JsetChainFilter(32)},
+          {"synthetic-fd-ranges", FdRangesFilter()}};
 }
 
 }  // namespace fdattest::testing

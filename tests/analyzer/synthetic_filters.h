@@ -22,6 +22,10 @@ std::string CloneFlagChainFilter(int bits);
 // each refusing with EPERM; every syscall otherwise allowed.
 std::string JsetChainFilter(int bits);
 
+// Restricts fds: read on fd 0, write on fds 1-2 and 10-19 (range tests),
+// ioctl on odd fds (a bit test), fstat on any; EBADF / EPERM otherwise.
+std::string FdRangesFilter();
+
 // Every synthetic filter by name (the golden files' stems).
 std::map<std::string, std::string> SyntheticFilters();
 
