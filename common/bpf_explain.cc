@@ -528,7 +528,9 @@ absl::StatusOr<Explanation> Explain(const BpfProgram& program, const DecisionTab
       cs.push_back(WordEq(ArgLoWord(f.arg), static_cast<uint32_t>(d.fd)));
       cs.push_back(WordEq(ArgHiWord(f.arg), 0));
       ASSIGN_OR_RETURN(auto w, table.Find(IsAllow, cs));
+      // As which argument, where the syscall takes more than one fd.
       std::string name = SyscallName(f.nr);
+      if (ArgName(f.nr, f.arg) != "fd") absl::StrAppend(&name, " (", ArgName(f.nr, f.arg), ")");
       if (w && std::find(use.allowed.begin(), use.allowed.end(), name) == use.allowed.end()) {
         use.allowed.push_back(name);
       }
