@@ -1,15 +1,19 @@
 // BPF analyzer costs (docs/BENCHMARKS.md, "3. BPF analyzer"): the whole
 // proof the launcher runs before installing its filter, per profile size,
 // against libseccomp's compile of the same filter (the baseline: both are
-// paid on every launch); and emulator evaluations against a bare syscall.
+// paid on every launch); emulator evaluations against a bare syscall; and
+// `bpf explain` of a foreign-shaped chain of n single-bit tests against the
+// explanation of the launcher's phi-etl filter.
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "benchmark/benchmark.h"
 #include "common/bpf.h"
+#include "common/bpf_explain.h"
 #include "common/bpf_properties.h"
 #include "common/bpf_symbolic.h"
 #include "launcher/filter.h"
+#include "tests/analyzer/synthetic_filters.h"
 
 namespace fdattest {
 namespace {
@@ -95,6 +99,38 @@ void BM_ProveFilterProperties(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(CheckLauncherProperties(table, sets));
 }
 BENCHMARK(BM_ProveFilterProperties)->Unit(benchmark::kMicrosecond);
+
+// What `fdattest bpf explain` does with a filter's bytes: decode, decision
+// table, explanation, text.
+void ExplainBytes(benchmark::State& state, const std::string& bpf) {
+  for (auto _ : state) {
+    auto program = BpfProgram::Decode(bpf);
+    auto table = DecisionTable::Build(*program);
+    if (!table.ok()) {
+      state.SkipWithError(std::string(table.status().message()).c_str());
+      return;
+    }
+    auto e = Explain(*program, *table);
+    if (!e.ok()) {
+      state.SkipWithError(std::string(e.status().message()).c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(e->ToText());
+  }
+}
+
+// A chain of n single-bit `jset` tests (each refusing) on one argument: the
+// search is linear in n (it was 2^n; 17 bits were refused as too complex).
+void BM_ExplainJsetChain(benchmark::State& state) {
+  ExplainBytes(state, testing::JsetChainFilter(static_cast<int>(state.range(0))));
+}
+BENCHMARK(BM_ExplainJsetChain)->Arg(8)->Arg(16)->Arg(32)->Unit(benchmark::kMillisecond);
+
+// Baseline: the explanation of the launcher's own phi-etl filter.
+void BM_ExplainLauncherFilter(benchmark::State& state) {
+  ExplainBytes(state, *CompileFilter(PhiEtlSpec()));
+}
+BENCHMARK(BM_ExplainLauncherFilter)->Unit(benchmark::kMillisecond);
 
 void BM_EmulatorEvaluate(benchmark::State& state) {
   const std::string bpf = *CompileFilter(SpecWithFds(5));

@@ -125,6 +125,9 @@ if "$bin/analyzer_bench" --benchmark_repetitions=5 --benchmark_report_aggregates
      | "  \($f) fds (r, w, rw, a, ...): prove \($p.cpu_time / 1000 | r2) ms (\($p.instructions) instructions, \($p.paths) paths), libseccomp compile \($c.cpu_time / 1000 | r2) ms, prove / compile = \(($p.cpu_time / $c.cpu_time) | r2)",
        "    read on fd 0: \($p.read_insns) instructions, write on fd 1: \($p.write_insns) instructions"),
     (med("BM_ProveFilter/32") | "  largest launcher filter (32 fds) proven in \(.cpu_time / 1000 | r2) ms (target < 5 ms: \(if .cpu_time < 5000 then "met" else "MISSED" end))"),
+    (med("BM_ExplainJsetChain/32") as $j | med("BM_ExplainJsetChain/16") as $h
+     | med("BM_ExplainLauncherFilter") as $l
+     | "  explain a chain of 32 single-bit tests: \($j.cpu_time | r2) ms (target < 100 ms: \(if $j.cpu_time < 100 then "met" else "MISSED" end)); / explain of the phi-etl launcher filter (\($l.cpu_time | r2) ms) = \(($j.cpu_time / $l.cpu_time) | r2); 32 bits / 16 bits = \(($j.cpu_time / $h.cpu_time) | r2) (2^16 = 65536 if it were exponential)"),
     (med("BM_EmulatorEvaluate") as $e | med("BM_BareSyscall") as $s
      | "  emulator: \($e.items_per_second / 1e6 | r2) M evaluations/s; one evaluation = \(($e.cpu_time / $s.cpu_time) | r2) x a bare getppid() syscall")
   ' "$out/analyzer.json" | tee "$out/analyzer.txt"

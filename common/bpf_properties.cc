@@ -6,13 +6,13 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <seccomp.h>
 #include <termios.h>
 
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/bpf_names.h"
 
 namespace fdattest {
 namespace {
@@ -66,19 +66,37 @@ const std::vector<uint32_t>& NeverAllowed() {
   return v;
 }
 
+// Why an allowed input breaks a property: the fd argument `fd_arg` is not a
+// declared `what` fd, or (fd_arg < 0) `what` itself.
+struct Why {
+  int fd_arg;
+  const char* what;
+};
+
 class Checker {
  public:
   explicit Checker(const DecisionTable& t) : t_(t) {}
 
   // Holds when no input satisfying `cs` (with arch = x86_64 and nr = `nr`)
-  // reaches an ALLOW.
+  // reaches an ALLOW. A counterexample reads as a call: "write(2, …)
+  // allowed, but fd 2 is not a declared writable fd".
   absl::Status NoAllow(absl::string_view id, absl::string_view statement, uint32_t nr,
-                       std::vector<WordConstraint> cs) {
+                       std::vector<WordConstraint> cs, Why why) {
     cs.push_back(WordEq(1, kAuditArchX86_64));
     cs.push_back(WordEq(0, nr));
     ASSIGN_OR_RETURN(auto w, t_.Find(IsAllow, cs));
-    // The syscall's name is looked up only for a counterexample.
-    Record(id, statement, w, [nr] { return absl::StrCat(SyscallName(nr), " allowed"); });
+    // The text is made only for a counterexample.
+    Record(id, statement, w, [&w, why] {
+      const SeccompInput& in = w->input;
+      std::string out = absl::StrCat(CallText(in, std::max(why.fd_arg, 0)), " allowed");
+      if (why.fd_arg >= 0) {
+        absl::StrAppend(&out, ", but fd ", in.w[ArgLoWord(why.fd_arg)], " is not a declared ",
+                        why.what, *why.what != 0 ? " " : "", "fd");
+      } else if (*why.what != 0) {
+        absl::StrAppend(&out, ", but ", why.what);
+      }
+      return out;
+    });
     return absl::OkStatus();
   }
 
@@ -142,14 +160,6 @@ std::set<int> FdSets::declared() const {
   return d;
 }
 
-std::string SyscallName(uint32_t nr) {
-  char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, static_cast<int>(nr));
-  if (name == nullptr) return absl::StrCat("syscall_", nr);
-  std::string out(name);
-  free(name);
-  return out;
-}
-
 FdSets FdSetsOf(const Profile& profile, int exec_fd) {
   FdSets s;
   s.exec_fd = exec_fd;
@@ -209,41 +219,46 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
     RETURN_IF_ERROR(c.NoAllow("never-allowed",
                               "fd-creating, fd-replacing, cross-process, filter-changing and exec "
                               "syscalls are never allowed",
-                              nr, {}));
+                              nr, {}, {-1, "this syscall must never be allowed"}));
   }
   // Read family: only readable declared fds.
   for (uint32_t nr : {SYS_read, SYS_readv, SYS_pread64, SYS_preadv, SYS_preadv2, SYS_recvfrom}) {
     RETURN_IF_ERROR(c.NoAllow("read-family-fds",
                               "read-family syscalls are allowed only when lo32(fd) is a readable "
                               "declared fd",
-                              nr, Checker::FdNotIn(0, R)));
+                              nr, Checker::FdNotIn(0, R), {0, "readable"}));
   }
   // Write family.
   for (uint32_t nr : {SYS_write, SYS_writev}) {
     RETURN_IF_ERROR(c.NoAllow("write-family-fds",
                               "write-family syscalls are allowed only when lo32(fd) is a writable "
                               "declared fd (positional ones: not append-only)",
-                              nr, Checker::FdNotIn(0, W)));
+                              nr, Checker::FdNotIn(0, W), {0, "writable"}));
   }
   for (uint32_t nr : {SYS_pwrite64, SYS_pwritev, SYS_pwritev2}) {
-    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", nr, Checker::FdNotIn(0, positional)));
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", nr, Checker::FdNotIn(0, positional),
+                              {0, "positional writable (not append-only)"}));
   }
   {
     auto cs = Checker::FdNotIn(0, W);
-    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, cs));
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, cs, {0, "writable"}));
     // sendto with a destination address (either half non-zero).
-    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgLoWord(4), 0, false)}));
-    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgHiWord(4), 0, false)}));
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgLoWord(4), 0, false)},
+                              {-1, "sendto must not name a destination"}));
+    RETURN_IF_ERROR(c.NoAllow("write-family-fds", "", SYS_sendto, {WordEq(ArgHiWord(4), 0, false)},
+                              {-1, "sendto must not name a destination"}));
   }
   // Append-only: no RWF flags on pwritev2, no repositioning, no F_SETFL.
-  RETURN_IF_ERROR(c.NoAllow("append-only-kept",
-                            "append-only fds cannot be truncated, repositioned or un-appended",
-                            SYS_pwritev2, {WordEq(ArgLoWord(5), 0, false)}));
+  RETURN_IF_ERROR(c.NoAllow(
+      "append-only-kept", "append-only fds cannot be truncated, repositioned or un-appended",
+      SYS_pwritev2, {WordEq(ArgLoWord(5), 0, false)},
+      {-1, "pwritev2 flags must be 0 (RWF_NOAPPEND would defeat append-only)"}));
   for (int fd : A) {
     for (uint32_t nr : {SYS_lseek, SYS_ftruncate, SYS_fallocate, SYS_pwrite64, SYS_pwritev,
                         SYS_pwritev2}) {
       RETURN_IF_ERROR(c.NoAllow("append-only-kept", "", nr,
-                                {WordEq(ArgLoWord(0), static_cast<uint32_t>(fd))}));
+                                {WordEq(ArgLoWord(0), static_cast<uint32_t>(fd))},
+                                {-1, "the fd is append-only"}));
     }
   }
   // Zero-copy movers: every fd argument.
@@ -256,74 +271,86 @@ absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const Decisi
     RETURN_IF_ERROR(c.NoAllow("zero-copy-fds",
                               "zero-copy movers are allowed only from readable to writable "
                               "declared fds (every fd argument checked)",
-                              m.nr, Checker::FdNotIn(m.in, R)));
-    RETURN_IF_ERROR(c.NoAllow("zero-copy-fds", "", m.nr, Checker::FdNotIn(m.out, W)));
+                              m.nr, Checker::FdNotIn(m.in, R), {m.in, "readable"}));
+    RETURN_IF_ERROR(
+        c.NoAllow("zero-copy-fds", "", m.nr, Checker::FdNotIn(m.out, W), {m.out, "writable"}));
   }
-  RETURN_IF_ERROR(c.NoAllow("zero-copy-fds", "", SYS_vmsplice, Checker::FdNotIn(0, D)));
+  RETURN_IF_ERROR(c.NoAllow("zero-copy-fds", "", SYS_vmsplice, Checker::FdNotIn(0, D), {0, ""}));
   {
     auto cs = Checker::FdNotIn(4, R);
     cs.push_back(WordBitsSet(ArgLoWord(3), MAP_ANONYMOUS, false));
     RETURN_IF_ERROR(c.NoAllow("mmap-fds",
                               "mmap is allowed only for MAP_ANONYMOUS or a readable declared fd",
-                              SYS_mmap, cs));
+                              SYS_mmap, cs, {4, "readable"}));
   }
   // Descriptor metadata and control: declared fds, command allowlists.
   for (uint32_t nr : {SYS_fstat, SYS_lseek, SYS_fsync, SYS_fdatasync, SYS_ioctl, SYS_fcntl}) {
     RETURN_IF_ERROR(c.NoAllow("fd-control",
                               "fd metadata/control syscalls only on declared fds; fcntl only "
                               "F_GETFD/F_GETFL; ioctl only TCGETS/TIOCGWINSZ/TIOCGPGRP/FIONREAD",
-                              nr, Checker::FdNotIn(0, D)));
+                              nr, Checker::FdNotIn(0, D), {0, ""}));
   }
   {
     std::vector<WordConstraint> cs;
     for (uint32_t cmd : {F_GETFD, F_GETFL}) cs.push_back(WordEq(ArgLoWord(1), cmd, false));
-    RETURN_IF_ERROR(c.NoAllow("fd-control", "", SYS_fcntl, cs));
+    RETURN_IF_ERROR(
+        c.NoAllow("fd-control", "", SYS_fcntl, cs, {-1, "fcntl may only use F_GETFD or F_GETFL"}));
     cs.clear();
     for (uint32_t cmd : {TCGETS, TIOCGWINSZ, TIOCGPGRP, FIONREAD}) {
       cs.push_back(WordEq(ArgLoWord(1), cmd, false));
     }
-    RETURN_IF_ERROR(c.NoAllow("fd-control", "", SYS_ioctl, cs));
+    RETURN_IF_ERROR(
+        c.NoAllow("fd-control", "", SYS_ioctl, cs,
+                  {-1, "ioctl may only use TCGETS, TIOCGWINSZ, TIOCGPGRP or FIONREAD"}));
   }
   // Processes.
-  RETURN_IF_ERROR(c.NoAllow("process-confined",
-                            "clone never creates namespaces or pidfds; prctl only reads the task name; "
-                            "prlimit64 only reads its own limits; execveat only the measured fd",
-                            SYS_clone, {WordBitsSet(ArgLoWord(0), kAllowedCloneFlagsMask)}));
+  RETURN_IF_ERROR(
+      c.NoAllow("process-confined",
+                "clone never creates namespaces or pidfds; prctl only reads the task name; "
+                "prlimit64 only reads its own limits; execveat only the measured fd",
+                SYS_clone, {WordBitsSet(ArgLoWord(0), kAllowedCloneFlagsMask)},
+                {-1, "clone may not create namespaces or pidfds"}));
   {
     std::vector<WordConstraint> cs;
     // Not PR_SET_NAME: the name is world-readable in /proc (docs/filter.md).
     cs.push_back(WordEq(ArgLoWord(0), PR_GET_NAME, false));
-    RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prctl, cs));
+    RETURN_IF_ERROR(
+        c.NoAllow("process-confined", "", SYS_prctl, cs, {-1, "prctl may only use PR_GET_NAME"}));
   }
-  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(2), 0, false)}));
-  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgHiWord(2), 0, false)}));
-  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(0), 0, false)}));
+  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(2), 0, false)},
+                            {-1, "prlimit64 may not set limits"}));
+  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgHiWord(2), 0, false)},
+                            {-1, "prlimit64 may not set limits"}));
+  RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_prlimit64, {WordEq(ArgLoWord(0), 0, false)},
+                            {-1, "prlimit64 may only name its own process"}));
   if (fds.exec_fd < 0) {
-    RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_execveat, {}));
+    RETURN_IF_ERROR(
+        c.NoAllow("process-confined", "", SYS_execveat, {}, {-1, "there is no exec fd"}));
   } else {
     RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_execveat,
-                              {WordEq(ArgLoWord(0), static_cast<uint32_t>(fds.exec_fd), false)}));
+                              {WordEq(ArgLoWord(0), static_cast<uint32_t>(fds.exec_fd), false)},
+                              {0, "exec"}));
     RETURN_IF_ERROR(c.NoAllow("process-confined", "", SYS_execveat,
-                              {WordEq(ArgLoWord(4), AT_EMPTY_PATH, false)}));
+                              {WordEq(ArgLoWord(4), AT_EMPTY_PATH, false)},
+                              {-1, "execveat flags must be exactly AT_EMPTY_PATH"}));
   }
   // Completeness: every declared fd is usable for its declared access.
   for (int fd : R) {
-    RETURN_IF_ERROR(c.Expect("declared-fds-usable",
-                             "read on every readable and write on every writable declared fd "
-                             "is allowed",
-                             [](uint32_t ret) { return !IsAllow(ret); },
-                             {WordEq(0, SYS_read), WordEq(1, x86),
-                              WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
-                              WordEq(ArgHiWord(0), 0)},
-                             absl::StrCat("read on declared readable fd ", fd, " is not allowed")));
+    RETURN_IF_ERROR(c.Expect(
+        "declared-fds-usable",
+        "read on every readable and write on every writable declared fd "
+        "is allowed",
+        [](uint32_t ret) { return !IsAllow(ret); },
+        {WordEq(0, SYS_read), WordEq(1, x86), WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
+         WordEq(ArgHiWord(0), 0)},
+        absl::StrCat("read(", fd, ", …) refused, but fd ", fd, " is a declared readable fd")));
   }
   for (int fd : W) {
-    RETURN_IF_ERROR(c.Expect("declared-fds-usable", "",
-                             [](uint32_t ret) { return !IsAllow(ret); },
-                             {WordEq(0, SYS_write), WordEq(1, x86),
-                              WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
-                              WordEq(ArgHiWord(0), 0)},
-                             absl::StrCat("write on declared writable fd ", fd, " is not allowed")));
+    RETURN_IF_ERROR(c.Expect(
+        "declared-fds-usable", "", [](uint32_t ret) { return !IsAllow(ret); },
+        {WordEq(0, SYS_write), WordEq(1, x86), WordEq(ArgLoWord(0), static_cast<uint32_t>(fd)),
+         WordEq(ArgHiWord(0), 0)},
+        absl::StrCat("write(", fd, ", …) refused, but fd ", fd, " is a declared writable fd")));
   }
   return c.Take();
 }

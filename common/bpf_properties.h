@@ -14,6 +14,7 @@
 
 #include "common/bpf_symbolic.h"
 #include "common/profile.h"
+#include "common/syscall_names.h"
 
 namespace fdattest {
 
@@ -46,9 +47,6 @@ FdSets FdSetsOf(const Profile& profile, int exec_fd);
 // Checks every property. ResourceExhausted when the table is too complex.
 absl::StatusOr<std::vector<PropertyResult>> CheckLauncherProperties(const DecisionTable& table,
                                                                     const FdSets& fds);
-
-// The syscall name for an x86_64 number (libseccomp's table), or "syscall_<n>".
-std::string SyscallName(uint32_t nr);
 
 }  // namespace fdattest
 

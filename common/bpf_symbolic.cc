@@ -42,9 +42,15 @@ namespace {
 
 // Bit-level search for one word, most significant bit first. Each constraint
 // is undecided while the value's prefix equals k's prefix (comparisons) or no
-// tested bit is set yet (kSet); it is pruned as soon as it is decided the
-// wrong way. Failed (bit, states) pairs are memoised, which keeps the search
-// polynomial for the shapes filters produce (chains of != on one word).
+// tested bit is set yet (kSet); it is decided as soon as its outcome is fixed
+// — by a differing bit, or by reaching its mask's lowest bit, when nothing
+// below can change it — and pruned at once if decided the wrong way. A
+// constraint decided the right way no longer matters (kDone), so the memoised
+// failures are keyed by (bit, which constraints are still open): a chain of n
+// single-bit or masked tests then costs O(n) nodes, not 2^n (a `!=` on one
+// bit used to stay open to the end, and each of its two values made a
+// different key). The memo keeps the search polynomial for the other shapes
+// filters produce (chains of != on one word).
 class WordSolver {
  public:
   WordSolver(std::vector<WordConstraint> cs, int64_t max_nodes)
@@ -61,16 +67,23 @@ class WordSolver {
   }
 
  private:
-  enum : uint8_t { kOpen = 0, kLess = 1, kGreater = 2 };  // kSet uses kOpen / kLess(=set)
+  // kSet uses kOpen / kLess (= a tested bit is set). kDone: decided, and
+  // satisfied.
+  enum : uint8_t { kOpen = 0, kLess = 1, kGreater = 2, kDone = 3 };
 
+  // Whether `c`, in state `s` after the value's bit `bit` was chosen, is
+  // decided the wrong way. An open constraint whose mask has no bit below
+  // `bit` is decided too: its outcome is the final one.
   bool Violated(const WordConstraint& c, uint8_t s, int bit) const {
+    if (s == kOpen) {
+      const bool settled = bit == 0 || (c.mask & ((1u << bit) - 1)) == 0;
+      return settled && !FinalOk(c);
+    }
     switch (c.op) {
-      case CmpOp::kEq: return c.want && s != kOpen;
+      case CmpOp::kEq: return c.want;
       case CmpOp::kGt:
       case CmpOp::kGe: return c.want ? s == kLess : s == kGreater;
-      case CmpOp::kSet:
-        if (!c.want) return s != kOpen;
-        return s == kOpen && (bit == 0 || (c.mask & ((1u << bit) - 1)) == 0);
+      case CmpOp::kSet: return !c.want;
     }
     return false;
   }
@@ -91,8 +104,9 @@ class WordSolver {
       return false;
     }
     if (bit < 0) {
+      // Every constraint is settled by bit 0 (Violated), so all are done.
       for (size_t i = 0; i < cs_.size(); ++i) {
-        if (st_[i] == kOpen && !FinalOk(cs_[i])) return false;
+        if (st_[i] != kDone) return false;
       }
       *out = value;
       return true;
@@ -121,6 +135,10 @@ class WordSolver {
           if (vb > kb) st_[i] = kGreater;
         }
         violated = Violated(c, st_[i], bit);
+        // Decided the right way (or settled open the right way): done.
+        if (!violated && (st_[i] != kOpen || bit == 0 || (c.mask & ((1u << bit) - 1)) == 0)) {
+          st_[i] = kDone;
+        }
       }
       if (!violated && Dfs(bit - 1, value | (v << bit), out)) return true;
       st_ = saved;

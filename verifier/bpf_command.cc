@@ -9,6 +9,7 @@
 #include "common/bpf_properties.h"
 #include "common/bpf_symbolic.h"
 #include "common/file_io.h"
+#include "common/bpf_names.h"
 #include "common/json.h"
 #include "common/profile.h"
 #include "common/sha256.h"
@@ -22,6 +23,9 @@ struct LoadedFilter {
   std::string bpf;
   std::optional<int> exec_fd;  // from a manifest
   std::string source;          // "bpf file" or "manifest"
+  // From a manifest: the declared fds and the profile it was made from.
+  std::vector<ExplainContext::DeclaredFd> fds;
+  std::string profile_name, profile_sha256;
 };
 
 // A manifest is JSON (first non-space byte '{'); anything else is raw BPF.
@@ -53,6 +57,21 @@ absl::StatusOr<LoadedFilter> LoadFilter(const std::string& path) {
   }
   LoadedFilter out{.bpf = std::move(bpf), .exec_fd = std::nullopt, .source = "manifest"};
   if (f.contains("exec_fd") && f["exec_fd"].is_number_integer()) out.exec_fd = f["exec_fd"].get<int>();
+  // Labels only (roles for the text): the filter's meaning comes from its bytes.
+  if (manifest.contains("fds") && manifest["fds"].is_array()) {
+    for (const Json& fd : manifest["fds"]) {
+      if (!fd.is_object() || !fd.contains("fd") || !fd["fd"].is_number_integer()) continue;
+      ExplainContext::DeclaredFd d{.fd = fd["fd"].get<int>()};
+      if (fd.contains("role") && fd["role"].is_string()) d.role = fd["role"].get<std::string>();
+      if (fd.contains("access") && fd["access"].is_string()) d.access = fd["access"].get<std::string>();
+      out.fds.push_back(std::move(d));
+    }
+  }
+  if (manifest.contains("profile") && manifest["profile"].is_object()) {
+    const Json& p = manifest["profile"];
+    if (p.contains("name") && p["name"].is_string()) out.profile_name = p["name"].get<std::string>();
+    if (p.contains("sha256") && p["sha256"].is_string()) out.profile_sha256 = p["sha256"].get<std::string>();
+  }
   return out;
 }
 
@@ -101,25 +120,59 @@ Json PropertyJson(const PropertyResult& r) {
   return j;
 }
 
+// The declared fds and exec fd to name in an explanation: the profile's when
+// given, else the manifest's.
+ExplainContext ContextOf(const LoadedFilter& filter, const Profile* profile,
+                         std::optional<int> exec_fd) {
+  ExplainContext ctx;
+  if (profile != nullptr) {
+    for (const FdSpec& f : profile->fds) {
+      ctx.fds.push_back({.fd = f.fd, .role = f.role, .access = std::string(AccessName(f.access))});
+    }
+  } else {
+    ctx.fds = filter.fds;
+  }
+  ctx.exec_fd = exec_fd.value_or(filter.exec_fd.value_or(-1));
+  return ctx;
+}
+
+// A warning when the profile given is not the one the manifest was made from
+// (the manifest records its sha256); empty otherwise.
+std::string ProfileMismatch(const LoadedFilter& filter, const Profile& profile) {
+  if (filter.profile_sha256.empty() || filter.profile_sha256 == profile.Sha256Hex()) return "";
+  return absl::StrCat("the profile given (", profile.name, ", sha256 ", profile.Sha256Hex(),
+                      ") is not the one the manifest was made from (", filter.profile_name,
+                      ", sha256 ", filter.profile_sha256,
+                      "): its roles and accesses may not be what the launch declared");
+}
+
 }  // namespace
 
 int RunBpfExplain(const BpfCommandOptions& options) {
   absl::StatusOr<Analysis> a = Analyze(options.input);
   if (!a.ok()) return Fail(a.status(), options.json, "analysis");
-  absl::StatusOr<Explanation> e = Explain(a->program, a->table);
+  std::optional<Profile> profile;
+  if (options.profile) {
+    absl::StatusOr<Profile> loaded = Profile::Load(*options.profile);
+    if (!loaded.ok()) return Fail(loaded.status(), options.json, "profile");
+    profile = *std::move(loaded);
+  }
+  const ExplainContext ctx = ContextOf(a->filter, profile ? &*profile : nullptr, options.exec_fd);
+  absl::StatusOr<Explanation> e = Explain(a->program, a->table, ctx);
   if (!e.ok()) return Fail(e.status(), options.json, "explain");
   std::optional<std::vector<PropertyResult>> properties;
-  if (options.profile) {
-    absl::StatusOr<Profile> profile = Profile::Load(*options.profile);
-    if (!profile.ok()) return Fail(profile.status(), options.json, "profile");
-    int exec_fd = options.exec_fd.value_or(a->filter.exec_fd.value_or(-1));
-    auto results = CheckLauncherProperties(a->table, FdSetsOf(*profile, exec_fd));
+  std::string warning;
+  if (profile) {
+    warning = ProfileMismatch(a->filter, *profile);
+    auto results = CheckLauncherProperties(a->table, FdSetsOf(*profile, ctx.exec_fd));
     if (!results.ok()) return Fail(results.status(), options.json, "properties");
     properties = *std::move(results);
   }
+  if (!warning.empty() && !options.json) fprintf(stderr, "fdattest: warning: %s\n", warning.c_str());
   if (options.json) {
     Json j = e->ToJson();
     j["source"] = a->filter.source;
+    if (!warning.empty()) j["warning"] = warning;
     if (properties) {
       Json p = Json::array();
       for (const PropertyResult& r : *properties) p.push_back(PropertyJson(r));
@@ -129,7 +182,7 @@ int RunBpfExplain(const BpfCommandOptions& options) {
   } else {
     printf("%s", e->ToText().c_str());
     if (properties) {
-      printf("properties:\n");
+      printf("\nProperties for profile %s\n", profile->name.c_str());
       for (const PropertyResult& r : *properties) {
         printf("  %-22s %s\n", r.id.c_str(), r.holds ? "holds" : ("FAILS: " + r.detail).c_str());
       }
@@ -148,6 +201,7 @@ int RunBpfCheck(const BpfCommandOptions& options) {
   absl::StatusOr<Analysis> a = Analyze(options.input);
   if (!a.ok()) return Fail(a.status(), options.json, "analysis");
   int exec_fd = options.exec_fd.value_or(a->filter.exec_fd.value_or(-1));
+  const std::string warning = ProfileMismatch(a->filter, *profile);
   auto results = CheckLauncherProperties(a->table, FdSetsOf(*profile, exec_fd));
   if (!results.ok()) return Fail(results.status(), options.json, "properties");
   bool match = true;
@@ -157,14 +211,15 @@ int RunBpfCheck(const BpfCommandOptions& options) {
     for (const PropertyResult& r : *results) p.push_back(PropertyJson(r));
     Json j = {{"match", match}, {"profile", profile->name}, {"exec_fd", exec_fd},
               {"filter_sha256", HexEncode(Sha256(a->filter.bpf))}, {"properties", p}};
+    if (!warning.empty()) j["warning"] = warning;
     printf("%s\n", j.dump(2).c_str());
   } else {
+    if (!warning.empty()) fprintf(stderr, "fdattest: warning: %s\n", warning.c_str());
     for (const PropertyResult& r : *results) {
       printf("%-22s %s  %s\n", r.id.c_str(), r.holds ? "holds" : "FAILS", r.statement.c_str());
       if (!r.holds) {
-        printf("    %s\n    counterexample: %s -> %s\n", r.detail.c_str(),
-               r.counterexample ? r.counterexample->DebugString().c_str() : "none",
-               DescribeRet(r.counterexample_ret).c_str());
+        printf("    counterexample: %s (the filter answers %s)\n", r.detail.c_str(),
+               ActionText(r.counterexample_ret).c_str());
       }
     }
     printf("%s\n", match ? "filter matches the profile" : "filter does NOT match the profile");

@@ -10,12 +10,17 @@
 #include "common/base64.h"
 #include "common/file_io.h"
 #include "common/manifest.h"
+#include "common/profile.h"
 #include "common/sha256.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "launcher/filter.h"
 
 namespace fdattest {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class BpfCommandTest : public ::testing::Test {
  protected:
@@ -28,12 +33,19 @@ class BpfCommandTest : public ::testing::Test {
     ASSERT_TRUE(bpf.ok());
     bpf_ = *bpf;
     ASSERT_TRUE(WriteFileAtomic(Path("filter.bpf"), bpf_).ok());
-    Json manifest = {{"filter", {{"bpf_base64", Base64Encode(bpf_)},
+    WriteProfile("match.json", R"([{"fd":0,"role":"in","access":"r","null":true},
+        {"fd":1,"role":"out","access":"w","null":true},{"fd":2,"role":"log","access":"a","null":true}])");
+    auto match = Profile::Load(Path("match.json"));
+    ASSERT_TRUE(match.ok()) << match.status();
+    // The manifest records the profile it was made from (match.json).
+    Json manifest = {{"profile", {{"name", "t"}, {"sha256", match->Sha256Hex()}}},
+                     {"fds", {{{"fd", 0}, {"role", "in"}, {"access", "r"}},
+                              {{"fd", 1}, {"role", "out"}, {"access", "w"}},
+                              {{"fd", 2}, {"role", "log"}, {"access", "a"}}}},
+                     {"filter", {{"bpf_base64", Base64Encode(bpf_)},
                                  {"sha256", HexEncode(Sha256(bpf_))},
                                  {"exec_fd", 7}}}};
     ASSERT_TRUE(WriteFileAtomic(Path("manifest.json"), manifest.dump()).ok());
-    WriteProfile("match.json", R"([{"fd":0,"role":"in","access":"r","null":true},
-        {"fd":1,"role":"out","access":"w","null":true},{"fd":2,"role":"log","access":"a","null":true}])");
     // Claims fd 1 is read-only: the filter lets it be written.
     WriteProfile("mismatch.json", R"([{"fd":0,"role":"in","access":"r","null":true},
         {"fd":1,"role":"out","access":"r","null":true},{"fd":2,"role":"log","access":"a","null":true}])");
@@ -78,6 +90,49 @@ TEST_F(BpfCommandTest, UsageErrors) {
   EXPECT_EQ(RunBpfCheck({.input = Path("manifest.json")}), kExitUsage);
   EXPECT_EQ(RunBpfCheck({.input = Path("missing.bpf"), .profile = Path("match.json")}), kExitUsage);
   EXPECT_EQ(RunBpfCheck({.input = Path("manifest.json"), .profile = Path("missing.json")}), kExitUsage);
+}
+
+TEST_F(BpfCommandTest, CounterexampleReadsAsACall) {
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(RunBpfCheck({.input = Path("manifest.json"), .profile = Path("mismatch.json")}),
+            kExitMismatch);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_THAT(out, HasSubstr("counterexample: write(1, …) allowed, but fd 1 is not a declared "
+                             "writable fd (the filter answers ALLOW)"));
+  // And the other way round: a declared fd the filter refuses.
+  EXPECT_THAT(out, HasSubstr("counterexample: read(1, …) refused, but fd 1 is a declared readable "
+                             "fd (the filter answers EBADF)"));
+}
+
+TEST_F(BpfCommandTest, WarnsWhenTheProfileIsNotTheManifests) {
+  for (const char* name : {"match.json", "mismatch.json"}) {
+    ::testing::internal::CaptureStderr();
+    ::testing::internal::CaptureStdout();
+    RunBpfCheck({.input = Path("manifest.json"), .profile = Path(name)});
+    ::testing::internal::GetCapturedStdout();
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    if (std::string(name) == "match.json") {
+      EXPECT_THAT(err, Not(HasSubstr("warning"))) << name;
+    } else {
+      EXPECT_THAT(err, HasSubstr("is not the one the manifest was made from")) << name;
+    }
+  }
+  // Raw bytes record no profile: nothing to compare, no warning.
+  ::testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStdout();
+  RunBpfCheck({.input = Path("filter.bpf"), .profile = Path("mismatch.json"), .exec_fd = 7});
+  ::testing::internal::GetCapturedStdout();
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), Not(HasSubstr("warning")));
+}
+
+TEST_F(BpfCommandTest, ExplainNamesTheManifestsRolesAndExecFd) {
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(RunBpfExplain({.input = Path("manifest.json")}), kExitOk);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(out.rfind("Summary", 0), 0u);
+  EXPECT_THAT(out, HasSubstr("  fd 1 out (w): write"));
+  EXPECT_THAT(out, HasSubstr("  fd 7: the exec fd"));
+  EXPECT_THAT(out, HasSubstr("ALLOW when fd in {1 out, 2 log} (all 64 bits)"));
 }
 
 TEST_F(BpfCommandTest, ExplainSucceeds) {
