@@ -135,7 +135,7 @@ TEST_F(HipaaRules, R3NeverCallsTmpfsEncrypted) {
   j["fd_roles"][1]["storage"] = Json::array({"encrypted_at_rest", "not_persisted"});
   policy_ = MustParse(j);
   ExpectRule(Run(), "R3", RuleOutcome::kPass, {"fd 1 (phi-output): tmpfs: not persisted"});
-  const RuleResult& r3 = Find(Run(), "R3");
+  const RuleResult r3 = Find(Run(), "R3");
   EXPECT_EQ(r3.reason.find("encrypt"), std::string::npos) << r3.reason;
   // The magic decides, not the name: ramfs mounted under any name.
   manifest_.fds[1].mount->fs_type = "ext4";
