@@ -1,7 +1,7 @@
 #include "common/profile.h"
 
 #include <algorithm>
-#include <set>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -151,8 +151,20 @@ absl::StatusOr<Access> ParseAccess(const std::string& s, const std::string& wher
   if (s == "w") return Access::kWrite;
   if (s == "rw") return Access::kReadWrite;
   if (s == "a") return Access::kAppend;
-  return absl::InvalidArgumentError(
-      absl::StrCat(where, ": \"access\" must be one of r, w, rw, a (got \"", s, "\")"));
+  // The words and capitals a newcomer writes for the letters.
+  const std::string lower = absl::AsciiStrToLower(s);
+  absl::string_view hint;
+  if (lower == "r" || lower == "read" || lower == "ro" || lower == "readonly") hint = "r";
+  if (lower == "w" || lower == "write" || lower == "wo") hint = "w";
+  if (lower == "rw" || lower == "wr" || lower == "readwrite" || lower == "read-write" ||
+      lower == "r+w" || lower == "r+") {
+    hint = "rw";
+  }
+  if (lower == "a" || lower == "append" || lower == "ap" || lower == "wa") hint = "a";
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, ": \"access\" must be one of r (read), w (write; an existing file is truncated), rw, "
+      "a (append) (got \"", s, "\"", hint.empty() ? "" : absl::StrCat("; did you mean \"", hint, "\"?"),
+      ")"));
 }
 
 absl::Status ValidateConnectTarget(const std::string& target, Access access, int fd,
@@ -295,12 +307,13 @@ absl::StatusOr<Profile> Profile::Parse(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("profile: at most ", kMaxDeclaredFds, " fds may be declared"));
   }
-  std::set<int> seen;
+  std::map<int, size_t> seen;  // fd -> its entry
   for (size_t i = 0; i < fds->size(); ++i) {
     ASSIGN_OR_RETURN(FdSpec spec, ParseFdEntry((*fds)[i], absl::StrCat("profile.fds[", i, "]")));
-    if (!seen.insert(spec.fd).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("profile.fds[", i, "]: fd ", spec.fd, " is declared twice"));
+    if (auto [it, inserted] = seen.emplace(spec.fd, i); !inserted) {
+      return absl::InvalidArgumentError(absl::StrCat("profile.fds[", i, "]: fd ", spec.fd,
+                                                     " is declared twice (first in profile.fds[",
+                                                     it->second, "])"));
     }
     p.fds.push_back(std::move(spec));
   }

@@ -187,12 +187,17 @@ TEST(ProfileTest, NewcomerMistakesAreNamed) {
   EXPECT_THAT(ParseError(R"({"version":1,"name":"x","fsd":[]})").message(),
               HasSubstr("profile: unknown key \"fsd\" (did you mean \"fds\"?)"));
   EXPECT_THAT(ParseError(OneFd(R"({"fd":0,"role":"phi-input","access":"read","null":true})")).message(),
-              HasSubstr("profile.fds[0]: \"access\" must be one of r, w, rw, a (got \"read\")"));
+              HasSubstr("profile.fds[0]: \"access\" must be one of r (read), w (write; an existing "
+                        "file is truncated), rw, a (append) (got \"read\"; did you mean \"r\"?)"));
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":2,"role":"log","access":"A","null":true})")).message(),
+              HasSubstr("(got \"A\"; did you mean \"a\"?)"));
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":2,"role":"log","access":"x","null":true})")).message(),
+              HasSubstr("(got \"x\")"));
   EXPECT_THAT(ParseError(OneFd(R"({"fd":0,"role":"phi-input","null":true})")).message(),
               HasSubstr("profile.fds[0]: missing required key \"access\""));
   EXPECT_THAT(ParseError(R"({"version":1,"name":"x","fds":[{"fd":1,"role":"phi-output","access":"w","null":true},
       {"fd":1,"role":"audit-log","access":"a","null":true}]})").message(),
-              HasSubstr("profile.fds[1]: fd 1 is declared twice"));
+              HasSubstr("profile.fds[1]: fd 1 is declared twice (first in profile.fds[0])"));
   EXPECT_THAT(ParseError(OneFd(R"({"fd":1,"role":"phi-output","access":"w","open":"out.gz"})")).message(),
               HasSubstr("fd 1: \"open\" path \"out.gz\" is relative"));
   // A syntax error: a missing comma on the third line.
