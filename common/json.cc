@@ -42,14 +42,18 @@ class StrictDomBuilder {
     return true;
   }
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
-    error_position_ = position;
+    // `position` counts the bytes read, through the offending one (the last
+    // byte of the offending token, or the end of the input).
+    error_offset_ = position > 0 ? position - 1 : 0;
+    has_syntax_error_ = true;
     return Fail(std::string(e.what()));
   }
 
   Json& root() { return root_; }
   const std::string& error() const { return error_; }
-  // nlohmann's count of bytes read when it met a syntax error; 0 otherwise.
-  size_t error_position() const { return error_position_; }
+  // Where the syntax error is, when there is one.
+  bool has_syntax_error() const { return has_syntax_error_; }
+  size_t error_offset() const { return error_offset_; }
 
  private:
   bool Fail(std::string message) {
@@ -99,7 +103,8 @@ class StrictDomBuilder {
   std::vector<Json*> stack_;
   Json* slot_ = nullptr;
   std::string error_;
-  size_t error_position_ = 0;
+  bool has_syntax_error_ = false;
+  size_t error_offset_ = 0;
 };
 
 // nlohmann's message without its "[json.exception.parse_error.101] parse
@@ -189,11 +194,10 @@ absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits) 
   } catch (const Json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("malformed JSON: ", e.what()));
   }
-  if (builder.error_position() > 0) {
-    // nlohmann counts the offending byte as read.
+  if (builder.has_syntax_error()) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed JSON: ", SyntaxErrorDetail(builder.error()), " at ",
-                     JsonTextPosition(text, builder.error_position() - 1)));
+                     JsonTextPosition(text, builder.error_offset())));
   }
   if (!builder.error().empty()) return absl::InvalidArgumentError(builder.error());
   if (!ok) return absl::InvalidArgumentError("malformed JSON");

@@ -41,7 +41,8 @@ struct JsonLimits {
 
 // Syntax errors of both readers say where: "malformed JSON: <what> at line L,
 // column C (byte B)", lines and columns counted from 1, columns in UTF-8
-// characters.
+// characters. The place is the offending byte: ParseJsonDocument's is the
+// first of the offending token, ParseJsonStrict's (nlohmann's) the last.
 absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits = {});
 
 // "line L, column C (byte B)" of byte `offset` of `text` (clamped to its end).

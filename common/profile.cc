@@ -140,10 +140,13 @@ absl::Status CheckClassAccess(const FdSpec& spec, const std::string& where) {
 absl::Status CheckAbsolute(absl::string_view path, absl::string_view key, int fd,
                            const std::string& where) {
   if (!path.empty() && path.front() == '/') return absl::OkStatus();
+  // examples/profiles/ are templates: "@DIR@/in.csv" until a script fills it in.
+  const bool placeholder = !path.empty() && path.front() == '@';
   return absl::InvalidArgumentError(absl::StrCat(
       where, ": fd ", fd, ": \"", key, "\" path \"", path,
       "\" is relative; give an absolute path (a relative one depends on the launcher's working "
-      "directory, and the manifest could not tell an auditor which file it named)"));
+      "directory, and the manifest could not tell an auditor which file it named)",
+      placeholder ? "; it starts with a template placeholder that was not filled in" : ""));
 }
 
 absl::StatusOr<Access> ParseAccess(const std::string& s, const std::string& where) {

@@ -1,6 +1,8 @@
 #include "common/profile.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -174,6 +176,22 @@ TEST(ProfileTest, RefusesRelativePathsSayingWhy) {
   EXPECT_THAT(ParseError(OneFd(R"({"fd":3,"role":"sink","access":"w","connect":"unix:run/s.sock"})"))
                   .message(),
               HasSubstr("could not tell an auditor which file it named"));
+}
+
+TEST(ProfileTest, TheExampleProfileIsValidOnceItsDirectoryIsFilledIn) {
+  absl::StatusOr<std::string> text =
+      ReadFileLimited(FDATTEST_SOURCE_DIR "/examples/profiles/phi-checksum.json", 64 * 1024);
+  ASSERT_TRUE(text.ok()) << text.status();
+  // As a template it is refused, saying why.
+  EXPECT_THAT(std::string(Profile::Parse(*text).status().message()),
+              HasSubstr("template placeholder that was not filled in"));
+  auto p = Profile::Parse(absl::StrReplaceAll(*text, {{"@DIR@", "/srv/phi"}}));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->fds.size(), 3u);
+  EXPECT_EQ(p->fds[0].fd_class, FdClass::kPhiInput);
+  EXPECT_EQ(p->fds[1].fd_class, FdClass::kPhiOutput);
+  EXPECT_EQ(p->fds[2].fd_class, FdClass::kAudit);
+  EXPECT_EQ(p->fds[2].target, "/srv/phi/audit.log");
 }
 
 // The mistakes a newcomer makes first, each named by key or fd.

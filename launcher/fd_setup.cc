@@ -246,6 +246,14 @@ absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& pro
 
 PendingFileChanges::~PendingFileChanges() { RemoveCreated(); }
 
+std::vector<int> PendingFileChanges::DirectoryFds() const {
+  std::vector<int> fds;
+  for (const NewFile& nf : new_files_) {
+    if (nf.dir) fds.push_back(nf.dir.get());
+  }
+  return fds;
+}
+
 // Removes each file this launch created, by its directory and name and only
 // while that name is still the inode created: a file put there since is not
 // ours to remove.

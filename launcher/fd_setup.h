@@ -56,6 +56,11 @@ class PendingFileChanges {
   // ones made before it.
   absl::Status Commit();
 
+  // The close-on-exec directory descriptors kept for removing created files,
+  // for the exec plan's private descriptors (final_exec.h): closing them
+  // earlier would leave a failed exec's files behind.
+  std::vector<int> DirectoryFds() const;
+
  private:
   friend absl::StatusOr<PendingFileChanges> EstablishDeclaredFds(const Profile& profile);
   struct NewFile {

@@ -254,6 +254,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
                 .argv = options.argv};
   for (const FdSpec& f : profile.fds) plan.declared.insert(f.fd);
   plan.private_fds = private_fds;
+  for (int fd : file_changes.DirectoryFds()) plan.private_fds.insert(fd);
   return ExecConfined(plan);
 }
 
