@@ -152,7 +152,8 @@ absl::Status UnknownKey(const std::string& where, absl::string_view key,
       }
     }
   }
-  std::string message = absl::StrCat(where, ": unknown key \"", absl::CHexEscape(key.substr(0, 64)), "\"");
+  std::string message =
+      absl::StrCat(where, ": unknown key \"", absl::CHexEscape(key.substr(0, 64)), "\"");
   if (!best.empty()) absl::StrAppend(&message, " (did you mean \"", best, "\"?)");
   return absl::InvalidArgumentError(message);
 }

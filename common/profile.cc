@@ -6,9 +6,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/file_io.h"
 #include "common/json.h"
 #include "common/sha256.h"
-#include "common/file_io.h"
 
 namespace fdattest {
 
@@ -166,8 +166,8 @@ absl::StatusOr<Access> ParseAccess(const std::string& s, const std::string& wher
   if (lower == "a" || lower == "append" || lower == "ap" || lower == "wa") hint = "a";
   return absl::InvalidArgumentError(absl::StrCat(
       where, ": \"access\" must be one of r (read), w (write; an existing file is truncated), rw, "
-      "a (append) (got \"", s, "\"", hint.empty() ? "" : absl::StrCat("; did you mean \"", hint, "\"?"),
-      ")"));
+      "a (append) (got \"", s, "\"",
+      hint.empty() ? "" : absl::StrCat("; did you mean \"", hint, "\"?"), ")"));
 }
 
 absl::Status ValidateConnectTarget(const std::string& target, Access access, int fd,
@@ -328,7 +328,13 @@ absl::StatusOr<Profile> Profile::Parse(absl::string_view text) {
 
 absl::StatusOr<Profile> Profile::Load(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxProfileBytes));
-  return Parse(text);
+  absl::StatusOr<Profile> profile = Parse(text);
+  // The JSON reader's messages do not say which file they are about.
+  if (!profile.ok() && !absl::StartsWith(profile.status().message(), "profile")) {
+    return absl::Status(profile.status().code(),
+                        absl::StrCat("profile ", path, ": ", profile.status().message()));
+  }
+  return profile;
 }
 
 std::string Profile::Sha256Hex() const { return HexEncode(Sha256(text)); }

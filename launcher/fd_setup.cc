@@ -72,7 +72,9 @@ int OpenFlags(Access a) {
   return O_RDONLY;
 }
 
-std::string FdName(const FdSpec& spec) { return absl::StrCat("fd ", spec.fd, " (", spec.role, ")"); }
+std::string FdName(const FdSpec& spec) {
+  return absl::StrCat("fd ", spec.fd, " (", spec.role, ")");
+}
 
 absl::Status CheckInheritedMode(const FdSpec& spec) {
   int fl = fcntl(spec.fd, F_GETFL);
