@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/file_io.h"
 #include "common/json.h"
 #include "common/sha256.h"
@@ -71,6 +72,18 @@ absl::StatusOr<FdClass> ParseFdClass(const std::string& s, const std::string& wh
       where, ": \"class\" must be one of phi_input, phi_output, audit, control (got \"", s, "\")"));
 }
 
+// A role name with a word "phi" or a word starting with "audit" (words split
+// at anything but letters and digits, any case): "PHI-extract", "audit_trail",
+// "auditlog"; not "graphics".
+bool LooksProtected(absl::string_view role) {
+  for (absl::string_view word :
+       absl::StrSplit(role, absl::ByAnyChar("-_. /:+"), absl::SkipEmpty())) {
+    const std::string lower = absl::AsciiStrToLower(word);
+    if (lower == "phi" || absl::StartsWith(lower, "audit")) return true;
+  }
+  return false;
+}
+
 // The class of an entry: the one its well-known role implies, or its
 // "class", or control. A name that merely looks like a protected role must
 // say which it is: a newcomer's "audit-trail" is not silently unprotected.
@@ -88,8 +101,7 @@ absl::StatusOr<FdClass> ResolveClass(const FdSpec& spec, const std::optional<std
     return c;
   }
   if (known.has_value()) return *known;
-  const std::string lower = absl::AsciiStrToLower(spec.role);
-  if (absl::StrContains(lower, "audit") || absl::StrContains(lower, "phi")) {
+  if (LooksProtected(spec.role)) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": fd ", spec.fd, ": role \"", spec.role,
         "\" looks like a protected role but is not a well-known one (phi-input, phi-output, "

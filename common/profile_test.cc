@@ -150,7 +150,7 @@ TEST(ProfileTest, AClassThatContradictsAWellKnownRoleIsAnError) {
 }
 
 TEST(ProfileTest, ARoleThatLooksProtectedMustStateItsClass) {
-  for (const char* role : {"audit-trail", "PHI-extract", "phi-in"}) {
+  for (const char* role : {"audit-trail", "PHI-extract", "phi-in", "auditlog", "job.audit"}) {
     EXPECT_THAT(ParseError(OneFd(absl::StrCat(R"({"fd":1,"role":")", role,
                                               R"(","access":"w","null":true})")))
                     .message(),
@@ -158,6 +158,8 @@ TEST(ProfileTest, ARoleThatLooksProtectedMustStateItsClass) {
         << role;
   }
   EXPECT_TRUE(Profile::Parse(OneFd(R"({"fd":1,"role":"audit-trail","class":"audit","access":"a","null":true})")).ok());
+  // "phi" only as a word of its own.
+  EXPECT_TRUE(Profile::Parse(OneFd(R"({"fd":1,"role":"graphics-out","access":"w","null":true})")).ok());
   EXPECT_TRUE(Profile::Parse(OneFd(R"({"fd":1,"role":"audit-reader","class":"control","access":"r","null":true})")).ok());
 }
 
