@@ -73,7 +73,7 @@ absl::StatusOr<FdClass> ParseFdClass(const std::string& s, const std::string& wh
 }
 
 // A role name with a word "phi" or a word starting with "audit" (words split
-// at anything but letters and digits, any case): "PHI-extract", "audit_trail",
+// at - _ . / : + and spaces, any case): "PHI-extract", "audit_trail",
 // "auditlog"; not "graphics".
 bool LooksProtected(absl::string_view role) {
   for (absl::string_view word :

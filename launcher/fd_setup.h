@@ -43,11 +43,12 @@ absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& pro
 // those changes once every check of the launch has passed. Files Commit()
 // created are removed again when this is destroyed, so a launch that fails
 // before its exec leaves nothing behind (a successful exec runs no
-// destructor). Movable; not thread-safe.
+// destructor). Move-constructible; not thread-safe.
 class PendingFileChanges {
  public:
   PendingFileChanges(PendingFileChanges&&) = default;
-  PendingFileChanges& operator=(PendingFileChanges&&) = default;
+  // Not assignable: the files the overwritten value created would be lost track of.
+  PendingFileChanges& operator=(PendingFileChanges&&) = delete;
   ~PendingFileChanges();
 
   // Creates the missing files (O_CREAT|O_EXCL relative to the directory
