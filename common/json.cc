@@ -231,8 +231,8 @@ absl::StatusOr<std::string> CanonicalJson(const Json& value) {
 
 template <typename Value>
 BasicJsonFields<Value>::BasicJsonFields(const Value& object, std::string where)
-    : object_(object), where_(std::move(where)) {
-  if (!object_.is_object()) {
+    : object_(object), where_(std::move(where)), is_object_(object.is_object()) {
+  if (!is_object_) {
     Fail("must be a JSON object");
   } else if constexpr (std::is_same_v<Value, JsonValue>) {
     if (object_.size() > 64) seen_.assign(object_.size(), false);
@@ -248,14 +248,14 @@ void BasicJsonFields<Value>::Fail(std::string message) {
 
 template <typename Value>
 bool BasicJsonFields<Value>::Has(absl::string_view key) const {
-  return object_.is_object() && object_.contains(key);
+  return is_object_ && object_.contains(key);
 }
 
 template <typename Value>
 const Value* BasicJsonFields<Value>::Find(absl::string_view key, bool required) {
   const Value* found = nullptr;
   if constexpr (std::is_same_v<Value, JsonValue>) {
-    const ptrdiff_t i = object_.IndexOf(key);
+    const ptrdiff_t i = is_object_ ? object_.IndexOf(key) : -1;
     if (i >= 0) {
       const size_t index = static_cast<size_t>(i);
       if (seen_.empty()) {
@@ -267,12 +267,12 @@ const Value* BasicJsonFields<Value>::Find(absl::string_view key, bool required) 
     }
   } else {
     known_.emplace(key);
-    if (object_.is_object()) {
+    if (is_object_) {
       auto it = object_.find(key);
       if (it != object_.end()) found = &*it;
     }
   }
-  if (found == nullptr && object_.is_object()) {
+  if (found == nullptr && is_object_) {
     if constexpr (std::is_same_v<Value, JsonValue>) absent_.emplace_back(key);
     if (required) Fail(absl::StrCat("missing required key \"", key, "\""));
   }
@@ -382,7 +382,7 @@ template <typename Value>
 absl::Status BasicJsonFields<Value>::Finish() {
   // Unknown keys first: a misspelt required key is reported as the unknown
   // key it is (with the key it resembles), not as the key it failed to be.
-  if (object_.is_object()) {
+  if (is_object_) {
     if constexpr (std::is_same_v<Value, JsonValue>) {
       for (size_t i = 0; i < object_.size(); ++i) {
         if (seen_.empty() ? (seen_bits_ >> i & 1) == 0 : !seen_[i]) {

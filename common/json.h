@@ -186,6 +186,7 @@ class BasicJsonFields {
 
   const Value& object_;
   std::string where_;
+  bool is_object_;  // when false, object_ is never read again
   // Json: the keys asked for. JsonValue: which members were asked for, as
   // bits for objects of up to 64 members, else in seen_.
   std::set<std::string, std::less<>> known_;

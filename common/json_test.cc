@@ -93,7 +93,8 @@ TEST(JsonFieldsTest, ReportsUnknownKeysBeforeAnyOtherErrorWithTheKeyTheyResemble
   JsonFields g(k, "obj");
   g.String("access", true);
   EXPECT_EQ(g.Finish().message(), "obj: unknown key \"acces\"");
-  JsonFields h(Json{{"zzzzzz", 1}}, "obj");
+  const Json z = {{"zzzzzz", 1}};
+  JsonFields h(z, "obj");
   h.String("access", false);
   EXPECT_EQ(h.Finish().message(), "obj: unknown key \"zzzzzz\"");
 }
