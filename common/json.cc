@@ -1,9 +1,11 @@
 #include "common/json.h"
 
+#include <algorithm>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
@@ -39,12 +41,19 @@ class StrictDomBuilder {
     slot_ = &object[k];
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
-    return Fail(absl::StrCat("malformed JSON: ", e.what()));
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+    // `position` counts the bytes read, through the offending one (the last
+    // byte of the offending token, or the end of the input).
+    error_offset_ = position > 0 ? position - 1 : 0;
+    has_syntax_error_ = true;
+    return Fail(std::string(e.what()));
   }
 
   Json& root() { return root_; }
   const std::string& error() const { return error_; }
+  // Where the syntax error is, when there is one.
+  bool has_syntax_error() const { return has_syntax_error_; }
+  size_t error_offset() const { return error_offset_; }
 
  private:
   bool Fail(std::string message) {
@@ -94,9 +103,78 @@ class StrictDomBuilder {
   std::vector<Json*> stack_;
   Json* slot_ = nullptr;
   std::string error_;
+  bool has_syntax_error_ = false;
+  size_t error_offset_ = 0;
 };
 
+// nlohmann's message without its "[json.exception.parse_error.101] parse
+// error at line 1, column 2: " preamble: the position is given our way.
+std::string SyntaxErrorDetail(const std::string& what) {
+  const size_t pe = what.find("parse error");
+  if (pe == std::string::npos) return what;
+  const size_t colon = what.find(": ", pe);
+  return colon == std::string::npos ? what : what.substr(colon + 2);
+}
+
+// Optimal string alignment distance (insertions, deletions, substitutions,
+// adjacent transpositions), ignoring ASCII case: how far a misspelt key is
+// from a known one.
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  const auto lower = [](char c) { return absl::ascii_tolower(static_cast<unsigned char>(c)); };
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+          lower(a[i - 2]) == lower(b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The error for an unknown key, with the closest key that was asked for and
+// is absent (a misspelling of it), when one is close enough.
+absl::Status UnknownKey(const std::string& where, absl::string_view key,
+                        const std::vector<absl::string_view>& absent) {
+  absl::string_view best;
+  size_t best_distance = 3;  // at most 2 edits
+  if (key.size() <= 64) {
+    for (absl::string_view candidate : absent) {
+      const size_t d = EditDistance(key, candidate);
+      if (d < best_distance && d < candidate.size()) {
+        best = candidate;
+        best_distance = d;
+      }
+    }
+  }
+  std::string message =
+      absl::StrCat(where, ": unknown key \"", absl::CHexEscape(key.substr(0, 64)), "\"");
+  if (!best.empty()) absl::StrAppend(&message, " (did you mean \"", best, "\"?)");
+  return absl::InvalidArgumentError(message);
+}
+
 }  // namespace
+
+std::string JsonTextPosition(absl::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  size_t line = 1;
+  size_t column = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else if ((c & 0xc0) != 0x80) {  // one column per UTF-8 character
+      ++column;
+    }
+  }
+  return absl::StrCat("line ", line, ", column ", column, " (byte ", offset, ")");
+}
 
 absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits) {
   if (text.size() > limits.max_bytes) {
@@ -106,7 +184,8 @@ absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits) 
   // A raw NUL is valid nowhere in JSON, and nlohmann's lexer takes it for the
   // end of input (it would ignore whatever follows).
   if (const size_t nul = text.find('\0'); nul != absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("malformed JSON: NUL byte at byte ", nul));
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON: NUL byte at ", JsonTextPosition(text, nul)));
   }
   StrictDomBuilder builder(limits);
   bool ok = false;
@@ -115,6 +194,11 @@ absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits) 
                          /*strict=*/true, /*ignore_comments=*/false);
   } catch (const Json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("malformed JSON: ", e.what()));
+  }
+  if (builder.has_syntax_error()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON: ", SyntaxErrorDetail(builder.error()), " at ",
+                     JsonTextPosition(text, builder.error_offset())));
   }
   if (!builder.error().empty()) return absl::InvalidArgumentError(builder.error());
   if (!ok) return absl::InvalidArgumentError("malformed JSON");
@@ -147,8 +231,8 @@ absl::StatusOr<std::string> CanonicalJson(const Json& value) {
 
 template <typename Value>
 BasicJsonFields<Value>::BasicJsonFields(const Value& object, std::string where)
-    : object_(object), where_(std::move(where)) {
-  if (!object_.is_object()) {
+    : object_(object), where_(std::move(where)), is_object_(object.is_object()) {
+  if (!is_object_) {
     Fail("must be a JSON object");
   } else if constexpr (std::is_same_v<Value, JsonValue>) {
     if (object_.size() > 64) seen_.assign(object_.size(), false);
@@ -164,14 +248,14 @@ void BasicJsonFields<Value>::Fail(std::string message) {
 
 template <typename Value>
 bool BasicJsonFields<Value>::Has(absl::string_view key) const {
-  return object_.is_object() && object_.contains(key);
+  return is_object_ && object_.contains(key);
 }
 
 template <typename Value>
 const Value* BasicJsonFields<Value>::Find(absl::string_view key, bool required) {
   const Value* found = nullptr;
   if constexpr (std::is_same_v<Value, JsonValue>) {
-    const ptrdiff_t i = object_.IndexOf(key);
+    const ptrdiff_t i = is_object_ ? object_.IndexOf(key) : -1;
     if (i >= 0) {
       const size_t index = static_cast<size_t>(i);
       if (seen_.empty()) {
@@ -183,13 +267,14 @@ const Value* BasicJsonFields<Value>::Find(absl::string_view key, bool required) 
     }
   } else {
     known_.emplace(key);
-    if (object_.is_object()) {
+    if (is_object_) {
       auto it = object_.find(key);
       if (it != object_.end()) found = &*it;
     }
   }
-  if (found == nullptr && required && object_.is_object()) {
-    Fail(absl::StrCat("missing required key \"", key, "\""));
+  if (found == nullptr && is_object_) {
+    if constexpr (std::is_same_v<Value, JsonValue>) absent_.emplace_back(key);
+    if (required) Fail(absl::StrCat("missing required key \"", key, "\""));
   }
   return found;
 }
@@ -295,22 +380,29 @@ const Value* BasicJsonFields<Value>::Object(absl::string_view key, bool required
 
 template <typename Value>
 absl::Status BasicJsonFields<Value>::Finish() {
-  if (!first_error_.ok()) return first_error_;
-  if constexpr (std::is_same_v<Value, JsonValue>) {
-    for (size_t i = 0; i < object_.size(); ++i) {
-      if (seen_.empty() ? (seen_bits_ >> i & 1) == 0 : !seen_[i]) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where_, ": unknown key \"", object_.key(i), "\""));
+  // Unknown keys first: a misspelt required key is reported as the unknown
+  // key it is (with the key it resembles), not as the key it failed to be.
+  if (is_object_) {
+    if constexpr (std::is_same_v<Value, JsonValue>) {
+      for (size_t i = 0; i < object_.size(); ++i) {
+        if (seen_.empty() ? (seen_bits_ >> i & 1) == 0 : !seen_[i]) {
+          std::vector<absl::string_view> absent(absent_.begin(), absent_.end());
+          return UnknownKey(where_, object_.key(i), absent);
+        }
       }
-    }
-  } else {
-    for (auto it = object_.begin(); it != object_.end(); ++it) {
-      if (!known_.contains(it.key())) {
-        return absl::InvalidArgumentError(absl::StrCat(where_, ": unknown key \"", it.key(), "\""));
+    } else {
+      for (auto it = object_.begin(); it != object_.end(); ++it) {
+        if (!known_.contains(it.key())) {
+          std::vector<absl::string_view> absent;
+          for (const std::string& k : known_) {
+            if (!object_.contains(k)) absent.push_back(k);
+          }
+          return UnknownKey(where_, it.key(), absent);
+        }
       }
     }
   }
-  return absl::OkStatus();
+  return first_error_;
 }
 
 template class BasicJsonFields<Json>;

@@ -23,6 +23,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 
 #include "common/status.h"
@@ -38,7 +39,14 @@ struct JsonLimits {
   size_t max_values = 1 << 18;  // scalars and containers together
 };
 
+// Syntax errors of both readers say where: "malformed JSON: <what> at line L,
+// column C (byte B)", lines and columns counted from 1, columns in UTF-8
+// characters. The place is the offending byte: ParseJsonDocument's is the
+// first of the offending token, ParseJsonStrict's (nlohmann's) the last.
 absl::StatusOr<Json> ParseJsonStrict(absl::string_view text, JsonLimits limits = {});
+
+// "line L, column C (byte B)" of byte `offset` of `text` (clamped to its end).
+std::string JsonTextPosition(absl::string_view text, size_t offset);
 
 // One value of a JsonDocument. Objects keep their members sorted by key
 // (bytewise), so lookups are binary searches. Floating-point numbers and
@@ -148,9 +156,10 @@ absl::StatusOr<std::string> CanonicalJson(const Json& value);
 
 // Reads the fields of one JSON object (Value is Json or JsonValue). Every
 // accessor records the key as known; the first error (wrong type, out of
-// range, missing) is kept and reported by Finish(), which also rejects keys
-// that no accessor asked for. `where` names the object in messages, e.g.
-// "profile.fds[2]".
+// range, missing) is kept and reported by Finish(), which first rejects keys
+// that no accessor asked for (naming the absent key one resembles: `"acess"`
+// is an unknown key, "did you mean "access"?", before it is a missing
+// `access`). `where` names the object in messages, e.g. "profile.fds[2]".
 template <typename Value>
 class BasicJsonFields {
  public:
@@ -177,11 +186,14 @@ class BasicJsonFields {
 
   const Value& object_;
   std::string where_;
+  bool is_object_;  // when false, object_ is never read again
   // Json: the keys asked for. JsonValue: which members were asked for, as
   // bits for objects of up to 64 members, else in seen_.
   std::set<std::string, std::less<>> known_;
   uint64_t seen_bits_ = 0;
   std::vector<bool> seen_;
+  // JsonValue: the keys asked for and absent, for "did you mean" hints.
+  absl::InlinedVector<std::string, 4> absent_;
   absl::Status first_error_;
 };
 

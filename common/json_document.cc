@@ -135,7 +135,8 @@ class JsonDocumentBuilder {
     return false;
   }
   bool Malformed(absl::string_view what) {
-    return Fail(absl::StrCat("malformed JSON: ", what, " at byte ", p_ - begin_));
+    return Fail(absl::StrCat("malformed JSON: ", what, " at ",
+                             JsonTextPosition(st_.text, static_cast<size_t>(p_ - begin_))));
   }
   void NotCanonical() { canonical_ = false; }
 

@@ -66,6 +66,9 @@ TEST(JsonFieldsTest, ReportsFirstErrorAndUnknownKeys) {
   }
   {
     JsonFields f(j, "obj");
+    f.String("a", true);
+    f.Int("b", true, 0, 10);
+    f.Bool("c", true);
     f.String("missing", true);
     EXPECT_THAT(f.Finish().message(), HasSubstr("missing required key \"missing\""));
   }
@@ -73,6 +76,47 @@ TEST(JsonFieldsTest, ReportsFirstErrorAndUnknownKeys) {
     JsonFields f(Json::array(), "arr");
     EXPECT_THAT(f.Finish().message(), HasSubstr("must be a JSON object"));
   }
+}
+
+TEST(JsonFieldsTest, ReportsUnknownKeysBeforeAnyOtherErrorWithTheKeyTheyResemble) {
+  // "acess" is a misspelt "access": reported as the unknown key it is, not
+  // as a missing "access", and the hint names the absent key it resembles.
+  Json j = {{"acess", "r"}, {"fd", "not a number"}};
+  JsonFields f(j, "profile.fds[0]");
+  f.Int("fd", true, 0, 255);
+  f.String("access", true);
+  f.String("role", true);
+  EXPECT_EQ(f.Finish().message(),
+            "profile.fds[0]: unknown key \"acess\" (did you mean \"access\"?)");
+  // No hint for a key that resembles nothing asked for, nor for a present one.
+  Json k = {{"access", "r"}, {"acces", "r"}, {"zzzzzz", 1}};
+  JsonFields g(k, "obj");
+  g.String("access", true);
+  EXPECT_EQ(g.Finish().message(), "obj: unknown key \"acces\"");
+  const Json z = {{"zzzzzz", 1}};
+  JsonFields h(z, "obj");
+  h.String("access", false);
+  EXPECT_EQ(h.Finish().message(), "obj: unknown key \"zzzzzz\"");
+}
+
+TEST(JsonTest, SyntaxErrorsGiveLineAndColumn) {
+  // Column counts characters: "é" is two bytes, one column.
+  const std::string text = "{\n  \"a\": 1,\n  \"\xc3\xa9\": [1, 2,, 3]\n}";
+  absl::StatusOr<Json> strict = ParseJsonStrict(text);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_THAT(std::string(strict.status().message()), HasSubstr("malformed JSON: "));
+  EXPECT_THAT(std::string(strict.status().message()), HasSubstr("at line 3, column 14 (byte 26)"));
+  absl::StatusOr<JsonDocument> doc = ParseJsonDocument(text);
+  ASSERT_FALSE(doc.ok());
+  EXPECT_THAT(std::string(doc.status().message()), HasSubstr("malformed JSON: "));
+  EXPECT_THAT(std::string(doc.status().message()), HasSubstr("at line 3, column 14 (byte 26)"));
+  // The end of the input, and a NUL byte.
+  EXPECT_THAT(std::string(ParseJsonStrict("{\"a\":\n").status().message()),
+              HasSubstr("at line 2, column 1 (byte 6)"));
+  EXPECT_THAT(std::string(ParseJsonDocument("{\"a\":\n").status().message()),
+              HasSubstr("at line 2, column 1 (byte 6)"));
+  EXPECT_THAT(std::string(ParseJsonStrict(absl::string_view("[1,\n\0]", 5)).status().message()),
+              HasSubstr("NUL byte at line 2, column 1 (byte 4)"));
 }
 
 }  // namespace
@@ -241,20 +285,40 @@ TEST(JsonDocumentTest, FieldsReadLikeJsonFields) {
     EXPECT_EQ(f.Bool("c", true), true);
     EXPECT_THAT(f.Finish().message(), HasSubstr("obj: unknown key \"d\""));
   }
+  // With every key asked for, the first error is the one reported.
   {
     JsonValueFields f(doc->root(), "obj");
     f.Uint("d", true, 10);
+    f.String("a", true);
+    f.Int("b", true, 0, 10);
+    f.Bool("c", true);
     EXPECT_THAT(f.Finish().message(), HasSubstr("\"d\" must be a non-negative integer"));
   }
   {
     JsonValueFields f(doc->root(), "obj");
     f.Int("a", true, 0, 10);
+    f.Int("b", true, 0, 10);
+    f.Bool("c", true);
+    f.Int("d", true, -1, 0);
     EXPECT_THAT(f.Finish().message(), HasSubstr("\"a\" must be an integer"));
   }
   {
     JsonValueFields f(doc->root(), "obj");
     f.String("missing", true);
+    f.String("a", true);
+    f.Int("b", true, 0, 10);
+    f.Bool("c", true);
+    f.Int("d", true, -1, 0);
     EXPECT_THAT(f.Finish().message(), HasSubstr("missing required key \"missing\""));
+  }
+  {
+    // An unknown key comes before the first error, with the hint.
+    JsonValueFields f(doc->root(), "obj");
+    f.Int("a", true, 0, 10);  // a type error
+    f.String("bb", true);     // absent: "b" is a deletion away
+    f.Bool("c", true);
+    f.Int("d", true, -1, 0);
+    EXPECT_EQ(f.Finish().message(), "obj: unknown key \"b\" (did you mean \"bb\"?)");
   }
   {
     JsonValueFields f(doc->root().find("a") != nullptr ? *doc->root().find("a") : doc->root(), "s");

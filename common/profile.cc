@@ -1,13 +1,15 @@
 #include "common/profile.h"
 
 #include <algorithm>
-#include <set>
+#include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/file_io.h"
 #include "common/json.h"
 #include "common/sha256.h"
-#include "common/file_io.h"
 
 namespace fdattest {
 
@@ -31,20 +33,156 @@ absl::string_view SourceName(FdSource s) {
   return "?";
 }
 
+absl::string_view FdClassName(FdClass c) {
+  switch (c) {
+    case FdClass::kPhiInput: return "phi_input";
+    case FdClass::kPhiOutput: return "phi_output";
+    case FdClass::kAudit: return "audit";
+    case FdClass::kControl: return "control";
+  }
+  return "?";
+}
+
+std::optional<FdClass> KnownRoleClass(absl::string_view role) {
+  struct KnownRole {
+    absl::string_view name;
+    FdClass fd_class;
+  };
+  static constexpr KnownRole kKnownRoles[] = {
+      {"phi-input", FdClass::kPhiInput},   {"phi_input", FdClass::kPhiInput},
+      {"phi-output", FdClass::kPhiOutput}, {"phi_output", FdClass::kPhiOutput},
+      {"audit-log", FdClass::kAudit},      {"audit_log", FdClass::kAudit},
+      {"audit", FdClass::kAudit},
+  };
+  for (const KnownRole& k : kKnownRoles) {
+    if (k.name == role) return k.fd_class;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 constexpr size_t kMaxProfileBytes = 64 * 1024;
+
+absl::StatusOr<FdClass> ParseFdClass(const std::string& s, const std::string& where) {
+  for (FdClass c : {FdClass::kPhiInput, FdClass::kPhiOutput, FdClass::kAudit, FdClass::kControl}) {
+    if (s == FdClassName(c)) return c;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, ": \"class\" must be one of phi_input, phi_output, audit, control (got \"", s, "\")"));
+}
+
+// A role name with a word "phi" or a word starting with "audit" (words split
+// at - _ . / : + and spaces, any case): "PHI-extract", "audit_trail",
+// "auditlog"; not "graphics".
+bool LooksProtected(absl::string_view role) {
+  for (absl::string_view word :
+       absl::StrSplit(role, absl::ByAnyChar("-_. /:+"), absl::SkipEmpty())) {
+    const std::string lower = absl::AsciiStrToLower(word);
+    if (lower == "phi" || absl::StartsWith(lower, "audit")) return true;
+  }
+  return false;
+}
+
+// The class of an entry: the one its well-known role implies, or its
+// "class", or control. A name that merely looks like a protected role must
+// say which it is: a newcomer's "audit-trail" is not silently unprotected.
+absl::StatusOr<FdClass> ResolveClass(const FdSpec& spec, const std::optional<std::string>& given,
+                                     const std::string& where) {
+  const std::optional<FdClass> known = KnownRoleClass(spec.role);
+  if (given.has_value()) {
+    ASSIGN_OR_RETURN(FdClass c, ParseFdClass(*given, where));
+    if (known.has_value() && *known != c) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": fd ", spec.fd, ": role \"", spec.role, "\" is of class ", FdClassName(*known),
+          "; \"class\": \"", *given, "\" contradicts it (use another role name for a ", *given,
+          " descriptor)"));
+    }
+    return c;
+  }
+  if (known.has_value()) return *known;
+  if (LooksProtected(spec.role)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": fd ", spec.fd, ": role \"", spec.role,
+        "\" looks like a protected role but is not a well-known one (phi-input, phi-output, "
+        "audit-log): state its class with \"class\": \"phi_input\", \"phi_output\", \"audit\" "
+        "or \"control\""));
+  }
+  return FdClass::kControl;
+}
+
+// The accesses each class allows (docs/formats/profile.md, "Classes").
+absl::Status CheckClassAccess(const FdSpec& spec, const std::string& where) {
+  const std::string what = absl::StrCat(where, ": fd ", spec.fd, " (role \"", spec.role,
+                                        "\", class ", FdClassName(spec.fd_class), ")");
+  const std::string got = absl::StrCat(" (got \"", AccessName(spec.access), "\")");
+  switch (spec.fd_class) {
+    case FdClass::kPhiInput:
+      if (spec.access != Access::kRead) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, ": \"access\" must be \"r\": a PHI input is read-only", got));
+      }
+      break;
+    case FdClass::kPhiOutput:
+      if (spec.access == Access::kRead) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, ": \"access\" must be \"w\", \"a\" or \"rw\": an output is written", got));
+      }
+      break;
+    case FdClass::kAudit:
+      if (spec.source == FdSource::kConnect) {
+        if (spec.access != Access::kWrite) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              what, ": \"access\" must be \"w\" on a socket: an audit trail is only written", got));
+        }
+      } else if (spec.access != Access::kAppend) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, ": \"access\" must be \"a\": an audit log is append-only",
+            spec.access == Access::kWrite ? " (\"w\" would truncate it)" : "", got));
+      }
+      break;
+    case FdClass::kControl:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+// A relative path names whichever file the launcher's working directory
+// holds; recorded as given, it would tell an auditor nothing.
+absl::Status CheckAbsolute(absl::string_view path, absl::string_view key, int fd,
+                           const std::string& where) {
+  if (!path.empty() && path.front() == '/') return absl::OkStatus();
+  // examples/profiles/ are templates: "@DIR@/in.csv" until a script fills it in.
+  const bool placeholder = !path.empty() && path.front() == '@';
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, ": fd ", fd, ": \"", key, "\" path \"", path,
+      "\" is relative; give an absolute path (a relative one depends on the launcher's working "
+      "directory, and the manifest could not tell an auditor which file it named)",
+      placeholder ? "; it starts with a template placeholder that was not filled in" : ""));
+}
 
 absl::StatusOr<Access> ParseAccess(const std::string& s, const std::string& where) {
   if (s == "r") return Access::kRead;
   if (s == "w") return Access::kWrite;
   if (s == "rw") return Access::kReadWrite;
   if (s == "a") return Access::kAppend;
-  return absl::InvalidArgumentError(
-      absl::StrCat(where, ": \"access\" must be one of r, w, rw, a (got \"", s, "\")"));
+  // The words and capitals a newcomer writes for the letters.
+  const std::string lower = absl::AsciiStrToLower(s);
+  absl::string_view hint;
+  if (lower == "r" || lower == "read" || lower == "ro" || lower == "readonly") hint = "r";
+  if (lower == "w" || lower == "write" || lower == "wo") hint = "w";
+  if (lower == "rw" || lower == "wr" || lower == "readwrite" || lower == "read-write" ||
+      lower == "r+w" || lower == "r+") {
+    hint = "rw";
+  }
+  if (lower == "a" || lower == "append" || lower == "ap" || lower == "wa") hint = "a";
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, ": \"access\" must be one of r (read), w (write; an existing file is truncated), rw, "
+      "a (append) (got \"", s, "\"",
+      hint.empty() ? "" : absl::StrCat("; did you mean \"", hint, "\"?"), ")"));
 }
 
-absl::Status ValidateConnectTarget(const std::string& target, Access access,
+absl::Status ValidateConnectTarget(const std::string& target, Access access, int fd,
                                    const std::string& where) {
   if (access == Access::kAppend) {
     return absl::InvalidArgumentError(
@@ -56,7 +194,7 @@ absl::Status ValidateConnectTarget(const std::string& target, Access access,
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": unix socket path must be 1..107 bytes"));
     }
-    return absl::OkStatus();
+    return CheckAbsolute(path, "connect", fd, where);
   }
   if (absl::StartsWith(target, "tcp:")) {
     std::string rest = target.substr(4);
@@ -87,6 +225,7 @@ absl::StatusOr<FdSpec> ParseFdEntry(const JsonValue& entry, const std::string& w
   std::optional<std::string> connect = f.String("connect", false);
   std::optional<bool> null = f.Bool("null", false);
   std::optional<bool> hash = f.Bool("hash", false);
+  std::optional<std::string> fd_class = f.String("class", false);
   RETURN_IF_ERROR(f.Finish());
 
   spec.fd = static_cast<int>(*fd);
@@ -112,12 +251,13 @@ absl::StatusOr<FdSpec> ParseFdEntry(const JsonValue& entry, const std::string& w
     if (spec.target.empty() || spec.target.find('\0') != std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": \"open\" path must not be empty"));
     }
+    RETURN_IF_ERROR(CheckAbsolute(spec.target, "open", spec.fd, where));
   }
   if (connect.has_value()) {
     ++sources;
     spec.source = FdSource::kConnect;
     spec.target = *connect;
-    RETURN_IF_ERROR(ValidateConnectTarget(spec.target, spec.access, where));
+    RETURN_IF_ERROR(ValidateConnectTarget(spec.target, spec.access, spec.fd, where));
   }
   if (null.has_value()) {
     if (!*null) {
@@ -136,6 +276,8 @@ absl::StatusOr<FdSpec> ParseFdEntry(const JsonValue& entry, const std::string& w
         where, ": fd ", spec.fd, " has ", sources,
         " sources; exactly one of inherit, open, connect, null is allowed"));
   }
+  ASSIGN_OR_RETURN(spec.fd_class, ResolveClass(spec, fd_class, where));
+  RETURN_IF_ERROR(CheckClassAccess(spec, where));
   if (hash.value_or(false)) {
     if (spec.access != Access::kRead ||
         (spec.source != FdSource::kOpen && spec.source != FdSource::kInherit)) {
@@ -180,12 +322,13 @@ absl::StatusOr<Profile> Profile::Parse(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("profile: at most ", kMaxDeclaredFds, " fds may be declared"));
   }
-  std::set<int> seen;
+  std::map<int, size_t> seen;  // fd -> its entry
   for (size_t i = 0; i < fds->size(); ++i) {
     ASSIGN_OR_RETURN(FdSpec spec, ParseFdEntry((*fds)[i], absl::StrCat("profile.fds[", i, "]")));
-    if (!seen.insert(spec.fd).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("profile.fds[", i, "]: fd ", spec.fd, " is declared twice"));
+    if (auto [it, inserted] = seen.emplace(spec.fd, i); !inserted) {
+      return absl::InvalidArgumentError(absl::StrCat("profile.fds[", i, "]: fd ", spec.fd,
+                                                     " is declared twice (first in profile.fds[",
+                                                     it->second, "])"));
     }
     p.fds.push_back(std::move(spec));
   }
@@ -197,7 +340,13 @@ absl::StatusOr<Profile> Profile::Parse(absl::string_view text) {
 
 absl::StatusOr<Profile> Profile::Load(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxProfileBytes));
-  return Parse(text);
+  absl::StatusOr<Profile> profile = Parse(text);
+  // The JSON reader's messages do not say which file they are about.
+  if (!profile.ok() && !absl::StartsWith(profile.status().message(), "profile")) {
+    return absl::Status(profile.status().code(),
+                        absl::StrCat("profile ", path, ": ", profile.status().message()));
+  }
+  return profile;
 }
 
 std::string Profile::Sha256Hex() const { return HexEncode(Sha256(text)); }

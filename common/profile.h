@@ -1,14 +1,17 @@
 // The launch profile (docs/formats/profile.md): which descriptors a workload
 // gets, at which numbers, with which access, from which source, and what a
-// refused syscall does. Parsed strictly: unknown keys, wrong types, duplicate
-// fds, missing or double sources are errors naming the offending entry.
+// refused syscall does. Parsed strictly: unknown keys (reported first), wrong
+// types, duplicate fds, missing or double sources, relative paths and an
+// access the fd's class forbids are errors naming the offending entry.
 // Immutable value; thread-compatible.
 #ifndef FDATTEST_COMMON_PROFILE_H_
 #define FDATTEST_COMMON_PROFILE_H_
 
+#include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 #include "common/status.h"
 
@@ -18,8 +21,23 @@ enum class Access { kRead, kWrite, kReadWrite, kAppend };
 enum class OnViolation { kErrno, kKill };
 enum class FdSource { kInherit, kOpen, kConnect, kNull };
 
+// What a descriptor is for, and so which accesses it may be declared with
+// (docs/formats/profile.md, "Classes"): checked when the profile is parsed,
+// before any file is touched. The names are the verifier policy's role
+// classes.
+enum class FdClass {
+  kPhiInput,   // protected data in: "r" only, never changed
+  kPhiOutput,  // protected data out: "w", "a", "rw"
+  kAudit,      // the audit trail: "a" (never truncated); "w" only on a connected socket
+  kControl,    // anything else: every access
+};
+
 absl::string_view AccessName(Access a);
 absl::string_view SourceName(FdSource s);
+absl::string_view FdClassName(FdClass c);
+// The class a well-known role name implies ("phi-input", "audit-log", ...),
+// or nullopt for any other name.
+std::optional<FdClass> KnownRoleClass(absl::string_view role);
 inline bool Readable(Access a) { return a == Access::kRead || a == Access::kReadWrite; }
 inline bool Writable(Access a) { return a != Access::kRead; }
 
@@ -29,6 +47,7 @@ inline constexpr size_t kMaxDeclaredFds = 32;  // keeps the filter small (docs/f
 struct FdSpec {
   int fd = -1;
   std::string role;
+  FdClass fd_class = FdClass::kControl;  // "class", or implied by a well-known role
   Access access = Access::kRead;
   FdSource source = FdSource::kNull;
   std::string target;         // path for open, "unix:PATH"/"tcp:HOST:PORT" for connect

@@ -1,5 +1,8 @@
 #include "common/profile.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -77,6 +80,150 @@ TEST(ProfileTest, RejectsDuplicateFdsAndSourceErrors) {
   EXPECT_THAT(ParseError(R"({"version":1,"name":"x","fds":[{"fd":1,"role":"a","access":"w","null":true,"hash":true}]})")
                   .message(),
               HasSubstr("\"hash\" applies only"));
+}
+
+TEST(ProfileTest, WellKnownRolesImplyTheirClass) {
+  auto p = Profile::Parse(R"({"version":1,"name":"x","fds":[
+    {"fd":0,"role":"phi-input","access":"r","null":true},
+    {"fd":1,"role":"phi-output","access":"w","null":true},
+    {"fd":2,"role":"audit-log","access":"a","null":true},
+    {"fd":3,"role":"audit","access":"w","connect":"unix:/run/log.sock"},
+    {"fd":4,"role":"scratch","access":"rw","null":true},
+    {"fd":5,"role":"trail","class":"audit","access":"a","null":true}]})");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->fds[0].fd_class, FdClass::kPhiInput);
+  EXPECT_EQ(p->fds[1].fd_class, FdClass::kPhiOutput);
+  EXPECT_EQ(p->fds[2].fd_class, FdClass::kAudit);
+  EXPECT_EQ(p->fds[3].fd_class, FdClass::kAudit);
+  EXPECT_EQ(p->fds[4].fd_class, FdClass::kControl);
+  EXPECT_EQ(p->fds[5].fd_class, FdClass::kAudit);
+}
+
+std::string OneFd(const std::string& entry) {
+  return R"({"version":1,"name":"x","fds":[)" + entry + "]}";
+}
+
+TEST(ProfileTest, RefusesAnAuditLogThatCouldBeTruncatedOrRead) {
+  EXPECT_EQ(ParseError(OneFd(R"({"fd":2,"role":"audit-log","access":"w","open":"/var/log/a.log"})"))
+                .message(),
+            "profile.fds[0]: fd 2 (role \"audit-log\", class audit): \"access\" must be \"a\": "
+            "an audit log is append-only (\"w\" would truncate it) (got \"w\")");
+  for (const char* access : {"r", "rw"}) {
+    EXPECT_THAT(ParseError(OneFd(absl::StrCat(R"({"fd":2,"role":"audit","access":")", access,
+                                              R"(","inherit":true})")))
+                    .message(),
+                HasSubstr("\"access\" must be \"a\": an audit log is append-only"));
+  }
+  // The class follows an explicit "class" on a role of any name.
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":2,"role":"trail","class":"audit","access":"w","null":true})"))
+                  .message(),
+              HasSubstr("fd 2 (role \"trail\", class audit)"));
+  // A socket to a log forwarder is written, never read.
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":3,"role":"audit-log","access":"rw","connect":"unix:/l.sock"})"))
+                  .message(),
+              HasSubstr("must be \"w\" on a socket"));
+}
+
+TEST(ProfileTest, RefusesAWritablePhiInputAndAReadOnlyPhiOutput) {
+  for (const char* access : {"w", "rw", "a"}) {
+    EXPECT_THAT(ParseError(OneFd(absl::StrCat(R"({"fd":0,"role":"phi-input","access":")", access,
+                                              R"(","open":"/data/in.csv"})")))
+                    .message(),
+                HasSubstr("fd 0 (role \"phi-input\", class phi_input): \"access\" must be \"r\": "
+                          "a PHI input is read-only"));
+  }
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":1,"role":"phi_output","access":"r","null":true})")).message(),
+              HasSubstr("class phi_output): \"access\" must be \"w\", \"a\" or \"rw\""));
+}
+
+TEST(ProfileTest, AClassThatContradictsAWellKnownRoleIsAnError) {
+  EXPECT_THAT(
+      ParseError(OneFd(R"({"fd":2,"role":"audit-log","class":"control","access":"w","null":true})"))
+          .message(),
+      HasSubstr("fd 2: role \"audit-log\" is of class audit; \"class\": \"control\" contradicts it"));
+  // Stating the class a role already has is fine.
+  EXPECT_TRUE(Profile::Parse(OneFd(R"({"fd":0,"role":"phi-input","class":"phi_input","access":"r","null":true})"))
+                  .ok());
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":0,"role":"x","class":"secret","access":"r","null":true})"))
+                  .message(),
+              HasSubstr("\"class\" must be one of phi_input, phi_output, audit, control (got \"secret\")"));
+}
+
+TEST(ProfileTest, ARoleThatLooksProtectedMustStateItsClass) {
+  for (const char* role : {"audit-trail", "PHI-extract", "phi-in", "auditlog", "job.audit"}) {
+    EXPECT_THAT(ParseError(OneFd(absl::StrCat(R"({"fd":1,"role":")", role,
+                                              R"(","access":"w","null":true})")))
+                    .message(),
+                HasSubstr("looks like a protected role but is not a well-known one"))
+        << role;
+  }
+  EXPECT_TRUE(Profile::Parse(OneFd(R"({"fd":1,"role":"audit-trail","class":"audit","access":"a","null":true})")).ok());
+  // "phi" only as a word of its own.
+  EXPECT_TRUE(Profile::Parse(OneFd(R"({"fd":1,"role":"graphics-out","access":"w","null":true})")).ok());
+  EXPECT_TRUE(Profile::Parse(OneFd(R"({"fd":1,"role":"audit-reader","class":"control","access":"r","null":true})")).ok());
+}
+
+TEST(ProfileTest, RefusesRelativePathsSayingWhy) {
+  for (const char* path : {"out.gz", "./out.gz", "../data/out.gz", "data/out.gz"}) {
+    EXPECT_THAT(ParseError(OneFd(absl::StrCat(R"({"fd":1,"role":"phi-output","access":"w","open":")",
+                                              path, R"("})")))
+                    .message(),
+                HasSubstr(absl::StrCat("fd 1: \"open\" path \"", path,
+                                       "\" is relative; give an absolute path")))
+        << path;
+  }
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":3,"role":"sink","access":"w","connect":"unix:run/s.sock"})"))
+                  .message(),
+              HasSubstr("fd 3: \"connect\" path \"run/s.sock\" is relative"));
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":3,"role":"sink","access":"w","connect":"unix:run/s.sock"})"))
+                  .message(),
+              HasSubstr("could not tell an auditor which file it named"));
+}
+
+TEST(ProfileTest, TheExampleProfileIsValidOnceItsDirectoryIsFilledIn) {
+  absl::StatusOr<std::string> text =
+      ReadFileLimited(FDATTEST_SOURCE_DIR "/examples/profiles/phi-checksum.json", 64 * 1024);
+  ASSERT_TRUE(text.ok()) << text.status();
+  // As a template it is refused, saying why.
+  EXPECT_THAT(std::string(Profile::Parse(*text).status().message()),
+              HasSubstr("template placeholder that was not filled in"));
+  auto p = Profile::Parse(absl::StrReplaceAll(*text, {{"@DIR@", "/srv/phi"}}));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->fds.size(), 3u);
+  EXPECT_EQ(p->fds[0].fd_class, FdClass::kPhiInput);
+  EXPECT_EQ(p->fds[1].fd_class, FdClass::kPhiOutput);
+  EXPECT_EQ(p->fds[2].fd_class, FdClass::kAudit);
+  EXPECT_EQ(p->fds[2].target, "/srv/phi/audit.log");
+}
+
+// The mistakes a newcomer makes first, each named by key or fd.
+TEST(ProfileTest, NewcomerMistakesAreNamed) {
+  EXPECT_EQ(ParseError(OneFd(R"({"fd":0,"role":"phi-input","acess":"r","open":"/data/in.csv"})"))
+                .message(),
+            "profile.fds[0]: unknown key \"acess\" (did you mean \"access\"?)");
+  // Reported first, whatever else is wrong with the entry.
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":"zero","role":"phi-input","acess":"r"})")).message(),
+              HasSubstr("unknown key \"acess\""));
+  EXPECT_THAT(ParseError(R"({"version":1,"name":"x","fsd":[]})").message(),
+              HasSubstr("profile: unknown key \"fsd\" (did you mean \"fds\"?)"));
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":0,"role":"phi-input","access":"read","null":true})")).message(),
+              HasSubstr("profile.fds[0]: \"access\" must be one of r (read), w (write; an existing "
+                        "file is truncated), rw, a (append) (got \"read\"; did you mean \"r\"?)"));
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":2,"role":"log","access":"A","null":true})")).message(),
+              HasSubstr("(got \"A\"; did you mean \"a\"?)"));
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":2,"role":"log","access":"x","null":true})")).message(),
+              HasSubstr("(got \"x\")"));
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":0,"role":"phi-input","null":true})")).message(),
+              HasSubstr("profile.fds[0]: missing required key \"access\""));
+  EXPECT_THAT(ParseError(R"({"version":1,"name":"x","fds":[{"fd":1,"role":"phi-output","access":"w","null":true},
+      {"fd":1,"role":"audit-log","access":"a","null":true}]})").message(),
+              HasSubstr("profile.fds[1]: fd 1 is declared twice (first in profile.fds[0])"));
+  EXPECT_THAT(ParseError(OneFd(R"({"fd":1,"role":"phi-output","access":"w","open":"out.gz"})")).message(),
+              HasSubstr("fd 1: \"open\" path \"out.gz\" is relative"));
+  // A syntax error: a missing comma on the third line.
+  EXPECT_THAT(ParseError("{\"version\": 1,\n \"name\": \"x\",\n \"fds\": [{\"fd\": 0 \"role\": \"a\"}]}")
+                  .message(),
+              HasSubstr("malformed JSON: expected ',' or '}' at line 3, column 19"));
 }
 
 TEST(ProfileTest, RejectsMalformedJsonAndDuplicateKeys) {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -59,14 +60,20 @@ absl::StatusOr<UniqueFd> ConnectTcp(const std::string& host_port) {
   return ErrnoStatus(absl::StrCat("cannot connect to tcp:", host_port), last_errno);
 }
 
+// Open flags for a declared access; never O_CREAT or O_TRUNC: step 4 changes
+// nothing on disk (PendingFileChanges::Commit creates and truncates).
 int OpenFlags(Access a) {
   switch (a) {
     case Access::kRead: return O_RDONLY;
-    case Access::kWrite: return O_WRONLY | O_CREAT;  // truncated later: TruncateOutputs
-    case Access::kReadWrite: return O_RDWR | O_CREAT;
-    case Access::kAppend: return O_WRONLY | O_APPEND | O_CREAT;
+    case Access::kWrite: return O_WRONLY;
+    case Access::kReadWrite: return O_RDWR;
+    case Access::kAppend: return O_WRONLY | O_APPEND;
   }
   return O_RDONLY;
+}
+
+std::string FdName(const FdSpec& spec) {
+  return absl::StrCat("fd ", spec.fd, " (", spec.role, ")");
 }
 
 absl::Status CheckInheritedMode(const FdSpec& spec) {
@@ -113,38 +120,39 @@ absl::Status PlaceAt(UniqueFd fd, int target) {
   return absl::OkStatus();
 }
 
-// Opens a profile path; O_CREAT first tries O_EXCL so a new file is known to
-// be ours and can be removed if the launch fails.
-absl::StatusOr<UniqueFd> OpenPath(const FdSpec& spec, CreatedFiles& created) {
-  const int flags = OpenFlags(spec.access) | O_CLOEXEC | O_NOCTTY;
-  if (flags & O_CREAT) {
-    UniqueFd fd(open(spec.target.c_str(), flags | O_EXCL, 0600));
-    if (fd) {
-      created.Add(spec.target);
-      return fd;
-    }
-    if (errno != EEXIST) {
-      return ErrnoStatus(absl::StrCat("fd ", spec.fd, " (", spec.role, "): cannot open ", spec.target),
-                         errno);
-    }
-  }
-  UniqueFd fd(open(spec.target.c_str(), flags & ~O_CREAT));
-  if (!fd) {
-    return ErrnoStatus(absl::StrCat("fd ", spec.fd, " (", spec.role, "): cannot open ", spec.target),
-                       errno);
-  }
-  return fd;
+// Opens an existing profile path. A file that does not exist (and may be
+// created: not "r") gives an invalid UniqueFd, for CheckNewFile.
+absl::StatusOr<UniqueFd> OpenExisting(const FdSpec& spec) {
+  UniqueFd fd(open(spec.target.c_str(), OpenFlags(spec.access) | O_CLOEXEC | O_NOCTTY));
+  if (fd || (errno == ENOENT && spec.access != Access::kRead)) return fd;
+  const int err = errno;
+  absl::Status status = ErrnoStatus(absl::StrCat(FdName(spec), ": cannot open ", spec.target), err);
+  if (err != ENOENT) return status;
+  return absl::Status(status.code(), absl::StrCat(status.message(),
+                                                  " (a file declared \"r\" must exist: it is "
+                                                  "read, never created)"));
 }
 
-absl::StatusOr<UniqueFd> OpenSource(const FdSpec& spec, CreatedFiles& created) {
+// Puts a close-on-exec /dev/null at `target`, so nothing else takes the number
+// before the file is created (and nothing of it reaches an exec by mistake).
+absl::Status HoldNumber(int target) {
+  UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null) return ErrnoStatus("cannot open /dev/null", errno);
+  if (null.get() == target) {
+    null.release();  // the lowest free number was the one to hold
+    return absl::OkStatus();
+  }
+  if (dup3(null.get(), target, O_CLOEXEC) != target) {
+    return ErrnoStatus(absl::StrCat("dup3 onto fd ", target), errno);
+  }
+  return absl::OkStatus();
+}
+
+// The descriptor of a null or connect source.
+absl::StatusOr<UniqueFd> OpenSource(const FdSpec& spec) {
   switch (spec.source) {
-    case FdSource::kOpen:
-      return OpenPath(spec, created);
     case FdSource::kNull: {
-      int flags = spec.access == Access::kRead ? O_RDONLY
-                  : spec.access == Access::kReadWrite ? O_RDWR
-                  : spec.access == Access::kAppend ? (O_WRONLY | O_APPEND) : O_WRONLY;
-      UniqueFd fd(open("/dev/null", flags | O_CLOEXEC));
+      UniqueFd fd(open("/dev/null", OpenFlags(spec.access) | O_CLOEXEC));
       if (!fd) return ErrnoStatus("cannot open /dev/null", errno);
       return fd;
     }
@@ -154,7 +162,7 @@ absl::StatusOr<UniqueFd> OpenSource(const FdSpec& spec, CreatedFiles& created) {
                                        : ConnectTcp(spec.target.substr(4));
       if (!s.ok()) {
         return absl::Status(s.status().code(),
-                            absl::StrCat("fd ", spec.fd, " (", spec.role, "): ", s.status().message()));
+                            absl::StrCat(FdName(spec), ": ", s.status().message()));
       }
       if (spec.access == Access::kRead && shutdown(s->get(), SHUT_WR) != 0) {
         return ErrnoStatus("shutdown(SHUT_WR)", errno);
@@ -165,9 +173,10 @@ absl::StatusOr<UniqueFd> OpenSource(const FdSpec& spec, CreatedFiles& created) {
       return s;
     }
     case FdSource::kInherit:
+    case FdSource::kOpen:
       break;
   }
-  return absl::InternalError("OpenSource called for an inherited fd");
+  return absl::InternalError("OpenSource called for an inherited or opened fd");
 }
 
 }  // namespace
@@ -237,33 +246,154 @@ absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& pro
   return closed;
 }
 
-CreatedFiles::~CreatedFiles() {
-  for (const std::string& p : paths_) unlink(p.c_str());
+PendingFileChanges::~PendingFileChanges() { RemoveCreated(); }
+
+std::vector<int> PendingFileChanges::DirectoryFds() const {
+  std::vector<int> fds;
+  for (const NewFile& nf : new_files_) {
+    if (nf.dir) fds.push_back(nf.dir.get());
+  }
+  return fds;
 }
 
-absl::Status EstablishDeclaredFds(const Profile& profile, CreatedFiles& created) {
+// Removes each file this launch created, by its directory and name and only
+// while that name is still the inode created: a file put there since is not
+// ours to remove.
+void PendingFileChanges::RemoveCreated() {
+  for (auto it = new_files_.rbegin(); it != new_files_.rend(); ++it) {
+    if (!it->created || !it->dir) continue;
+    struct stat st {};
+    if (fstatat(it->dir.get(), it->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        st.st_dev == it->dev && st.st_ino == it->ino) {
+      unlinkat(it->dir.get(), it->name.c_str(), 0);
+    }
+    it->created = false;
+  }
+}
+
+// Step 4 for a file that does not exist yet: opens its directory once (kept
+// above every declared number) and checks that the file can be created there,
+// without creating it.
+absl::StatusOr<PendingFileChanges::NewFile> PendingFileChanges::CheckNewFile(const FdSpec& spec,
+                                                                             int above) {
+  NewFile nf;
+  nf.spec = &spec;
+  const size_t slash = spec.target.rfind('/');  // the parser allows only absolute paths
+  const std::string dir_path = slash == 0 ? "/" : spec.target.substr(0, slash);
+  nf.name = spec.target.substr(slash + 1);
+  const std::string what = absl::StrCat(FdName(spec), ": cannot create ", spec.target);
+  if (nf.name.empty() || nf.name == "." || nf.name == "..") {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": the path names a directory"));
+  }
+  UniqueFd dir(open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return ErrnoStatus(absl::StrCat(what, ": its directory ", dir_path), errno);
+  nf.dir = UniqueFd(fcntl(dir.get(), F_DUPFD_CLOEXEC, above));
+  if (!nf.dir) return ErrnoStatus("fcntl(F_DUPFD_CLOEXEC)", errno);
+  struct stat st {};
+  if (fstatat(nf.dir.get(), nf.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    // open() said ENOENT, yet the name is taken: a dangling symbolic link.
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": the name is taken by ",
+        S_ISLNK(st.st_mode) ? "a symbolic link that leads nowhere" : "a file that just appeared",
+        "; nothing is created through it"));
+  }
+  if (errno != ENOENT) return ErrnoStatus(what, errno);
+  if (faccessat(nf.dir.get(), ".", W_OK | X_OK, AT_EACCESS) != 0) {
+    return ErrnoStatus(absl::StrCat(what, ": its directory ", dir_path, " is not writable"), errno);
+  }
+  return nf;
+}
+
+absl::Status PendingFileChanges::Commit() {
+  for (NewFile& nf : new_files_) {
+    const FdSpec& spec = *nf.spec;
+    const int flags = OpenFlags(spec.access) | O_CLOEXEC | O_NOCTTY;
+    UniqueFd fd;
+    if (nf.same_as < 0) {
+      // O_EXCL: the name must still be free (no file or symlink put there
+      // since step 4), so the file is ours to remove if the launch fails.
+      fd = UniqueFd(openat(nf.dir.get(), nf.name.c_str(), flags | O_CREAT | O_EXCL, 0600));
+    } else {
+      // A second fd on a path created above: the same file, by its inode.
+      const NewFile& first = new_files_[static_cast<size_t>(nf.same_as)];
+      fd = UniqueFd(openat(first.dir.get(), first.name.c_str(), flags | O_NOFOLLOW));
+      struct stat st {};
+      if (fd && (fstat(fd.get(), &st) != 0 || st.st_dev != first.dev || st.st_ino != first.ino)) {
+        fd.reset();
+        errno = ESTALE;
+      }
+    }
+    if (!fd) {
+      const int err = errno;
+      RemoveCreated();
+      return ErrnoStatus(absl::StrCat(FdName(spec), ": cannot create ", spec.target), err);
+    }
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0) {
+      const int err = errno;
+      RemoveCreated();
+      return ErrnoStatus(absl::StrCat("fstat ", spec.target), err);
+    }
+    nf.created = nf.same_as < 0;
+    nf.dev = st.st_dev;
+    nf.ino = st.st_ino;
+    if (absl::Status placed = PlaceAt(std::move(fd), spec.fd); !placed.ok()) {
+      RemoveCreated();
+      return placed;
+    }
+  }
+  // Truncation cannot be undone, so it comes last. Like O_TRUNC, it applies
+  // to regular files only (a FIFO or a device has no content to lose).
+  for (int number : truncate_) {
+    struct stat st {};
+    if (fstat(number, &st) != 0) return ErrnoStatus(absl::StrCat("fstat fd ", number), errno);
+    if (S_ISREG(st.st_mode) && ftruncate(number, 0) != 0) {
+      return ErrnoStatus(absl::StrCat("cannot truncate the file of fd ", number), errno);
+    }
+  }
+  truncate_.clear();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PendingFileChanges> EstablishDeclaredFds(const Profile& profile) {
+  PendingFileChanges changes;
   // Inherited descriptors are checked first: they cannot fail half-way.
   for (const FdSpec& spec : profile.fds) {
     if (spec.source != FdSource::kInherit) continue;
     RETURN_IF_ERROR(CheckInheritedMode(spec));
     if (fcntl(spec.fd, F_SETFD, 0) != 0) return ErrnoStatus("fcntl(F_SETFD)", errno);
   }
+  const int above = profile.fds.empty() ? 3 : profile.fds.back().fd + 1;
   for (const FdSpec& spec : profile.fds) {
     if (spec.source == FdSource::kInherit) continue;
-    ASSIGN_OR_RETURN(UniqueFd fd, OpenSource(spec, created));
-    RETURN_IF_ERROR(PlaceAt(std::move(fd), spec.fd));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status TruncateOutputs(const Profile& profile) {
-  for (const FdSpec& spec : profile.fds) {
-    if (spec.source == FdSource::kOpen && spec.access == Access::kWrite &&
-        ftruncate(spec.fd, 0) != 0) {
-      return ErrnoStatus(absl::StrCat("cannot truncate ", spec.target), errno);
+    if (spec.source != FdSource::kOpen) {
+      ASSIGN_OR_RETURN(UniqueFd fd, OpenSource(spec));
+      RETURN_IF_ERROR(PlaceAt(std::move(fd), spec.fd));
+      continue;
     }
+    ASSIGN_OR_RETURN(UniqueFd fd, OpenExisting(spec));
+    if (fd) {
+      RETURN_IF_ERROR(PlaceAt(std::move(fd), spec.fd));
+      if (spec.access == Access::kWrite) changes.truncate_.push_back(spec.fd);
+      continue;
+    }
+    int same_as = -1;
+    for (size_t i = 0; i < changes.new_files_.size(); ++i) {
+      if (changes.new_files_[i].spec->target == spec.target) same_as = static_cast<int>(i);
+    }
+    if (same_as >= 0) {
+      PendingFileChanges::NewFile nf;
+      nf.spec = &spec;
+      nf.same_as = same_as;
+      changes.new_files_.push_back(std::move(nf));
+    } else {
+      ASSIGN_OR_RETURN(PendingFileChanges::NewFile nf,
+                       PendingFileChanges::CheckNewFile(spec, above));
+      changes.new_files_.push_back(std::move(nf));
+    }
+    RETURN_IF_ERROR(HoldNumber(spec.fd));
   }
-  return absl::OkStatus();
+  return changes;
 }
 
 absl::StatusOr<std::vector<FdFingerprint>> FingerprintDeclaredFds(const Profile& profile,

@@ -1,15 +1,20 @@
 // Launch steps 3 and 4: inventory the inherited descriptors (fingerprint and
 // close every one the profile does not declare as inherited) and establish
-// the declared descriptors at their numbers; then step 6's truncation of the
-// `w` files and step 7's fingerprints of the declared descriptors.
+// the declared descriptors at their numbers; then step 6's creation of the
+// missing files and truncation of the `w` files, and step 7's fingerprints
+// of the declared descriptors.
 // Single-threaded launcher only.
 #ifndef FDATTEST_LAUNCHER_FD_SETUP_H_
 #define FDATTEST_LAUNCHER_FD_SETUP_H_
 
+#include <sys/types.h>
+
 #include <set>
+#include <string>
 #include <vector>
 
 #include "common/manifest.h"
+#include "common/unique_fd.h"
 #include "launcher/fingerprint.h"
 #include "common/profile.h"
 
@@ -31,28 +36,55 @@ absl::StatusOr<std::vector<FdFingerprint>> CloseUndeclaredFds(const Profile& pro
                                                               const std::set<int>& keep,
                                                               const MountTable* mounts);
 
-// Files the launch created, removed again if the launch fails before exec,
-// so a refused launch leaves nothing behind. Not thread-safe.
-class CreatedFiles {
+// What step 4 left for later. Step 4 changes nothing on disk: a declared
+// file that does not exist yet is only checked (its parent directory opened
+// once and writable, the name free) with a close-on-exec /dev/null holding its
+// number, and a `w` file is open but not truncated. Commit() (step 6) makes
+// those changes once every check of the launch has passed. Files Commit()
+// created are removed again when this is destroyed, so a launch that fails
+// before its exec leaves nothing behind (a successful exec runs no
+// destructor). Move-constructible; not thread-safe.
+class PendingFileChanges {
  public:
-  CreatedFiles() = default;
-  CreatedFiles(const CreatedFiles&) = delete;
-  CreatedFiles& operator=(const CreatedFiles&) = delete;
-  ~CreatedFiles();
-  void Add(std::string path) { paths_.push_back(std::move(path)); }
+  PendingFileChanges(PendingFileChanges&&) = default;
+  // Not assignable: the files the overwritten value created would be lost track of.
+  PendingFileChanges& operator=(PendingFileChanges&&) = delete;
+  ~PendingFileChanges();
+
+  // Creates the missing files (O_CREAT|O_EXCL relative to the directory
+  // opened in step 4, mode 0600) and puts each at its number, then truncates
+  // the `w` files that are regular files. A creation that fails removes the
+  // ones made before it.
+  absl::Status Commit();
+
+  // The close-on-exec directory descriptors kept for removing created files,
+  // for the exec plan's private descriptors (final_exec.h): closing them
+  // earlier would leave a failed exec's files behind.
+  std::vector<int> DirectoryFds() const;
 
  private:
-  std::vector<std::string> paths_;
+  friend absl::StatusOr<PendingFileChanges> EstablishDeclaredFds(const Profile& profile);
+  struct NewFile {
+    const FdSpec* spec = nullptr;  // of the profile, which outlives this
+    std::string name;              // the last component of spec->target
+    UniqueFd dir;                  // its directory, opened once in step 4
+    int same_as = -1;              // an earlier entry naming the same path
+    bool created = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+  };
+  PendingFileChanges() = default;
+  static absl::StatusOr<NewFile> CheckNewFile(const FdSpec& spec, int above);
+  void RemoveCreated();
+
+  std::vector<NewFile> new_files_;
+  std::vector<int> truncate_;  // numbers of the `w` files opened in step 4
 };
 
-// Opens/connects/checks each declared descriptor and places it at its number
-// without close-on-exec. Files are created with O_EXCL so `created` knows
-// which ones are new; `w` files are not truncated yet (TruncateOutputs).
-absl::Status EstablishDeclaredFds(const Profile& profile, CreatedFiles& created);
-
-// Truncates the `w` files opened by EstablishDeclaredFds. Called once every
-// fallible step before it has succeeded.
-absl::Status TruncateOutputs(const Profile& profile);
+// Step 4: checks each inherited descriptor's mode, then opens, connects or
+// checks each other declared descriptor and places it at its number without
+// close-on-exec, changing nothing on disk (PendingFileChanges).
+absl::StatusOr<PendingFileChanges> EstablishDeclaredFds(const Profile& profile);
 
 // Fingerprints every declared descriptor, in fd order.
 absl::StatusOr<std::vector<FdFingerprint>> FingerprintDeclaredFds(const Profile& profile,

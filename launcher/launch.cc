@@ -156,8 +156,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   ASSIGN_OR_RETURN(Executable exe, OpenExecutable(options.argv[0], private_base, want_manifest));
 
   // 3. Inventory the inherited fds, closing the undeclared ones; 4. establish
-  // the declared fds. Files created from here on are removed again if the
-  // launch fails before exec.
+  // the declared fds, changing nothing on disk yet (step 6 does).
   std::optional<MountTable> mounts;
   if (want_manifest) {
     ASSIGN_OR_RETURN(mounts, MountTable::Load());
@@ -166,8 +165,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   if (diag.fd() >= 0) private_fds.insert(diag.fd());
   ASSIGN_OR_RETURN(std::vector<FdFingerprint> closed,
                    CloseUndeclaredFds(profile, private_fds, mounts ? &*mounts : nullptr));
-  CreatedFiles created;
-  RETURN_IF_ERROR(EstablishDeclaredFds(profile, created));
+  ASSIGN_OR_RETURN(PendingFileChanges file_changes, EstablishDeclaredFds(profile));
 
   // 5. Filter, proven against the profile before anything depends on it.
   // A cached filter is untrusted input: it is proven exactly like a fresh one.
@@ -196,9 +194,10 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
       diag.Warn(absl::StrCat("filter not cached: ", stored.message()));
     }
   }
-  // 6. The last changes to what the manifest describes: `w` files truncated,
-  // core dumps off.
-  RETURN_IF_ERROR(TruncateOutputs(profile));
+  // 6. The last changes to what the manifest describes, once every fd and
+  // the filter have passed their checks: missing files created (removed
+  // again if the launch fails before exec), `w` files truncated, core dumps off.
+  RETURN_IF_ERROR(file_changes.Commit());
   RETURN_IF_ERROR(DisableCoreDumps());
 
   // 7. Fingerprints and manifest, after the last change to what they
@@ -260,6 +259,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
                 .argv = options.argv};
   for (const FdSpec& f : profile.fds) plan.declared.insert(f.fd);
   plan.private_fds = private_fds;
+  for (int fd : file_changes.DirectoryFds()) plan.private_fds.insert(fd);
   return ExecConfined(plan);
 }
 

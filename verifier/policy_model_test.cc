@@ -89,6 +89,28 @@ TEST(PolicyParse, RefusesUnknownKeysNamingThePath) {
   ExpectRefused(rule, "unknown key \"R15\"");
 }
 
+TEST(PolicyParse, LocatesSyntaxErrorsAndNamesMisspeltKeys) {
+  // The example with the comma after "id" removed: the error is on the next
+  // line, at the end of the key that should have followed a comma.
+  absl::StatusOr<std::string> text =
+      ReadFileLimited(ExamplePath("hipaa-phi-etl.json"), kMaxPolicyBytes);
+  ASSERT_TRUE(text.ok());
+  const std::string id_line = "\"id\": \"https://policies.example.org/fdattest/hipaa-phi-etl/v1\",";
+  const size_t at = text->find(id_line);
+  ASSERT_NE(at, std::string::npos);
+  std::string broken = *text;
+  broken.erase(at + id_line.size() - 1, 1);
+  absl::StatusOr<Policy> p = Policy::Parse(broken);
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("malformed JSON: "));
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("at line 4, column 15"));
+  // A misspelt required key is the unknown key it is, with the one it resembles.
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["fd_role"] = j["fd_roles"];
+  j.erase("fd_roles");
+  ExpectRefused(j, "policy: unknown key \"fd_role\" (did you mean \"fd_roles\"?)");
+}
+
 TEST(PolicyParse, RefusesWrongTypes) {
   const Json j = ExampleJson("hipaa-phi-etl.json");
   Json v = j;
