@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
@@ -105,6 +106,35 @@ std::string LauncherDigest() {
   return d.ok() ? HexEncode(*d) : "";
 }
 
+// What steps 7-9 need from outside the launch, checked before step 6 changes
+// anything on disk, so that the common ways to fail late (no attestor
+// listening, an output directory that does not exist or is read-only) leave
+// every declared file as it was. The attestor is only connected to and let
+// go here (step 8 connects again), so no idle connection waits while fds are
+// hashed; an attestor that stops in between still fails the launch late.
+absl::Status CheckLateDependencies(const LaunchOptions& options) {
+  for (const std::optional<std::string>* out :
+       {&options.manifest_out, &options.filter_out, &options.evidence_out}) {
+    if (!out->has_value()) continue;
+    const std::string& path = **out;
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (access(dir.c_str(), W_OK | X_OK) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot write ", path, ": directory ", dir, ": ", strerror(errno),
+          " (checked before any declared file is created or truncated)"));
+    }
+  }
+  if (options.attestor) {
+    absl::StatusOr<AttestorClient> probe = AttestorClient::Connect(*options.attestor);
+    if (!probe.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          probe.status().message(), " (checked before any declared file is created or truncated)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void Diagnostics::Open(int min_fd) {
@@ -194,6 +224,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
       diag.Warn(absl::StrCat("filter not cached: ", stored.message()));
     }
   }
+  RETURN_IF_ERROR(CheckLateDependencies(options));
   // 6. The last changes to what the manifest describes, once every fd and
   // the filter have passed their checks: missing files created (removed
   // again if the launch fails before exec), `w` files truncated, core dumps off.

@@ -114,13 +114,17 @@ class NoDamageTest : public ::testing::Test {
 
   // Runs fdlaunch on `profile` ($DIR is the scratch directory) and checks the
   // directory is exactly as before, and was never touched meanwhile.
-  RunResult LaunchAndExpectNoChange(const std::string& profile) {
+  RunResult LaunchAndExpectNoChange(const std::string& profile,
+                                    const std::vector<std::string>& options = {}) {
     const std::string profile_path = dir_.path() + ".profile.json";  // outside the watched dir
     EXPECT_TRUE(WriteWholeFile(profile_path, absl::StrReplaceAll(profile, {{"$DIR", dir_.path()}})));
     const std::map<std::string, FileState> before = Snapshot(dir_.path());
     DirectoryWatch watch(dir_.path());
     EXPECT_TRUE(watch.ok());
-    RunResult r = RunFdlaunch({"--profile", profile_path, "--", RanHelperPath()});
+    std::vector<std::string> args = {"--profile", profile_path};
+    args.insert(args.end(), options.begin(), options.end());
+    args.insert(args.end(), {"--", RanHelperPath()});
+    RunResult r = RunFdlaunch(args);
     EXPECT_EQ(watch.Events(), std::vector<std::string>{}) << "the directory was changed";
     const std::map<std::string, FileState> after = Snapshot(dir_.path());
     EXPECT_EQ(after.size(), before.size()) << "a file was created or removed";
@@ -157,6 +161,26 @@ TEST_F(NoDamageTest, RelativePathIsRefusedAndNothingIsCreatedInTheWorkingDirecto
     {"fd": 1, "role": "phi-output", "access": "w", "open": "out.gz"}]})");
   std::filesystem::current_path(cwd);
   ExpectRefusedWithOneErrorLine(r, {"fd 1", "\"open\"", "out.gz", "relative"});
+}
+
+// Every fd passes, but what the launch needs after step 6 is not there: it
+// is checked before any declared file is created or truncated.
+constexpr char kAllFdsPass[] = R"({"version": 1, "name": "etl", "fds": [
+    {"fd": 0, "role": "phi-input", "access": "r", "open": "$DIR/in.csv"},
+    {"fd": 1, "role": "phi-output", "access": "w", "open": "$DIR/out.txt"},
+    {"fd": 2, "role": "audit-log", "access": "a", "open": "$DIR/audit.log"},
+    {"fd": 3, "role": "phi-output", "access": "w", "open": "$DIR/new.txt"}]})";
+
+TEST_F(NoDamageTest, NoAttestorListeningLeavesEveryFileAsBefore) {
+  const std::string socket = dir_.path() + ".no-attestor.sock";  // nothing listens there
+  RunResult r = LaunchAndExpectNoChange(kAllFdsPass, {"--attestor", socket});
+  ExpectRefusedWithOneErrorLine(r, {"no-attestor.sock", "before any declared file"});
+}
+
+TEST_F(NoDamageTest, ManifestInAMissingDirectoryLeavesEveryFileAsBefore) {
+  RunResult r = LaunchAndExpectNoChange(
+      kAllFdsPass, {"--manifest-out", dir_.path() + ".missing/manifest.json"});
+  ExpectRefusedWithOneErrorLine(r, {"manifest.json", "before any declared file"});
 }
 
 // The last fd fails in step 4, after the earlier ones were established: an
