@@ -211,14 +211,17 @@ absl::StatusOr<std::vector<Conjunction>> Merge(std::vector<Conjunction> ds) {
     // later one redundant.
     for (size_t i = 0; i < ds.size(); ++i) {
       if (ds[i].size() != 1 || ds[i].begin()->second.in.empty()) continue;
-      const auto& [word, cond] = *ds[i].begin();
+      // (Named, not a structured binding: clang 14, which builds the
+      // fuzzers, cannot capture one in a lambda.)
+      const auto& word = ds[i].begin()->first;
+      const auto& earlier_in = ds[i].begin()->second.in;
       for (size_t j = i + 1; j < ds.size(); ++j) {
         auto it = ds[j].find(word);
         if (it == ds[j].end() || !it->second.in.empty()) continue;
         std::vector<WordConstraint>& cs = it->second.cs;
         const size_t before = cs.size();
-        std::erase_if(cs, [&cond](const WordConstraint& c) {
-          return c.op == CmpOp::kEq && !c.want && c.mask == 0xffffffff && cond.in.contains(c.k);
+        std::erase_if(cs, [&earlier_in](const WordConstraint& c) {
+          return c.op == CmpOp::kEq && !c.want && c.mask == 0xffffffff && earlier_in.contains(c.k);
         });
         if (cs.size() == before) continue;
         if (cs.empty()) ds[j].erase(it);

@@ -133,6 +133,10 @@ class WordSolver {
           uint32_t kb = (c.k >> bit) & 1;
           if (vb < kb) st_[i] = kLess;
           if (vb > kb) st_[i] = kGreater;
+          // Settled with the prefixes equal: the masked value's bits below
+          // are all 0, so it is less than k exactly when k has a bit there.
+          const uint32_t below = bit == 0 ? 0 : (1u << bit) - 1;
+          if (st_[i] == kOpen && (c.mask & below) == 0 && (c.k & below) != 0) st_[i] = kLess;
         }
         violated = Violated(c, st_[i], bit);
         // Decided the right way (or settled open the right way): done.

@@ -49,7 +49,9 @@ pkg_cflags=$(pkg-config --cflags "${pkgs[@]}")
 pkg_libs=$(pkg-config --libs "${pkgs[@]}")
 
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all"
-cxxflags="-std=c++20 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Wno-missing-field-initializers -I$root $pkg_cflags"
+gendir="$build/generated"
+mkdir -p "$gendir"
+cxxflags="-std=c++20 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Wno-missing-field-initializers -I$root -I$gendir $pkg_cflags"
 
 # --- common library --------------------------------------------------------
 objdir="$build/obj"
@@ -60,15 +62,33 @@ stale() {
   [ -f "$obj" ] || return 0
   [ "$src" -nt "$obj" ] && return 0
   [ "$0" -nt "$obj" ] && return 0
+  [ "$gendir/syscall_table_x86_64.inc" -nt "$obj" ] && return 0
   for h in "$root"/common/*.h; do
     [ "$h" -nt "$obj" ] && return 0
   done
   return 1
 }
+# The syscall name table common/syscall_names.cc includes, made as CMake does
+# (common/CMakeLists.txt).
+unistd=""
+for h in /usr/include/x86_64-linux-gnu/asm/unistd_64.h /usr/include/asm/unistd_64.h; do
+  [ -f "$h" ] && { unistd=$h; break; }
+done
+[ -n "$unistd" ] || { echo "fuzz: asm/unistd_64.h not found (Debian package: linux-libc-dev)" >&2; exit 1; }
+"$root/tools/gen_syscall_table.sh" "$unistd" "$root/common/syscalls_newer.txt" \
+  "$gendir/syscall_table_x86_64.inc.new"
+if cmp -s "$gendir/syscall_table_x86_64.inc.new" "$gendir/syscall_table_x86_64.inc"; then
+  rm "$gendir/syscall_table_x86_64.inc.new"
+else
+  mv "$gendir/syscall_table_x86_64.inc.new" "$gendir/syscall_table_x86_64.inc"
+fi
 pids=()
 objs=()
 for src in "$root"/common/*.cc; do
   case "$src" in *_test.cc) continue ;; esac
+  # The command-line library (fdattest_cli in common/CMakeLists.txt: build id,
+  # CLI11) is no part of what the fuzzers exercise.
+  case "$(basename "$src")" in build_info.cc | command_line.cc) continue ;; esac
   obj="$objdir/$(basename "${src%.cc}").o"
   objs+=("$obj")
   if stale "$obj" "$src"; then
