@@ -176,4 +176,26 @@ absl::Status EsysContext::FlushStaleHandles() {
   return FlushAll(TPM2_LOADED_SESSION_FIRST);
 }
 
+absl::StatusOr<TpmHandle> PolicySecretSession(EsysContext& ctx, ESYS_TR auth_entity,
+                                              TPM2_SE type, absl::string_view what) {
+  TPMT_SYM_DEF symmetric{};
+  symmetric.algorithm = TPM2_ALG_NULL;
+  ESYS_TR tr = ESYS_TR_NONE;
+  TSS2_RC rc = Esys_StartAuthSession(ctx.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                     ESYS_TR_NONE, ESYS_TR_NONE, nullptr, type, &symmetric,
+                                     TPM2_ALG_SHA256, &tr);
+  RETURN_IF_ERROR(TpmStatus(rc, absl::StrCat("TPM2_StartAuthSession(",
+                                             type == TPM2_SE_TRIAL ? "trial" : "policy", ")")));
+  TpmHandle session = ctx.AdoptTransient(tr);
+  rc = Esys_TRSess_SetAttributes(ctx.get(), tr, TPMA_SESSION_CONTINUESESSION, 0xff);
+  RETURN_IF_ERROR(TpmStatus(rc, "Esys_TRSess_SetAttributes"));
+  TPM2B_NONCE empty_nonce{};
+  TPM2B_DIGEST empty_cphash{};
+  TPM2B_NONCE empty_ref{};
+  rc = Esys_PolicySecret(ctx.get(), auth_entity, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                         &empty_nonce, &empty_cphash, &empty_ref, 0, nullptr, nullptr);
+  RETURN_IF_ERROR(TpmStatus(rc, absl::StrCat("TPM2_PolicySecret(", what, ")")));
+  return session;
+}
+
 }  // namespace fdattest

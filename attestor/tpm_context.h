@@ -126,6 +126,14 @@ class EsysContext {
   ESYS_CONTEXT* esys_;
 };
 
+// A session of `type` (TPM2_SE_POLICY or TPM2_SE_TRIAL) on which
+// TPM2_PolicySecret(auth_entity) has succeeded, proving auth_entity's
+// authValue (the empty password). continueSession is set so that the
+// returned guard, not the TPM, ends the session, whichever way the next
+// command goes. `what` names auth_entity in errors.
+absl::StatusOr<TpmHandle> PolicySecretSession(EsysContext& ctx, ESYS_TR auth_entity,
+                                              TPM2_SE type, absl::string_view what);
+
 }  // namespace fdattest
 
 #endif  // FDATTEST_ATTESTOR_TPM_CONTEXT_H_

@@ -36,24 +36,7 @@ constexpr TPMA_OBJECT kAkAttributes =
 // a fresh one. continueSession is set so that the guard, not the TPM, ends
 // the session, whichever way the command goes.
 absl::StatusOr<TpmHandle> EndorsementPolicySession(EsysContext& ctx) {
-  TPMT_SYM_DEF symmetric{};
-  symmetric.algorithm = TPM2_ALG_NULL;
-  ESYS_TR tr = ESYS_TR_NONE;
-  TSS2_RC rc = Esys_StartAuthSession(ctx.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                     ESYS_TR_NONE, ESYS_TR_NONE, nullptr, TPM2_SE_POLICY,
-                                     &symmetric, TPM2_ALG_SHA256, &tr);
-  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_StartAuthSession(policy)"));
-  TpmHandle session = ctx.AdoptTransient(tr);
-  rc = Esys_TRSess_SetAttributes(ctx.get(), tr, TPMA_SESSION_CONTINUESESSION, 0xff);
-  RETURN_IF_ERROR(TpmStatus(rc, "Esys_TRSess_SetAttributes"));
-  TPM2B_NONCE empty_nonce{};
-  TPM2B_DIGEST empty_cphash{};
-  TPM2B_NONCE empty_ref{};
-  rc = Esys_PolicySecret(ctx.get(), ESYS_TR_RH_ENDORSEMENT, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                         ESYS_TR_NONE, &empty_nonce, &empty_cphash, &empty_ref, 0, nullptr,
-                         nullptr);
-  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_PolicySecret(endorsement)"));
-  return session;
+  return PolicySecretSession(ctx, ESYS_TR_RH_ENDORSEMENT, TPM2_SE_POLICY, "endorsement");
 }
 
 absl::StatusOr<bool> FileExists(const std::string& path) {

@@ -74,23 +74,7 @@ absl::StatusOr<TPM2B_AUTH> LoadOrCreateAuth(const std::string& path, bool may_cr
 // logs every failed command as an error.) The index has TPMA_NV_AUTHREAD,
 // which is what lets PolicySecret use its authValue.
 absl::Status ProveAuthValue(EsysContext& ctx, ESYS_TR nv, absl::string_view what) {
-  TPMT_SYM_DEF symmetric{};
-  symmetric.algorithm = TPM2_ALG_NULL;
-  ESYS_TR tr = ESYS_TR_NONE;
-  TSS2_RC rc = Esys_StartAuthSession(ctx.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                     ESYS_TR_NONE, ESYS_TR_NONE, nullptr, TPM2_SE_TRIAL,
-                                     &symmetric, TPM2_ALG_SHA256, &tr);
-  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_StartAuthSession(trial)"));
-  TpmHandle session = ctx.AdoptTransient(tr);
-  // Ended by the guard, not by the TPM, whichever way the command goes.
-  rc = Esys_TRSess_SetAttributes(ctx.get(), tr, TPMA_SESSION_CONTINUESESSION, 0xff);
-  RETURN_IF_ERROR(TpmStatus(rc, "Esys_TRSess_SetAttributes"));
-  TPM2B_NONCE empty_nonce{};
-  TPM2B_DIGEST empty_cphash{};
-  TPM2B_NONCE empty_ref{};
-  rc = Esys_PolicySecret(ctx.get(), nv, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                         &empty_nonce, &empty_cphash, &empty_ref, 0, nullptr, nullptr);
-  return TpmStatus(rc, absl::StrCat("TPM2_PolicySecret(", what, ")"));
+  return PolicySecretSession(ctx, nv, TPM2_SE_TRIAL, what).status();
 }
 
 }  // namespace
