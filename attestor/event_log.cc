@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/file_io.h"
 
 namespace fdattest {
 namespace {
@@ -87,9 +88,7 @@ absl::StatusOr<Replayed> ReplayFile(int fd, const std::string& path, const Regis
 }
 
 absl::Status SyncDirectoryOf(const std::string& path) {
-  std::string dir = ".";
-  size_t slash = path.rfind('/');
-  if (slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = DirectoryOf(path);
   UniqueFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dfd) return ErrnoStatus(absl::StrCat("cannot open directory ", dir), errno);
   if (fsync(dfd.get()) != 0) return ErrnoStatus(absl::StrCat("cannot sync directory ", dir), errno);

@@ -44,6 +44,13 @@ class ReadFileLimitedTest : public ::testing::Test {
   std::string dir_;
 };
 
+TEST(DirectoryOfTest, NamesTheDirectoryAFileIsCreatedIn) {
+  EXPECT_EQ(DirectoryOf("manifest.json"), ".");
+  EXPECT_EQ(DirectoryOf("/manifest.json"), "/");
+  EXPECT_EQ(DirectoryOf("/var/tmp/job/manifest.json"), "/var/tmp/job");
+  EXPECT_EQ(DirectoryOf("out/manifest.json"), "out");
+}
+
 TEST_F(ReadFileLimitedTest, ReadsWholeFilesUpToTheLimit) {
   // Sizes around 4 KiB and the limit (a regular file's first read is sized
   // from fstat, so these take one read and the end-of-file read).

@@ -64,10 +64,14 @@ absl::StatusOr<std::string> ReadFileHead(const std::string& path, size_t max_byt
   return ReadUpTo(path, max_bytes, /*refuse_larger=*/false);
 }
 
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, int mode) {
-  std::string dir = ".";
-  size_t slash = path.rfind('/');
-  if (slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = DirectoryOf(path);
   std::string tmpl = path + ".tmp.XXXXXX";
   UniqueFd fd(mkostemp(tmpl.data(), O_CLOEXEC));
   if (!fd) return ErrnoStatus(absl::StrCat("cannot create a temporary file beside ", path), errno);

@@ -18,6 +18,9 @@ absl::StatusOr<std::string> ReadFileLimited(const std::string& path, size_t max_
 // caller that judges an oversized file as bad content rather than as an
 // unreadable file.
 absl::StatusOr<std::string> ReadFileHead(const std::string& path, size_t max_bytes);
+// The directory part of `path`: "." for a bare name, "/" for a file in the
+// root ("/x"), else everything before the last '/'.
+std::string DirectoryOf(const std::string& path);
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, int mode = 0644);
 
 }  // namespace fdattest

@@ -117,8 +117,7 @@ absl::Status CheckLateDependencies(const LaunchOptions& options) {
        {&options.manifest_out, &options.filter_out, &options.evidence_out}) {
     if (!out->has_value()) continue;
     const std::string& path = **out;
-    const size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string dir = DirectoryOf(path);
     if (access(dir.c_str(), W_OK | X_OK) != 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot write ", path, ": directory ", dir, ": ", strerror(errno),

@@ -25,6 +25,7 @@ extern "C" {
 #include "absl/strings/str_split.h"
 #include "common/base64.h"
 #include "common/ec_key.h"
+#include "common/file_io.h"
 #include "common/json.h"
 #include "common/unique_fd.h"
 
@@ -433,9 +434,7 @@ absl::Status SigningKey::Save(const std::string& path) const {
     off += static_cast<size_t>(n);
   }
   if (fsync(fd.get()) != 0) return fail(ErrnoStatus(absl::StrCat("cannot sync ", path), errno));
-  std::string dir = ".";
-  size_t slash = path.rfind('/');
-  if (slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = DirectoryOf(path);
   UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd) fsync(dir_fd.get());  // best effort: the file itself is durable
   return absl::OkStatus();
