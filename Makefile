@@ -11,7 +11,8 @@ DEBIAN_PACKAGES := cmake g++ make pkg-config git \
   clang-14 libclang-rt-14-dev llvm-14 \
   swtpm swtpm-tools tpm2-tools libtss2-dev openssl \
   jose libjose-dev xxd man-db \
-  e2fsprogs mount
+  e2fsprogs mount \
+  libcpp-httplib-dev libsqlite3-dev sqlite3 wrk curl
 
 .PHONY: all deps build build-asan test unit-test integration-test fuzz lint demo bench clean
 FUZZ_SECONDS ?= 60

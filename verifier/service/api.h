@@ -1,0 +1,76 @@
+// fdverifierd's handlers see HTTP through these plain values, so that every
+// route is a function from (context, request) to response, testable without
+// sockets or TLS; verifier/service/http_server.h adapts cpp-httplib to them.
+// Errors are RFC 9457 problem documents (application/problem+json) whose
+// `type` is a URI under kProblemTypeBase naming the error (docs/openapi.yaml
+// lists every one). Values; thread-safe.
+#ifndef FDATTEST_VERIFIER_SERVICE_API_H_
+#define FDATTEST_VERIFIER_SERVICE_API_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/json.h"
+#include "common/status.h"
+#include "verifier/store.h"
+
+namespace fdattest {
+
+inline constexpr absl::string_view kProblemTypeBase = "https://fdattest.dev/problems/";
+inline constexpr absl::string_view kJsonMediaType = "application/json";
+inline constexpr absl::string_view kProblemMediaType = "application/problem+json";
+
+// Who is calling, from the TLS client certificate (verifier/service/roles.h):
+// none without one, admin or auditor by the certificate's role.
+enum class Role { kNone, kAdmin, kAuditor };
+absl::string_view RoleName(Role role);  // "none", "admin", "auditor"
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // as received, without the query
+  std::map<std::string, std::string> path_params;  // e.g. {"id": "..."} for /v1/attesters/{id}
+  std::map<std::string, std::string> query;        // a repeated key: the last value
+  std::string content_type;  // without parameters, lowercase
+  std::string body;
+  Role role = Role::kNone;
+  std::string client_subject;  // the client certificate's subject, for logs
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = std::string(kJsonMediaType);
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra, e.g. Retry-After
+};
+
+// A problem document: {"type": kProblemTypeBase + type, "title", "status",
+// "detail"}; `type` is a short slug such as "nonce-expired".
+ApiResponse Problem(int status, absl::string_view type, absl::string_view title,
+                    absl::string_view detail);
+// The problem a Status stands for: InvalidArgument 400, Unauthenticated 401,
+// PermissionDenied 403, NotFound 404, AlreadyExists and FailedPrecondition
+// 409, ResourceExhausted 429, Unavailable 503, everything else 500 (whose
+// detail never carries the internal message).
+ApiResponse ProblemFromStatus(const absl::Status& status, absl::string_view type);
+ApiResponse JsonReply(int status, const Json& body);
+
+// What the handlers share, owned by fdverifierd for its lifetime. Fields are
+// set once before the server starts and read-only afterwards; the pointees
+// are thread-safe.
+struct ServiceContext {
+  Store* store = nullptr;
+  std::string tpm_ca_pem;                   // trusted TPM vendor CAs (PEM)
+  std::function<int64_t()> now;             // unix seconds
+  std::function<std::string(size_t)> random;  // n random bytes (OpenSSL RAND_bytes)
+};
+
+using Handler = std::function<ApiResponse(ServiceContext&, const ApiRequest&)>;
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_VERIFIER_SERVICE_API_H_

@@ -1,0 +1,134 @@
+// The verifier service's durable state behind one narrow interface: enrolled
+// attesters, issued nonces, policies (every version kept), secrets (stored as
+// the opaque ciphertext the caller hands in: verifier/secret_box.h encrypts)
+// and attestation results. fdverifierd holds one Store for its lifetime; the
+// embedded implementation is SQLite in WAL mode (verifier/sqlite_store.h), a
+// replicated one can follow without touching callers.
+//
+// Contract for every implementation:
+// - Thread-safe: every method may be called concurrently from any thread.
+// - A method that returns OK has made its change durable: a `kill -9` (and,
+//   for the SQLite store, a power loss) right after the return loses nothing.
+// - Errors: NotFound for a missing record, AlreadyExists for a conflicting
+//   one, PermissionDenied for a nonce that cannot be consumed (naming why),
+//   FailedPrecondition for a state change the record's state forbids,
+//   DataLoss for a damaged store, Internal for the rest.
+#ifndef FDATTEST_VERIFIER_STORE_H_
+#define FDATTEST_VERIFIER_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/status.h"
+#include "verifier/tpm_attest.h"
+
+namespace fdattest {
+
+enum class AttesterState { kPending, kActive, kRevoked };
+absl::string_view AttesterStateName(AttesterState state);  // "pending", "active", "revoked"
+
+// One attester: an AK bound to an EK. Created pending by enrollment, active
+// once its credential was activated, revoked by an administrator (kept, never
+// deleted: results and audit records name it).
+struct AttesterRecord {
+  std::string id;              // 32 lowercase hex digits, chosen by the service
+  std::string ek_certificate;  // DER, checked against the TPM vendor CAs at enrollment
+  std::string ek_public;       // marshalled TPM2B_PUBLIC rebuilt from the certificate
+  std::string ek_sha256;       // hex sha256 of ek_public: the EK's identity
+  std::string ak_public;       // marshalled TPM2B_PUBLIC
+  std::string ak_name;         // hex TPM name of the AK (what MakeCredential bound)
+  AttesterState state = AttesterState::kPending;
+  // While pending: hex sha256 of the credential secret the AK's TPM must
+  // recover with ActivateCredential. Cleared on activation.
+  std::string credential_sha256;
+  int64_t created_at = 0;  // unix seconds
+  int64_t activated_at = 0;
+  int64_t revoked_at = 0;
+  // The last TPM counters seen signed by this AK (verifier/verify.h step 4b).
+  std::optional<TpmCounters> counters;
+};
+
+struct PolicyRecord {
+  std::string id;
+  int64_t version = 0;  // 1, 2, ...: each PutPolicy adds one
+  std::string text;     // the policy document's exact bytes
+  std::string sha256;   // hex sha256 of text
+  int64_t created_at = 0;
+};
+
+struct SecretRecord {
+  std::string name;
+  std::string ciphertext;  // opaque to the store (verifier/secret_box.h)
+  std::string policy_id;   // the policy whose affirming verdict releases it
+  int64_t updated_at = 0;
+};
+
+struct ResultRecord {
+  std::string id;  // 32 lowercase hex digits
+  std::string attester_id;
+  std::string policy_id;
+  int64_t policy_version = 0;
+  std::string verdict;          // verifier/verify.h VerdictName
+  std::string evidence_sha256;  // the bundle's identity, hex
+  std::string body;             // the result document (JSON bytes) as served
+  int64_t created_at = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- Attesters.
+  // Inserts a pending attester. AlreadyExists when an active attester holds the
+  // same EK (ek_sha256) and `replace_active` is false, or when the AK (ak_name)
+  // is already enrolled; with `replace_active` the EK's active attester is
+  // revoked at `record.created_at` in the same transaction.
+  virtual absl::Status AddPendingAttester(const AttesterRecord& record, bool replace_active) = 0;
+  // Pending -> active when `credential_sha256` equals the recorded one;
+  // PermissionDenied (and the pending record revoked: one answer per
+  // credential) when it does not; FailedPrecondition when not pending.
+  virtual absl::Status ActivateAttester(absl::string_view id, absl::string_view credential_sha256,
+                                        int64_t now) = 0;
+  // Any state -> revoked (revoking twice is OK and keeps the first time).
+  virtual absl::Status RevokeAttester(absl::string_view id, int64_t now) = 0;
+  virtual absl::StatusOr<AttesterRecord> GetAttester(absl::string_view id) = 0;
+  // The attester whose AK has this TPM name (hex), whatever its state.
+  virtual absl::StatusOr<AttesterRecord> FindAttesterByAkName(absl::string_view ak_name) = 0;
+  // Raises the recorded counters; never lowers them (a concurrent, older
+  // attestation that finishes later leaves the newer counters in place).
+  virtual absl::Status RecordCounters(absl::string_view attester_id,
+                                      const TpmCounters& counters) = 0;
+
+  // --- Nonces: single use, with an expiry.
+  virtual absl::Status AddNonce(absl::string_view nonce, int64_t expires_at) = 0;
+  // Atomically marks `nonce` used, exactly once across all callers:
+  // PermissionDenied "never issued" / "expired" / "already used" otherwise.
+  virtual absl::Status ConsumeNonce(absl::string_view nonce, int64_t now) = 0;
+  // Outstanding (issued, unused, unexpired) nonces, for /metrics and limits.
+  virtual absl::StatusOr<int64_t> CountNonces(int64_t now) = 0;
+  // Forgets nonces that expired before `now` (used ones too).
+  virtual absl::Status PurgeNonces(int64_t now) = 0;
+
+  // --- Policies: every version kept.
+  // Stores a new version of `id` (1 for a new id) and returns it.
+  virtual absl::StatusOr<PolicyRecord> PutPolicy(absl::string_view id, absl::string_view text,
+                                                 int64_t now) = 0;
+  // The latest version, or `version` when given.
+  virtual absl::StatusOr<PolicyRecord> GetPolicy(absl::string_view id,
+                                                 std::optional<int64_t> version = {}) = 0;
+
+  // --- Secrets.
+  virtual absl::Status PutSecret(const SecretRecord& record) = 0;
+  virtual absl::StatusOr<SecretRecord> GetSecret(absl::string_view name) = 0;
+
+  // --- Results.
+  virtual absl::Status PutResult(const ResultRecord& record) = 0;
+  virtual absl::StatusOr<ResultRecord> GetResult(absl::string_view id) = 0;
+};
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_VERIFIER_STORE_H_
