@@ -4,109 +4,49 @@
 // answer, error statuses, an oversized answer, a bad URL.
 #include "common/https_client.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
-
-#include <cstdio>
-#include <thread>
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "httplib.h"
-#include "tests/support/jose_test_util.h"
+#include "tests/support/tls_test_util.h"
 
 namespace fdattest {
 namespace {
 
 using ::testing::HasSubstr;
 
-// A self-signed certificate for `san` (e.g. "DNS:localhost") with its key,
-// written as PEM files; the certificate is its own trust anchor.
-struct TestCert {
-  std::string cert_path;
-  std::string key_path;
-};
-
-TestCert MakeCert(const testing::ScratchDir& dir, const std::string& name, const std::string& san) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), -60);
-  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-  X509_set_pubkey(x, key);
-  X509_NAME* subject = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
-  X509_set_issuer_name(x, subject);
-  X509V3_CTX v3;
-  X509V3_set_ctx_nodb(&v3);
-  X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
-  for (const auto& [ext, value] : std::vector<std::pair<const char*, std::string>>{
-           {"subjectAltName", san}, {"basicConstraints", "critical,CA:TRUE"}}) {
-    X509_EXTENSION* e = X509V3_EXT_conf(nullptr, &v3, ext, value.c_str());
-    X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-  }
-  X509_sign(x, key, EVP_sha256());
-  TestCert out{dir.Path(name + ".pem"), dir.Path(name + ".key")};
-  FILE* f = fopen(out.cert_path.c_str(), "w");
-  PEM_write_X509(f, x);
-  fclose(f);
-  f = fopen(out.key_path.c_str(), "w");
-  PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
-  fclose(f);
-  X509_free(x);
-  EVP_PKEY_free(key);
-  return out;
-}
-
 class HttpsClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    cert_ = MakeCert(dir_, "server", "DNS:localhost");
-    other_ = MakeCert(dir_, "other", "DNS:localhost");
-    server_ = std::make_unique<httplib::SSLServer>(cert_.cert_path.c_str(), cert_.key_path.c_str());
-    ASSERT_TRUE(server_->is_valid());
-    server_->Get("/v1/ok", [](const httplib::Request&, httplib::Response& res) {
+    cert_ = testing::MakeSelfSignedCert(dir_, "server", "DNS:localhost");
+    other_ = testing::MakeSelfSignedCert(dir_, "other", "DNS:localhost");
+    https_ = std::make_unique<testing::TestHttpsServer>(cert_);
+    httplib::SSLServer* server = &https_->server();
+    server->Get("/v1/ok", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"status":"ok"})", "application/json");
     });
-    server_->Post("/v1/echo", [](const httplib::Request& req, httplib::Response& res) {
+    server->Post("/v1/echo", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content(req.get_header_value("Content-Type") + "|" + req.body, "application/json");
     });
-    server_->Get("/v1/text", [](const httplib::Request&, httplib::Response& res) {
+    server->Get("/v1/text", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("hello", "text/plain");
     });
-    server_->Get("/v1/big", [](const httplib::Request&, httplib::Response& res) {
+    server->Get("/v1/big", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(std::string(100000, 'x'), "application/json");
     });
-    server_->Post("/v1/conflict", [](const httplib::Request&, httplib::Response& res) {
+    server->Post("/v1/conflict", [](const httplib::Request&, httplib::Response& res) {
       res.status = 409;
       res.set_content(R"({"title":"Conflict"})", "application/problem+json");
     });
-    server_->Get("/v1/down", [](const httplib::Request&, httplib::Response& res) {
+    server->Get("/v1/down", [](const httplib::Request&, httplib::Response& res) {
       res.status = 503;
       res.set_content("{}", "application/problem+json");
     });
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    https_->Start();
   }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-  }
-  std::string Url(const std::string& host = "localhost") const {
-    return "https://" + host + ":" + std::to_string(port_);
-  }
+  std::string Url(const std::string& host = "localhost") const { return https_->Url(host); }
 
   testing::ScratchDir dir_;
-  TestCert cert_, other_;
-  std::unique_ptr<httplib::SSLServer> server_;
-  int port_ = 0;
-  std::thread thread_;
+  testing::TestCert cert_, other_;
+  std::unique_ptr<testing::TestHttpsServer> https_;
 };
 
 TEST_F(HttpsClientTest, GetsJsonFromTrustedServer) {
