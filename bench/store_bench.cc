@@ -49,9 +49,9 @@ std::string Nonce(int64_t n) { return absl::StrFormat("bench-nonce-%020d", n); }
 
 void Setup(const benchmark::State& state) {
   const char* base = std::getenv("STORE_BENCH_DIR");
-  std::string tmpl = absl::StrCat(base != nullptr ? std::string(base)
-                                                  : std::filesystem::temp_directory_path().string(),
-                                  "/fdattest-store-bench-XXXXXX");
+  std::string tmpl = absl::StrCat(
+      base != nullptr ? std::string(base) : std::filesystem::temp_directory_path().string(),
+      "/fdattest-store-bench-XXXXXX");
   if (mkdtemp(tmpl.data()) == nullptr) Fail("cannot create a temporary directory");
   g_run = new Run;
   g_run->root = tmpl;
@@ -103,7 +103,8 @@ void BM_ConsumeNonceAndPutResult(benchmark::State& state) {
   if (state.thread_index() == 0) {
     SqliteStore::WriteStats stats = store.Stats();
     state.counters["writes_per_txn"] =
-        static_cast<double>(stats.writes) / static_cast<double>(std::max<int64_t>(1, stats.transactions));
+        static_cast<double>(stats.writes) /
+        static_cast<double>(std::max<int64_t>(1, stats.transactions));
   }
 }
 

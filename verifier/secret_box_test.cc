@@ -90,14 +90,14 @@ TEST_F(SecretBoxTest, CiphertextMovedToAnotherNameIsDataLoss) {
   const std::string sealed = *box.Seal("phi-key", "the value");
   EXPECT_EQ(box.Open("other-key", sealed).status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(box.Open("phi-ke", sealed).status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(box.Open(absl::string_view("phi-key\0", 8), sealed).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(box.Open(absl::string_view("phi-key\0", 8), sealed).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST_F(SecretBoxTest, AnotherKeyCannotOpen) {
   SecretBox box = NewBox(key_path_);
   SecretBox other = NewBox(dir_ + "/other.key");
-  EXPECT_EQ(other.Open("n", *box.Seal("n", "value")).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(other.Open("n", *box.Seal("n", "value")).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(SecretBoxTest, KeyFileSurvivesReopening) {

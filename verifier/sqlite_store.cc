@@ -129,14 +129,14 @@ absl::Status PrepareDataDir(const std::string& data_dir) {
     return absl::FailedPreconditionError(absl::StrCat(data_dir, " is not a directory"));
   }
   if (st.st_uid != geteuid()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("data directory ", data_dir, " is owned by uid ", st.st_uid, ", not by ",
-                     geteuid(), " which runs fdverifierd"));
+    return absl::FailedPreconditionError(absl::StrCat("data directory ", data_dir,
+                                                      " is owned by uid ", st.st_uid, ", not by ",
+                                                      geteuid(), " which runs fdverifierd"));
   }
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data directory ", data_dir, " is writable by group or others (mode ",
-        absl::Hex(st.st_mode & 07777), "); make it 0700"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", data_dir, " is writable by group or others (mode ",
+                     absl::Hex(st.st_mode & 07777), "); make it 0700"));
   }
   return absl::OkStatus();
 }

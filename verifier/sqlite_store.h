@@ -8,8 +8,8 @@
 // not undo the others), commits with one fsync, then answers each caller with
 // its own status. OK therefore still means durable, and a burst of callers
 // shares one fsync. Reads use a small pool of their own connections, which WAL
-// lets run beside the writer. Other processes may open the same directory:
-// SQLite's locks keep their transactions apart.
+// lets run beside the writer (each set query_only). Other processes may open
+// the same directory: SQLite's locks keep their transactions apart.
 //
 // The schema is versioned by `PRAGMA user_version` and grown by an ordered list
 // of migrations, each applied in its own transaction; a database written by a

@@ -191,9 +191,9 @@ absl::Status SqliteStore::ActivateAttester(absl::string_view id,
           "the recovered credential is wrong; this enrollment is revoked (enroll again)");
       return RevokeRow(db, id, now);
     }
-    ASSIGN_OR_RETURN(std::string active,
-                     FindId(db, "SELECT id FROM attesters WHERE ek_sha256 = ? AND state = 'active'",
-                            ek_sha256));
+    ASSIGN_OR_RETURN(
+        std::string active,
+        FindId(db, "SELECT id FROM attesters WHERE ek_sha256 = ? AND state = 'active'", ek_sha256));
     if (!active.empty()) {
       return absl::AlreadyExistsError(
           absl::StrCat("this EK already has an active attester (", active, ")"));
@@ -307,9 +307,8 @@ absl::Status SqliteStore::ConsumeNonce(absl::string_view nonce, int64_t now) {
 
 absl::StatusOr<int64_t> SqliteStore::CountNonces(int64_t now) {
   ReadLease lease = BorrowReader();
-  ASSIGN_OR_RETURN(Statement count,
-                   lease.db().Prepare("SELECT count(*) FROM nonces "
-                                      "WHERE expires_at > ? AND used_at IS NULL"));
+  ASSIGN_OR_RETURN(Statement count, lease.db().Prepare("SELECT count(*) FROM nonces "
+                                                       "WHERE expires_at > ? AND used_at IS NULL"));
   count.BindInt(1, now);
   ASSIGN_OR_RETURN(bool row, count.Step());
   if (!row) return absl::InternalError("count(*) returned no row");
@@ -336,9 +335,10 @@ absl::StatusOr<PolicyRecord> SqliteStore::PutPolicy(absl::string_view id, absl::
     latest.BindText(1, id);
     ASSIGN_OR_RETURN(bool found, latest.Step());
     record.version = found ? latest.Int(0) + 1 : 1;
-    ASSIGN_OR_RETURN(Statement upsert,
-                     db.Prepare("INSERT INTO policies (id, latest_version) VALUES (?, ?) "
-                                "ON CONFLICT (id) DO UPDATE SET latest_version = excluded.latest_version"));
+    ASSIGN_OR_RETURN(
+        Statement upsert,
+        db.Prepare("INSERT INTO policies (id, latest_version) VALUES (?, ?) "
+                   "ON CONFLICT (id) DO UPDATE SET latest_version = excluded.latest_version"));
     RETURN_IF_ERROR(upsert.BindText(1, id).BindInt(2, record.version).Run());
     ASSIGN_OR_RETURN(Statement insert,
                      db.Prepare("INSERT INTO policy_versions (policy_id, version, text, sha256, "
@@ -363,9 +363,8 @@ absl::StatusOr<PolicyRecord> SqliteStore::GetPolicy(absl::string_view id,
   if (version) select.BindInt(2, *version);
   ASSIGN_OR_RETURN(bool found, select.Step());
   if (!found) {
-    return absl::NotFoundError(
-        version ? absl::StrCat("no version ", *version, " of policy ", id)
-                : absl::StrCat("no policy ", id));
+    return absl::NotFoundError(version ? absl::StrCat("no version ", *version, " of policy ", id)
+                                       : absl::StrCat("no policy ", id));
   }
   return PolicyRecord{std::string(id), select.Int(0), select.Bytes(1), select.Bytes(2),
                       select.Int(3)};
@@ -437,8 +436,8 @@ absl::Status SqliteStore::PutResult(const ResultRecord& record) {
       policy.BindText(1, record.policy_id).BindInt(2, record.policy_version);
       ASSIGN_OR_RETURN(bool found, policy.Step());
       if (!found) {
-        return absl::NotFoundError(absl::StrCat("no version ", record.policy_version,
-                                                " of policy ", record.policy_id));
+        return absl::NotFoundError(
+            absl::StrCat("no version ", record.policy_version, " of policy ", record.policy_id));
       }
     }
     ASSIGN_OR_RETURN(Statement insert,

@@ -186,9 +186,10 @@ TEST_F(SqliteStoreTest, MigratesAVersionOneDatabaseKeepingItsRecords) {
   store.reset();
   auto db = internal::SqliteDb::Open(DbPath(), false, 1000);
   ASSERT_TRUE(db.ok());
-  EXPECT_EQ(*(*db)->QueryInt(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'nonces_expiry'"),
-            1);
+  EXPECT_EQ(
+      *(*db)->QueryInt(
+          "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'nonces_expiry'"),
+      1);
 }
 
 TEST_F(SqliteStoreTest, RefusesDatabaseFromANewerSchema) {
@@ -344,8 +345,7 @@ TEST_F(SqliteStoreTest, WrongCredentialRevokesThePendingEnrollment) {
 TEST_F(SqliteStoreTest, ActivationErrors) {
   auto store = OpenStore();
   EXPECT_EQ(store->ActivateAttester(Id(9), Digest("x"), 1).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->ActivateAttester(Id(9), "short", 1).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->ActivateAttester(Id(9), "short", 1).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store->ActivateAttester("nothex", Digest("x"), 1).code(),
             absl::StatusCode::kInvalidArgument);
 }
@@ -455,8 +455,7 @@ TEST_F(SqliteStoreTest, NonceIssuedTwiceOrMisSizedIsRefused) {
   ASSERT_TRUE(store->AddNonce(Nonce(1), 1000).ok());
   EXPECT_EQ(store->AddNonce(Nonce(1), 2000).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(store->AddNonce("1234567", 1000).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store->AddNonce(std::string(65, 'n'), 1000).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->AddNonce(std::string(65, 'n'), 1000).code(), absl::StatusCode::kInvalidArgument);
   // Raw bytes, NULs included, are a nonce like any other.
   std::string binary("\0\1\2\3\0\5\6\7\0\0", 10);
   ASSERT_TRUE(store->AddNonce(binary, 1000).ok());
@@ -470,7 +469,7 @@ TEST_F(SqliteStoreTest, CountsOnlyOutstandingNoncesAndPurgesExpiredOnes) {
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->AddNonce(Nonce(i), 1000 + i).ok());
   ASSERT_TRUE(store->ConsumeNonce(Nonce(9), 100).ok());
   EXPECT_EQ(*store->CountNonces(100), 9);
-  EXPECT_EQ(*store->CountNonces(1005), 3);  // 1006, 1007, 1008 (1009 is used)
+  EXPECT_EQ(*store->CountNonces(1005), 3);     // 1006, 1007, 1008 (1009 is used)
   ASSERT_TRUE(store->PurgeNonces(1005).ok());  // forgets expires_at < 1005
   EXPECT_EQ(store->ConsumeNonce(Nonce(4), 1).message(), "the nonce was never issued");
   EXPECT_TRUE(store->ConsumeNonce(Nonce(5), 1).ok());
