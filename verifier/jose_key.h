@@ -4,7 +4,7 @@
 // JWK the caller chose (results, the signed endpoint registry) and never
 // trusts keys or key locations named in the token itself. Key files are JWK
 // JSON, mode 0600 (docs/ear.md). Every jansson/libjose call in fdattest is in
-// jose_key.cc.
+// jose_key.cc and jose_jwe.cc (verifier/secret_release.h's encryption).
 // Thread-safety: a SigningKey is immutable after construction; its const
 // methods may be called from several threads. Free functions are stateless.
 #ifndef FDATTEST_VERIFIER_JOSE_KEY_H_
