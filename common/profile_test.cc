@@ -348,6 +348,19 @@ TEST(ProfileSecretTest, RefusesTheSameSecretAtTwoFds) {
   EXPECT_EQ(p.fds.size(), 2u);
 }
 
+TEST(ProfileSecretTest, TheSecretExampleProfileDeclaresItsKeyAtFd0) {
+  absl::StatusOr<std::string> text =
+      ReadFileLimited(FDATTEST_SOURCE_DIR "/examples/profiles/secret-checksum.json", 64 * 1024);
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto p = Profile::Parse(absl::StrReplaceAll(*text, {{"@DIR@", "/srv/phi"}}));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->fds.size(), 3u);
+  EXPECT_EQ(p->fds[0].source, FdSource::kSecret);
+  EXPECT_EQ(p->fds[0].target, "phi-etl-key");  // examples/policies/secret-release.json lists it
+  EXPECT_EQ(p->fds[1].fd_class, FdClass::kPhiOutput);
+  EXPECT_EQ(p->fds[2].fd_class, FdClass::kAudit);
+}
+
 TEST(ProfileSecretTest, SecretNamesAreTheDocumentedAlphabet) {
   EXPECT_TRUE(IsSecretName("A-z_0.9"));
   EXPECT_FALSE(IsSecretName(""));

@@ -158,6 +158,19 @@ TEST_F(HipaaRules, R8FailsOnASecretRoleFdThatIsNotASecretOrNotInMemory) {
   ExpectRule(Run(), "R8", RuleOutcome::kFail, {"not in memory-only storage"});
 }
 
+TEST(SecretReleaseExample, ItsPolicyAffirmsALaunchOfItsProfile) {
+  // examples/profiles/secret-checksum.json as launched: the key's memfd at
+  // fd 0, the result and the audit log as in the HIPAA job.
+  Policy policy = testing::LoadExample("secret-release.json");
+  Manifest m = HipaaManifest();
+  m.fds[0] = SecretFd(0, "secret", "phi-etl-key");
+  PolicyFacts facts = testing::GoodFacts(m);
+  for (const RuleResult& r : EvaluatePolicy(policy, facts)) {
+    EXPECT_EQ(r.outcome, RuleOutcome::kPass) << r.id << ": " << r.reason;
+  }
+  EXPECT_EQ(policy.secrets, std::vector<std::string>{"phi-etl-key"});
+}
+
 // --- R9 peer authentication -------------------------------------------------------------
 
 TEST_F(GdprRules, R9PassesOnUnixPeersOnlyWhenNoInetSocket) {
