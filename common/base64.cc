@@ -73,4 +73,32 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text) {
   return out;
 }
 
+std::string Base64UrlEncode(absl::string_view data) {
+  std::string out = Base64Encode(data);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
+  if (text.size() % 4 == 1) return absl::InvalidArgumentError("impossible base64url length");
+  std::string std_text(text);
+  for (char& c : std_text) {
+    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (c == '-') {
+      c = '+';
+    } else if (c == '_') {
+      c = '/';
+    } else if (!alnum) {
+      return absl::InvalidArgumentError("invalid base64url character");
+    }
+  }
+  while (std_text.size() % 4 != 0) std_text.push_back('=');
+  // Base64Decode refuses non-zero trailing bits: one spelling per value.
+  return Base64Decode(std_text);
+}
+
 }  // namespace fdattest

@@ -47,6 +47,7 @@ Json FdFingerprintToJson(const FdFingerprint& fp) {
   if (fp.content_sha256) j["content_sha256"] = *fp.content_sha256;
   if (fp.memfd_seals) j["memfd_seals"] = *fp.memfd_seals;
   if (fp.anon_type) j["anon_type"] = *fp.anon_type;
+  if (fp.secret) j["secret"] = *fp.secret;
   if (fp.socket) {
     const SocketFingerprint& s = *fp.socket;
     Json sj = {{"family", s.family},
@@ -66,6 +67,8 @@ Json FdFingerprintToJson(const FdFingerprint& fp) {
   if (fp.kind == "fifo") j["pipe_peer_pids"] = fp.pipe_peer_pids;
   return j;
 }
+
+Json ReleaseKey::ToJwk() const { return {{"crv", "P-256"}, {"kty", "EC"}, {"x", x}, {"y", y}}; }
 
 Json Manifest::ToJson() const {
   Json j;
@@ -100,6 +103,7 @@ Json Manifest::ToJson() const {
                  {"on_violation", filter.on_violation},
                  {"exec_fd", filter.exec_fd},
                  {"arch", "x86_64"}};
+  if (release_key) j["release_key"] = release_key->ToJwk();
   return j;
 }
 
@@ -215,6 +219,28 @@ absl::StatusOr<StorageFingerprint> StorageFromJson(const JsonValue& json, const 
   return s;
 }
 
+// A P-256 coordinate: 43 base64url characters (32 bytes). Whether the point
+// is on the curve is checked by whoever uses the key.
+bool IsCoordinate(absl::string_view text) {
+  if (text.size() != 43) return false;
+  absl::StatusOr<std::string> raw = Base64UrlDecode(text);
+  return raw.ok() && raw->size() == 32;
+}
+
+absl::StatusOr<ReleaseKey> ReleaseKeyFromJson(const JsonValue& json) {
+  JsonValueFields f(json, "manifest.release_key");
+  ManifestReader r(f);
+  r.Choice("kty", {"EC"});
+  r.Choice("crv", {"P-256"});
+  ReleaseKey key;
+  key.x = r.Text("x");
+  key.y = r.Text("y");
+  if (!IsCoordinate(key.x)) r.Bad("x", "must be 32 bytes as unpadded base64url");
+  if (!IsCoordinate(key.y)) r.Bad("y", "must be 32 bytes as unpadded base64url");
+  RETURN_IF_ERROR(r.Finish());
+  return key;
+}
+
 absl::StatusOr<FdFingerprint> FingerprintFromJson(const JsonValue& json, const std::string& where,
                                                   bool declared) {
   FdFingerprint fp;
@@ -225,7 +251,7 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const JsonValue& json, const s
     fp.role = r.Text("role");
     if (fp.role.empty()) r.Bad("role", "must not be empty");
     fp.access = r.Choice("access", {"r", "w", "rw", "a"});
-    fp.source = r.Choice("source", {"inherit", "open", "connect", "null"});
+    fp.source = r.Choice("source", {"inherit", "open", "connect", "null", "secret"});
   } else {
     fp.source = r.Choice("source", {"inherited"});
   }
@@ -263,6 +289,8 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const JsonValue& json, const s
     fp.memfd_seals = static_cast<uint32_t>(*seals);
   }
   fp.anon_type = r.OptionalText("anon_type");
+  fp.secret = r.OptionalText("secret");
+  if (fp.secret && !IsSecretName(*fp.secret)) r.Bad("secret", "must be 1..64 of A-Za-z0-9._-");
   if (const JsonValue* sock = f.Object("socket", false)) {
     JsonValueFields s(*sock, where + ".socket");
     ManifestReader sr(s);
@@ -307,6 +335,10 @@ absl::StatusOr<FdFingerprint> FingerprintFromJson(const JsonValue& json, const s
   if ((fp.kind == "socket") != fp.socket.has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ".socket must be present exactly for a socket"));
+  }
+  if ((fp.source == "secret") != fp.secret.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".secret must be present exactly for source \"secret\""));
   }
   if (fp.anon_type && fp.kind != "anon") {
     return absl::InvalidArgumentError(absl::StrCat(where, ".anon_type applies only to anon"));
@@ -440,6 +472,9 @@ absl::StatusOr<Manifest> Manifest::FromJson(const JsonValue& json) {
       return absl::InvalidArgumentError("manifest.filter.sha256 is not the sha256 of its bytes");
     }
     m.filter.verified_sha256 = std::move(sha);
+  }
+  if (const JsonValue* key = f.Object("release_key", false)) {
+    ASSIGN_OR_RETURN(m.release_key, ReleaseKeyFromJson(*key));
   }
   RETURN_IF_ERROR(r.Finish());
   return m;

@@ -69,6 +69,19 @@ struct FdFingerprint {
   std::optional<SocketFingerprint> socket;
   std::vector<int64_t> pipe_peer_pids;  // other processes holding this pipe (fifo)
   std::optional<std::string> anon_type;  // e.g. "[eventfd]" for anon inodes
+  // Source "secret": the name of the secret the launcher writes into this
+  // memfd after attestation (docs/formats/manifest.md).
+  std::optional<std::string> secret;
+};
+
+// The public half of the P-256 key fdlaunch makes for one attested launch
+// and keeps in memory only; a verifier encrypts released secrets to it
+// (compact JWE, ECDH-ES). Affine coordinates, each 32 bytes as unpadded
+// base64url, as the JWK carries them.
+struct ReleaseKey {
+  std::string x, y;
+  // {"crv":"P-256","kty":"EC","x":…,"y":…}
+  Json ToJwk() const;
 };
 
 struct FilterRecord {
@@ -102,6 +115,7 @@ struct Manifest {
   std::vector<FdFingerprint> fds;
   std::vector<FdFingerprint> closed_fds;
   FilterRecord filter;
+  std::optional<ReleaseKey> release_key;  // attested launches
 
   Json ToJson() const;
   // Strict inverse of ToJson() for a verifier reading untrusted bytes: every

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "common/base64.h"
 #include "common/sha256.h"
 
 namespace fdattest {
@@ -73,6 +74,20 @@ Manifest SampleManifest() {
   sock.socket = s;
   m.fds.push_back(sock);
 
+  FdFingerprint secret;
+  secret.fd = 5;
+  secret.role = "secret";
+  secret.access = "r";
+  secret.source = "secret";
+  secret.secret = "phi-etl-key";
+  secret.kind = "file";
+  secret.open_mode = "r";
+  secret.memfd_seals = 0;
+  secret.storage = StorageFingerprint{.fs_magic = 0x01021994, .encryption = "unsupported"};
+  m.fds.push_back(secret);
+  m.release_key = ReleaseKey{.x = Base64UrlEncode(std::string(32, '\x01')),
+                             .y = Base64UrlEncode(std::string(32, '\xfe'))};
+
   FdFingerprint dir;
   dir.fd = 8;
   dir.source = "inherited";
@@ -118,6 +133,23 @@ TEST(ManifestParseTest, RoundTripsEveryField) {
   EXPECT_EQ(parsed->fds[0].storage->fscrypt->version, 2);
   EXPECT_EQ(parsed->fds[0].storage->fscrypt->key, "00112233445566778899aabbccddeeff");
   EXPECT_EQ(parsed->closed_fds[0].storage->fscrypt->key, "0011223344556677");
+  EXPECT_EQ(parsed->fds[3].secret, "phi-etl-key");
+  EXPECT_EQ(parsed->fds[3].source, "secret");
+  ASSERT_TRUE(parsed->release_key.has_value());
+  EXPECT_EQ(parsed->release_key->x, SampleManifest().release_key->x);
+  EXPECT_EQ(parsed->release_key->y, SampleManifest().release_key->y);
+}
+
+TEST(ManifestParseTest, ReleaseKeyIsAPublicJwkAndOptional) {
+  Json j = SampleManifest().ToJson();
+  EXPECT_EQ(j["release_key"], Json({{"crv", "P-256"},
+                                    {"kty", "EC"},
+                                    {"x", SampleManifest().release_key->x},
+                                    {"y", SampleManifest().release_key->y}}));
+  j.erase("release_key");  // an unattested launch, or a launcher before the field
+  absl::StatusOr<Manifest> parsed = Manifest::Parse(Bytes(j));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->release_key.has_value());
 }
 
 TEST(ManifestParseTest, StorageRoundTripsEachEncryptionAnswer) {
@@ -169,7 +201,35 @@ struct Mutation {
 
 const Mutation kMutations[] = {
     {"unknown top-level key", [](Json& j) { j["extra"] = 1; }, "unknown key \"extra\""},
-    {"unknown fd key", [](Json& j) { j["fds"][0]["secret"] = "x"; }, "manifest.fds[0]"},
+    {"unknown fd key", [](Json& j) { j["fds"][0]["secrets"] = "x"; },
+     "manifest.fds[0]: unknown key \"secrets\""},
+    {"secret name on another source", [](Json& j) { j["fds"][0]["secret"] = "k"; },
+     "manifest.fds[0].secret must be present exactly for source \"secret\""},
+    {"secret source without a name", [](Json& j) { j["fds"][3].erase("secret"); },
+     "manifest.fds[3].secret must be present exactly"},
+    {"secret name with a space", [](Json& j) { j["fds"][3]["secret"] = "a b"; },
+     "manifest.fds[3].secret must be 1..64"},
+    {"secret name too long", [](Json& j) { j["fds"][3]["secret"] = std::string(65, 'k'); },
+     "manifest.fds[3].secret must be 1..64"},
+    {"secret source on a closed fd",
+     [](Json& j) {
+       j["closed_fds"][0]["source"] = "secret";
+       j["closed_fds"][0]["secret"] = "k";
+     },
+     "manifest.closed_fds[0].source"},
+    {"release key not EC", [](Json& j) { j["release_key"]["kty"] = "RSA"; }, "release_key.kty"},
+    {"release key other curve", [](Json& j) { j["release_key"]["crv"] = "P-384"; },
+     "release_key.crv"},
+    {"release key x short",
+     [](Json& j) { j["release_key"]["x"] = Base64UrlEncode(std::string(31, '\x01')); },
+     "release_key.x must be 32 bytes"},
+    {"release key y padded",
+     [](Json& j) { j["release_key"]["y"] = Base64Encode(std::string(32, '\xfe')); },
+     "release_key.y must be 32 bytes"},
+    {"release key with a private member", [](Json& j) { j["release_key"]["d"] = "AAAA"; },
+     "unknown key \"d\""},
+    {"release key without y", [](Json& j) { j["release_key"].erase("y"); }, "release_key"},
+    {"release key not an object", [](Json& j) { j["release_key"] = "key"; }, "release_key"},
     {"unknown socket key", [](Json& j) { j["fds"][2]["socket"]["x"] = 1; }, "socket"},
     {"missing exe", [](Json& j) { j.erase("exe"); }, "exe"},
     {"exe digest not hex", [](Json& j) { j["exe"]["sha256"] = std::string(64, 'Z'); }, "exe.sha256"},

@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -41,6 +42,20 @@ struct X509StoreDeleter {
 struct X509StoreCtxDeleter {
   void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
 };
+
+// Key derivation and symmetric decryption (the launcher's JWE).
+struct EvpCipherCtxDeleter {
+  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
+};
+struct EvpKdfDeleter {
+  void operator()(EVP_KDF* p) const { EVP_KDF_free(p); }
+};
+struct EvpKdfCtxDeleter {
+  void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); }
+};
+using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, EvpCipherCtxDeleter>;
+using EvpKdfPtr = std::unique_ptr<EVP_KDF, EvpKdfDeleter>;
+using EvpKdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, EvpKdfCtxDeleter>;
 
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
 using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, EvpCipherCtxDeleter>;

@@ -29,6 +29,7 @@ absl::string_view SourceName(FdSource s) {
     case FdSource::kOpen: return "open";
     case FdSource::kConnect: return "connect";
     case FdSource::kNull: return "null";
+    case FdSource::kSecret: return "secret";
   }
   return "?";
 }
@@ -39,8 +40,19 @@ absl::string_view FdClassName(FdClass c) {
     case FdClass::kPhiOutput: return "phi_output";
     case FdClass::kAudit: return "audit";
     case FdClass::kControl: return "control";
+    case FdClass::kSecret: return "secret";
   }
   return "?";
+}
+
+bool IsSecretName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::optional<FdClass> KnownRoleClass(absl::string_view role) {
@@ -52,7 +64,7 @@ std::optional<FdClass> KnownRoleClass(absl::string_view role) {
       {"phi-input", FdClass::kPhiInput},   {"phi_input", FdClass::kPhiInput},
       {"phi-output", FdClass::kPhiOutput}, {"phi_output", FdClass::kPhiOutput},
       {"audit-log", FdClass::kAudit},      {"audit_log", FdClass::kAudit},
-      {"audit", FdClass::kAudit},
+      {"audit", FdClass::kAudit},          {"secret", FdClass::kSecret},
   };
   for (const KnownRole& k : kKnownRoles) {
     if (k.name == role) return k.fd_class;
@@ -65,11 +77,13 @@ namespace {
 constexpr size_t kMaxProfileBytes = 64 * 1024;
 
 absl::StatusOr<FdClass> ParseFdClass(const std::string& s, const std::string& where) {
-  for (FdClass c : {FdClass::kPhiInput, FdClass::kPhiOutput, FdClass::kAudit, FdClass::kControl}) {
+  for (FdClass c : {FdClass::kPhiInput, FdClass::kPhiOutput, FdClass::kAudit, FdClass::kControl,
+                    FdClass::kSecret}) {
     if (s == FdClassName(c)) return c;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      where, ": \"class\" must be one of phi_input, phi_output, audit, control (got \"", s, "\")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, ": \"class\" must be one of phi_input, phi_output, audit, control, "
+                          "secret (got \"", s, "\")"));
 }
 
 // A role name with a word "phi" or a word starting with "audit" (words split
@@ -90,6 +104,10 @@ bool LooksProtected(absl::string_view role) {
 absl::StatusOr<FdClass> ResolveClass(const FdSpec& spec, const std::optional<std::string>& given,
                                      const std::string& where) {
   const std::optional<FdClass> known = KnownRoleClass(spec.role);
+  // A released secret is its own class, whatever the role is called.
+  if (spec.source == FdSource::kSecret && !given.has_value() && !known.has_value()) {
+    return FdClass::kSecret;
+  }
   if (given.has_value()) {
     ASSIGN_OR_RETURN(FdClass c, ParseFdClass(*given, where));
     if (known.has_value() && *known != c) {
@@ -143,6 +161,20 @@ absl::Status CheckClassAccess(const FdSpec& spec, const std::string& where) {
       break;
     case FdClass::kControl:
       break;
+    case FdClass::kSecret:
+      if (spec.access != Access::kRead) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, ": \"access\" must be \"r\": a released secret is only read", got));
+      }
+      break;
+  }
+  // Exactly the secret source fills a secret descriptor, and it fills no other.
+  if ((spec.fd_class == FdClass::kSecret) != (spec.source == FdSource::kSecret)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, spec.source == FdSource::kSecret
+                  ? ": a \"secret\" source needs class secret (role \"secret\", or any role "
+                    "without \"class\")"
+                  : ": class secret needs the \"secret\" source: {\"secret\": \"NAME\"}"));
   }
   return absl::OkStatus();
 }
@@ -224,6 +256,7 @@ absl::StatusOr<FdSpec> ParseFdEntry(const JsonValue& entry, const std::string& w
   std::optional<std::string> open = f.String("open", false);
   std::optional<std::string> connect = f.String("connect", false);
   std::optional<bool> null = f.Bool("null", false);
+  std::optional<std::string> secret = f.String("secret", false);
   std::optional<bool> hash = f.Bool("hash", false);
   std::optional<std::string> fd_class = f.String("class", false);
   RETURN_IF_ERROR(f.Finish());
@@ -267,14 +300,24 @@ absl::StatusOr<FdSpec> ParseFdEntry(const JsonValue& entry, const std::string& w
     ++sources;
     spec.source = FdSource::kNull;
   }
+  if (secret.has_value()) {
+    ++sources;
+    spec.source = FdSource::kSecret;
+    spec.target = *secret;
+    if (!IsSecretName(spec.target)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": fd ", spec.fd, ": \"secret\" must be a name of 1..64 characters of "
+          "A-Za-z0-9._- (got \"", spec.target, "\")"));
+    }
+  }
   if (sources == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        where, ": fd ", spec.fd, " has no source (one of inherit, open, connect, null)"));
+        where, ": fd ", spec.fd, " has no source (one of inherit, open, connect, null, secret)"));
   }
   if (sources > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": fd ", spec.fd, " has ", sources,
-        " sources; exactly one of inherit, open, connect, null is allowed"));
+        " sources; exactly one of inherit, open, connect, null, secret is allowed"));
   }
   ASSIGN_OR_RETURN(spec.fd_class, ResolveClass(spec, fd_class, where));
   RETURN_IF_ERROR(CheckClassAccess(spec, where));
@@ -329,6 +372,15 @@ absl::StatusOr<Profile> Profile::Parse(absl::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("profile.fds[", i, "]: fd ", spec.fd,
                                                      " is declared twice (first in profile.fds[",
                                                      it->second, "])"));
+    }
+    if (spec.source == FdSource::kSecret) {
+      for (const FdSpec& other : p.fds) {
+        if (other.source == FdSource::kSecret && other.target == spec.target) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("profile.fds[", i, "]: secret \"", spec.target,
+                           "\" is declared twice (also at fd ", other.fd, ")"));
+        }
+      }
     }
     p.fds.push_back(std::move(spec));
   }

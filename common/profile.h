@@ -19,7 +19,9 @@ namespace fdattest {
 
 enum class Access { kRead, kWrite, kReadWrite, kAppend };
 enum class OnViolation { kErrno, kKill };
-enum class FdSource { kInherit, kOpen, kConnect, kNull };
+// kSecret: an empty memfd the launcher fills, after attestation, with a
+// secret a verifier released to this launch (docs/formats/profile.md).
+enum class FdSource { kInherit, kOpen, kConnect, kNull, kSecret };
 
 // What a descriptor is for, and so which accesses it may be declared with
 // (docs/formats/profile.md, "Classes"): checked when the profile is parsed,
@@ -30,6 +32,7 @@ enum class FdClass {
   kPhiOutput,  // protected data out: "w", "a", "rw"
   kAudit,      // the audit trail: "a" (never truncated); "w" only on a connected socket
   kControl,    // anything else: every access
+  kSecret,     // a released secret (source "secret" only): "r" only
 };
 
 absl::string_view AccessName(Access a);
@@ -38,6 +41,9 @@ absl::string_view FdClassName(FdClass c);
 // The class a well-known role name implies ("phi-input", "audit-log", ...),
 // or nullopt for any other name.
 std::optional<FdClass> KnownRoleClass(absl::string_view role);
+// A secret's name: 1..64 characters of A-Za-z0-9._- (profiles, manifests,
+// the verifier's release requests).
+bool IsSecretName(absl::string_view name);
 inline bool Readable(Access a) { return a == Access::kRead || a == Access::kReadWrite; }
 inline bool Writable(Access a) { return a != Access::kRead; }
 
@@ -50,7 +56,9 @@ struct FdSpec {
   FdClass fd_class = FdClass::kControl;  // "class", or implied by a well-known role
   Access access = Access::kRead;
   FdSource source = FdSource::kNull;
-  std::string target;         // path for open, "unix:PATH"/"tcp:HOST:PORT" for connect
+  // The path for open, "unix:PATH"/"tcp:HOST:PORT" for connect, the
+  // secret's name for secret.
+  std::string target;
   bool hash_content = false;  // record the content sha256 of an opened/inherited file
 };
 

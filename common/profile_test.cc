@@ -144,9 +144,15 @@ TEST(ProfileTest, AClassThatContradictsAWellKnownRoleIsAnError) {
   // Stating the class a role already has is fine.
   EXPECT_TRUE(Profile::Parse(OneFd(R"({"fd":0,"role":"phi-input","class":"phi_input","access":"r","null":true})"))
                   .ok());
+  EXPECT_THAT(
+      ParseError(OneFd(R"({"fd":0,"role":"x","class":"confidential","access":"r","null":true})"))
+          .message(),
+      HasSubstr("\"class\" must be one of phi_input, phi_output, audit, control, secret (got "
+                "\"confidential\")"));
+  // "secret" is a class now, but only for the secret source.
   EXPECT_THAT(ParseError(OneFd(R"({"fd":0,"role":"x","class":"secret","access":"r","null":true})"))
                   .message(),
-              HasSubstr("\"class\" must be one of phi_input, phi_output, audit, control (got \"secret\")"));
+              HasSubstr("class secret needs the \"secret\" source"));
 }
 
 TEST(ProfileTest, ARoleThatLooksProtectedMustStateItsClass) {
@@ -247,6 +253,119 @@ TEST(ProfileLimitsTest, RejectsMoreThanTheMaximumFds) {
   }
   auto p = Profile::Parse("{\"version\":1,\"name\":\"x\",\"fds\":[" + fds + "]}");
   EXPECT_THAT(p.status().message(), ::testing::HasSubstr("at most 32 fds"));
+}
+
+}  // namespace
+}  // namespace fdattest
+
+// ---------------------------------------------------------------------------
+// Secret fds (source "secret", class secret).
+
+namespace fdattest {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::Status SecretParseError(const std::string& text) { return Profile::Parse(text).status(); }
+
+Profile MustParse(const std::string& fds) {
+  absl::StatusOr<Profile> p = Profile::Parse(absl::StrCat(R"({"version":1,"name":"s","fds":[)", fds, "]}"));
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? *std::move(p) : Profile{};
+}
+
+std::string FdsError(const std::string& fds) {
+  return std::string(
+      SecretParseError(absl::StrCat(R"({"version":1,"name":"s","fds":[)", fds, "]}")).message());
+}
+
+TEST(ProfileSecretTest, RoleSecretImpliesClassAndSource) {
+  Profile p = MustParse(R"({"fd":5,"role":"secret","access":"r","secret":"phi-etl-key"})");
+  ASSERT_EQ(p.fds.size(), 1u);
+  EXPECT_EQ(p.fds[0].source, FdSource::kSecret);
+  EXPECT_EQ(p.fds[0].fd_class, FdClass::kSecret);
+  EXPECT_EQ(p.fds[0].target, "phi-etl-key");
+  EXPECT_EQ(SourceName(p.fds[0].source), "secret");
+  EXPECT_EQ(FdClassName(p.fds[0].fd_class), "secret");
+}
+
+TEST(ProfileSecretTest, AnyRoleNameWithTheSecretSourceIsOfClassSecret) {
+  Profile p = MustParse(R"({"fd":5,"role":"db-password","access":"r","secret":"db.pw_1"})");
+  EXPECT_EQ(p.fds[0].fd_class, FdClass::kSecret);
+  // A name that looks protected needs no "class" when the source says what it is.
+  Profile q = MustParse(R"({"fd":5,"role":"phi-key","access":"r","secret":"k"})");
+  EXPECT_EQ(q.fds[0].fd_class, FdClass::kSecret);
+  Profile r = MustParse(R"({"fd":5,"role":"key","class":"secret","access":"r","secret":"k"})");
+  EXPECT_EQ(r.fds[0].fd_class, FdClass::kSecret);
+}
+
+TEST(ProfileSecretTest, RefusesEveryAccessButRead) {
+  for (const char* access : {"w", "rw", "a"}) {
+    EXPECT_THAT(FdsError(absl::StrCat(R"({"fd":5,"role":"secret","access":")", access,
+                                      R"(","secret":"k"})")),
+                HasSubstr("a released secret is only read"))
+        << access;
+  }
+}
+
+TEST(ProfileSecretTest, SecretClassAndSecretSourceGoTogether) {
+  EXPECT_THAT(FdsError(R"({"fd":5,"role":"secret","access":"r","null":true})"),
+              HasSubstr("class secret needs the \"secret\" source"));
+  EXPECT_THAT(FdsError(R"({"fd":5,"role":"x","class":"secret","access":"r","open":"/etc/hostname"})"),
+              HasSubstr("class secret needs the \"secret\" source"));
+  EXPECT_THAT(FdsError(R"({"fd":5,"role":"x","class":"control","access":"r","secret":"k"})"),
+              HasSubstr("a \"secret\" source needs class secret"));
+  EXPECT_THAT(FdsError(R"({"fd":5,"role":"phi-input","access":"r","secret":"k"})"),
+              HasSubstr("a \"secret\" source needs class secret"));
+}
+
+TEST(ProfileSecretTest, RefusesBadNamesSecondSourcesAndHash) {
+  for (const char* name : {"", "a b", "k/1", "é", "key\\u0000"}) {
+    EXPECT_THAT(FdsError(absl::StrCat(R"({"fd":5,"role":"secret","access":"r","secret":")", name,
+                                      R"("})")),
+                HasSubstr("\"secret\" must be a name of 1..64 characters"))
+        << name;
+  }
+  EXPECT_THAT(FdsError(absl::StrCat(R"({"fd":5,"role":"secret","access":"r","secret":")",
+                                    std::string(65, 'k'), R"("})")),
+              HasSubstr("1..64"));
+  MustParse(absl::StrCat(R"({"fd":5,"role":"secret","access":"r","secret":")", std::string(64, 'k'),
+                         R"("})"));
+  EXPECT_THAT(FdsError(R"({"fd":5,"role":"secret","access":"r","secret":"k","null":true})"),
+              HasSubstr("2 sources"));
+  EXPECT_THAT(FdsError(R"({"fd":5,"role":"secret","access":"r","secret":"k","hash":true})"),
+              HasSubstr("\"hash\" applies only"));
+  EXPECT_THAT(FdsError(R"({"fd":5,"role":"secret","access":"r","secret":7})"),
+              HasSubstr("\"secret\" must be a string"));
+}
+
+TEST(ProfileSecretTest, RefusesTheSameSecretAtTwoFds) {
+  EXPECT_THAT(FdsError(R"({"fd":5,"role":"secret","access":"r","secret":"k"},
+                          {"fd":6,"role":"key2","access":"r","secret":"k"})"),
+              HasSubstr("secret \"k\" is declared twice (also at fd 5)"));
+  Profile p = MustParse(R"({"fd":6,"role":"secret","access":"r","secret":"a"},
+                           {"fd":5,"role":"key2","access":"r","secret":"b"})");
+  EXPECT_EQ(p.fds.size(), 2u);
+}
+
+TEST(ProfileSecretTest, TheSecretExampleProfileDeclaresItsKeyAtFd0) {
+  absl::StatusOr<std::string> text =
+      ReadFileLimited(FDATTEST_SOURCE_DIR "/examples/profiles/secret-checksum.json", 64 * 1024);
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto p = Profile::Parse(absl::StrReplaceAll(*text, {{"@DIR@", "/srv/phi"}}));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->fds.size(), 3u);
+  EXPECT_EQ(p->fds[0].source, FdSource::kSecret);
+  EXPECT_EQ(p->fds[0].target, "phi-etl-key");  // examples/policies/secret-release.json lists it
+  EXPECT_EQ(p->fds[1].fd_class, FdClass::kPhiOutput);
+  EXPECT_EQ(p->fds[2].fd_class, FdClass::kAudit);
+}
+
+TEST(ProfileSecretTest, SecretNamesAreTheDocumentedAlphabet) {
+  EXPECT_TRUE(IsSecretName("A-z_0.9"));
+  EXPECT_FALSE(IsSecretName(""));
+  EXPECT_FALSE(IsSecretName("a:b"));
+  EXPECT_FALSE(IsSecretName(std::string(65, 'a')));
 }
 
 }  // namespace

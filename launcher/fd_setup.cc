@@ -174,9 +174,10 @@ absl::StatusOr<UniqueFd> OpenSource(const FdSpec& spec) {
     }
     case FdSource::kInherit:
     case FdSource::kOpen:
+    case FdSource::kSecret:
       break;
   }
-  return absl::InternalError("OpenSource called for an inherited or opened fd");
+  return absl::InternalError("OpenSource called for an inherited, opened or secret fd");
 }
 
 }  // namespace
@@ -365,7 +366,8 @@ absl::StatusOr<PendingFileChanges> EstablishDeclaredFds(const Profile& profile) 
   }
   const int above = profile.fds.empty() ? 3 : profile.fds.back().fd + 1;
   for (const FdSpec& spec : profile.fds) {
-    if (spec.source == FdSource::kInherit) continue;
+    // Secret fds are launcher/secret_fd.h's (PendingSecrets::Establish).
+    if (spec.source == FdSource::kInherit || spec.source == FdSource::kSecret) continue;
     if (spec.source != FdSource::kOpen) {
       ASSIGN_OR_RETURN(UniqueFd fd, OpenSource(spec));
       RETURN_IF_ERROR(PlaceAt(std::move(fd), spec.fd));
@@ -406,6 +408,7 @@ absl::StatusOr<std::vector<FdFingerprint>> FingerprintDeclaredFds(const Profile&
     fp.source = std::string(SourceName(spec.source));
     if (spec.source == FdSource::kOpen || spec.source == FdSource::kConnect) fp.path = spec.target;
     if (spec.source == FdSource::kNull) fp.path = "/dev/null";
+    if (spec.source == FdSource::kSecret) fp.secret = spec.target;
     out.push_back(std::move(fp));
   }
   return out;

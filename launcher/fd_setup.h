@@ -83,7 +83,8 @@ class PendingFileChanges {
 
 // Step 4: checks each inherited descriptor's mode, then opens, connects or
 // checks each other declared descriptor and places it at its number without
-// close-on-exec, changing nothing on disk (PendingFileChanges).
+// close-on-exec, changing nothing on disk (PendingFileChanges). Secret
+// descriptors are left to PendingSecrets::Establish (launcher/secret_fd.h).
 absl::StatusOr<PendingFileChanges> EstablishDeclaredFds(const Profile& profile);
 
 // Fingerprints every declared descriptor, in fd order.

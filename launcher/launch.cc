@@ -23,6 +23,9 @@
 #include "launcher/filter_cache.h"
 #include "launcher/final_exec.h"
 #include "common/profile.h"
+#include "launcher/jwe_decrypt.h"
+#include "launcher/secret_fd.h"
+#include "launcher/secret_source.h"
 #include "launcher/self_check.h"
 
 extern char** environ;
@@ -175,6 +178,9 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   if (options.evidence_out && !attested) {
     return absl::InvalidArgumentError("--evidence-out needs --attestor");
   }
+  RETURN_IF_ERROR(CheckReleaseOptions(profile, options.release, attested,
+                                      options.secret_source != nullptr, options.nonce.has_value()));
+  const bool releasing = !options.release.empty();
 
   // The manifest (and everything only it records: fingerprints, digests) is
   // built when something consumes it: a file or the attestor.
@@ -195,6 +201,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   ASSIGN_OR_RETURN(std::vector<FdFingerprint> closed,
                    CloseUndeclaredFds(profile, private_fds, mounts ? &*mounts : nullptr));
   ASSIGN_OR_RETURN(PendingFileChanges file_changes, EstablishDeclaredFds(profile));
+  ASSIGN_OR_RETURN(PendingSecrets secrets, PendingSecrets::Establish(profile, private_base));
 
   // 5. Filter, proven against the profile before anything depends on it.
   // A cached filter is untrusted input: it is proven exactly like a fresh one.
@@ -234,6 +241,10 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   // describe.
   Manifest m;
   std::string manifest;  // the exact canonical bytes: written, measured, in the evidence
+  // An attested launch's key for released secrets (jwe_decrypt.h): its
+  // public half is measured with the manifest, the private half never leaves
+  // this process and is destroyed before the exec.
+  std::optional<LaunchKey> launch_key;
   if (want_manifest) {
     ASSIGN_OR_RETURN(std::vector<FdFingerprint> fds, FingerprintDeclaredFds(profile, *mounts));
     ASSIGN_OR_RETURN(m.launch_id, NewLaunchId());
@@ -255,6 +266,10 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
                 .on_violation = profile.on_violation == OnViolation::kErrno ? "errno" : "kill",
                 .install_flags = kInstallFlags,
                 .exec_fd = exe.fd.get()};
+    if (attested) {
+      ASSIGN_OR_RETURN(launch_key, LaunchKey::Generate());
+      m.release_key = launch_key->public_key();
+    }
     ASSIGN_OR_RETURN(manifest, CanonicalJson(m.ToJson()));
   }
   if (options.manifest_out) RETURN_IF_ERROR(WriteFileAtomic(*options.manifest_out, manifest));
@@ -264,24 +279,35 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   // launch, each acknowledged only once logged durably and extended. Connected
   // only now (close-on-exec, closed again below), so the socket is in no
   // fingerprint and no idle connection times out while fds are hashed.
+  std::string evidence;
   if (attested) {
     ASSIGN_OR_RETURN(AttestorClient attestor, AttestorClient::Connect(*options.attestor));
     RETURN_IF_ERROR(attestor.MeasureManifest(m.launch_id, Sha256(manifest)).status());
     RETURN_IF_ERROR(attestor.MeasureSeparator(m.launch_id).status());
-    // 9. Attestation: the TPM signs the register with the nonce and the
-    // manifest digest; the bundle is on disk before the workload starts.
-    if (options.evidence_out) {
+    // 9. Attestation: the TPM signs the register with the nonce (the
+    // verifier's challenge when secrets are released) and the manifest
+    // digest; the bundle is on disk before the workload starts.
+    if (options.evidence_out || releasing) {
       std::string nonce;
-      if (options.nonce) {
+      if (releasing) {
+        ASSIGN_OR_RETURN(nonce, options.secret_source->Challenge());
+      } else if (options.nonce) {
         nonce = *options.nonce;
       } else {
         ASSIGN_OR_RETURN(nonce, RandomBytes(kDefaultNonceBytes));
       }
-      ASSIGN_OR_RETURN(std::string evidence,
-                       CollectEvidence(attestor, nonce, m.launch_id, manifest));
-      RETURN_IF_ERROR(WriteFileAtomic(*options.evidence_out, evidence));
+      ASSIGN_OR_RETURN(evidence, CollectEvidence(attestor, nonce, m.launch_id, manifest));
+      if (options.evidence_out) RETURN_IF_ERROR(WriteFileAtomic(*options.evidence_out, evidence));
     }
   }
+  // 9b. Secrets: the verifier judges the evidence and releases each secret
+  // to the launch key; each is written into its fd's memfd and sealed. A
+  // refusal ends the launch here. The key is gone before the exec.
+  if (releasing) {
+    RETURN_IF_ERROR(
+        ReceiveSecrets(*options.secret_source, evidence, m.launch_id, *launch_key, secrets));
+  }
+  launch_key.reset();
 
   // 10. Point of no return. The warnings now, since the launch goes on.
   diag.PrintWarnings();

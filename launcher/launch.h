@@ -14,6 +14,8 @@
 
 namespace fdattest {
 
+class SecretSource;  // launcher/secret_source.h
+
 inline constexpr int kExitLaunchFailed = 125;
 
 struct LaunchOptions {
@@ -28,6 +30,11 @@ struct LaunchOptions {
   std::optional<std::string> evidence_out;
   // Raw nonce bytes (1..64) for the evidence; 32 random bytes when absent.
   std::optional<std::string> nonce;
+  // The secrets to obtain after attestation (--release NAME): exactly the
+  // names of the profile's secret fds, from `secret_source` (not owned; it
+  // outlives the launch). The evidence then carries the source's challenge.
+  std::vector<std::string> release;
+  SecretSource* secret_source = nullptr;
   std::vector<std::string> argv;  // PROGRAM, ARGS...
 };
 

@@ -28,53 +28,19 @@ extern "C" {
 #include "common/file_io.h"
 #include "common/json.h"
 #include "common/unique_fd.h"
+#include "verifier/internal/jose_support.h"
 
 namespace fdattest {
 namespace {
+
+using jose_internal::JanssonPtr;
+using jose_internal::JoseErrors;
 
 constexpr size_t kMaxKeyFileBytes = 64 * 1024;
 constexpr size_t kMaxJwsBytes = 4 * 1024 * 1024;
 constexpr size_t kP256FieldBytes = 32;
 constexpr size_t kEs256SignatureBytes = 64;
 constexpr char kSelfTestPayload[] = "fdattest signing key self-test";
-
-// The one owner of jansson values here: json_decref at end of scope.
-struct JsonDecref {
-  void operator()(json_t* value) const { json_decref(value); }
-};
-using JanssonPtr = std::unique_ptr<json_t, JsonDecref>;
-
-struct JoseCfgDecref {
-  void operator()(jose_cfg_t* cfg) const { jose_cfg_decref(cfg); }
-};
-
-// A libjose configuration for one call whose error handler keeps the first
-// message: libjose's reasons end up in the Status instead of on stderr (its
-// default handler prints there).
-class JoseErrors {
- public:
-  JoseErrors() : cfg_(jose_cfg()), message_(std::make_unique<std::string>()) {
-    if (cfg_ != nullptr) jose_cfg_set_err_func(cfg_.get(), &JoseErrors::Record, message_.get());
-  }
-  // libjose accepts a NULL configuration (default handler) if allocation failed.
-  jose_cfg_t* cfg() const { return cfg_.get(); }
-  absl::Status Fail(absl::StatusCode code, absl::string_view what) const {
-    if (message_->empty()) return absl::Status(code, what);
-    return absl::Status(code, absl::StrCat(what, " (libjose: ", *message_, ")"));
-  }
-
- private:
-  __attribute__((format(printf, 5, 0))) static void Record(void* misc, const char*, int, uint64_t,
-                                                           const char* fmt, va_list ap) {
-    auto* message = static_cast<std::string*>(misc);
-    if (!message->empty()) return;
-    char buf[256];
-    if (vsnprintf(buf, sizeof(buf), fmt, ap) > 0) *message = buf;
-  }
-
-  std::unique_ptr<jose_cfg_t, JoseCfgDecref> cfg_;
-  std::unique_ptr<std::string> message_;  // stable address for the handler
-};
 
 // A validated EC P-256 JWK: base64url members, each exactly 32 bytes.
 struct EcJwk {
@@ -283,36 +249,6 @@ class Wiped {
 };
 
 }  // namespace
-
-// ---- base64url ----
-
-std::string Base64UrlEncode(absl::string_view data) {
-  std::string out = Base64Encode(data);
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
-}
-
-absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
-  if (text.size() % 4 == 1) return absl::InvalidArgumentError("impossible base64url length");
-  std::string std_text(text);
-  for (char& c : std_text) {
-    bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (c == '-') {
-      c = '+';
-    } else if (c == '_') {
-      c = '/';
-    } else if (!alnum) {
-      return absl::InvalidArgumentError("invalid base64url character");
-    }
-  }
-  while (std_text.size() % 4 != 0) std_text.push_back('=');
-  // Base64Decode re-encodes and compares, so non-zero trailing bits fail.
-  return Base64Decode(std_text);
-}
 
 // ---- SigningKey ----
 

@@ -4,7 +4,7 @@
 // JWK the caller chose (results, the signed endpoint registry) and never
 // trusts keys or key locations named in the token itself. Key files are JWK
 // JSON, mode 0600 (docs/ear.md). Every jansson/libjose call in fdattest is in
-// jose_key.cc.
+// jose_key.cc and jose_jwe.cc (verifier/secret_release.h's encryption).
 // Thread-safety: a SigningKey is immutable after construction; its const
 // methods may be called from several threads. Free functions are stateless.
 #ifndef FDATTEST_VERIFIER_JOSE_KEY_H_
@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "common/base64.h"  // Base64UrlEncode/Decode, used with these functions
 #include "common/json.h"
 #include "common/status.h"
 
@@ -82,11 +83,6 @@ class SigningKey {
 // Unauthenticated; malformed input is InvalidArgument.
 absl::StatusOr<std::string> VerifyCompactJws(absl::string_view jws,
                                              absl::string_view public_jwk_json);
-
-// Unpadded base64url (RFC 7515 section 2). Decoding is strict: only the
-// URL-safe alphabet, no padding, no non-zero trailing bits.
-std::string Base64UrlEncode(absl::string_view data);
-absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text);
 
 }  // namespace fdattest
 

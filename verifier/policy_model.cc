@@ -64,7 +64,8 @@ absl::StatusOr<RoleClass> RoleClassFromName(absl::string_view s) {
   if (s == "phi_output") return RoleClass::kPhiOutput;
   if (s == "audit") return RoleClass::kAudit;
   if (s == "control") return RoleClass::kControl;
-  return absl::InvalidArgumentError("must be one of phi_input, phi_output, audit, control");
+  if (s == "secret") return RoleClass::kSecret;
+  return absl::InvalidArgumentError("must be one of phi_input, phi_output, audit, control, secret");
 }
 
 absl::StatusOr<PeerRequirement> ParsePeer(const Json& json, const std::string& where) {
@@ -258,6 +259,17 @@ absl::StatusOr<RolePolicy> ParseRole(const Json& json, const std::string& where)
   if (role.role_class == RoleClass::kPhiInput &&
       (role.access.size() != 1 || !role.access.contains(Access::kRead))) {
     return Invalid(where + ".access", "a phi_input role allows only [\"r\"] (R2)");
+  }
+  if (role.role_class == RoleClass::kSecret &&
+      (role.access.size() != 1 || !role.access.contains(Access::kRead))) {
+    return Invalid(where + ".access", "a secret role allows only [\"r\"] (a sealed memfd)");
+  }
+  if (role.role_class == RoleClass::kSecret &&
+      (role.kinds.size() != 1 || !role.kinds.contains("file"))) {
+    return Invalid(where + ".kinds", "a secret role allows only [\"file\"] (a sealed memfd)");
+  }
+  if (storage != nullptr && role.role_class == RoleClass::kSecret) {
+    return Invalid(where + ".storage", "a secret role is read-only memory: it has no stored output");
   }
   if (role.role_class == RoleClass::kAudit &&
       (role.access.contains(Access::kRead) || role.access.contains(Access::kReadWrite))) {

@@ -37,6 +37,7 @@ enum class RoleClass {
   kPhiOutput,  // protected data out: R3
   kAudit,      // the audit trail: R6
   kControl,    // neither (e.g. /dev/null, diagnostics)
+  kSecret,     // a released secret's sealed memfd (manifest fd "secret"): R8
 };
 
 // Who may sit at the other end of a unix socket (SO_PEERCRED): either list

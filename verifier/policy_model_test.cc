@@ -332,3 +332,36 @@ TEST(PolicyParse, RefusesStorageSettingsThatWouldBeUntrue) {
 
 }  // namespace
 }  // namespace fdattest
+
+namespace fdattest {
+namespace {
+
+Json SecretRole() {
+  return {{"role", "secret"}, {"class", "secret"}, {"kinds", {"file"}}, {"access", {"r"}}};
+}
+
+TEST(PolicyParseSecret, ASecretRoleIsReadOnlyMemoryOnly) {
+  Json j = testing::ExampleJson("hipaa-phi-etl.json");
+  j["fd_roles"].push_back(SecretRole());
+  absl::StatusOr<Policy> p = testing::ParseJson(j);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_NE(p->FindRole("secret"), nullptr);
+  EXPECT_EQ(p->FindRole("secret")->role_class, RoleClass::kSecret);
+  EXPECT_TRUE(p->FindRole("secret")->storage.empty()) << "no storage class: nothing is written";
+
+  Json writable = j;
+  writable["fd_roles"][3]["access"] = Json::array({"r", "w"});
+  ExpectRefused(writable, "policy.fd_roles[3].access: a secret role allows only [\"r\"]");
+  Json socket = j;
+  socket["fd_roles"][3]["kinds"] = Json::array({"file", "socket"});
+  ExpectRefused(socket, "policy.fd_roles[3].kinds: a secret role allows only [\"file\"]");
+  Json stored = j;
+  stored["fd_roles"][3]["storage"] = Json::array({"not_persisted"});
+  ExpectRefused(stored, "policy.fd_roles[3].storage: a secret role is read-only memory");
+  Json unknown = j;
+  unknown["fd_roles"][3]["class"] = "confidential";
+  ExpectRefused(unknown, "must be one of phi_input, phi_output, audit, control, secret");
+}
+
+}  // namespace
+}  // namespace fdattest

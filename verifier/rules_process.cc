@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/storage.h"
 #include "common/sha256.h"
 #include "verifier/internal/rule_checks.h"
 
@@ -89,6 +90,23 @@ Findings RuleMinimisation(const Policy& policy, const PolicyFacts& facts, std::s
   for (const FdFingerprint& fp : m.fds) {
     const std::string label = FdLabel(fp);
     const RolePolicy* role = policy.FindRole(fp.role);
+    // A released secret only where the policy declares a secret role, even
+    // in an open world; and a secret role holds nothing else.
+    const bool secret_role = role != nullptr && role->role_class == RoleClass::kSecret;
+    if (fp.secret.has_value() && !secret_role) {
+      f.Fail(absl::StrCat(label, ": secret \"", *fp.secret,
+                          "\" is at an fd whose role the policy does not declare of class secret"));
+      continue;
+    }
+    if (secret_role && !fp.secret.has_value()) {
+      f.Fail(absl::StrCat(label, ": role ", role->name, " is of class secret, but the fd is not "
+                          "a released secret's memfd (source \"secret\")"));
+      continue;
+    }
+    if (fp.secret.has_value() && !(fp.storage && IsMemoryOnlyFs(fp.storage->fs_magic))) {
+      f.Fail(absl::StrCat(label, ": secret \"", *fp.secret,
+                          "\" is not in memory-only storage (a memfd is tmpfs)"));
+    }
     if (role == nullptr) {
       if (policy.closed_world) {
         f.Fail(absl::StrCat(label, ": role \"", fp.role, "\" is not in the policy (closed world)"));

@@ -90,6 +90,87 @@ TEST_F(GdprRules, R8FailsOnADeviceOtherThanDevNull) {
   ExpectRule(Run(), "R8", RuleOutcome::kFail, {"fd 3 (diagnostics)", "device 5:0"});
 }
 
+// --- R8 and secret fds -----------------------------------------------------------
+
+// A released secret's fd as the launcher records it: the sealed-to-be memfd
+// (tmpfs, empty at measurement), read-only, with the secret's name.
+FdFingerprint SecretFd(int fd, const std::string& role, const std::string& name) {
+  FdFingerprint fp = testing::FileFd(fd, role, "r", "tmpfs", false);
+  fp.source = "secret";
+  fp.secret = name;
+  fp.stat.size = 0;
+  fp.stat.nlink = 0;
+  fp.memfd_seals = 0;
+  fp.mount = MountFingerprint{.mnt_id = 1, .fs_type = "unknown", .read_only = false};
+  return fp;
+}
+
+Json WithSecretRole(Json j) {
+  j["fd_roles"].push_back(
+      {{"role", "secret"}, {"class", "secret"}, {"kinds", {"file"}}, {"access", {"r"}}, {"max", 1}});
+  j["max_fds"] = 4;
+  return j;
+}
+
+TEST_F(HipaaRules, ASecretFdUnderASecretRolePassesEveryRule) {
+  policy_ = MustParse(WithSecretRole(ExampleJson("hipaa-phi-etl.json")));
+  manifest_.fds.push_back(SecretFd(5, "secret", "phi-etl-key"));
+  Reset();
+  std::vector<RuleResult> results = Run();
+  ExpectRule(results, "R8", RuleOutcome::kPass, {"4 fds"});
+  // Read-only memory: no output (R3), nothing at rest (R7), not an input (R1, R2).
+  for (const RuleResult& r : results) {
+    EXPECT_NE(r.outcome, RuleOutcome::kFail) << r.id << ": " << r.reason;
+  }
+}
+
+TEST_F(HipaaRules, R8FailsOnASecretFdWithoutASecretRoleEvenInAnOpenWorld) {
+  Json j = WithSecretRole(ExampleJson("hipaa-phi-etl.json"));
+  policy_ = MustParse(j);
+  manifest_.fds.push_back(SecretFd(5, "key", "phi-etl-key"));  // role not in the policy
+  Reset();
+  ExpectRule(Run(), "R8", RuleOutcome::kFail,
+             {"fd 5 (key)", "secret \"phi-etl-key\"", "not declare of class secret"});
+  j["closed_world"] = false;
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R8", RuleOutcome::kFail, {"fd 5 (key)", "not declare of class secret"});
+  // A role of another class does not admit it either.
+  j["fd_roles"].push_back(
+      {{"role", "key"}, {"class", "control"}, {"kinds", {"file"}}, {"access", {"r"}}});
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R8", RuleOutcome::kFail, {"fd 5 (key)", "not declare of class secret"});
+}
+
+TEST_F(HipaaRules, R8FailsOnASecretRoleFdThatIsNotASecretOrNotInMemory) {
+  policy_ = MustParse(WithSecretRole(ExampleJson("hipaa-phi-etl.json")));
+  FdFingerprint plain = SecretFd(5, "secret", "phi-etl-key");
+  plain.secret.reset();
+  plain.source = "open";
+  manifest_.fds.push_back(plain);
+  Reset();
+  ExpectRule(Run(), "R8", RuleOutcome::kFail, {"fd 5 (secret)", "not a released secret's memfd"});
+  manifest_.fds.back() = SecretFd(5, "secret", "phi-etl-key");
+  manifest_.fds.back().storage = testing::StorageOf("ext4");
+  Reset();
+  ExpectRule(Run(), "R8", RuleOutcome::kFail, {"fd 5 (secret)", "not in memory-only storage"});
+  manifest_.fds.back().storage.reset();
+  Reset();
+  ExpectRule(Run(), "R8", RuleOutcome::kFail, {"not in memory-only storage"});
+}
+
+TEST(SecretReleaseExample, ItsPolicyAffirmsALaunchOfItsProfile) {
+  // examples/profiles/secret-checksum.json as launched: the key's memfd at
+  // fd 0, the result and the audit log as in the HIPAA job.
+  Policy policy = testing::LoadExample("secret-release.json");
+  Manifest m = HipaaManifest();
+  m.fds[0] = SecretFd(0, "secret", "phi-etl-key");
+  PolicyFacts facts = testing::GoodFacts(m);
+  for (const RuleResult& r : EvaluatePolicy(policy, facts)) {
+    EXPECT_EQ(r.outcome, RuleOutcome::kPass) << r.id << ": " << r.reason;
+  }
+  EXPECT_EQ(policy.secrets, std::vector<std::string>{"phi-etl-key"});
+}
+
 // --- R9 peer authentication -------------------------------------------------------------
 
 TEST_F(GdprRules, R9PassesOnUnixPeersOnlyWhenNoInetSocket) {
