@@ -43,17 +43,13 @@ struct X509StoreCtxDeleter {
   void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
 };
 
-// Key derivation and symmetric decryption (the launcher's JWE).
-struct EvpCipherCtxDeleter {
-  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
-};
+// Key derivation (the launcher's JWE).
 struct EvpKdfDeleter {
   void operator()(EVP_KDF* p) const { EVP_KDF_free(p); }
 };
 struct EvpKdfCtxDeleter {
   void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); }
 };
-using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, EvpCipherCtxDeleter>;
 using EvpKdfPtr = std::unique_ptr<EVP_KDF, EvpKdfDeleter>;
 using EvpKdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, EvpKdfCtxDeleter>;
 

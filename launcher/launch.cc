@@ -111,7 +111,8 @@ std::string LauncherDigest() {
 
 // What steps 7-9 need from outside the launch, checked before step 6 changes
 // anything on disk, so that the common ways to fail late (no attestor
-// listening, an output directory that does not exist or is read-only) leave
+// listening, no verifier answering, an output directory that does not exist
+// or is read-only) leave
 // every declared file as it was. The attestor is only connected to and let
 // go here (step 8 connects again), so no idle connection waits while fds are
 // hashed; an attestor that stops in between still fails the launch late.
@@ -132,6 +133,12 @@ absl::Status CheckLateDependencies(const LaunchOptions& options) {
     if (!probe.ok()) {
       return absl::UnavailableError(absl::StrCat(
           probe.status().message(), " (checked before any declared file is created or truncated)"));
+    }
+  }
+  if (options.secret_source != nullptr) {
+    if (absl::Status up = options.secret_source->Probe(); !up.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "verifier: ", up.message(), " (checked before any declared file is created or truncated)"));
     }
   }
   return absl::OkStatus();

@@ -12,12 +12,14 @@
 #include "common/sha256.h"
 #include "launcher/collect_evidence.h"
 #include "launcher/launch.h"
+#include "launcher/verifier_session.h"
 
 namespace {
 
 constexpr char kUsage[] =
     "usage: fdlaunch --profile PROFILE.json [--manifest-out FILE] [--filter-out FILE] "
-    "[--filter-cache DIR] [--attestor SOCKET [--evidence-out FILE [--nonce HEX]]] -- PROGRAM [ARGS...]";
+    "[--filter-cache DIR] [--attestor SOCKET [--evidence-out FILE [--nonce HEX]] "
+    "[--verifier URL --ca CERT --release NAME... [--policy ID]]] -- PROGRAM [ARGS...]";
 
 constexpr char kFooter[] =
     "Exit status:\n"
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
                "under a seccomp filter that confines data movement to them"};
   fdattest::LaunchOptions options;
   std::string manifest_out, filter_out, filter_cache, attestor, evidence_out, nonce_hex;
+  std::string verifier, verifier_ca, policy;
   fdattest::AddVersionAndFooter(app, kFooter);
   app.add_option("--profile", options.profile_path, "launch profile (JSON)")->required();
   app.add_option("--manifest-out", manifest_out,
@@ -65,6 +68,20 @@ int main(int argc, char** argv) {
                  "with --attestor: write the evidence bundle (JSON) here");
   app.add_option("--nonce", nonce_hex,
                  "with --evidence-out: the verifier's nonce, 1..64 bytes as hex (default: random)");
+  app.add_option("--verifier", verifier,
+                 "with --attestor: fdverifierd's URL (https://HOST:PORT); the launch takes its nonce "
+                 "there, and starts only if the verifier affirms it and releases every --release "
+                 "secret");
+  app.add_option("--ca", verifier_ca, "with --verifier: the CA certificate(s) (PEM) of its TLS "
+                                      "certificate");
+  app.add_option("--release", options.release,
+                 "with --verifier: a secret to receive, into the profile's fd with that \"secret\" "
+                 "(repeat for several)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--policy", policy,
+                 "with --verifier: the policy id to be judged by (default: the one the secrets "
+                 "are bound to)");
   app.add_option("command", options.argv, "-- PROGRAM [ARGS...]")->required();
   app.positionals_at_end();
   if (std::optional<int> done = fdattest::ParseCommandLine(
@@ -94,6 +111,21 @@ int main(int argc, char** argv) {
       return UsageError("--nonce must be 1..64 bytes as hex (2..128 hex digits)");
     }
     options.nonce = *std::move(nonce);
+  }
+  std::optional<fdattest::VerifierSession> session;
+  if (app.count("--verifier") > 0) {
+    if (!options.attestor) return UsageError("--verifier needs --attestor");
+    if (verifier_ca.empty()) return UsageError("--verifier needs --ca");
+    if (options.release.empty()) return UsageError("--verifier needs at least one --release");
+    absl::StatusOr<fdattest::VerifierSession> opened =
+        fdattest::VerifierSession::Open(verifier, verifier_ca, policy);
+    if (!opened.ok()) return UsageError(std::string(opened.status().message()));
+    session = *std::move(opened);
+    options.secret_source = &*session;
+  } else {
+    for (const char* flag : {"--ca", "--release", "--policy"}) {
+      if (app.count(flag) > 0) return UsageError(std::string(flag) + " needs --verifier");
+    }
   }
 
   fdattest::Diagnostics diag;

@@ -57,7 +57,10 @@ std::string Refusal(const ReleaseOutcome& outcome, const std::vector<std::string
   std::vector<std::string> parts;
   parts.push_back(absl::StrCat("secret release refused: verdict ",
                                outcome.verdict.empty() ? "unknown" : outcome.verdict,
-                               outcome.reason.empty() ? "" : absl::StrCat(" (", outcome.reason, ")")));
+                               outcome.reason.empty() ? "" : absl::StrCat(" (", outcome.reason, ")"),
+                               outcome.attestation_id.empty()
+                                   ? ""
+                                   : absl::StrCat(", attestation ", outcome.attestation_id)));
   for (const std::string& name : names) {
     if (outcome.secrets.contains(name)) continue;
     auto why = outcome.refused.find(name);

@@ -21,6 +21,7 @@ namespace fdattest {
 
 // The verifier's answer to one attestation with a release request.
 struct ReleaseOutcome {
+  std::string attestation_id;                  // the verifier's id of this result (may be empty)
   std::map<std::string, std::string> secrets;  // name -> compact JWE to the launch key
   std::map<std::string, std::string> refused;  // name -> why it was not released
   std::string verdict;                         // "affirming", "warning", ...
@@ -35,6 +36,9 @@ struct ReleaseOutcome {
 class SecretSource {
  public:
   virtual ~SecretSource() = default;
+  // OK when the verifier answers at all: asked before anything on disk
+  // changes, so an unreachable verifier fails the launch early.
+  virtual absl::Status Probe() = 0;
   // A fresh nonce from the verifier (raw bytes, 1..64), for the evidence.
   virtual absl::StatusOr<std::string> Challenge() = 0;
   // Sends the evidence bundle's exact bytes and asks for `names`. An error

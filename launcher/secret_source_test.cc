@@ -72,6 +72,7 @@ TEST(CheckReleaseOptionsTest, AReleaseNeedsAnAttestedLaunchASourceAndTheVerifier
 class FakeSource : public SecretSource {
  public:
   absl::StatusOr<std::string> Challenge() override { return std::string(32, 'n'); }
+  absl::Status Probe() override { return absl::OkStatus(); }
   absl::StatusOr<ReleaseOutcome> Release(absl::string_view evidence,
                                          const std::vector<std::string>& names) override {
     evidence_ = std::string(evidence);

@@ -55,24 +55,19 @@ bool IsServiceName(absl::string_view name) {
   return true;
 }
 
-std::vector<std::string> AttestOutcome::RefusalLines() const {
-  std::vector<std::string> lines;
-  lines.push_back(absl::StrCat("verifier: verdict ", verdict, reason.empty() ? "" : ": ", reason,
-                               " (attestation ", id, ")"));
-  for (const std::string& rule : unmet_rules) lines.push_back(absl::StrCat("verifier: ", rule));
-  for (const auto& [name, why] : refused) {
-    lines.push_back(absl::StrCat("verifier: secret \"", name, "\" refused: ", why));
-  }
-  return lines;
-}
-
 absl::StatusOr<VerifierSession> VerifierSession::Open(absl::string_view url,
-                                                      const std::string& ca_file) {
+                                                      const std::string& ca_file,
+                                                      std::string policy) {
+  if (!policy.empty() && !IsServiceName(policy)) {
+    return absl::InvalidArgumentError("policy id: 1-64 of [A-Za-z0-9._-]");
+  }
   ASSIGN_OR_RETURN(HttpsClient client, HttpsClient::New(url, ca_file));
-  return VerifierSession(std::move(client));
+  return VerifierSession(std::move(client), std::move(policy));
 }
 
-absl::StatusOr<std::string> VerifierSession::Challenge() const {
+absl::Status VerifierSession::Probe() { return client_.GetJson("/healthz").status(); }
+
+absl::StatusOr<std::string> VerifierSession::Challenge() {
   ASSIGN_OR_RETURN(std::string body, client_.PostJson("/v1/challenge", "{}"));
   ASSIGN_OR_RETURN(Json answer, ParseJsonStrict(body));
   if (!answer.is_object()) return absl::InvalidArgumentError("verifier: challenge is not an object");
@@ -84,14 +79,10 @@ absl::StatusOr<std::string> VerifierSession::Challenge() const {
   return *std::move(nonce);
 }
 
-absl::StatusOr<AttestOutcome> VerifierSession::Attest(
-    absl::string_view evidence, absl::string_view policy,
-    const std::vector<std::string>& release) const {
+absl::StatusOr<ReleaseOutcome> VerifierSession::Release(absl::string_view evidence,
+                                                        const std::vector<std::string>& release) {
   std::vector<std::string> query;
-  if (!policy.empty()) {
-    if (!IsServiceName(policy)) return absl::InvalidArgumentError("policy id: 1-64 of [A-Za-z0-9._-]");
-    query.push_back(absl::StrCat("policy=", policy));
-  }
+  if (!policy_.empty()) query.push_back(absl::StrCat("policy=", policy_));
   for (const std::string& name : release) {
     if (!IsServiceName(name)) return absl::InvalidArgumentError("secret name: 1-64 of [A-Za-z0-9._-]");
   }
@@ -102,8 +93,8 @@ absl::StatusOr<AttestOutcome> VerifierSession::Attest(
   ASSIGN_OR_RETURN(std::string body, client_.PostJson(path, evidence));
   ASSIGN_OR_RETURN(Json answer, ParseJsonStrict(body));
   if (!answer.is_object()) return absl::InvalidArgumentError("verifier: the result is not an object");
-  AttestOutcome out;
-  ASSIGN_OR_RETURN(out.id, StringMember(answer, "id", "the result"));
+  ReleaseOutcome out;
+  ASSIGN_OR_RETURN(out.attestation_id, StringMember(answer, "id", "the result"));
   ASSIGN_OR_RETURN(out.verdict, StringMember(answer, "verdict", "the result"));
   if (auto it = answer.find("reason"); it != answer.end() && it->is_string()) {
     out.reason = it->get<std::string>();
@@ -117,7 +108,7 @@ absl::StatusOr<AttestOutcome> VerifierSession::Attest(
         const std::string id = rule.value("id", std::string("?"));
         const std::string outcome = rule.value("outcome", std::string("?"));
         if (outcome == "pass") continue;
-        out.unmet_rules.push_back(absl::StrCat(id, " (", outcome, "): ", rule.value("title", ""),
+        out.failed_rules.push_back(absl::StrCat(id, " (", outcome, "): ", rule.value("title", ""),
                                                ": ", rule.value("reason", "")));
       }
     }

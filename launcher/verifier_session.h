@@ -1,5 +1,5 @@
 // fdlaunch's side of the verifier service (docs/service.md): a nonce from
-// POST /v1/challenge before the launch, and the verifier's answer to the
+// POST /v1/challenge for the evidence, and the verifier's answer to the
 // launch's evidence from POST /v1/attest — its verdict, the rules that did
 // not pass, and the released secrets as compact JWEs for the launch's
 // release key (docs/formats/manifest.md). Transport: common/https_client.h.
@@ -15,36 +15,32 @@
 #include "absl/strings/string_view.h"
 #include "common/https_client.h"
 #include "common/status.h"
+#include "launcher/secret_source.h"
 
 namespace fdattest {
 
-struct AttestOutcome {
-  std::string id;       // the attestation's id at the verifier
-  std::string verdict;  // "affirming", "warning", "contraindicated", "broken_evidence"
-  std::string reason;   // the first fatal finding, when not affirming
-  // "R3 (fail): outputs only encrypted: ..." for every rule that did not pass.
-  std::vector<std::string> unmet_rules;
-  std::map<std::string, std::string> secrets;  // name -> compact JWE
-  std::map<std::string, std::string> refused;  // name -> why
-
-  // Everything a person needs when the launch stops here, one line each.
-  std::vector<std::string> RefusalLines() const;
-};
-
-class VerifierSession {
+class VerifierSession : public SecretSource {
  public:
-  static absl::StatusOr<VerifierSession> Open(absl::string_view url, const std::string& ca_file);
+  // `policy`: the policy id to judge the launch by; empty: the policy the
+  // requested secrets are bound to (the verifier's choice).
+  static absl::StatusOr<VerifierSession> Open(absl::string_view url, const std::string& ca_file,
+                                              std::string policy = "");
 
   // A fresh nonce (raw bytes) from POST /v1/challenge.
-  absl::StatusOr<std::string> Challenge() const;
-  // POST /v1/attest with the bundle. `policy` may be empty when `release`
-  // names secrets (the verifier then uses their bound policy).
-  absl::StatusOr<AttestOutcome> Attest(absl::string_view evidence, absl::string_view policy,
-                                       const std::vector<std::string>& release) const;
+  absl::StatusOr<std::string> Challenge() override;
+  // POST /v1/attest?policy=…&release=… with the bundle: the verdict, the
+  // rules that did not pass ("R3 (fail): title: reason"), the released JWEs
+  // and the refusals.
+  absl::StatusOr<ReleaseOutcome> Release(absl::string_view evidence,
+                                         const std::vector<std::string>& names) override;
+  // GET /healthz: the service answers (before anything on disk changes).
+  absl::Status Probe() override;
 
  private:
-  explicit VerifierSession(HttpsClient client) : client_(std::move(client)) {}
+  VerifierSession(HttpsClient client, std::string policy)
+      : client_(std::move(client)), policy_(std::move(policy)) {}
   HttpsClient client_;
+  std::string policy_;
 };
 
 // Names of secrets and policy ids as the API accepts them: 1-64 of

@@ -31,8 +31,8 @@ class VerifierSessionTest : public ::testing::Test {
     });
     https_->Start();
   }
-  VerifierSession Session() {
-    auto s = VerifierSession::Open(https_->Url(), cert_.cert_path);
+  VerifierSession Session(std::string policy = "") {
+    auto s = VerifierSession::Open(https_->Url(), cert_.cert_path, std::move(policy));
     EXPECT_TRUE(s.ok()) << s.status();
     return *std::move(s);
   }
@@ -66,14 +66,14 @@ TEST_F(VerifierSessionTest, RefusesChallengeWithoutUsableNonce) {
 TEST_F(VerifierSessionTest, SendsEvidenceAndReadsReleasedSecrets) {
   attest_answer_ = R"({"id":"ab","verdict":"affirming","reason":"","secrets":{"phi-key":"a.b.c.d.e"},
     "report":{"rules":[{"id":"R0","title":"closed world","outcome":"pass","reason":""}]}})";
-  auto outcome = Session().Attest("{\"evidence\":1}", "", {"phi-key"});
+  auto outcome = Session().Release("{\"evidence\":1}", {"phi-key"});
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(last_body_, "{\"evidence\":1}");
   EXPECT_EQ(last_query_.find("release")->second, "phi-key");
   EXPECT_EQ(last_query_.count("policy"), 0u);
   EXPECT_EQ(outcome->verdict, "affirming");
   EXPECT_EQ(outcome->secrets.at("phi-key"), "a.b.c.d.e");
-  EXPECT_TRUE(outcome->unmet_rules.empty());
+  EXPECT_TRUE(outcome->failed_rules.empty());
 }
 
 TEST_F(VerifierSessionTest, ReadsRulesThatDidNotPassAndRefusals) {
@@ -81,19 +81,19 @@ TEST_F(VerifierSessionTest, ReadsRulesThatDidNotPassAndRefusals) {
     "refused":{"phi-key":"verdict is contraindicated"},
     "report":{"rules":[{"id":"R0","title":"closed world","outcome":"pass","reason":""},
                        {"id":"R2","title":"inputs read-only","outcome":"fail","reason":"fd 3 is writable"}]}})";
-  auto outcome = Session().Attest("{}", "hipaa", {"phi-key"});
+  auto outcome = Session("hipaa").Release("{}", {"phi-key"});
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(last_query_.find("policy")->second, "hipaa");
-  EXPECT_THAT(outcome->unmet_rules, ElementsAre("R2 (fail): inputs read-only: fd 3 is writable"));
-  auto lines = outcome->RefusalLines();
-  ASSERT_EQ(lines.size(), 3u);
-  EXPECT_THAT(lines[0], HasSubstr("contraindicated: R2 failed (attestation cd)"));
-  EXPECT_THAT(lines[2], HasSubstr("secret \"phi-key\" refused: verdict is contraindicated"));
+  EXPECT_THAT(outcome->failed_rules, ElementsAre("R2 (fail): inputs read-only: fd 3 is writable"));
+  EXPECT_EQ(outcome->attestation_id, "cd");
+  EXPECT_EQ(outcome->verdict, "contraindicated");
+  EXPECT_EQ(outcome->reason, "R2 failed");
+  EXPECT_EQ(outcome->refused.at("phi-key"), "verdict is contraindicated");
 }
 
 TEST_F(VerifierSessionTest, RefusesASecretThatWasNotRequested) {
   attest_answer_ = R"({"id":"ab","verdict":"affirming","secrets":{"other":"x"}})";
-  auto outcome = Session().Attest("{}", "", {"phi-key"});
+  auto outcome = Session().Release("{}", {"phi-key"});
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(outcome.status().message(), HasSubstr("not requested"));
 }
@@ -103,14 +103,14 @@ TEST_F(VerifierSessionTest, RefusesMalformedResults) {
                              R"({"id":"a","verdict":"affirming","secrets":[1]})",
                              R"({"id":"a","verdict":"affirming","secrets":{"k":1}})"}) {
     attest_answer_ = answer;
-    EXPECT_FALSE(Session().Attest("{}", "", {"k"}).ok()) << answer;
+    EXPECT_FALSE(Session().Release("{}", {"k"}).ok()) << answer;
   }
 }
 
 TEST_F(VerifierSessionTest, RefusesNamesTheApiWouldNot) {
-  EXPECT_FALSE(Session().Attest("{}", "a&b", {}).ok());
-  EXPECT_FALSE(Session().Attest("{}", "", {"x,y"}).ok());
-  EXPECT_FALSE(Session().Attest("{}", "", {""}).ok());
+  EXPECT_FALSE(VerifierSession::Open(https_->Url(), cert_.cert_path, "a&b").ok());
+  EXPECT_FALSE(Session().Release("{}", {"x,y"}).ok());
+  EXPECT_FALSE(Session().Release("{}", {""}).ok());
   EXPECT_TRUE(IsServiceName("phi-key.v2_1"));
   EXPECT_FALSE(IsServiceName(std::string(65, 'a')));
 }

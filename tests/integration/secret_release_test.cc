@@ -45,6 +45,7 @@ enum class Answer { kRelease, kRefuse, kReleaseForAnotherLaunch };
 class VerifierStandIn : public SecretSource {
  public:
   explicit VerifierStandIn(Answer answer) : answer_(answer) {}
+  absl::Status Probe() override { return absl::OkStatus(); }
 
   absl::StatusOr<std::string> Challenge() override {
     nonce_ = std::string(32, '\0');
