@@ -168,6 +168,19 @@ absl::StatusOr<std::string> ActivateCredential(EsysContext& ctx, const Attestati
       return absl::InvalidArgumentError(absl::StrCat(
           "the TPM refuses the credential (made for another EK or another key, or damaged): ",
           TpmStatus(rc, "TPM2_ActivateCredential").message()));
+    case TPM2_RC_FAILURE: {
+      // libtpms before 0.10 reports a seed that does not decrypt as
+      // TPM_RC_FAILURE rather than TPM_RC_VALUE. A TPM in failure mode
+      // answers every command so; one that still answers refused this one.
+      session.Reset();
+      ek.Reset();
+      if (ctx.ReadClock().ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the TPM refuses the credential (the seed does not decrypt with this TPM's EK): ",
+            TpmStatus(rc, "TPM2_ActivateCredential").message()));
+      }
+      break;
+    }
     default:
       break;
   }
