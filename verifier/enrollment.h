@@ -1,5 +1,5 @@
 // Attester enrollment, the logic behind POST /v1/attesters and POST
-// /v1/attesters/{id}/activate (docs/openapi.yaml): an attester presents its
+// /v1/attesters/{id}/activate (verifier/service/attester_routes.h): an attester presents its
 // EK certificate and AK public area; the verifier checks the certificate
 // against the TPM vendor CAs and the AK against the AK profile, makes a
 // credential for the AK's name against the EK (verifier/make_credential.h)

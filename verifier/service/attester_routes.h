@@ -1,4 +1,4 @@
-// fdverifierd's attester routes (docs/openapi.yaml), as Handlers
+// fdverifierd's attester routes, as Handlers
 // (verifier/service/api.h) around verifier/enrollment.h:
 //   POST   /v1/attesters                -> HandleEnroll      (no role; the TPM authenticates)
 //   POST   /v1/attesters/{id}/activate  -> HandleActivate    (no role)
