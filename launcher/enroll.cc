@@ -72,7 +72,10 @@ absl::StatusOr<EnrollChallenge> ParseEnrollResponse(absl::string_view body) {
     ASSIGN_OR_RETURN(c.encrypted_secret, Base64Member(secret, "encrypted_secret"));
     return c;
   }();
-  if (!out.ok()) return Verifier(out.status());
+  if (!out.ok()) {
+    return Verifier(absl::Status(out.status().code(),
+                                 absl::StrCat("the enrollment answer: ", out.status().message())));
+  }
   return out;
 }
 
@@ -93,7 +96,9 @@ absl::Status CheckActivateResponse(absl::string_view body, absl::string_view id)
     }
     return absl::OkStatus();
   }();
-  return checked.ok() ? checked : Verifier(checked);
+  if (checked.ok()) return checked;
+  return Verifier(
+      absl::Status(checked.code(), absl::StrCat("the activation answer: ", checked.message())));
 }
 
 absl::StatusOr<std::string> Enroll(AttestorClient& attestor, const HttpsClient& verifier,
