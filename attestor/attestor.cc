@@ -204,6 +204,9 @@ AttestorResponse Attestor::Handle(const AttestorRequest& request) {
     case AttestorRequest::Op::kLog:
       response = Log(request.launch_id);
       break;
+    case AttestorRequest::Op::kActivateCredential:
+      response = ActivateCredential(request);
+      break;
   }
   if (!response.ok()) return ErrorResponse(response.status());
   return *std::move(response);
@@ -287,6 +290,15 @@ absl::Status Attestor::EnsureAkLoaded() {
 absl::StatusOr<LogResponse> Attestor::Log(absl::string_view launch_id) {
   ASSIGN_OR_RETURN(std::vector<CelRecord> records, log_->Records(launch_id));
   return LogResponse{.records = std::move(records)};
+}
+
+absl::StatusOr<ActivateCredentialResponse> Attestor::ActivateCredential(
+    const AttestorRequest& request) {
+  RETURN_IF_ERROR(EnsureAkLoaded());
+  ASSIGN_OR_RETURN(std::string credential,
+                   fdattest::ActivateCredential(*ctx_, *ak_, request.credential_blob,
+                                                request.encrypted_secret));
+  return ActivateCredentialResponse{.credential = std::move(credential)};
 }
 
 }  // namespace fdattest

@@ -82,6 +82,8 @@ class Attestor {
   absl::StatusOr<CertifyResponse> Certify(absl::string_view qualifying_data);
   absl::Status EnsureAkLoaded();
   absl::StatusOr<LogResponse> Log(absl::string_view launch_id);
+  // TPM2_ActivateCredential with the AK (reloaded first if flushed) and the EK.
+  absl::StatusOr<ActivateCredentialResponse> ActivateCredential(const AttestorRequest& request);
   absl::Status Fail(absl::Status status);
 
   // Declaration order is destruction order in reverse: the AK and the

@@ -631,5 +631,52 @@ TEST_F(AttestorTest, DISABLED_RefusesAManifestFromAPeerThatLaunchedNothing) {
          "certification, not a fresh launch";
 }
 
+// activate_credential through the socket, with a credential that
+// tpm2_makecredential made offline (no TPM: the daemon holds swtpm) for the
+// served EK and AK name: the TPM releases it, refuses one made for another
+// name, and the daemon keeps serving after a refusal.
+TEST_F(AttestorTest, ActivateCredentialReleasesACredentialForItsAkOnly) {
+  ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
+  auto info = Call(socket_, Json{{"op", "info"}});
+  ASSERT_TRUE(info.ok() && CodeOf(*info) == "ok") << info.status();
+  const std::string dir = tpm_->dir();
+  ASSERT_TRUE(WriteFileAtomic(dir + "/ek.pub",
+                              *Base64Decode((*info)["ek_public"].get<std::string>()), 0644)
+                  .ok());
+  const std::string secret = RandomBytes(32);
+  ASSERT_TRUE(WriteFileAtomic(dir + "/secret.bin", secret, 0600).ok());
+  const std::string other_name = "000b" + HexEncode(Sha256("not this TPM's AK"));
+  for (const auto& [file, name] :
+       {std::pair(std::string("/right.bin"), (*info)["ak_name"].get<std::string>()),
+        std::pair(std::string("/wrong.bin"), other_name)}) {
+    auto made = RunTpmTool({"tpm2_makecredential", "-T", "none", "-u", dir + "/ek.pub", "-s",
+                            dir + "/secret.bin", "-n", name, "-o", dir + file},
+                           tpm_->tcti());
+    ASSERT_TRUE(made.ok() && made->exit_code == 0) << (made.ok() ? made->err : "");
+  }
+  // tpm2-tools' file: an 8-byte header, the TPM2B_ID_OBJECT, the
+  // TPM2B_ENCRYPTED_SECRET.
+  auto request = [&](const std::string& file) {
+    const std::string bytes = *ReadFileLimited(dir + file, 4096);
+    const size_t blob = 2 + ((static_cast<uint8_t>(bytes[8]) << 8) | static_cast<uint8_t>(bytes[9]));
+    return Json{{"op", "activate_credential"},
+                {"credential_blob", Base64Encode(bytes.substr(8, blob))},
+                {"encrypted_secret", Base64Encode(bytes.substr(8 + blob))}};
+  };
+  auto wrong = Call(socket_, request("/wrong.bin"));
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_EQ(CodeOf(*wrong), "InvalidArgument") << wrong->dump();
+  EXPECT_NE(wrong->dump().find("refuses the credential"), std::string::npos) << wrong->dump();
+  auto right = Call(socket_, request("/right.bin"));
+  ASSERT_TRUE(right.ok()) << right.status();
+  ASSERT_EQ(CodeOf(*right), "ok") << right->dump();
+  EXPECT_EQ(*Base64Decode((*right)["credential"].get<std::string>()), secret);
+  auto cert = Call(socket_, CertifyRequest(RandomHex(32)));
+  ASSERT_TRUE(cert.ok());
+  EXPECT_EQ(CodeOf(*cert), "ok") << cert->dump();
+  // The released credential appears in no log line.
+  EXPECT_EQ(daemon_->stderr_text().find(Base64Encode(secret)), std::string::npos);
+}
+
 }  // namespace
 }  // namespace fdattest

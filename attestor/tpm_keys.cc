@@ -1,6 +1,7 @@
 #include "attestor/tpm_keys.h"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <sys/stat.h>
@@ -136,6 +137,57 @@ absl::StatusOr<std::string> ReadEkCertificate(EsysContext& ctx, TPM2_HANDLE inde
     if (len <= cert.size()) cert.resize(len);
   }
   return cert;
+}
+
+absl::StatusOr<std::string> ActivateCredential(EsysContext& ctx, const AttestationKey& ak,
+                                               absl::string_view credential_blob,
+                                               absl::string_view encrypted_secret) {
+  absl::StatusOr<TPM2B_ID_OBJECT> blob = TpmUnmarshal<TPM2B_ID_OBJECT>(credential_blob);
+  absl::StatusOr<TPM2B_ENCRYPTED_SECRET> secret =
+      TpmUnmarshal<TPM2B_ENCRYPTED_SECRET>(encrypted_secret);
+  for (const absl::Status& s : {blob.status(), secret.status()}) {
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("activate_credential: ", s.message()));
+  }
+  if (blob->size == 0 || secret->size == 0) {
+    return absl::InvalidArgumentError("activate_credential: empty credential blob or secret");
+  }
+  ASSIGN_OR_RETURN(TpmHandle ek, CreateRsaEk(ctx));
+  ASSIGN_OR_RETURN(TpmHandle session, EndorsementPolicySession(ctx));
+  TPM2B_DIGEST* raw_info = nullptr;
+  // The AK (activateHandle, ADMIN role: it has no adminWithPolicy, so its
+  // empty password) and the EK (keyHandle, USER role: its policy).
+  TSS2_RC rc = Esys_ActivateCredential(ctx.get(), ak.handle(), ek.get(), ESYS_TR_PASSWORD,
+                                       session.get(), ESYS_TR_NONE, &*blob, &*secret, &raw_info);
+  EsysPtr<TPM2B_DIGEST> info(raw_info);
+  switch (TpmBaseRc(rc)) {
+    case TPM2_RC_INTEGRITY:  // the HMAC: another object's name, or a changed blob
+    case TPM2_RC_VALUE:      // the seed does not decrypt with this EK
+    case TPM2_RC_SIZE:
+    case TPM2_RC_INSUFFICIENT:
+    case TPM2_RC_KEY_SIZE:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the TPM refuses the credential (made for another EK or another key, or damaged): ",
+          TpmStatus(rc, "TPM2_ActivateCredential").message()));
+    case TPM2_RC_FAILURE: {
+      // libtpms before 0.10 reports a seed that does not decrypt as
+      // TPM_RC_FAILURE rather than TPM_RC_VALUE. A TPM in failure mode
+      // answers every command so; one that still answers refused this one.
+      session.Reset();
+      ek.Reset();
+      if (ctx.ReadClock().ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the TPM refuses the credential (the seed does not decrypt with this TPM's EK): ",
+            TpmStatus(rc, "TPM2_ActivateCredential").message()));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  RETURN_IF_ERROR(TpmStatus(rc, "TPM2_ActivateCredential"));
+  std::string credential(reinterpret_cast<const char*>(info->buffer), info->size);
+  OPENSSL_cleanse(info->buffer, sizeof(info->buffer));
+  return credential;
 }
 
 absl::StatusOr<TPM2B_PUBLIC> ParseTpm2bPublic(absl::string_view marshalled) {

@@ -88,6 +88,19 @@ class AttestationKey {
   bool created_;
 };
 
+// TPM2_ActivateCredential: recovers the credential that a verifier's
+// MakeCredential (verifier/make_credential.h) protected for `ak`'s name and
+// this TPM's EK, from a marshalled TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET.
+// The TPM releases it only if the seed decrypts with its EK and the blob's
+// HMAC covers the name of the loaded AK: what proves to the verifier that the
+// AK lives in the certified TPM. The EK is created for the call (with a
+// PolicySecret(endorsement) session, its policy) and flushed after.
+// InvalidArgument for bytes that are not the two structures, or that the TPM
+// refuses (made for another EK or another object, or damaged).
+absl::StatusOr<std::string> ActivateCredential(EsysContext& ctx, const AttestationKey& ak,
+                                               absl::string_view credential_blob,
+                                               absl::string_view encrypted_secret);
+
 // The AK template: restricted | sign | fixedTPM | fixedParent |
 // sensitiveDataOrigin | userWithAuth, ECC NIST P-256, ECDSA with SHA-256.
 TPM2B_PUBLIC AkTemplate();

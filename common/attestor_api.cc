@@ -1,12 +1,8 @@
 #include "common/attestor_api.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -16,45 +12,6 @@
 
 namespace fdattest {
 namespace {
-
-int MillisLeft(Deadline deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  if (left.count() <= 0) return 0;
-  return left.count() > 60000 ? 60000 : static_cast<int>(left.count());
-}
-
-// Waits until `fd` is ready for `events` or the deadline passes.
-absl::Status WaitFor(int fd, short events, Deadline deadline) {
-  for (;;) {
-    int ms = MillisLeft(deadline);
-    if (ms == 0) return absl::DeadlineExceededError("timed out waiting for the attestor socket");
-    pollfd p{fd, events, 0};
-    int n = poll(&p, 1, ms);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("poll", errno);
-    }
-    if (n > 0) return absl::OkStatus();
-  }
-}
-
-absl::Status ReadExactly(int fd, char* out, size_t size, Deadline deadline, bool* got_any) {
-  size_t off = 0;
-  while (off < size) {
-    RETURN_IF_ERROR(WaitFor(fd, POLLIN, deadline));
-    ssize_t n = read(fd, out + off, size - off);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      if (errno == ECONNRESET) return absl::FailedPreconditionError("connection closed (reset)");
-      return ErrnoStatus("read from the attestor socket", errno);
-    }
-    if (n == 0) return absl::FailedPreconditionError("connection closed");
-    off += static_cast<size_t>(n);
-    *got_any = true;
-  }
-  return absl::OkStatus();
-}
 
 constexpr JsonLimits kRequestLimits{.max_bytes = kMaxFrameBytes, .max_depth = 4};
 constexpr JsonLimits kResponseLimits{.max_bytes = kMaxFrameBytes, .max_depth = 8};
@@ -110,6 +67,20 @@ absl::Status CheckQualifyingDataSize(size_t size) {
   return absl::OkStatus();
 }
 
+absl::Status CheckCredentialFields(absl::string_view blob, absl::string_view secret) {
+  if (blob.empty() || blob.size() > kMaxCredentialBlobBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("request: \"credential_blob\" must be 1 to ",
+                                                   kMaxCredentialBlobBytes, " bytes; got ",
+                                                   blob.size()));
+  }
+  if (secret.empty() || secret.size() > kMaxEncryptedSecretBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("request: \"encrypted_secret\" must be 1 to ",
+                                                   kMaxEncryptedSecretBytes, " bytes; got ",
+                                                   secret.size()));
+  }
+  return absl::OkStatus();
+}
+
 // The content a measure request for `type` and `launch_id` carries.
 absl::StatusOr<CelContent> MeasureContent(absl::string_view type, absl::string_view launch_id,
                                           const std::optional<std::string>& manifest_sha256) {
@@ -133,6 +104,10 @@ absl::Status CheckRequest(const AttestorRequest& r) {
   if (r.op != Op::kMeasure && r.content.has_value()) return stray("content");
   if (r.op != Op::kCertify && !r.qualifying_data.empty()) return stray("\"qualifying_data\"");
   if (r.op != Op::kLog && !r.launch_id.empty()) return stray("\"launch_id\"");
+  if (r.op != Op::kActivateCredential &&
+      (!r.credential_blob.empty() || !r.encrypted_secret.empty())) {
+    return stray("credential");
+  }
   switch (r.op) {
     case Op::kInfo:
       return absl::OkStatus();
@@ -161,6 +136,8 @@ absl::Status CheckRequest(const AttestorRequest& r) {
       return CheckQualifyingDataSize(r.qualifying_data.size());
     case Op::kLog:
       return CheckLaunchIdField(r.launch_id);
+    case Op::kActivateCredential:
+      return CheckCredentialFields(r.credential_blob, r.encrypted_secret);
   }
   return absl::InvalidArgumentError("request: unknown op");
 }
@@ -281,6 +258,20 @@ absl::StatusOr<LogResponse> LogFromJson(const JsonValue& json) {
   return log;
 }
 
+absl::StatusOr<ActivateCredentialResponse> ActivateCredentialFromJson(const JsonValue& json) {
+  JsonValueFields f(json, "activate_credential");
+  f.Bool("ok", true);
+  std::optional<std::string> credential = f.String("credential", true);
+  RETURN_IF_ERROR(f.Finish());
+  ActivateCredentialResponse response;
+  ASSIGN_OR_RETURN(response.credential, Base64Bytes(credential, "credential", false));
+  if (response.credential.size() > kMaxCredentialBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("credential is longer than ", kMaxCredentialBytes, " bytes"));
+  }
+  return response;
+}
+
 absl::StatusOr<ErrorResponse> ErrorFromJson(const JsonValue& json) {
   JsonValueFields f(json, "response");
   f.Bool("ok", true);
@@ -318,35 +309,6 @@ absl::StatusOr<T> ParseAnswer(absl::string_view payload,
 
 }  // namespace
 
-absl::Status WriteFrame(int fd, absl::string_view payload, Deadline deadline) {
-  ASSIGN_OR_RETURN(std::string frame, EncodeFrame(payload));
-  size_t off = 0;
-  while (off < frame.size()) {
-    RETURN_IF_ERROR(WaitFor(fd, POLLOUT, deadline));
-    ssize_t n = send(fd, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      if (errno == EPIPE || errno == ECONNRESET) {
-        return absl::FailedPreconditionError("connection closed");
-      }
-      return ErrnoStatus("write to the attestor socket", errno);
-    }
-    off += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadFrame(int fd, Deadline deadline) {
-  char header[kFrameHeaderBytes];
-  bool got_any = false;
-  RETURN_IF_ERROR(ReadExactly(fd, header, sizeof(header), deadline, &got_any));
-  const uint32_t n = DeclaredFrameLength(absl::string_view(header, sizeof(header)));
-  RETURN_IF_ERROR(CheckFrameLength(n));
-  std::string payload(n, '\0');
-  RETURN_IF_ERROR(ReadExactly(fd, payload.data(), n, deadline, &got_any));
-  return payload;
-}
-
 // ---------------------------------------------------------------------------
 // Requests
 
@@ -360,6 +322,8 @@ absl::string_view OpName(AttestorRequest::Op op) {
       return "certify";
     case AttestorRequest::Op::kLog:
       return "log";
+    case AttestorRequest::Op::kActivateCredential:
+      return "activate_credential";
   }
   return "?";
 }
@@ -380,6 +344,15 @@ absl::StatusOr<AttestorRequest> AttestorRequest::Certify(absl::string_view quali
 
 absl::StatusOr<AttestorRequest> AttestorRequest::Log(absl::string_view launch_id) {
   AttestorRequest r{.op = Op::kLog, .launch_id = std::string(launch_id)};
+  RETURN_IF_ERROR(CheckRequest(r));
+  return r;
+}
+
+absl::StatusOr<AttestorRequest> AttestorRequest::ActivateCredential(
+    absl::string_view credential_blob, absl::string_view encrypted_secret) {
+  AttestorRequest r{.op = Op::kActivateCredential,
+                    .credential_blob = std::string(credential_blob),
+                    .encrypted_secret = std::string(encrypted_secret)};
   RETURN_IF_ERROR(CheckRequest(r));
   return r;
 }
@@ -428,9 +401,23 @@ absl::StatusOr<AttestorRequest> AttestorRequest::Parse(absl::string_view payload
     RETURN_IF_ERROR(fields.Finish());
     RETURN_IF_ERROR(CheckLaunchIdField(*launch_id));
     request.launch_id = *launch_id;
+  } else if (*op == "activate_credential") {
+    request.op = Op::kActivateCredential;
+    std::optional<std::string> blob = fields.String("credential_blob", true);
+    std::optional<std::string> secret = fields.String("encrypted_secret", true);
+    RETURN_IF_ERROR(fields.Finish());
+    for (auto [text, out, key] : {std::tuple(&blob, &request.credential_blob, "credential_blob"),
+                                  std::tuple(&secret, &request.encrypted_secret, "encrypted_secret")}) {
+      absl::StatusOr<std::string> bytes = Base64Decode(**text);
+      if (!bytes.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("request: \"", key, "\" is not base64"));
+      }
+      *out = *std::move(bytes);
+    }
+    RETURN_IF_ERROR(CheckCredentialFields(request.credential_blob, request.encrypted_secret));
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request: unknown op \"", *op, "\" (info, measure, certify or log)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request: unknown op \"", *op, "\" (info, measure, certify, log or activate_credential)"));
   }
   return request;
 }
@@ -454,6 +441,10 @@ absl::StatusOr<std::string> AttestorRequest::Serialize() const {
       break;
     case Op::kLog:
       j["launch_id"] = launch_id;
+      break;
+    case Op::kActivateCredential:
+      j["credential_blob"] = Base64Encode(credential_blob);
+      j["encrypted_secret"] = Base64Encode(encrypted_secret);
       break;
   }
   return CanonicalJson(j);
@@ -507,6 +498,19 @@ absl::StatusOr<std::string> LogResponse::Serialize() const {
   return Encode(Json{{"records", std::move(list)}}, /*ok=*/true);
 }
 
+absl::StatusOr<ActivateCredentialResponse> ActivateCredentialResponse::Parse(
+    absl::string_view payload) {
+  return ParseAnswer(payload, &ActivateCredentialFromJson);
+}
+
+absl::StatusOr<std::string> ActivateCredentialResponse::Serialize() const {
+  if (credential.empty() || credential.size() > kMaxCredentialBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("credential must be 1 to ", kMaxCredentialBytes, " bytes"));
+  }
+  return Encode(Json{{"credential", Base64Encode(credential)}}, /*ok=*/true);
+}
+
 ErrorResponse::ErrorResponse(const absl::Status& status)
     : code(FoldErrorCode(status.code())), message(status.message()) {}
 
@@ -542,6 +546,8 @@ absl::StatusOr<AttestorResponse> ParseResponse(AttestorRequest::Op op, absl::str
       return CertifyFromJson(root);
     case AttestorRequest::Op::kLog:
       return LogFromJson(root);
+    case AttestorRequest::Op::kActivateCredential:
+      return ActivateCredentialFromJson(root);
   }
   return absl::InvalidArgumentError("response to an unknown op");
 }

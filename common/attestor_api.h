@@ -27,6 +27,14 @@ namespace fdattest {
 
 // TPMS_ATTEST.extraData holds at most 64 bytes (a TPMU_HA of the largest hash).
 inline constexpr size_t kMaxQualifyingDataBytes = 64;
+// The marshalled TPM2B_ID_OBJECT of a credential: a size, then an HMAC and
+// the encrypted credential, each a TPM2B_DIGEST of at most 64 bytes.
+inline constexpr size_t kMaxCredentialBlobBytes = 2 + 2 * (2 + 64);
+// The marshalled TPM2B_ENCRYPTED_SECRET: a size and up to an RSA-4096
+// ciphertext.
+inline constexpr size_t kMaxEncryptedSecretBytes = 2 + 512;
+// A credential is a TPM2B_DIGEST: at most 64 bytes.
+inline constexpr size_t kMaxCredentialBytes = 64;
 
 // Blocking frame I/O for clients, with an absolute deadline
 // (DeadlineExceeded when it passes). ReadFrame returns FailedPrecondition
@@ -41,16 +49,23 @@ absl::StatusOr<std::string> ReadFrame(int fd, Deadline deadline);
 // One request. A request carries its op's fields only; the factories check
 // what Parse checks, and Serialize refuses a value Parse would refuse.
 struct AttestorRequest {
-  enum class Op { kInfo, kMeasure, kCertify, kLog };
+  enum class Op { kInfo, kMeasure, kCertify, kLog, kActivateCredential };
   Op op = Op::kInfo;
   std::optional<CelContent> content;  // kMeasure: a launch_manifest or launch_separator
   std::string qualifying_data;        // kCertify: raw bytes, 1..64
   std::string launch_id;              // kLog: 32 lowercase hex digits
+  // kActivateCredential: raw bytes (base64 on the wire) of a marshalled
+  // TPM2B_ID_OBJECT (1..kMaxCredentialBlobBytes) and TPM2B_ENCRYPTED_SECRET
+  // (1..kMaxEncryptedSecretBytes); the attestor parses them exactly.
+  std::string credential_blob;
+  std::string encrypted_secret;
 
   static AttestorRequest Info();
   static absl::StatusOr<AttestorRequest> Measure(CelContent content);
   static absl::StatusOr<AttestorRequest> Certify(absl::string_view qualifying_data);
   static absl::StatusOr<AttestorRequest> Log(absl::string_view launch_id);
+  static absl::StatusOr<AttestorRequest> ActivateCredential(absl::string_view credential_blob,
+                                                            absl::string_view encrypted_secret);
 
   // Every failure is InvalidArgument with a message that names the offending key.
   static absl::StatusOr<AttestorRequest> Parse(absl::string_view payload);
@@ -114,6 +129,16 @@ struct LogResponse {
   friend bool operator==(const LogResponse&, const LogResponse&) = default;
 };
 
+// The answer to "activate_credential": the credential the TPM released.
+struct ActivateCredentialResponse {
+  std::string credential;  // raw bytes (base64), 1..kMaxCredentialBytes
+
+  static absl::StatusOr<ActivateCredentialResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const ActivateCredentialResponse&,
+                         const ActivateCredentialResponse&) = default;
+};
+
 // {"ok":false,"error":{"code":C,"message":M}}. C is one of InvalidArgument,
 // PermissionDenied, FailedPrecondition, DataLoss, Internal: the constructor
 // folds other status codes into the nearest of these (NotFound, AlreadyExists
@@ -132,8 +157,8 @@ struct ErrorResponse {
 
 absl::string_view ErrorCodeName(absl::StatusCode code);
 
-using AttestorResponse =
-    std::variant<InfoResponse, MeasureResponse, CertifyResponse, LogResponse, ErrorResponse>;
+using AttestorResponse = std::variant<InfoResponse, MeasureResponse, CertifyResponse, LogResponse,
+                                      ActivateCredentialResponse, ErrorResponse>;
 
 // The response to a request of `op`: that op's answer or an ErrorResponse,
 // parsed strictly. InvalidArgument for anything else; a payload that is not

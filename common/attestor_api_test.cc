@@ -37,6 +37,9 @@ std::vector<AttestorRequest> OneOfEachRequest() {
       *AttestorRequest::Certify("\x01"),
       *AttestorRequest::Certify(std::string(kMaxQualifyingDataBytes, '\xff')),
       *AttestorRequest::Log(kOther),
+      *AttestorRequest::ActivateCredential(std::string("\x00\x02" "ab", 4), std::string("\x00\x01z", 3)),
+      *AttestorRequest::ActivateCredential(std::string(kMaxCredentialBlobBytes, '\x01'),
+                                           std::string(kMaxEncryptedSecretBytes, '\x02')),
   };
 }
 
@@ -64,6 +67,8 @@ TEST(AttestorRequestCodecTest, ParseThenSerializeGivesTheSameBytes) {
       absl::StrCat(R"({"launch_id":")", kLaunch, R"(","op":"measure","type":"launch_separator"})"),
       R"({"op":"certify","qualifying_data":"00ff10"})",
       absl::StrCat(R"({"launch_id":")", kOther, R"(","op":"log"})"),
+      absl::StrCat(R"({"credential_blob":")", Base64Encode("blob"), R"(","encrypted_secret":")",
+                   Base64Encode("seed"), R"(","op":"activate_credential"})"),
   };
   for (const std::string& text : texts) {
     absl::StatusOr<AttestorRequest> request = AttestorRequest::Parse(text);
@@ -103,6 +108,60 @@ TEST(AttestorRequestCodecTest, FactoriesAndSerializeRefuseWhatParseRefuses) {
   EXPECT_FALSE(separator.Serialize().ok());
   AttestorRequest empty_measure{.op = Op::kMeasure};
   EXPECT_FALSE(empty_measure.Serialize().ok());
+
+  EXPECT_THAT(AttestorRequest::ActivateCredential("", "s").status().message(),
+              HasSubstr("\"credential_blob\" must be 1 to 134 bytes"));
+  EXPECT_THAT(AttestorRequest::ActivateCredential(std::string(135, 'b'), "s").status().message(),
+              HasSubstr("\"credential_blob\" must be 1 to 134 bytes"));
+  EXPECT_THAT(AttestorRequest::ActivateCredential("b", "").status().message(),
+              HasSubstr("\"encrypted_secret\" must be 1 to 514 bytes"));
+  EXPECT_THAT(AttestorRequest::ActivateCredential("b", std::string(515, 's')).status().message(),
+              HasSubstr("\"encrypted_secret\" must be 1 to 514 bytes"));
+  AttestorRequest certify_with_blob = *AttestorRequest::Certify("q");
+  certify_with_blob.credential_blob = "b";  // would be dropped on the wire
+  EXPECT_THAT(certify_with_blob.Serialize().status().message(), HasSubstr("has no credential"));
+}
+
+// The activate_credential request is strict like the others: both keys, base64
+// exactly, within the sizes, and nothing else.
+TEST(AttestorRequestCodecTest, ActivateCredentialParseIsStrict) {
+  const std::string blob = Base64Encode("blob");
+  const std::string secret = Base64Encode("seed");
+  struct Case {
+    std::string text;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {absl::StrCat(R"({"op":"activate_credential","credential_blob":")", blob, R"("})"),
+       "missing required key \"encrypted_secret\""},
+      {absl::StrCat(R"({"op":"activate_credential","encrypted_secret":")", secret, R"("})"),
+       "missing required key \"credential_blob\""},
+      {absl::StrCat(R"({"op":"activate_credential","credential_blob":")", blob,
+                    R"(","encrypted_secret":")", secret, R"(","extra":1})"),
+       "unknown key \"extra\""},
+      {absl::StrCat(R"({"op":"activate_credential","credential_blob":"YmxvYg","encrypted_secret":")",
+                    secret, R"("})"),
+       "\"credential_blob\" is not base64"},
+      {absl::StrCat(R"({"op":"activate_credential","credential_blob":")", blob,
+                    R"(","encrypted_secret":"not base64!"})"),
+       "\"encrypted_secret\" is not base64"},
+      {absl::StrCat(R"({"op":"activate_credential","credential_blob":"","encrypted_secret":")",
+                    secret, R"("})"),
+       "\"credential_blob\" must be 1 to"},
+      {absl::StrCat(R"({"op":"activate_credential","credential_blob":")",
+                    Base64Encode(std::string(135, 'x')), R"(","encrypted_secret":")", secret,
+                    R"("})"),
+       "\"credential_blob\" must be 1 to"},
+      {absl::StrCat(R"({"op":"activate_credential","credential_blob":1,"encrypted_secret":")",
+                    secret, R"("})"),
+       "credential_blob"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<AttestorRequest> request = AttestorRequest::Parse(c.text);
+    ASSERT_FALSE(request.ok()) << c.text;
+    EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_THAT(request.status().message(), HasSubstr(c.expect)) << c.text;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -157,7 +216,10 @@ TEST(AttestorResponseCodecTest, SerializeThenParseGivesTheSameResponse) {
                   Op::kCertify);
   ExpectRoundTrip(SampleLog(), Op::kLog);
   ExpectRoundTrip(LogResponse{}, Op::kLog);
-  for (Op op : {Op::kInfo, Op::kMeasure, Op::kCertify, Op::kLog}) {
+  ExpectRoundTrip(ActivateCredentialResponse{.credential = std::string(32, '\x07')},
+                  Op::kActivateCredential);
+  ExpectRoundTrip(ActivateCredentialResponse{.credential = std::string(1, '\0')}, Op::kActivateCredential);
+  for (Op op : {Op::kInfo, Op::kMeasure, Op::kCertify, Op::kLog, Op::kActivateCredential}) {
     ExpectRoundTrip(ErrorResponse(absl::FailedPreconditionError("log diverged")), op);
     ExpectRoundTrip(ErrorResponse(absl::PermissionDeniedError("uid 65534")), op);
   }
@@ -196,6 +258,8 @@ TEST(AttestorResponseCodecTest, ParseThenSerializeGivesTheSameBytes) {
            value_hex,
            R"(","hashAlg":"sha256"}],"nv_index":29350400,"recnum":10,"redacted":true}]})")},
       {Op::kLog, R"({"ok":true,"records":[]})"},
+      {Op::kActivateCredential,
+       absl::StrCat(R"({"credential":")", Base64Encode("recovered"), R"(","ok":true})")},
       {Op::kCertify, R"({"error":{"code":"DataLoss","message":"register changed"},"ok":false})"},
   };
   for (const Case& c : cases) {
@@ -257,6 +321,11 @@ TEST(AttestorResponseCodecTest, ParseIsStrict) {
                     R"(","hashAlg":"sha1"}],"nv_index":29350400,"recnum":0,)"
                     R"("redacted":true}]})"),
        "records[0]: record: digest for unsupported bank \"sha1\""},
+      {Op::kActivateCredential, R"({"credential":"","ok":true})", "credential is empty"},
+      {Op::kActivateCredential,
+       absl::StrCat(R"({"credential":")", Base64Encode(std::string(65, 'c')), R"(","ok":true})"),
+       "longer than 64 bytes"},
+      {Op::kActivateCredential, R"({"ok":true,"recnum":1})", "unknown key \"recnum\""},
   };
   for (const Case& c : cases) {
     absl::StatusOr<AttestorResponse> response = ParseResponse(c.op, c.text);

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstdlib>
+#include <ctime>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -176,13 +177,24 @@ absl::StatusOr<std::string> HttpsClient::Exchange(absl::string_view path,
   if (response == nullptr) return ExchangeError(what);
   std::string out;
   char buf[4096];
-  int n;
-  while ((n = BIO_read(response, buf, sizeof buf)) > 0) {
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > options_.max_response_bytes) {
+  // The connection is non-blocking: a body that has not arrived yet reads
+  // as "retry", not as its end. Wait for it until the exchange's deadline.
+  const time_t deadline = time(nullptr) + timeout;
+  for (;;) {
+    const int n = BIO_read(response, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      if (out.size() > options_.max_response_bytes) {
+        BIO_free(response);
+        return absl::FailedPreconditionError(
+            absl::StrCat(what, ": the answer exceeds ", options_.max_response_bytes, " bytes"));
+      }
+      continue;
+    }
+    if (!BIO_should_retry(response)) break;  // the end of the answer
+    if (BIO_wait(response, deadline, 10) != 1) {
       BIO_free(response);
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, ": the answer exceeds ", options_.max_response_bytes, " bytes"));
+      return absl::UnavailableError(absl::StrCat(what, ": the answer did not arrive in time"));
     }
   }
   BIO_free(response);  // OSSL_HTTP_exchange's reference

@@ -4,6 +4,10 @@
 // answer, error statuses, an oversized answer, a bad URL.
 #include "common/https_client.h"
 
+#include <chrono>
+#include <string>
+#include <thread>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/tls_test_util.h"
@@ -40,6 +44,16 @@ class HttpsClientTest : public ::testing::Test {
       res.status = 503;
       res.set_content("{}", "application/problem+json");
     });
+    // The body in a TLS record of its own, 300 ms after the headers.
+    server->Get("/v1/late", [](const httplib::Request&, httplib::Response& res) {
+      const std::string body = R"({"late":true})";
+      res.set_content_provider(body.size(), "application/json",
+                               [body](size_t offset, size_t, httplib::DataSink& sink) {
+                                 std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                                 sink.write(body.data() + offset, body.size() - offset);
+                                 return true;
+                               });
+    });
     https_->Start();
   }
   std::string Url(const std::string& host = "localhost") const { return https_->Url(host); }
@@ -55,6 +69,17 @@ TEST_F(HttpsClientTest, GetsJsonFromTrustedServer) {
   auto body = client->GetJson("/v1/ok");
   ASSERT_TRUE(body.ok()) << body.status();
   EXPECT_EQ(*body, R"({"status":"ok"})");
+}
+
+// The body may arrive after the headers: the client waits for it rather
+// than returning what it has (once, an empty body that broke fdlaunch enroll
+// now and then).
+TEST_F(HttpsClientTest, WaitsForABodyThatArrivesAfterTheHeaders) {
+  auto client = HttpsClient::New(Url(), cert_.cert_path);
+  ASSERT_TRUE(client.ok());
+  auto body = client->GetJson("/v1/late");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(*body, R"({"late":true})");
 }
 
 TEST_F(HttpsClientTest, PostsJsonBody) {

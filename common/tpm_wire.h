@@ -26,7 +26,9 @@ concept TpmWireType =
     std::same_as<T, TPMT_PUBLIC> ||     // what an object's name hashes
     std::same_as<T, TPMS_NV_PUBLIC> ||  // what an NV index's name hashes
     std::same_as<T, TPMS_ATTEST> ||     // what the TPM signs (the content of TPM2B_ATTEST)
-    std::same_as<T, TPMT_SIGNATURE>;    // the signature over it
+    std::same_as<T, TPMT_SIGNATURE> ||  // the signature over it
+    std::same_as<T, TPM2B_ID_OBJECT> ||         // MakeCredential's credentialBlob
+    std::same_as<T, TPM2B_ENCRYPTED_SECRET>;    // and its encrypted seed
 
 // The marshalled bytes of `value`. InvalidArgument if tss2-mu refuses the
 // value (e.g. an unknown algorithm selects no union member).

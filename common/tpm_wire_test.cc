@@ -258,5 +258,24 @@ TEST(TpmWireTest, MarshalRefusesValuesWithNoWireForm) {
   EXPECT_EQ(TpmMarshal(priv).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// MakeCredential's two outputs are size-prefixed byte strings: each holds
+// exactly its size's bytes, and one longer than its buffer is malformed.
+TEST(TpmWireTest, CredentialBlobAndEncryptedSecretAreExact) {
+  // 0x0044 bytes: a 32-byte outer HMAC as TPM2B_DIGEST, then 34 encrypted bytes.
+  const std::string blob_hex = absl::StrCat("0044", "0020", std::string(64, 'a'),
+                                            std::string(68, 'b'));
+  ExpectBytesRoundTrip<TPM2B_ID_OBJECT>(blob_hex);
+  ExpectEveryTruncationRefused<TPM2B_ID_OBJECT>(blob_hex, "TPM2B_ID_OBJECT");
+  ExpectTrailingBytesRefused<TPM2B_ID_OBJECT>(blob_hex, "TPM2B_ID_OBJECT");
+  const std::string secret_hex = absl::StrCat("0100", std::string(512, 'c'));
+  ExpectBytesRoundTrip<TPM2B_ENCRYPTED_SECRET>(secret_hex);
+  ExpectEveryTruncationRefused<TPM2B_ENCRYPTED_SECRET>(secret_hex, "TPM2B_ENCRYPTED_SECRET");
+  ExpectTrailingBytesRefused<TPM2B_ENCRYPTED_SECRET>(secret_hex, "TPM2B_ENCRYPTED_SECRET");
+  // sizeof(TPMS_ID_OBJECT) is 132: a size of 133 runs past the buffer.
+  const std::string too_long = absl::StrCat("0085", std::string(2 * 133, '0'));
+  EXPECT_EQ(TpmUnmarshal<TPM2B_ID_OBJECT>(Bytes(too_long)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace fdattest

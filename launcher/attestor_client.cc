@@ -207,4 +207,12 @@ absl::StatusOr<std::vector<CelRecord>> AttestorClient::Log(absl::string_view lau
   return std::move(r.records);
 }
 
+absl::StatusOr<std::string> AttestorClient::ActivateCredential(absl::string_view credential_blob,
+                                                               absl::string_view encrypted_secret) {
+  ASSIGN_OR_RETURN(ActivateCredentialResponse r,
+                   Call<ActivateCredentialResponse>(
+                       AttestorRequest::ActivateCredential(credential_blob, encrypted_secret)));
+  return std::move(r.credential);
+}
+
 }  // namespace fdattest

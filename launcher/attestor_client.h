@@ -48,6 +48,12 @@ class AttestorClient {
   // others redacted, each parsed as CelRecord::FromJson parses a served record
   // (docs/formats/event-log.md); in the order served, not yet replayed.
   absl::StatusOr<std::vector<CelRecord>> Log(absl::string_view launch_id);
+  // The credential the attestor's TPM releases for a verifier's
+  // MakeCredential (enrollment, docs/attestor.md): `credential_blob` and
+  // `encrypted_secret` are the marshalled TPM2B_ID_OBJECT and
+  // TPM2B_ENCRYPTED_SECRET as the verifier sent them.
+  absl::StatusOr<std::string> ActivateCredential(absl::string_view credential_blob,
+                                                 absl::string_view encrypted_secret);
 
  private:
   AttestorClient(UniqueFd fd, std::chrono::milliseconds timeout)

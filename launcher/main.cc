@@ -11,6 +11,7 @@
 #include "common/command_line.h"
 #include "common/sha256.h"
 #include "launcher/collect_evidence.h"
+#include "launcher/enroll_command.h"
 #include "launcher/launch.h"
 #include "launcher/verifier_session.h"
 
@@ -19,7 +20,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: fdlaunch --profile PROFILE.json [--manifest-out FILE] [--filter-out FILE] "
     "[--filter-cache DIR] [--attestor SOCKET [--evidence-out FILE [--nonce HEX]] "
-    "[--verifier URL --ca CERT --release NAME... [--policy ID]]] -- PROGRAM [ARGS...]";
+    "[--verifier URL --ca CERT --release NAME... [--policy ID]]] -- PROGRAM [ARGS...]"
+    " | fdlaunch enroll --attestor SOCKET --verifier URL --ca CERT [--replace]";
 
 constexpr char kFooter[] =
     "Exit status:\n"
@@ -46,6 +48,9 @@ int main(int argc, char** argv) {
   if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) != 1) {
     fprintf(stderr, "fdlaunch: error: cannot initialise OpenSSL\n");
     return fdattest::kExitLaunchFailed;
+  }
+  if (argc >= 2 && std::string(argv[1]) == "enroll") {
+    return fdattest::RunEnrollCommand(argc - 1, argv + 1);
   }
   CLI::App app{"fdlaunch: run PROGRAM with exactly the file descriptors PROFILE declares, "
                "under a seccomp filter that confines data movement to them"};

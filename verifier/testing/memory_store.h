@@ -1,0 +1,90 @@
+// An in-memory Store (verifier/store.h) for the service's handler tests: the
+// store contract's semantics and error codes, without durability (nothing
+// survives the object). Thread-safe: one mutex around every method, so each
+// method is atomic as the contract requires. Test-only; never linked into
+// fdverifierd.
+//
+// Where verifier/store.h leaves a choice, this store makes the safe one:
+// - "AK already enrolled" means a record with that ak_name that was ever
+//   activated (active now, or revoked after activation). A pending record,
+//   or one that died pending (a wrong activation answer), blocks no one:
+//   anyone can create one without the TPM, so letting it block would let a
+//   stranger lock an AK out of enrollment. An AK revoked after activation
+//   stays out for good.
+// - ActivateAttester refuses with AlreadyExists (and leaves the record
+//   pending) when another attester of the same EK became active meanwhile,
+//   so two enrollments started together cannot both end active.
+// - FindAttesterByAkName returns the record that blocks the name if there
+//   is one, otherwise the newest record with that name.
+#ifndef FDATTEST_VERIFIER_TESTING_MEMORY_STORE_H_
+#define FDATTEST_VERIFIER_TESTING_MEMORY_STORE_H_
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/status.h"
+#include "verifier/store.h"
+
+namespace fdattest {
+
+class MemoryStore : public Store {
+ public:
+  MemoryStore() = default;
+
+  // When set, every method fails with this status (as a broken database
+  // would) until cleared.
+  void InjectError(absl::Status status);
+
+  absl::Status AddPendingAttester(const AttesterRecord& record, bool replace_active) override;
+  absl::Status ActivateAttester(absl::string_view id, absl::string_view credential_sha256,
+                                int64_t now) override;
+  absl::Status RevokeAttester(absl::string_view id, int64_t now) override;
+  absl::StatusOr<AttesterRecord> GetAttester(absl::string_view id) override;
+  absl::StatusOr<AttesterRecord> FindAttesterByAkName(absl::string_view ak_name) override;
+  absl::Status RecordCounters(absl::string_view attester_id, const TpmCounters& counters) override;
+
+  absl::Status AddNonce(absl::string_view nonce, int64_t expires_at) override;
+  absl::Status ConsumeNonce(absl::string_view nonce, int64_t now) override;
+  absl::StatusOr<int64_t> CountNonces(int64_t now) override;
+  absl::Status PurgeNonces(int64_t now) override;
+
+  absl::StatusOr<PolicyRecord> PutPolicy(absl::string_view id, absl::string_view text,
+                                         int64_t now) override;
+  absl::StatusOr<PolicyRecord> GetPolicy(absl::string_view id,
+                                         std::optional<int64_t> version = {}) override;
+
+  absl::Status PutSecret(const SecretRecord& record) override;
+  absl::StatusOr<SecretRecord> GetSecret(absl::string_view name) override;
+
+  absl::Status PutResult(const ResultRecord& record) override;
+  absl::StatusOr<ResultRecord> GetResult(absl::string_view id) override;
+
+ private:
+  struct Nonce {
+    int64_t expires_at = 0;
+    bool used = false;
+  };
+
+  // The attester that blocks `ak_name` from enrolling again, if any.
+  const AttesterRecord* BlockingAkLocked(absl::string_view ak_name) const;
+  const AttesterRecord* ActiveForEkLocked(absl::string_view ek_sha256,
+                                          absl::string_view except_id) const;
+
+  std::mutex mu_;
+  absl::Status injected_;
+  // Insertion order kept (ids are random): "newest" is the last added.
+  std::vector<AttesterRecord> attesters_;
+  std::map<std::string, Nonce, std::less<>> nonces_;
+  std::map<std::string, std::vector<PolicyRecord>, std::less<>> policies_;
+  std::map<std::string, SecretRecord, std::less<>> secrets_;
+  std::map<std::string, ResultRecord, std::less<>> results_;
+};
+
+}  // namespace fdattest
+
+#endif  // FDATTEST_VERIFIER_TESTING_MEMORY_STORE_H_
