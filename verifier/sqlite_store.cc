@@ -32,7 +32,7 @@ CREATE TABLE attesters (
   ek_public BLOB NOT NULL,
   ek_sha256 TEXT NOT NULL,
   ak_public BLOB NOT NULL,
-  ak_name TEXT NOT NULL UNIQUE,
+  ak_name TEXT NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'revoked')),
   credential_sha256 TEXT NOT NULL,
   created_at INTEGER NOT NULL,
@@ -42,6 +42,8 @@ CREATE TABLE attesters (
   counters_restart INTEGER,
   counters_clock INTEGER);
 CREATE UNIQUE INDEX attesters_active_ek ON attesters (ek_sha256) WHERE state = 'active';
+CREATE INDEX attesters_ak ON attesters (ak_name);
+CREATE UNIQUE INDEX attesters_activated_ak ON attesters (ak_name) WHERE activated_at > 0;
 CREATE TABLE nonces (
   nonce BLOB PRIMARY KEY NOT NULL,
   expires_at INTEGER NOT NULL,

@@ -83,7 +83,8 @@ constexpr const char* kSelectAttesterById =
 constexpr const char* kSelectAttesterByAkName =
     "SELECT id, ek_certificate, ek_public, ek_sha256, ak_public, ak_name, state, "
     "credential_sha256, created_at, activated_at, revoked_at, counters_reset, "
-    "counters_restart, counters_clock FROM attesters WHERE ak_name = ?";
+    "counters_restart, counters_clock FROM attesters WHERE ak_name = ? "
+    "ORDER BY activated_at > 0 DESC, created_at DESC, rowid DESC LIMIT 1";
 
 absl::StatusOr<AttesterRecord> AttesterFromRow(const Statement& row) {
   AttesterRecord record;
@@ -136,8 +137,11 @@ absl::Status SqliteStore::AddPendingAttester(const AttesterRecord& record, bool 
   RETURN_IF_ERROR(CheckAkName(record.ak_name));
   RETURN_IF_ERROR(CheckHex("a credential digest", record.credential_sha256, kDigestHexDigits));
   return Write([&](SqliteDb& db) -> absl::Status {
+    // Only an AK that was once activated is enrolled: a pending record (or
+    // one that died pending) is made without the TPM, so it blocks no one.
     ASSIGN_OR_RETURN(std::string same_ak,
-                     FindId(db, "SELECT id FROM attesters WHERE ak_name = ?", record.ak_name));
+                     FindId(db, "SELECT id FROM attesters WHERE ak_name = ? AND activated_at > 0",
+                            record.ak_name));
     if (!same_ak.empty()) {
       return absl::AlreadyExistsError(
           absl::StrCat("this AK is already enrolled (attester ", same_ak, ")"));
@@ -173,14 +177,15 @@ absl::Status SqliteStore::ActivateAttester(absl::string_view id,
   absl::Status denied;
   RETURN_IF_ERROR(Write([&](SqliteDb& db) -> absl::Status {
     ASSIGN_OR_RETURN(Statement select,
-                     db.Prepare("SELECT state, credential_sha256, ek_sha256 FROM attesters "
-                                "WHERE id = ?"));
+                     db.Prepare("SELECT state, credential_sha256, ek_sha256, ak_name "
+                                "FROM attesters WHERE id = ?"));
     select.BindText(1, id);
     ASSIGN_OR_RETURN(bool found, select.Step());
     if (!found) return absl::NotFoundError(absl::StrCat("no attester ", id));
     std::string state = select.Bytes(0);
     std::string expected = select.Bytes(1);
     std::string ek_sha256 = select.Bytes(2);
+    std::string ak_name = select.Bytes(3);
     if (state != "pending") {
       return absl::FailedPreconditionError(
           absl::StrCat("attester ", id, " is ", state, ", not pending"));
@@ -197,6 +202,13 @@ absl::Status SqliteStore::ActivateAttester(absl::string_view id,
     if (!active.empty()) {
       return absl::AlreadyExistsError(
           absl::StrCat("this EK already has an active attester (", active, ")"));
+    }
+    ASSIGN_OR_RETURN(std::string enrolled_ak,
+                     FindId(db, "SELECT id FROM attesters WHERE ak_name = ? AND activated_at > 0",
+                            ak_name));
+    if (!enrolled_ak.empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("this AK is already enrolled (attester ", enrolled_ak, ")"));
     }
     ASSIGN_OR_RETURN(Statement activate,
                      db.Prepare("UPDATE attesters SET state = 'active', activated_at = ?, "

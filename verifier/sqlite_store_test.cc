@@ -279,15 +279,41 @@ TEST_F(SqliteStoreTest, RefusesMalformedAttesters) {
   EXPECT_EQ(store->GetAttester(Id(1)).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, RefusesSecondEnrollmentOfAnAkOrAnId) {
+TEST_F(SqliteStoreTest, RefusesEnrollmentOfAnActivatedAkOrASecondId) {
   auto store = OpenStore();
-  ASSERT_TRUE(store->AddPendingAttester(Attester(1, "ek1"), false).ok());
+  AddActive(*store, 1, "ek1");
   AttesterRecord same_ak = Attester(1, "ek2");
   same_ak.id = Id(2);
+  EXPECT_EQ(store->AddPendingAttester(same_ak, true).code(), absl::StatusCode::kAlreadyExists);
+  // Revoked after activation: still enrolled, for good.
+  ASSERT_TRUE(store->RevokeAttester(Id(1), 1600).ok());
   EXPECT_EQ(store->AddPendingAttester(same_ak, true).code(), absl::StatusCode::kAlreadyExists);
   AttesterRecord same_id = Attester(3, "ek3");
   same_id.id = Id(1);
   EXPECT_EQ(store->AddPendingAttester(same_id, false).code(), absl::StatusCode::kAlreadyExists);
+}
+
+// Anyone can present a host's AK (it is public) with an EK of their own and
+// leave the enrollment pending or answer it wrongly: that must not lock the
+// host out.
+TEST_F(SqliteStoreTest, PendingOrFailedEnrollmentOfAnAkBlocksNoOne) {
+  auto store = OpenStore();
+  AttesterRecord stranger = Attester(1, "stranger-ek", "stranger-cred");
+  ASSERT_TRUE(store->AddPendingAttester(stranger, false).ok());
+  AttesterRecord failed = Attester(1, "other-ek", "other-cred");
+  failed.id = Id(2);
+  ASSERT_TRUE(store->AddPendingAttester(failed, false).ok());
+  EXPECT_EQ(store->ActivateAttester(Id(2), Digest("guess"), 1500).code(),
+            absl::StatusCode::kPermissionDenied);
+  AttesterRecord host = Attester(1, "host-ek", "host-cred");
+  host.id = Id(3);
+  ASSERT_TRUE(store->AddPendingAttester(host, false).ok());
+  ASSERT_TRUE(store->ActivateAttester(Id(3), Digest("host-cred"), 1501).ok());
+  EXPECT_EQ(store->FindAttesterByAkName(host.ak_name)->id, Id(3));
+  // Once the AK is enrolled, the stranger's pending record can never activate.
+  EXPECT_EQ(store->ActivateAttester(Id(1), Digest("stranger-cred"), 1502).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->FindAttesterByAkName(host.ak_name)->id, Id(3));
 }
 
 TEST_F(SqliteStoreTest, ActiveEkRefusesAnotherAttesterUnlessReplaced) {

@@ -84,18 +84,24 @@ class Store {
   // --- Attesters.
   // Inserts a pending attester. AlreadyExists when an active attester holds the
   // same EK (ek_sha256) and `replace_active` is false, or when the AK (ak_name)
-  // is already enrolled; with `replace_active` the EK's active attester is
+  // is enrolled: a record with that name was once activated (active, or
+  // revoked after activation: a revoked AK stays out for good). Pending
+  // records, and records that died pending, block no one — anyone can make
+  // one without the TPM. With `replace_active` the EK's active attester is
   // revoked at `record.created_at` in the same transaction.
   virtual absl::Status AddPendingAttester(const AttesterRecord& record, bool replace_active) = 0;
   // Pending -> active when `credential_sha256` equals the recorded one;
   // PermissionDenied (and the pending record revoked: one answer per
-  // credential) when it does not; FailedPrecondition when not pending.
+  // credential) when it does not; FailedPrecondition when not pending;
+  // AlreadyExists (the record left pending) when another attester of the
+  // same EK, or another record of the same AK, became active meanwhile.
   virtual absl::Status ActivateAttester(absl::string_view id, absl::string_view credential_sha256,
                                         int64_t now) = 0;
   // Any state -> revoked (revoking twice is OK and keeps the first time).
   virtual absl::Status RevokeAttester(absl::string_view id, int64_t now) = 0;
   virtual absl::StatusOr<AttesterRecord> GetAttester(absl::string_view id) = 0;
-  // The attester whose AK has this TPM name (hex), whatever its state.
+  // The attester whose AK has this TPM name (hex): the record that was once
+  // activated if there is one, otherwise the newest.
   virtual absl::StatusOr<AttesterRecord> FindAttesterByAkName(absl::string_view ak_name) = 0;
   // Raises the recorded counters; never lowers them (a concurrent, older
   // attestation that finishes later leaves the newer counters in place).
