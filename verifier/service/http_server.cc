@@ -30,6 +30,9 @@ struct RequestState {
   bool holds_slot = false;  // counted in in_flight
   bool body_read = false;   // the handler ran, so the body was read
   bool close_after = false;
+  // A refusal answered after the body was read (so the connection stays
+  // usable): the handler's place takes it instead.
+  std::optional<ApiResponse> deferred;
   std::vector<std::pair<std::string, std::string>> log;
 };
 thread_local RequestState t_request;
@@ -140,28 +143,39 @@ struct HttpServer::Impl {
     return CheckBody(route, MediaType(req), static_cast<size_t>(length));
   }
 
-  // The start of every request: its state, then the checks. True when `res`
-  // holds the answer already.
-  bool Begin(const httplib::Request& req, httplib::Response& res) {
+  // The start of every request: its state, then the checks: the refusal,
+  // if any.
+  std::optional<ApiResponse> Begin(const httplib::Request& req) {
     RequestState& state = t_request;
     state = RequestState();
     state.active = true;
     state.start = Clock::now();
-    std::optional<ApiResponse> problem;
     if (ConnectionPool::OnOverflowThread()) {
-      problem = WithRetryAfter(Problem(503, "overloaded", "Service unavailable",
-                                       "every worker is busy; retry later"),
-                               options.retry_after_seconds);
-    } else {
-      problem = Check(req, state);
+      return WithRetryAfter(Problem(503, "overloaded", "Service unavailable",
+                                    "every worker is busy; retry later"),
+                            options.retry_after_seconds);
     }
-    if (!problem) return false;
-    Apply(*problem, res);
-    return true;
+    return Check(req, state);
   }
 
   httplib::Server::HandlerResponse PreRoute(const httplib::Request& req, httplib::Response& res) {
-    if (Begin(req, res)) return httplib::Server::HandlerResponse::Handled;
+    if (std::optional<ApiResponse> problem = Begin(req)) {
+      // A refused request with a body it may send (framed, within the limit)
+      // is answered once the body is read, so the next request on the
+      // connection is found where it starts; any other is answered now and
+      // its connection closed after the answer.
+      const bool dispatched = req.method == "GET" || req.method == "POST" ||
+                              req.method == "PUT" || req.method == "DELETE";
+      const bool bounded_body = problem->status != 411 && problem->status != 413 &&
+                                problem->status != 503 && !req.has_header("Transfer-Encoding") &&
+                                req.has_header("Content-Length");
+      if (dispatched && bounded_body) {
+        t_request.deferred = std::move(problem);
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      Apply(*problem, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     // A place among the requests in flight, or 503 now.
     int64_t current = in_flight.load();
     do {
@@ -180,11 +194,19 @@ struct HttpServer::Impl {
   // "Expect: 100-continue": the checks answer before the client sends a
   // body that would be refused.
   int ExpectContinue(const httplib::Request& req, httplib::Response& res) {
-    return Begin(req, res) ? res.status : 100;
+    std::optional<ApiResponse> problem = Begin(req);
+    if (!problem) return 100;
+    Apply(*problem, res);
+    return res.status;
   }
 
   void Dispatch(const httplib::Request& req, httplib::Response& res) {
     RequestState& state = t_request;
+    if (state.active && state.deferred) {
+      state.body_read = true;
+      Apply(*state.deferred, res);
+      return;
+    }
     if (!state.active || state.route >= router.routes().size()) {
       Apply(Problem(500, "internal", "Internal error", "the request was not routed"), res);
       return;
