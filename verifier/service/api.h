@@ -26,7 +26,7 @@ inline constexpr absl::string_view kProblemTypeBase = "https://fdattest.dev/prob
 inline constexpr absl::string_view kJsonMediaType = "application/json";
 inline constexpr absl::string_view kProblemMediaType = "application/problem+json";
 
-// Who is calling, from the TLS client certificate (verifier/service/roles.h):
+// Who is calling, from the TLS client certificate (verifier/service/tls.h):
 // none without one, admin or auditor by the certificate's role.
 enum class Role { kNone, kAdmin, kAuditor };
 absl::string_view RoleName(Role role);  // "none", "admin", "auditor"
