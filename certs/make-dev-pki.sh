@@ -59,6 +59,35 @@ ensure_root_ca() {
   mv -f -- "$cert.tmp.$$" "$cert"
 }
 
+# cert_issued_by CERT CA: true when CERT verifies against the CA certificate.
+cert_issued_by() {
+  openssl verify -CAfile "$2" "$1" >/dev/null 2>&1
+}
+
+# ensure_leaf NAME CA SUBJECT DAYS EXTENSIONS...: an end-entity certificate
+# OUT/NAME.pem for OUT/NAME.key, signed by OUT/CA.pem, with the given
+# -addext extensions. Reissued when missing, not matching its key, or not
+# (any longer) issued by CA.
+ensure_leaf() {
+  local name=$1 ca=$2 subject=$3 days=$4
+  shift 4
+  local key="$OUT/$name.key" cert="$OUT/$name.pem" csr="$OUT/$name.csr.$$"
+  ensure_key "$name"
+  if cert_matches_key "$cert" "$key" && cert_issued_by "$cert" "$OUT/$ca.pem"; then
+    return 0
+  fi
+  local ext=() e
+  for e in "$@"; do ext+=(-addext "$e"); done
+  openssl req -new -sha256 -key "$key" -subj "$subject" "${ext[@]}" -out "$csr" 2>/dev/null \
+    || die "cannot make the request for $cert"
+  openssl x509 -req -sha256 -in "$csr" -CA "$OUT/$ca.pem" -CAkey "$OUT/$ca.key" -days "$days" \
+    -set_serial "0x$(openssl rand -hex 16)" -copy_extensions copyall -out "$cert.tmp.$$" \
+    2>/dev/null || { rm -f -- "$csr"; die "cannot issue $cert"; }
+  rm -f -- "$csr"
+  chmod 0644 "$cert.tmp.$$"
+  mv -f -- "$cert.tmp.$$" "$cert"
+}
+
 # --- the PKI ----------------------------------------------------------------
 
 # TPM vendor root: stands in for a TPM manufacturer's EK CA. swtpm_setup (via
@@ -68,5 +97,23 @@ ensure_root_ca tpm-vendor-ca "/O=fdattest development/CN=fdattest dev TPM vendor
 echo "$OUT/tpm-vendor-ca.pem"
 echo "$OUT/tpm-vendor-ca.key"
 
-# Later additions (TLS server/client certificates) go here, as further
-# ensure_root_ca / issue-leaf steps over the same OUT directory.
+# fdverifierd's TLS: a server CA and the server's certificate for
+# localhost, and a client CA whose certificates carry the caller's role in
+# their subject's OU (docs/service.md).
+ensure_root_ca server-ca "/O=fdattest development/CN=fdattest dev server CA" 3650
+ensure_leaf server server-ca "/O=fdattest development/CN=localhost" 825 \
+  "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+  "basicConstraints=critical,CA:FALSE" \
+  "keyUsage=critical,digitalSignature" \
+  "extendedKeyUsage=serverAuth"
+ensure_root_ca client-ca "/O=fdattest development/CN=fdattest dev client CA" 3650
+for role in admin auditor; do
+  ensure_leaf "$role" client-ca "/O=fdattest development/OU=$role/CN=fdattest dev $role" 825 \
+    "basicConstraints=critical,CA:FALSE" \
+    "keyUsage=critical,digitalSignature" \
+    "extendedKeyUsage=clientAuth"
+done
+for f in server-ca.pem server.pem server.key client-ca.pem admin.pem admin.key auditor.pem \
+    auditor.key; do
+  echo "$OUT/$f"
+done

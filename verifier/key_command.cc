@@ -4,6 +4,7 @@
 #include "common/json.h"
 #include "verifier/endpoint_registry.h"
 #include "verifier/jose_key.h"
+#include "verifier/secret_box.h"
 
 namespace fdattest {
 namespace {
@@ -62,6 +63,10 @@ KeyCommands::KeyCommands(CLI::App& app) {
   key_generate_->add_option("--out", generate_out_, "private JWK file to create")->required();
   key_public_ = key->add_subcommand("public", "print the verifier's published (public) JWK");
   key_public_->add_option("key", public_key_file_, "private JWK file")->required();
+  key_secret_ = key->add_subcommand(
+      "secret", "create fdverifierd's key for secrets at rest (32 random bytes, mode 0600, "
+                "never overwritten)");
+  key_secret_->add_option("--out", secret_out_, "key file to create")->required();
 
   CLI::App* registry = app.add_subcommand("registry", "signed endpoint registries");
   registry->require_subcommand(1);
@@ -69,7 +74,7 @@ KeyCommands::KeyCommands(CLI::App& app) {
       "sign", "sign a strict-JSON payload (canonicalised); print the compact JWS");
   registry_sign_->add_option("--key", sign_key_file_, "private JWK file")->required();
   registry_sign_->add_option("payload", sign_payload_file_, "payload JSON file")->required();
-  for (CLI::App* cmd : {key, key_generate_, key_public_, registry, registry_sign_}) {
+  for (CLI::App* cmd : {key, key_generate_, key_public_, key_secret_, registry, registry_sign_}) {
     cmd->footer("Exit status: 0 done; 1 refused or failed (the reason on stderr); 4 usage error.");
   }
 }
@@ -77,6 +82,13 @@ KeyCommands::KeyCommands(CLI::App& app) {
 std::optional<int> KeyCommands::Run(std::ostream& out, std::ostream& err) const {
   if (key_generate_->parsed()) return KeyGenerate(generate_out_, out, err);
   if (key_public_->parsed()) return KeyPublic(public_key_file_, out, err);
+  if (key_secret_->parsed()) {
+    if (absl::Status made = SecretBox::CreateKeyFile(secret_out_); !made.ok()) {
+      err << "fdattest key secret: " << made.message() << "\n";
+      return kExitFailed;
+    }
+    return kExitDone;
+  }
   if (registry_sign_->parsed()) return RegistrySign(sign_key_file_, sign_payload_file_, out, err);
   return std::nullopt;
 }

@@ -19,7 +19,8 @@ inline constexpr absl::string_view kRegistryJwsTyp = "fdattest-registry+json";
 
 class KeyCommands {
  public:
-  // Adds `key generate --out FILE`, `key public FILE` and
+  // Adds `key generate --out FILE`, `key public FILE`, `key secret --out FILE`
+  // (fdverifierd's --secret-key-file, verifier/secret_box.h) and
   // `registry sign --key FILE PAYLOAD`. `app` must outlive this object. The
   // JWKs are printed as one line of canonical JSON; the registry JWS is
   // printed without a trailing newline (as `jose jws sig -c` does).
@@ -36,7 +37,9 @@ class KeyCommands {
   CLI::App* key_generate_;
   CLI::App* key_public_;
   CLI::App* registry_sign_;
+  CLI::App* key_secret_;
   std::string generate_out_;
+  std::string secret_out_;
   std::string public_key_file_;
   std::string sign_key_file_;
   std::string sign_payload_file_;

@@ -99,6 +99,19 @@ StepReport StepNonce(Run& run) {
 // 3a. The enrolled AK, and an attestation key.
 StepReport StepIdentity(Run& run) {
   const Evidence& e = run.evidence();
+  if (run.request.enrolled_ak) {
+    // The attester registry knows AKs by name; the name is only computed
+    // from a public area that is an attestation key.
+    absl::StatusOr<std::shared_ptr<const AkPublic>> ak = run.identities().Ak(e.ak_public);
+    if (!ak.ok()) return Fail("identity", ak.status());
+    absl::StatusOr<std::string> enrolled = run.request.enrolled_ak(HexEncode((*ak)->name));
+    if (!enrolled.ok()) return Fail("identity", enrolled.status());
+    if (!BytesEqual(e.ak_public, *enrolled)) {
+      return Fail("identity", "the bundle's AK is not the enrolled AK");
+    }
+    run.ak = *std::move(ak);
+    return Pass("identity", "the enrolled AK, with an attestation key's attributes");
+  }
   if (!BytesEqual(e.ak_public, run.anchors.ak_public)) {
     return Fail("identity", "the bundle's AK is not the enrolled AK");
   }

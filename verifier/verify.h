@@ -11,7 +11,9 @@
 //                  (common/evidence_identity.h)
 //   2  nonce       the bundle's nonce is the one this verifier expects
 //   3a identity    the bundle's AK is the enrolled AK (exact bytes) and an
-//                  attestation key (verifier/identity_cache.h)
+//                  attestation key (verifier/identity_cache.h); a verifier
+//                  with an attester registry names the enrolled AK through
+//                  VerifyRequest::enrolled_ak
 //   3b ek          the EK certificate chains to a trusted TPM CA and the AK's
 //                  qualified name is recomputed under that EK (not_checked
 //                  without a TPM CA)
@@ -51,7 +53,9 @@ namespace fdattest {
 
 // What the verifier trusts, configured by its operator.
 struct TrustAnchors {
-  std::string ak_public;  // the enrolled AK: marshalled TPM2B_PUBLIC (fdattestd's ak.pub)
+  // The enrolled AK: marshalled TPM2B_PUBLIC (fdattestd's ak.pub). Unused
+  // when the request brings VerifyRequest::enrolled_ak.
+  std::string ak_public;
   // PEM certificates of trusted TPM vendor CAs. Empty: the EK certificate is
   // not checked, the attester's hardware is "not evaluated", and the best
   // possible result is a warning.
@@ -76,6 +80,13 @@ struct VerifyRequest {
   // Or looked up by the AK's qualified name (hex) once the AK is known to be
   // the enrolled one.
   std::function<std::optional<TpmCounters>(absl::string_view ak_name_hex)> previous_counters_of;
+  // A verifier that enrolls attesters (fdverifierd) sets this instead of
+  // anchors->ak_public: called once, in step 3a, with the TPM name (hex) of
+  // the bundle's AK once it parsed as an attestation key. It returns the
+  // enrolled AK's marshalled TPM2B_PUBLIC, which must be the bundle's exact
+  // bytes, or an error whose message is the refusal ("not enrolled",
+  // "attester revoked", ...): the run ends there as broken evidence.
+  std::function<absl::StatusOr<std::string>(absl::string_view ak_name_hex)> enrolled_ak;
   const EndpointRegistry* registry = nullptr;  // already signature-checked
   FilterProofCache* cache = nullptr;           // optional
   IdentityCache* identity_cache = nullptr;     // optional

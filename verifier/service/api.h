@@ -7,6 +7,7 @@
 #ifndef FDATTEST_VERIFIER_SERVICE_API_H_
 #define FDATTEST_VERIFIER_SERVICE_API_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,7 +26,7 @@ inline constexpr absl::string_view kProblemTypeBase = "https://fdattest.dev/prob
 inline constexpr absl::string_view kJsonMediaType = "application/json";
 inline constexpr absl::string_view kProblemMediaType = "application/problem+json";
 
-// Who is calling, from the TLS client certificate (verifier/service/roles.h):
+// Who is calling, from the TLS client certificate (verifier/service/tls.h):
 // none without one, admin or auditor by the certificate's role.
 enum class Role { kNone, kAdmin, kAuditor };
 absl::string_view RoleName(Role role);  // "none", "admin", "auditor"
@@ -46,6 +47,9 @@ struct ApiResponse {
   std::string content_type = std::string(kJsonMediaType);
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra, e.g. Retry-After
+  // Extra fields of the request's access-log line (the verdict, a result's
+  // id): never a body, evidence, secret or anything a client wrote freely.
+  std::vector<std::pair<std::string, std::string>> log;
 };
 
 // A problem document: {"type": kProblemTypeBase + type, "title", "status",
@@ -59,14 +63,39 @@ ApiResponse Problem(int status, absl::string_view type, absl::string_view title,
 ApiResponse ProblemFromStatus(const absl::Status& status, absl::string_view type);
 ApiResponse JsonReply(int status, const Json& body);
 
+class FilterProofCache;  // verifier/proof_cache.h
+class IdentityCache;     // verifier/identity_cache.h
+class Metrics;           // verifier/service/metrics.h
+class NonceBudget;       // verifier/service/nonce_budget.h
+class PolicyCache;       // verifier/service/policy_cache.h
+class SecretBox;         // verifier/secret_box.h
+class SigningKey;        // verifier/jose_key.h
+
+// The service's configurable limits (fdverifierd's options; docs/service.md).
+struct ServiceLimits {
+  int64_t nonce_lifetime = 300;      // seconds, when /v1/challenge asks for none
+  int64_t max_nonce_lifetime = 3600;
+  int64_t ear_lifetime = 300;        // EAR exp - iat, seconds
+  int64_t retry_after = 1;           // seconds, on 429 and 503
+};
+
 // What the handlers share, owned by fdverifierd for its lifetime. Fields are
 // set once before the server starts and read-only afterwards; the pointees
-// are thread-safe.
+// are thread-safe. A null pointer turns its routes into 503 answers.
 struct ServiceContext {
   Store* store = nullptr;
   std::string tpm_ca_pem;                   // trusted TPM vendor CAs (PEM)
   std::function<int64_t()> now;             // unix seconds
   std::function<std::string(size_t)> random;  // n random bytes (OpenSSL RAND_bytes)
+  SecretBox* secret_box = nullptr;          // seals secrets at rest
+  const SigningKey* signing_key = nullptr;  // signs EARs; its public JWK is served
+  FilterProofCache* proof_cache = nullptr;  // shared across requests
+  IdentityCache* identity_cache = nullptr;  // shared across requests
+  PolicyCache* policies = nullptr;          // parsed policies by (id, version)
+  NonceBudget* nonces = nullptr;            // the cap on outstanding nonces
+  Metrics* metrics = nullptr;
+  const std::atomic<int64_t>* in_flight = nullptr;  // requests being served (the HTTP layer's)
+  ServiceLimits limits;
 };
 
 using Handler = std::function<ApiResponse(ServiceContext&, const ApiRequest&)>;

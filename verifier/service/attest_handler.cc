@@ -1,0 +1,272 @@
+// POST /v1/attest and GET /v1/attestations/{id}: evidence through the one
+// verification pipeline (verifier/verify.h), with the store behind its hooks:
+// the nonce is consumed from the store (exactly once across connections), the
+// AK must belong to an active attester, whose recorded counters are the
+// baseline of step 4b. A bundle that step 1 refuses is no evidence (400, its
+// nonce untouched); every other bundle gets a recorded, signed result.
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/build_info.h"
+#include "common/json.h"
+#include "common/sha256.h"
+#include "verifier/ear.h"
+#include "verifier/report.h"
+#include "verifier/secret_box.h"
+#include "verifier/secret_release.h"
+#include "verifier/service/handlers.h"
+#include "verifier/service/metrics.h"
+#include "verifier/service/nonce_budget.h"
+#include "verifier/service/policy_cache.h"
+#include "verifier/service/request_parsers.h"
+#include "verifier/verify.h"
+
+namespace fdattest {
+namespace {
+
+constexpr size_t kResultIdBytes = 16;
+
+// The policy and secrets an attestation asks for, from its query.
+struct AttestTarget {
+  std::string policy_id;
+  std::vector<SecretRecord> secrets;
+};
+
+// `policy` names the policy; `release` the secrets, which must all be bound
+// to one policy (the named one, when both are given).
+absl::StatusOr<AttestTarget> ResolveTarget(ServiceContext& context, const ApiRequest& request,
+                                           std::optional<ApiResponse>& problem) {
+  AttestTarget target;
+  if (auto it = request.query.find("policy"); it != request.query.end()) {
+    if (!IsValidName(it->second)) {
+      problem = Problem(400, "bad-policy-id", "Bad request", "policy is not a policy id");
+      return target;
+    }
+    target.policy_id = it->second;
+  }
+  std::vector<std::string> names;
+  if (auto it = request.query.find("release"); it != request.query.end()) {
+    absl::StatusOr<std::vector<std::string>> parsed = ParseReleaseList(it->second);
+    if (!parsed.ok()) {
+      problem = Problem(400, "bad-release", "Bad request", parsed.status().message());
+      return target;
+    }
+    names = *std::move(parsed);
+  }
+  if (target.policy_id.empty() && names.empty()) {
+    problem = Problem(400, "policy-required", "Bad request",
+                      "name the policy (?policy=ID) or the secrets to release (?release=NAME)");
+    return target;
+  }
+  for (const std::string& name : names) {
+    absl::StatusOr<SecretRecord> secret = context.store->GetSecret(name);
+    if (absl::IsNotFound(secret.status())) {
+      problem = Problem(404, "unknown-secret", "Not found", absl::StrCat("no secret ", name));
+      return target;
+    }
+    if (!secret.ok()) return secret.status();
+    if (target.policy_id.empty()) target.policy_id = secret->policy_id;
+    if (secret->policy_id != target.policy_id) {
+      problem = Problem(400, "policy-mismatch", "Bad request",
+                        absl::StrCat("secret ", name, " is bound to policy ", secret->policy_id,
+                                     ", not ", target.policy_id));
+      return target;
+    }
+    target.secrets.push_back(*std::move(secret));
+  }
+  return target;
+}
+
+// What the store says about the AK step 3a asks for.
+absl::StatusOr<std::string> EnrolledAk(Store& store, absl::string_view ak_name,
+                                       std::optional<AttesterRecord>& attester,
+                                       absl::Status& store_failure) {
+  absl::StatusOr<AttesterRecord> found = store.FindAttesterByAkName(ak_name);
+  if (absl::IsNotFound(found.status())) {
+    return absl::PermissionDeniedError("not enrolled: no attester has this AK");
+  }
+  if (!found.ok()) {
+    store_failure = found.status();
+    return absl::UnavailableError("the attester registry failed");
+  }
+  switch (found->state) {
+    case AttesterState::kPending:
+      return absl::PermissionDeniedError("attester pending: its AK's credential was not activated");
+    case AttesterState::kRevoked:
+      return absl::PermissionDeniedError("attester revoked");
+    case AttesterState::kActive:
+      break;
+  }
+  attester = *std::move(found);
+  return attester->ak_public;
+}
+
+// The compact JWE of secret `name` (one of target's) for the launch that
+// earned it; the plaintext lives only inside this call.
+absl::StatusOr<std::string> WrapSecret(ServiceContext& context, const AttestTarget& target,
+                                       const std::string& name, const VerifyResult& result) {
+  if (context.secret_box == nullptr) return absl::FailedPreconditionError("no secret key configured");
+  if (!result.manifest || !result.manifest->release_key) {
+    return absl::InternalError("released without a release key");  // ReleaseSecrets checks it
+  }
+  auto secret = std::find_if(target.secrets.begin(), target.secrets.end(),
+                             [&](const SecretRecord& s) { return s.name == name; });
+  if (secret == target.secrets.end()) return absl::InternalError("released an unrequested secret");
+  ASSIGN_OR_RETURN(std::string plaintext, context.secret_box->Open(name, secret->ciphertext));
+  absl::StatusOr<std::string> jwe =
+      EncryptSecretForLaunch(result.manifest->release_key->ToJwk(), plaintext, result.launch_id);
+  OPENSSL_cleanse(plaintext.data(), plaintext.size());
+  return jwe;
+}
+
+bool RefusedInStepOne(const VerifyResult& result) {
+  return result.verdict == Verdict::kBrokenEvidence && !result.steps.empty() &&
+         result.steps.back().id == "evidence" &&
+         result.steps.back().outcome == StepReport::Outcome::kFail;
+}
+
+}  // namespace
+
+ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
+  if (context.store == nullptr || context.policies == nullptr) {
+    return StoreProblem(absl::UnavailableError("no store"));
+  }
+  std::optional<ApiResponse> problem;
+  absl::StatusOr<AttestTarget> target = ResolveTarget(context, request, problem);
+  if (problem) return *problem;
+  if (!target.ok()) return StoreProblem(target.status());
+  absl::StatusOr<PolicyRecord> policy_record = context.store->GetPolicy(target->policy_id);
+  if (absl::IsNotFound(policy_record.status())) {
+    return Problem(404, "unknown-policy", "Not found", absl::StrCat("no policy ", target->policy_id));
+  }
+  if (!policy_record.ok()) return StoreProblem(policy_record.status());
+  absl::StatusOr<std::shared_ptr<const Policy>> policy = context.policies->Get(*policy_record);
+  if (!policy.ok()) {
+    ApiResponse response = ProblemFromStatus(absl::InternalError(""), "internal");
+    response.log.emplace_back("error", absl::StrCat("stored policy ", target->policy_id,
+                                                    " does not parse: ", policy.status().message()));
+    return response;
+  }
+
+  // The pipeline, with the store behind its hooks.
+  const int64_t now = context.now();
+  TrustAnchors anchors;
+  anchors.tpm_ca_pem = context.tpm_ca_pem;
+  std::optional<AttesterRecord> attester;
+  absl::Status store_failure;
+  VerifyRequest verify;
+  verify.evidence = request.body;
+  verify.anchors = &anchors;
+  verify.policy = policy->get();
+  verify.consume_nonce = [&](absl::string_view nonce) {
+    absl::Status s = context.store->ConsumeNonce(nonce, now);
+    if (s.ok() && context.nonces != nullptr) context.nonces->Consumed();
+    if (!s.ok() && s.code() != absl::StatusCode::kPermissionDenied) store_failure = s;
+    return s;
+  };
+  verify.enrolled_ak = [&](absl::string_view ak_name) {
+    return EnrolledAk(*context.store, ak_name, attester, store_failure);
+  };
+  verify.previous_counters_of = [&](absl::string_view) -> std::optional<TpmCounters> {
+    return attester ? attester->counters : std::nullopt;
+  };
+  verify.cache = context.proof_cache;
+  verify.identity_cache = context.identity_cache;
+  const VerifyResult result = Verify(verify);
+  if (!store_failure.ok()) return StoreProblem(store_failure);
+  if (RefusedInStepOne(result)) {
+    return Problem(400, "malformed-evidence", "Malformed evidence", result.reason);
+  }
+  if (result.counters && attester) {
+    if (absl::Status s = context.store->RecordCounters(attester->id, *result.counters); !s.ok()) {
+      return StoreProblem(s);
+    }
+  }
+
+  std::string ear;
+  if (context.signing_key != nullptr) {
+    absl::StatusOr<std::string> token = IssueEar(
+        MakeEarInput(result, **policy, now, context.limits.ear_lifetime, BuildId()),
+        *context.signing_key);
+    if (!token.ok()) {
+      ApiResponse response = ProblemFromStatus(absl::InternalError(""), "internal");
+      response.log.emplace_back("error", absl::StrCat("EAR: ", token.status().message()));
+      return response;
+    }
+    ear = *std::move(token);
+  }
+  const std::string id = HexEncode(context.random(kResultIdBytes));
+  Json report = ReportJson(result);
+  report["policy_id"] = (*policy)->id;
+  Json document = {{"id", id},
+                   {"verdict", std::string(VerdictName(result.verdict))},
+                   {"failure", std::string(FailureClassName(result.failure))},
+                   {"reason", result.reason},
+                   {"ear", ear},
+                   {"report", std::move(report)}};
+
+  // Secret release (verifier/secret_release.h): the decision is the pure
+  // function's; each released value is opened from the store, wrapped for the
+  // launch's key and its plaintext cleansed at once.
+  Json secrets = Json::object();
+  Json refused = Json::object();
+  std::vector<BoundSecret> requested;
+  for (const SecretRecord& secret : target->secrets) requested.push_back({secret.name, secret.policy_id});
+  const ReleaseDecision decision = ReleaseSecrets(result, **policy, requested);
+  for (const auto& [name, why] : decision.refused) refused[name] = why;
+  std::vector<std::pair<std::string, std::string>> release_errors;
+  for (const std::string& name : decision.released) {
+    absl::StatusOr<std::string> jwe = WrapSecret(context, *target, name, result);
+    if (!jwe.ok()) {
+      refused[name] = "the verifier cannot release this secret now";
+      release_errors.emplace_back("error", absl::StrCat("secret ", name, ": ", jwe.status().message()));
+      continue;
+    }
+    secrets[name] = *std::move(jwe);
+  }
+  document["refused"] = refused;
+
+  ResultRecord record;
+  record.id = id;
+  record.attester_id = attester ? attester->id : "";
+  record.policy_id = policy_record->id;
+  record.policy_version = policy_record->version;
+  record.verdict = std::string(VerdictName(result.verdict));
+  record.evidence_sha256 = result.evidence_sha256;
+  record.body = document.dump(-1, ' ', false, Json::error_handler_t::replace);  // no secrets
+  record.created_at = now;
+  if (absl::Status s = context.store->PutResult(record); !s.ok()) return StoreProblem(s);
+  if (context.metrics != nullptr) context.metrics->RecordVerdict(record.verdict);
+
+  document["secrets"] = std::move(secrets);
+  ApiResponse response = JsonReply(200, document);
+  response.log = {{"verdict", record.verdict},
+                  {"attestation", id},
+                  {"attester", record.attester_id},
+                  {"policy", record.policy_id},
+                  {"released", absl::StrCat(secrets.size())}};
+  for (auto& e : release_errors) response.log.push_back(std::move(e));
+  return response;
+}
+
+ApiResponse HandleGetAttestation(ServiceContext& context, const ApiRequest& request) {
+  const std::string& id = request.path_params.at("id");
+  if (context.store == nullptr) return StoreProblem(absl::UnavailableError("no store"));
+  if (!IsValidHexId(id)) {
+    return Problem(404, "unknown-attestation", "Not found", "no attestation has this id");
+  }
+  absl::StatusOr<ResultRecord> record = context.store->GetResult(id);
+  if (absl::IsNotFound(record.status())) {
+    return Problem(404, "unknown-attestation", "Not found", "no attestation has this id");
+  }
+  if (!record.ok()) return StoreProblem(record.status());
+  ApiResponse response;
+  response.body = record->body;
+  return response;
+}
+
+}  // namespace fdattest

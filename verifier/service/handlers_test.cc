@@ -1,0 +1,380 @@
+// The handlers on plain ApiRequest values, over the in-memory store of
+// tests/service/fake_store.h; attestations use the genuine bundles among the
+// evidence fuzzer's seeds (tests/fuzz/corpus/evidence/), whose AK is enrolled
+// here in the state each test needs.
+#include "verifier/service/handlers.h"
+
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/evidence.h"
+#include "common/sha256.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/service/fake_store.h"
+#include "verifier/ear.h"
+#include "verifier/identity_cache.h"
+#include "verifier/jose_key.h"
+#include "verifier/proof_cache.h"
+#include "verifier/service/metrics.h"
+#include "verifier/service/nonce_budget.h"
+#include "verifier/service/policy_cache.h"
+#include "verifier/tpm_attest.h"
+
+namespace fdattest {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The development TPM vendor CA that signed the seeds' EK certificate.
+constexpr char kSeedTpmCaPem[] = R"(-----BEGIN CERTIFICATE-----
+MIIB7TCCAZOgAwIBAgIRANyegjeao3TSudUkhgu0JgYwCgYIKoZIzj0EAwIwRDEd
+MBsGA1UECgwUZmRhdHRlc3QgZGV2ZWxvcG1lbnQxIzAhBgNVBAMMGmZkYXR0ZXN0
+IGRldiBUUE0gdmVuZG9yIENBMB4XDTI2MTEzMDA0Mjc1NloXDTM2MTEyNzA0Mjc1
+NlowRDEdMBsGA1UECgwUZmRhdHRlc3QgZGV2ZWxvcG1lbnQxIzAhBgNVBAMMGmZk
+YXR0ZXN0IGRldiBUUE0gdmVuZG9yIENBMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD
+QgAEAXPRp9QXCOqsabHeb/RmXVCScgAgwBEbT9HGa0PfF37iyWEm1aV4zHIQs7kV
+dh98aK+rtE0xA1gQpFnK8OVLnqNmMGQwHwYDVR0jBBgwFoAUeaNRKIyxjJjkOCgj
+ik7N5FUeTqkwEgYDVR0TAQH/BAgwBgEB/wIBADAOBgNVHQ8BAf8EBAMCAQYwHQYD
+VR0OBBYEFHmjUSiMsYyY5DgoI4pOzeRVHk6pMAoGCCqGSM49BAMCA0gAMEUCIC0N
+3mBGBjNTFBQ/bOWRc6DHBjGaASAY31CLOgA76PDWAiEA0UFuiVykm0xxLiVzvVrg
+7rFv+cMf3Sfzb/HxTCYRDvo=
+-----END CERTIFICATE-----
+)";
+
+// The seeds' job (examples/profiles/phi-checksum.json, busybox sha256sum).
+constexpr char kPolicy[] = R"({
+  "version": 1,
+  "id": "https://test.invalid/phi-checksum/v1",
+  "workload": {"exe_sha256": ["3d9f2889d6782537624a4e1a10e68a2ddd53e0ee8bac02676f27308f42ec6bf6"]},
+  "closed_world": true,
+  "max_fds": 3,
+  "fd_roles": [
+    {"role": "phi-input", "class": "phi_input", "kinds": ["file"], "access": ["r"], "min": 1, "max": 1},
+    {"role": "phi-output", "class": "phi_output", "kinds": ["file"], "access": ["w"], "min": 1, "max": 1,
+     "storage": ["encrypted_at_rest", "not_persisted"]},
+    {"role": "audit-log", "class": "audit", "kinds": ["file"], "access": ["a"], "min": 1, "max": 1,
+     "storage": ["durable"]}
+  ],
+  "retention_days": 2190
+})";
+
+constexpr char kAttesterId[] = "0123456789abcdef0123456789abcdef";
+
+std::string ReadSeed(const std::string& name) {
+  std::ifstream in(std::string(FDATTEST_SOURCE_DIR) + "/tests/fuzz/corpus/evidence/" + name,
+                   std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Random(size_t n) {
+  std::string out(n, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n));
+  return out;
+}
+
+class HandlersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<SigningKey> generated = SigningKey::Generate();
+    ASSERT_TRUE(generated.ok()) << generated.status();
+    key_.emplace(*std::move(generated));
+    context_.store = &store_;
+    context_.tpm_ca_pem = kSeedTpmCaPem;
+    context_.now = [this] { return now_; };
+    context_.random = Random;
+    context_.signing_key = &*key_;
+    context_.proof_cache = &proofs_;
+    context_.identity_cache = &identities_;
+    context_.policies = &policies_;
+    context_.nonces = &nonces_;
+    context_.metrics = &metrics_;
+    evidence_ = ReadSeed("genuine_nv_first.json");
+    absl::StatusOr<Evidence> parsed = Evidence::Parse(evidence_);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    nonce_ = parsed->nonce;
+    ak_public_ = parsed->ak_public;
+    absl::StatusOr<AkPublic> ak = ParseAkPublic(ak_public_);
+    ASSERT_TRUE(ak.ok()) << ak.status();
+    ak_name_ = HexEncode(ak->name);
+  }
+
+  ApiRequest Request(std::string method, std::string body = "") {
+    ApiRequest r;
+    r.method = std::move(method);
+    r.body = std::move(body);
+    r.content_type = std::string(kJsonMediaType);
+    return r;
+  }
+
+  void PutPolicy(const std::string& id = "phi") {
+    ApiRequest r = Request("PUT", kPolicy);
+    r.path_params["id"] = id;
+    r.role = Role::kAdmin;
+    ASSERT_EQ(HandlePutPolicy(context_, r).status, 200);
+  }
+
+  void Enroll(AttesterState state) {
+    AttesterRecord a;
+    a.id = kAttesterId;
+    a.ak_public = ak_public_;
+    a.ak_name = ak_name_;
+    a.ek_sha256 = "ek";
+    a.state = state;
+    ASSERT_TRUE(store_.AddPendingAttester(a, false).ok());
+  }
+
+  void IssueSeedNonce() { ASSERT_TRUE(store_.AddNonce(nonce_, now_ + 300).ok()); }
+
+  ApiResponse Attest(std::map<std::string, std::string> query = {{"policy", "phi"}}) {
+    ApiRequest r = Request("POST", evidence_);
+    r.query = std::move(query);
+    return HandleAttest(context_, r);
+  }
+
+  static Json Body(const ApiResponse& r) { return *ParseJsonStrict(r.body); }
+
+  int64_t now_ = 1796000000;  // 2026-12, inside the seed EK certificate's validity
+  testing::ServiceFakeStore store_;
+  std::optional<SigningKey> key_;
+  FilterProofCache proofs_;
+  IdentityCache identities_;
+  PolicyCache policies_;
+  NonceBudget nonces_{&store_, 3};
+  Metrics metrics_{{"/v1/attest"}};
+  ServiceContext context_;
+  std::string evidence_, nonce_, ak_public_, ak_name_;
+};
+
+TEST_F(HandlersTest, ChallengeIssuesStoredSingleUseNonces) {
+  ApiResponse r = HandleChallenge(context_, Request("POST"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json body = Body(r);
+  const std::string hex = body["nonce"];
+  EXPECT_EQ(hex.size(), 64u);
+  EXPECT_EQ(body["expires_at"], now_ + 300);
+  const std::string raw = *HexDecode(hex);
+  EXPECT_TRUE(store_.ConsumeNonce(raw, now_).ok());
+  EXPECT_FALSE(store_.ConsumeNonce(raw, now_).ok());
+  r = HandleChallenge(context_, Request("POST", R"({"lifetime": 60})"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Body(r)["expires_at"], now_ + 60);
+  r = HandleChallenge(context_, Request("POST", R"({"lifetime": 3601})"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("bad-challenge"));
+}
+
+TEST_F(HandlersTest, ChallengeIs429WithRetryAfterAtTheNonceCap) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(HandleChallenge(context_, Request("POST")).status, 200);
+  ApiResponse r = HandleChallenge(context_, Request("POST"));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_THAT(r.body, HasSubstr("nonce-store-full"));
+  EXPECT_THAT(r.headers, ::testing::Contains(::testing::Pair("Retry-After", "1")));
+  // Expired nonces no longer count once the count is read again.
+  now_ += 301;
+  EXPECT_EQ(HandleChallenge(context_, Request("POST")).status, 200);
+}
+
+TEST_F(HandlersTest, StoreFailureIs503NotAnInternalMessage) {
+  store_.SetFailure(absl::DataLossError("/var/lib/secret/path is corrupt"));
+  for (const ApiResponse& r : {HandleChallenge(context_, Request("POST")),
+                               HandleHealth(context_, Request("GET"))}) {
+    EXPECT_EQ(r.status, 503);
+    EXPECT_THAT(r.body, HasSubstr("store-unavailable"));
+    EXPECT_THAT(r.body, Not(HasSubstr("/var/lib")));
+  }
+  store_.SetFailure(absl::OkStatus());
+  ApiResponse ok = HandleHealth(context_, Request("GET"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(Body(ok), Json({{"status", "ok"}}));
+}
+
+TEST_F(HandlersTest, AttestNeedsAKnownPolicyOrSecrets) {
+  EXPECT_THAT(Attest({}).body, HasSubstr("policy-required"));
+  EXPECT_EQ(Attest({}).status, 400);
+  ApiResponse r = Attest({{"policy", "nope"}});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, HasSubstr("unknown-policy"));
+  r = Attest({{"release", "phi-key"}});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, HasSubstr("unknown-secret"));
+  PutPolicy("phi");
+  PutPolicy("other");
+  ASSERT_TRUE(store_.PutSecret({"phi-key", "sealed", "phi", now_}).ok());
+  ASSERT_TRUE(store_.PutSecret({"audit-key", "sealed", "other", now_}).ok());
+  r = Attest({{"policy", "other"}, {"release", "phi-key"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("policy-mismatch"));
+  r = Attest({{"release", "phi-key,audit-key"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("policy-mismatch"));
+}
+
+TEST_F(HandlersTest, UnparseableEvidenceIs400AndSpendsNoNonce) {
+  PutPolicy();
+  Enroll(AttesterState::kActive);
+  IssueSeedNonce();
+  ApiRequest r = Request("POST", "{\"not\": \"evidence\"}");
+  r.query["policy"] = "phi";
+  ApiResponse response = HandleAttest(context_, r);
+  EXPECT_EQ(response.status, 400);
+  EXPECT_THAT(response.body, HasSubstr("malformed-evidence"));
+  EXPECT_TRUE(store_.ConsumeNonce(nonce_, now_).ok());  // still unused
+}
+
+TEST_F(HandlersTest, AttestOfEnrolledAkIsRecordedSignedAndSingleUse) {
+  PutPolicy();
+  Enroll(AttesterState::kActive);
+  IssueSeedNonce();
+  ApiResponse r = Attest();
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json body = Body(r);
+  // Every step of the chain holds (so the AK was the enrolled one and the
+  // nonce the issued one); the rest is the policy's matter.
+  EXPECT_NE(body["verdict"], "broken_evidence") << body["reason"];
+  std::map<std::string, std::string> steps;
+  for (const Json& step : body["report"]["steps"]) steps[step["step"]] = step["outcome"];
+  EXPECT_EQ(steps["nonce"], "pass");
+  EXPECT_EQ(steps["identity"], "pass");
+  EXPECT_EQ(steps["ek"], "pass");
+  EXPECT_EQ(steps["counters"], "pass");
+  EXPECT_EQ(body["report"]["policy_id"], "https://test.invalid/phi-checksum/v1");
+  EXPECT_EQ(body["secrets"], Json::object());
+  const std::string id = body["id"];
+  EXPECT_TRUE(IsLowerHex(id) && id.size() == 32);
+  absl::StatusOr<Json> claims = VerifyEar(body["ear"].get<std::string>(), key_->PublicJwkJson());
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  // The stored result is the response without its secrets.
+  ApiRequest get = Request("GET");
+  get.path_params["id"] = id;
+  ApiResponse stored = HandleGetAttestation(context_, get);
+  ASSERT_EQ(stored.status, 200);
+  Json without = body;
+  without.erase("secrets");
+  EXPECT_EQ(Body(stored), without);
+  // The attester's counters became its baseline.
+  EXPECT_TRUE(store_.GetAttester(kAttesterId)->counters.has_value());
+  EXPECT_THAT(metrics_.Render({}), HasSubstr(absl::StrCat("fdverifierd_verdicts_total{verdict=\"",
+                                                          body["verdict"].get<std::string>(),
+                                                          "\"} 1")));
+  // The same evidence again: recorded, as broken evidence (the nonce is spent).
+  ApiResponse again = Attest();
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(Body(again)["verdict"], "broken_evidence");
+  EXPECT_THAT(Body(again)["reason"].get<std::string>(), HasSubstr("already used"));
+}
+
+TEST_F(HandlersTest, UnknownPendingAndRevokedAttestersAreBrokenEvidence) {
+  PutPolicy();
+  IssueSeedNonce();
+  ApiResponse r = Attest();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Body(r)["verdict"], "broken_evidence");
+  EXPECT_THAT(Body(r)["reason"].get<std::string>(), HasSubstr("identity: not enrolled"));
+
+  for (AttesterState state : {AttesterState::kPending, AttesterState::kRevoked}) {
+    testing::ServiceFakeStore fresh;
+    context_.store = &fresh;
+    NonceBudget budget(&fresh, 10);
+    context_.nonces = &budget;
+    ASSERT_TRUE(fresh.PutPolicy("phi", kPolicy, now_).ok());
+    AttesterRecord a;
+    a.id = kAttesterId;
+    a.ak_public = ak_public_;
+    a.ak_name = ak_name_;
+    a.state = state;
+    ASSERT_TRUE(fresh.AddPendingAttester(a, false).ok());
+    ASSERT_TRUE(fresh.AddNonce(nonce_, now_ + 300).ok());
+    r = Attest();
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(Body(r)["verdict"], "broken_evidence");
+    EXPECT_THAT(Body(r)["reason"].get<std::string>(),
+                HasSubstr(state == AttesterState::kRevoked ? "identity: attester revoked"
+                                                           : "identity: attester pending"));
+    context_.store = &store_;
+    context_.nonces = &nonces_;
+  }
+}
+
+TEST_F(HandlersTest, RequestedSecretsAreRefusedUntilReleaseIsWired) {
+  PutPolicy();
+  Enroll(AttesterState::kActive);
+  IssueSeedNonce();
+  ASSERT_TRUE(store_.PutSecret({"phi-key", "sealed", "phi", now_}).ok());
+  ApiResponse r = Attest({{"release", "phi-key"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["secrets"], Json::object());
+  EXPECT_TRUE(Body(r)["refused"].contains("phi-key"));
+}
+
+TEST_F(HandlersTest, PoliciesAreValidatedVersionedAndServedAsStored) {
+  ApiRequest put = Request("PUT", "{\"version\": 1}");
+  put.path_params["id"] = "phi";
+  ApiResponse r = HandlePutPolicy(context_, put);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("bad-policy"));
+  put.body = kPolicy;
+  r = HandlePutPolicy(context_, put);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Body(r)["version"], 1);
+  EXPECT_EQ(Body(r)["sha256"], HexEncode(Sha256(kPolicy)));
+  EXPECT_EQ(Body(HandlePutPolicy(context_, put))["version"], 2);
+  ApiRequest get = Request("GET");
+  get.path_params["id"] = "phi";
+  r = HandleGetPolicy(context_, get);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, kPolicy);
+  EXPECT_THAT(r.headers, ::testing::Contains(::testing::Pair("X-Policy-Version", "2")));
+  get.query["version"] = "3";
+  EXPECT_EQ(HandleGetPolicy(context_, get).status, 404);
+  get.query["version"] = "x";
+  EXPECT_EQ(HandleGetPolicy(context_, get).status, 400);
+  get.path_params["id"] = ".x";
+  EXPECT_EQ(HandleGetPolicy(context_, get).status, 400);
+}
+
+TEST_F(HandlersTest, SecretsNeedAnExistingPolicyAndAreNeverStoredInTheClear) {
+  ApiRequest put = Request("PUT", R"({"value": "c2VjcmV0", "policy": "phi"})");
+  put.path_params["name"] = "phi-key";
+  ApiResponse r = HandlePutSecret(context_, put);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, HasSubstr("unknown-policy"));
+  PutPolicy();
+  // No secret box in this context: refused, nothing stored.
+  r = HandlePutSecret(context_, put);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("secrets-unavailable"));
+  EXPECT_TRUE(absl::IsNotFound(store_.GetSecret("phi-key").status()));
+  put.body = R"({"value": "not base64!", "policy": "phi"})";
+  EXPECT_EQ(HandlePutSecret(context_, put).status, 400);
+}
+
+TEST_F(HandlersTest, KeysAreTheSigningKeysJwks) {
+  ApiResponse r = HandleKeys(context_, Request("GET"));
+  ASSERT_EQ(r.status, 200);
+  Json body = Body(r);
+  ASSERT_EQ(body["keys"].size(), 1u);
+  EXPECT_EQ(body["keys"][0]["kid"], key_->kid());
+  EXPECT_FALSE(body["keys"][0].contains("d"));
+  EXPECT_EQ(*CanonicalJson(body["keys"][0]), key_->PublicJwkJson());
+  context_.signing_key = nullptr;
+  EXPECT_EQ(HandleKeys(context_, Request("GET")).status, 503);
+}
+
+TEST_F(HandlersTest, UnknownAttestationIs404) {
+  ApiRequest get = Request("GET");
+  for (const char* id : {"0123456789abcdef0123456789abcdef", "xyz"}) {
+    get.path_params["id"] = id;
+    ApiResponse r = HandleGetAttestation(context_, get);
+    EXPECT_EQ(r.status, 404);
+    EXPECT_THAT(r.body, HasSubstr("unknown-attestation"));
+  }
+}
+
+}  // namespace
+}  // namespace fdattest
