@@ -41,13 +41,8 @@ ApiResponse HandlePutPolicy(ServiceContext& context, const ApiRequest& request) 
   if (!IsValidName(id)) return PolicyIdProblem();
   if (context.store == nullptr) return StoreProblem(absl::UnavailableError("no store"));
   // Validated by the parser the attestations use, so a stored policy parses.
-  absl::StatusOr<Policy> parsed = Policy::Parse(request.body);
-  if (!parsed.ok()) return Problem(400, "bad-policy", "Bad policy", parsed.status().message());
-  // One name for the policy: results, EARs and secret bindings all use it.
-  if (parsed->id != id) {
-    return Problem(400, "bad-policy", "Bad policy",
-                   absl::StrCat("the document's id \"", parsed->id, "\" is not the URL's \"", id,
-                                "\""));
+  if (absl::StatusOr<Policy> parsed = Policy::Parse(request.body); !parsed.ok()) {
+    return Problem(400, "bad-policy", "Bad policy", parsed.status().message());
   }
   absl::StatusOr<PolicyRecord> stored = context.store->PutPolicy(id, request.body, context.now());
   if (!stored.ok()) return StoreProblem(stored.status());

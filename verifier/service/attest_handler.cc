@@ -214,8 +214,13 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
   // launch's key and its plaintext cleansed at once.
   Json secrets = Json::object();
   Json refused = Json::object();
+  // A secret is bound to a policy by its id here (the URL's); ReleaseSecrets
+  // knows the policy by its document's id.
   std::vector<BoundSecret> requested;
-  for (const SecretRecord& secret : target->secrets) requested.push_back({secret.name, secret.policy_id});
+  for (const SecretRecord& secret : target->secrets) {
+    requested.push_back(
+        {secret.name, secret.policy_id == policy_record->id ? (*policy)->id : secret.policy_id});
+  }
   const ReleaseDecision decision = ReleaseSecrets(result, **policy, requested);
   for (const auto& [name, why] : decision.refused) refused[name] = why;
   std::vector<std::pair<std::string, std::string>> release_errors;

@@ -131,6 +131,15 @@ int RunFdverifierd(int argc, char** argv, const DaemonDeps& deps) {
     return *done;
   }
 
+  // Signals are taken by one thread (sigwait), never by another: blocked
+  // before any thread exists (the store starts its writer thread when it
+  // opens), since a thread inherits the mask it is created with.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   HttpServerOptions http;
   if (!ParseListen(o.listen, http.host, http.port)) {
     return ConfigError("--listen", "expected HOST:PORT");
@@ -153,12 +162,6 @@ int RunFdverifierd(int argc, char** argv, const DaemonDeps& deps) {
   absl::StatusOr<std::unique_ptr<Store>> store = deps.open_store(o.data_dir);
   if (!store.ok()) return ConfigError("--data-dir", store.status().message());
 
-  // Signals are taken by one thread (sigwait), never by the workers.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::vector<Route> routes = ServiceRoutes();
   std::vector<std::string> labels;
