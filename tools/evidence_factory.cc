@@ -1,6 +1,7 @@
-// Makes genuine evidence bundles for the service load benchmarks
-// (docs/BENCHMARKS.md, "Verifier service"): one per nonce, for a launch the
-// attestor has already measured. Each bundle is a real TPM certification of
+// Makes genuine evidence bundles, one per nonce, for a launch the attestor
+// has already measured: for the service's end-to-end test (replays, bundles
+// changed in transit, expired nonces) and its load benchmark
+// (docs/BENCHMARKS.md). Each bundle is a real TPM certification of
 // the register on that nonce (fdattestd's `certify`, the same call fdlaunch
 // makes in step 9); the event log and the attestor's description are fetched
 // once, since nothing else is measured while it runs.
