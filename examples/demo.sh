@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The end-to-end story on the embedded defaults: a PHI checksum job confined
 # by fdlaunch, then a hostile job with the same profile whose every attempt to
-# reach data outside its declared descriptors is refused.
+# reach data outside its declared descriptors is refused; the same job
+# attested on a TPM and judged by the offline verifier; and the verifier
+# service (fdverifierd) enrolling the attestor and releasing a PHI key to the
+# good job only.
 # Usage: examples/demo.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
@@ -89,7 +92,9 @@ cleanup_store() {
   if mountpoint -q "$work/vault" 2>/dev/null; then umount "$work/vault" || echo "demo: $work/vault still mounted" >&2; fi
   return 0
 }
+verifier_pid=""
 cleanup_tpm() {
+  [ -n "$verifier_pid" ] && kill "$verifier_pid" 2>/dev/null && wait "$verifier_pid" 2>/dev/null
   [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   "$here/../tools/swtpm/stop.sh" "$tpmdir/tpm" >/dev/null 2>&1 || true
   cleanup_store
@@ -206,5 +211,74 @@ jq -cS --arg m "$(printf '%s' "$manifest" | base64 -w0)" --arg s "$manifest_sha"
 verify "$work/edited.txt" "$work/evidence2-edited.json"
 [ "$status" -eq 3 ] || fail "an edited manifest exited $status, expected 3"
 echo "  an edited manifest: exit $status, $(sed -n 2p "$work/edited.txt")"
+
+say "9. The verifier service: the attestor enrolled, a PHI key released to the good job only"
+# A development PKI (server and admin certificates), the EAR signing key and
+# the key that seals stored secrets; fdverifierd on a SQLite store.
+"$here/../certs/make-dev-pki.sh" "$work/pki" >/dev/null
+"$build/bin/fdattest" key secret --out "$work/secret-box.key"
+"$build/bin/fdverifierd" --listen 127.0.0.1:0 --data-dir "$work/verifier-data" \
+  --tls-cert "$work/pki/server.pem" --tls-key "$work/pki/server.key" \
+  --client-ca "$work/pki/client-ca.pem" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
+  --signing-key "$work/verifier.jwk" --secret-key-file "$work/secret-box.key" \
+  2>"$work/fdverifierd.log" &
+verifier_pid=$!
+port=""
+for _ in $(seq 200); do
+  port=$(grep -m1 '"event":"start"' "$work/fdverifierd.log" 2>/dev/null | jq -r .port || true)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || fail "fdverifierd did not start: $(cat "$work/fdverifierd.log")"
+url=https://localhost:$port
+admin() { curl -sS --cacert "$work/pki/server-ca.pem" --cert "$work/pki/admin.pem" \
+  --key "$work/pki/admin.key" "$@"; }
+echo "  fdverifierd: $url (HTTPS; admin and auditor by client certificate)"
+attester=$("$fdlaunch" enroll --attestor "$tpmdir/attestor.sock" --verifier "$url" \
+  --ca "$work/pki/server-ca.pem") || fail "enrollment failed"
+echo "  enrolled: attester $attester (EK certificate checked, AK credential activated by the TPM)"
+# The extract, kept encrypted at rest with a fresh PHI key, joins the
+# read-only vault; the key goes to the verifier only.
+head -c 32 /dev/urandom > "$work/release.key"
+iv=$(head -c 16 /dev/urandom | xxd -p -c 64)
+mount -o remount,rw "$work/vault"
+{ echo "$iv" | xxd -r -p
+  openssl enc -aes-256-cbc -K "$(xxd -p -c 64 "$work/release.key")" -iv "$iv" -in "$work/patients.csv"
+} > "$work/vault/patients.csv.enc"
+mount -o remount,ro "$work/vault"
+sed -e "s|@EXE_SHA256@|$(sha256sum < "$build/bin/demo_phi_decrypt" | cut -d' ' -f1)|" \
+    -e "s|@LAUNCHER_SHA256@|$(sha256sum < "$fdlaunch" | cut -d' ' -f1)|" \
+    -e "s|@INPUT_SHA256@|$(sha256sum < "$work/vault/patients.csv.enc" | cut -d' ' -f1)|" \
+    "$here/policies/phi-decrypt-release.json" > "$work/release-policy.json"
+admin -X PUT -H 'Content-Type: application/json' --data-binary @"$work/release-policy.json" \
+  "$url/v1/policies/phi-decrypt" | jq -r '"  policy phi-decrypt v\(.version) stored (admin)"'
+admin -X PUT -H 'Content-Type: application/json' \
+  --data "{\"value\": \"$(base64 -w0 "$work/release.key")\", \"policy\": \"phi-decrypt\"}" \
+  "$url/v1/secrets/phi-key" | jq -r '"  secret \(.name) stored sealed, bound to policy \(.policy)"'
+echo "audit log opened $(date -u +%FT%TZ)" > "$work/log/release-audit.log"
+sed -e "s|@DIR@/patients.csv.enc|$work/vault/patients.csv.enc|" -e "s|@OUT@|$work/store/phi|" \
+    -e "s|@DIR@/audit.log|$work/log/release-audit.log|" "$here/profiles/phi-decrypt.json" \
+    > "$work/release-profile.json"
+release() {  # PROGRAM: launch it under the release profile, asking for phi-key
+  "$fdlaunch" --profile "$work/release-profile.json" --attestor "$tpmdir/attestor.sock" \
+    --verifier "$url" --ca "$work/pki/server-ca.pem" --release phi-key -- "$1"
+}
+release "$build/bin/demo_phi_decrypt" || fail "the good job did not get its key"
+echo "  good job (phi_decrypt): affirmed; the key arrived in a sealed memfd at fd 5 and decrypted the extract:"
+sed 's/^/    /' "$work/store/phi/summary.txt"
+[ "$(sed -n 2p "$work/store/phi/summary.txt")" = "sha256 $expected" ] \
+  || fail "the decrypted extract differs from the original"
+status=0
+release "$build/bin/demo_exfiltrate" 2> "$work/hostile.err" || status=$?
+[ "$status" -eq 125 ] || fail "the hostile job exited $status, expected 125 (refused before it ran)"
+echo "  hostile job (exfiltrate) asking for the same key: refused, exit $status, never started:"
+fold -w 100 -s "$work/hostile.err" | sed 's/^/    /' | head -6
+for needle in "$(xxd -p -c 64 "$work/release.key")" "$(base64 -w0 "$work/release.key")"; do
+  if grep -rqF -- "$needle" "$work/fdverifierd.log" "$work/verifier-data" "$work/hostile.err" \
+      "$work/store/phi" "$work/log"; then
+    fail "the PHI key reached a log, the verifier's store or an output"
+  fi
+done
+echo "  the PHI key appears in no log, no output and not in the verifier's store (sealed there)"
 
 say "demo complete"
