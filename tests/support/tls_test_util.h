@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "httplib.h"
+#include <httplib.h>
 #include "tests/support/jose_test_util.h"
 
 namespace fdattest::testing {
