@@ -83,19 +83,24 @@ pki=$scratch/pki
 "$bin/fdattest" key secret --out "$scratch/secret.key"
 # Started allowed to dump core (ulimit -c unlimited): that it leaves none when
 # killed (check 8) is its own doing.
-(ulimit -c unlimited && exec "$bin/fdverifierd" --listen 127.0.0.1:0 --data-dir "$scratch/data" \
-  --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" --client-ca "$pki/client-ca.pem" \
-  --tpm-ca "$scratch/tpm-pki/tpm-vendor-ca.pem" --signing-key "$scratch/signing.jwk" \
-  --secret-key-file "$scratch/secret.key") 2>"$scratch/fdverifierd.log" &
-verifier_pid=$!
-port=""
-for _ in $(seq 200); do
-  port=$(grep -m1 '"event":"start"' "$scratch/fdverifierd.log" 2>/dev/null | jq -r .port || true)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || fail "fdverifierd did not start: $(cat "$scratch/fdverifierd.log")"
-url=https://localhost:$port
+start_verifier() {  # [PORT]: on the same store each time; sets verifier_pid, port, url
+  local listen=127.0.0.1:${1:-0} log=$scratch/fdverifierd.log
+  [ -e "$log" ] && cat "$log" >>"$scratch/fdverifierd.old.log" && : >"$log"
+  (ulimit -c unlimited && exec "$bin/fdverifierd" --listen "$listen" --data-dir "$scratch/data" \
+    --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" --client-ca "$pki/client-ca.pem" \
+    --tpm-ca "$scratch/tpm-pki/tpm-vendor-ca.pem" --signing-key "$scratch/signing.jwk" \
+    --secret-key-file "$scratch/secret.key") 2>"$log" &
+  verifier_pid=$!
+  port=""
+  for _ in $(seq 200); do
+    port=$(grep -m1 '"event":"start"' "$log" 2>/dev/null | jq -r .port || true)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || fail "fdverifierd did not start: $(cat "$log")"
+  url=https://localhost:$port
+}
+start_verifier
 ca=$pki/server-ca.pem
 api() { curl -sS --cacert "$ca" "$@"; }
 admin() { api --cert "$pki/admin.pem" --key "$pki/admin.key" "$@"; }
@@ -271,6 +276,21 @@ if jose jws ver -i "$scratch/ear.bad.jws" -k "$scratch/jwks.json" 2>/dev/null; t
   fail "jose jws ver accepted an EAR with a changed signature"
 fi
 ok "the EAR verifies with jose jws ver against the JWKS from curl (and a changed one does not)"
+
+# --- 6b. kill -9: nothing acknowledged is lost ---------------------------------------
+good_id=$(cat "$scratch"/response.replay.*.json | jq -r 'select(.verdict == "affirming") | .id')
+pending_nonce=$(nonce)
+kill -KILL "$verifier_pid"
+wait "$verifier_pid" 2>/dev/null || true
+start_verifier "$port"
+[ "$(api "$url/v1/attestations/$good_id" | jq -r .verdict)" = affirming ] \
+  || fail "the acknowledged result $good_id is gone after kill -9"
+factory "$scratch/after-kill.json" "$pending_nonce"
+[ "$(attest "$scratch/after-kill.json" | jq -r .verdict)" = affirming ] \
+  || fail "a nonce issued before kill -9 is not usable after the restart"
+[ "$(attest "$scratch/replay.json" | jq -r .verdict)" = broken_evidence ] \
+  || fail "a nonce consumed before kill -9 is usable again after the restart"
+ok "after kill -9 and a restart: the acknowledged result, the issued nonce and the used nonce are as they were"
 
 # --- 7. revocation ------------------------------------------------------------------
 [ "$(admin -X DELETE "$url/v1/attesters/$attester" | jq -r .state)" = revoked ] \
