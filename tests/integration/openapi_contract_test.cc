@@ -19,7 +19,9 @@
 // credential. Attestation's 200 is a recorded broken_evidence result of a
 // genuine bundle among the evidence fuzzer's seeds, whose nonce this verifier
 // never issued; an affirming result with released secrets needs the TPM that
-// signed a fresh bundle, which the end-to-end test (tests/e2e) covers.
+// signed a fresh bundle over a nonce this verifier issued, which only a launch
+// on a TPM makes: that path is left to the end-to-end test of fdlaunch
+// --verifier on swtpm.
 #include <sys/stat.h>
 
 #include <httplib.h>
