@@ -352,7 +352,7 @@ std::set<std::string> SlugsIn(const std::string& text) {
 TEST(OpenApiContractTest, ProblemTypesInTheSourcesAreTheDocumentsAndNoOthers) {
   std::vector<std::string> files = {kSource + "/verifier/enrollment.cc"};
   for (const std::string name :
-       {"access_log", "admin_handlers", "api", "attest_handler", "attester_routes",
+       {"access_log", "admin_handlers", "api", "attest_handler", "attester_parsers", "attester_routes",
         "connection_pool", "daemon", "http_server", "info_handlers", "metrics", "nonce_budget",
         "policy_cache", "request_parsers", "router", "routes", "tls"}) {
     files.push_back(kSource + "/verifier/service/" + name + ".cc");
