@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
+# libyaml-dev: the OpenAPI contract test reads docs/openapi.yaml with it; iproute2: the
+# README test brings loopback up in a network namespace of its own.
 DEBIAN_PACKAGES := cmake g++ make pkg-config git \
   libseccomp-dev seccomp libabsl-dev nlohmann-json3-dev libcli11-dev libssl-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
@@ -12,7 +14,7 @@ DEBIAN_PACKAGES := cmake g++ make pkg-config git \
   swtpm swtpm-tools tpm2-tools libtss2-dev openssl \
   jose libjose-dev xxd man-db \
   e2fsprogs mount \
-  libcpp-httplib-dev libsqlite3-dev sqlite3 wrk curl
+  libcpp-httplib-dev libsqlite3-dev sqlite3 wrk curl libyaml-dev iproute2
 
 .PHONY: all deps build build-asan test unit-test integration-test fuzz lint demo bench clean
 FUZZ_SECONDS ?= 60

@@ -6,19 +6,25 @@
 // input. Aborts when an accepted input breaks what the callers rely on: a
 // routed path is exactly its pattern with its parameters put back, every
 // parameter is a valid segment; accepted bodies hold values in range; a
-// problem document is always JSON whatever bytes its detail quotes.
-// (The enrollment bodies' parser is verifier/service/attester_routes.h's.)
+// problem document is always JSON whatever bytes its detail quotes; the
+// enrollment and activation bodies (verifier/service/attester_parsers.h)
+// decode to non-empty values that re-encode to what was sent; the attest
+// query gives a valid policy id or release list, or one of its three problems.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "absl/strings/str_split.h"
 #include "common/json.h"
+#include "common/base64.h"
 #include "verifier/policy_model.h"
 #include "verifier/service/api.h"
+#include "verifier/service/attester_parsers.h"
 #include "verifier/service/request_parsers.h"
 #include "verifier/service/router.h"
 
@@ -113,6 +119,52 @@ void FuzzBodies(uint8_t which, const std::string& input) {
     case 4:
       (void)Policy::Parse(input);
       break;
+    case 6: {
+      absl::StatusOr<EnrollBody> b = ParseEnrollBody(input);
+      if (b.ok()) {
+        Check(!b->ek_certificate.empty() && !b->ak_public.empty(), "enroll values");
+        // What was decoded is what the body carried.
+        absl::StatusOr<Json> j = ParseJsonStrict(input);
+        Check(j.ok() && j->is_object(), "enroll body is a JSON object");
+        Check(*Base64Decode((*j)["ek_certificate"].get<std::string>()) == b->ek_certificate,
+              "enroll certificate");
+        Check(*Base64Decode((*j)["ak_public"].get<std::string>()) == b->ak_public, "enroll AK");
+        Check(b->replace == j->value("replace", false), "enroll replace");
+      }
+      break;
+    }
+    case 7: {
+      absl::StatusOr<std::string> secret = ParseActivateBody(input);
+      if (secret.ok()) Check(!secret->empty(), "activation secret");
+      break;
+    }
+    case 8: {
+      // KEY=VALUE pairs split at '&' as the HTTP layer hands them over (a
+      // repeated key: the last value).
+      std::map<std::string, std::string> query;
+      for (absl::string_view pair : absl::StrSplit(input, '&')) {
+        const size_t eq = pair.find('=');
+        query[std::string(pair.substr(0, eq))] =
+            eq == absl::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+      }
+      AttestQuery q;
+      if (std::optional<ApiResponse> problem = ParseAttestQuery(query, &q)) {
+        absl::StatusOr<Json> j = ParseJsonStrict(problem->body);
+        Check(problem->status == 400 && j.ok(), "attest query problem");
+        const std::string type = (*j)["type"];
+        Check(type == std::string(kProblemTypeBase) + "bad-policy-id" ||
+                  type == std::string(kProblemTypeBase) + "bad-release" ||
+                  type == std::string(kProblemTypeBase) + "policy-required",
+              "attest query problem type");
+        break;
+      }
+      Check(!q.policy_id.empty() || !q.release.empty(), "attest query names something");
+      Check(q.policy_id.empty() || (IsValidName(q.policy_id) && q.policy_id == query["policy"]),
+            "attest query policy");
+      Check(q.release.size() <= kMaxReleaseNames, "attest query release count");
+      for (const std::string& n : q.release) Check(IsValidName(n), "attest query release name");
+      break;
+    }
     default: {
       const ApiResponse p = Problem(400, "bad-request", "Bad request", input);
       absl::StatusOr<Json> j = ParseJsonStrict(p.body);
@@ -128,7 +180,7 @@ void FuzzBodies(uint8_t which, const std::string& input) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const uint8_t which = data[0] % 6;
+  const uint8_t which = data[0] % 9;
   if (which == 0) {
     fdattest::FuzzRoute(input);
   } else {

@@ -41,27 +41,13 @@ struct AttestTarget {
 absl::StatusOr<AttestTarget> ResolveTarget(ServiceContext& context, const ApiRequest& request,
                                            std::optional<ApiResponse>& problem) {
   AttestTarget target;
-  if (auto it = request.query.find("policy"); it != request.query.end()) {
-    if (!IsValidName(it->second)) {
-      problem = Problem(400, "bad-policy-id", "Bad request", "policy is not a policy id");
-      return target;
-    }
-    target.policy_id = it->second;
-  }
-  std::vector<std::string> names;
-  if (auto it = request.query.find("release"); it != request.query.end()) {
-    absl::StatusOr<std::vector<std::string>> parsed = ParseReleaseList(it->second);
-    if (!parsed.ok()) {
-      problem = Problem(400, "bad-release", "Bad request", parsed.status().message());
-      return target;
-    }
-    names = *std::move(parsed);
-  }
-  if (target.policy_id.empty() && names.empty()) {
-    problem = Problem(400, "policy-required", "Bad request",
-                      "name the policy (?policy=ID) or the secrets to release (?release=NAME)");
+  AttestQuery query;
+  if (std::optional<ApiResponse> refused = ParseAttestQuery(request.query, &query)) {
+    problem = *std::move(refused);
     return target;
   }
+  target.policy_id = query.policy_id;
+  const std::vector<std::string>& names = query.release;
   for (const std::string& name : names) {
     absl::StatusOr<SecretRecord> secret = context.store->GetSecret(name);
     if (absl::IsNotFound(secret.status())) {

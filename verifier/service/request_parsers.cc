@@ -89,4 +89,25 @@ absl::StatusOr<std::vector<std::string>> ParseReleaseList(absl::string_view valu
   return names;
 }
 
+std::optional<ApiResponse> ParseAttestQuery(const std::map<std::string, std::string>& query,
+                                            AttestQuery* out) {
+  *out = AttestQuery();
+  if (auto it = query.find("policy"); it != query.end()) {
+    if (!IsValidName(it->second)) {
+      return Problem(400, "bad-policy-id", "Bad request", "policy is not a policy id");
+    }
+    out->policy_id = it->second;
+  }
+  if (auto it = query.find("release"); it != query.end()) {
+    absl::StatusOr<std::vector<std::string>> names = ParseReleaseList(it->second);
+    if (!names.ok()) return Problem(400, "bad-release", "Bad request", names.status().message());
+    out->release = *std::move(names);
+  }
+  if (out->policy_id.empty() && out->release.empty()) {
+    return Problem(400, "policy-required", "Bad request",
+                   "name the policy (?policy=ID) or the secrets to release (?release=NAME)");
+  }
+  return std::nullopt;
+}
+
 }  // namespace fdattest

@@ -8,12 +8,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "common/status.h"
+#include "verifier/service/api.h"
 
 namespace fdattest {
 
@@ -44,6 +46,17 @@ absl::StatusOr<SecretBody> ParseSecretBody(absl::string_view body);
 // The `release` query value: NAME[,NAME...], 1..kMaxReleaseNames distinct
 // valid names, in the order given.
 absl::StatusOr<std::vector<std::string>> ParseReleaseList(absl::string_view value);
+
+// POST /v1/attest's query (a repeated key: its last value): `policy`, a
+// policy id, and `release`, a release list; at least one of them. Fills
+// `out`, or returns the 400 problem: bad-policy-id, bad-release or
+// policy-required.
+struct AttestQuery {
+  std::string policy_id;             // empty when not given
+  std::vector<std::string> release;  // empty when not given
+};
+std::optional<ApiResponse> ParseAttestQuery(const std::map<std::string, std::string>& query,
+                                            AttestQuery* out);
 
 }  // namespace fdattest
 

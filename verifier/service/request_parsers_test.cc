@@ -1,5 +1,10 @@
 #include "verifier/service/request_parsers.h"
 
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -54,6 +59,27 @@ TEST(RequestParsersTest, NamesAndHexIds) {
   EXPECT_TRUE(IsValidHexId("0123456789abcdef0123456789abcdef"));
   EXPECT_FALSE(IsValidHexId("0123456789ABCDEF0123456789abcdef"));
   EXPECT_FALSE(IsValidHexId("0123"));
+}
+
+TEST(RequestParsersTest, AttestQueryNamesAPolicyOrSecretsOrIsItsProblem) {
+  AttestQuery q;
+  EXPECT_FALSE(ParseAttestQuery({{"policy", "p1"}, {"release", "a,b"}}, &q));
+  EXPECT_EQ(q.policy_id, "p1");
+  EXPECT_THAT(q.release, ::testing::ElementsAre("a", "b"));
+  EXPECT_FALSE(ParseAttestQuery({{"release", "a"}}, &q));
+  EXPECT_EQ(q.policy_id, "");
+  auto type_of = [](const std::map<std::string, std::string>& query) {
+    AttestQuery out;
+    std::optional<ApiResponse> p = ParseAttestQuery(query, &out);
+    if (!p) return std::string("none");
+    EXPECT_EQ(p->status, 400);
+    return (*ParseJsonStrict(p->body))["type"].get<std::string>().substr(kProblemTypeBase.size());
+  };
+  EXPECT_EQ(type_of({}), "policy-required");
+  EXPECT_EQ(type_of({{"other", "x"}}), "policy-required");
+  EXPECT_EQ(type_of({{"policy", ".p"}}), "bad-policy-id");
+  EXPECT_EQ(type_of({{"policy", ""}}), "bad-policy-id");
+  EXPECT_EQ(type_of({{"policy", "p"}, {"release", "a,a"}}), "bad-release");
 }
 
 }  // namespace
