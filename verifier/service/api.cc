@@ -60,4 +60,12 @@ ApiResponse JsonReply(int status, const Json& body) {
   return response;
 }
 
+ApiResponse StoreProblem(const absl::Status& status) {
+  ApiResponse response =
+      Problem(503, "store-unavailable", "Service unavailable", "the verifier's store failed");
+  response.headers.emplace_back("Retry-After", "1");
+  response.log.emplace_back("error", std::string(status.message()));
+  return response;
+}
+
 }  // namespace fdattest

@@ -62,6 +62,9 @@ ApiResponse Problem(int status, absl::string_view type, absl::string_view title,
 // detail never carries the internal message).
 ApiResponse ProblemFromStatus(const absl::Status& status, absl::string_view type);
 ApiResponse JsonReply(int status, const Json& body);
+// 503 store-unavailable with Retry-After: the store failed (its message goes
+// to the log only).
+ApiResponse StoreProblem(const absl::Status& status);
 
 class FilterProofCache;  // verifier/proof_cache.h
 class IdentityCache;     // verifier/identity_cache.h

@@ -47,8 +47,31 @@ std::optional<ApiResponse> CheckId(const ApiRequest& request, std::string* id) {
   return std::nullopt;
 }
 
+// A refusal the caller can act on keeps its problem type; the store (or
+// anything else of ours) failing is 503 store-unavailable, or 500 internal
+// for a failure the enrollment named as ours.
+bool IsServiceFailure(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+      return false;
+    default:
+      return true;
+  }
+}
+
 ApiResponse EnrollmentFailure(const absl::Status& status) {
+  if (IsServiceFailure(status) && EnrollmentProblem(status, "").empty()) return StoreProblem(status);
   return ProblemFromStatus(status, EnrollmentProblem(status, "internal"));
+}
+
+ApiResponse StoreFailure(const absl::Status& status, absl::string_view type) {
+  if (IsServiceFailure(status)) return StoreProblem(status);
+  return ProblemFromStatus(status, type);
 }
 
 }  // namespace
@@ -97,9 +120,9 @@ ApiResponse HandleGetAttester(ServiceContext& context, const ApiRequest& request
   if (std::optional<ApiResponse> refused = CheckRole(request, Role::kAuditor)) return *refused;
   std::string id;
   if (std::optional<ApiResponse> refused = CheckId(request, &id)) return *refused;
-  if (context.store == nullptr) return ProblemFromStatus(absl::InternalError("no store"), "");
+  if (context.store == nullptr) return StoreProblem(absl::InternalError("no store"));
   absl::StatusOr<AttesterRecord> record = context.store->GetAttester(id);
-  if (!record.ok()) return ProblemFromStatus(record.status(), "unknown-attester");
+  if (!record.ok()) return StoreFailure(record.status(), "unknown-attester");
   return JsonReply(200, AttesterJson(*record));
 }
 
@@ -107,11 +130,9 @@ ApiResponse HandleRevokeAttester(ServiceContext& context, const ApiRequest& requ
   if (std::optional<ApiResponse> refused = CheckRole(request, Role::kAdmin)) return *refused;
   std::string id;
   if (std::optional<ApiResponse> refused = CheckId(request, &id)) return *refused;
-  if (context.store == nullptr || !context.now) {
-    return ProblemFromStatus(absl::InternalError("no store"), "");
-  }
+  if (context.store == nullptr || !context.now) return StoreProblem(absl::InternalError("no store"));
   absl::Status revoked = context.store->RevokeAttester(id, context.now());
-  if (!revoked.ok()) return ProblemFromStatus(revoked, "unknown-attester");
+  if (!revoked.ok()) return StoreFailure(revoked, "unknown-attester");
   return JsonReply(200, Json{{"id", id}, {"state", "revoked"}});
 }
 

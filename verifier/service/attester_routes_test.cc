@@ -206,11 +206,25 @@ TEST_F(AttesterRoutesTest, BodiesAreStrict) {
   }
 }
 
-TEST_F(AttesterRoutesTest, AStoreFailureIsAnOpaque500) {
+// Every attester route answers a failing store with the documented 503
+// store-unavailable (Retry-After), never the store's message.
+TEST_F(AttesterRoutesTest, AStoreFailureIs503StoreUnavailableOnEveryRoute) {
   store_.InjectError(absl::InternalError("/var/lib/secret/path is broken"));
-  const ApiResponse r = HandleEnroll(context_, EnrollRequest(MakeAkPublic()));
-  ExpectProblem(r, 500, "internal");
-  EXPECT_EQ(r.body.find("/var/lib"), std::string::npos);
+  ApiRequest activate;
+  activate.path_params["id"] = std::string(32, 'a');
+  activate.body = R"({"secret": "AAAA"})";
+  ApiRequest get;
+  get.role = Role::kAuditor;
+  get.path_params["id"] = std::string(32, 'a');
+  ApiRequest revoke = get;
+  revoke.role = Role::kAdmin;
+  for (const ApiResponse& r :
+       {HandleEnroll(context_, EnrollRequest(MakeAkPublic())), HandleActivate(context_, activate),
+        HandleGetAttester(context_, get), HandleRevokeAttester(context_, revoke)}) {
+    ExpectProblem(r, 503, "store-unavailable");
+    EXPECT_EQ(r.body.find("/var/lib"), std::string::npos);
+    EXPECT_THAT(r.headers, ::testing::Contains(::testing::Pair("Retry-After", "1")));
+  }
 }
 
 }  // namespace

@@ -36,9 +36,6 @@ ApiResponse HandleHealth(ServiceContext& context, const ApiRequest& request);
 // GET /metrics: verifier/service/metrics.h.
 ApiResponse HandleMetrics(ServiceContext& context, const ApiRequest& request);
 
-// The problem for a store error that is not the request's fault: 503
-// store-unavailable, with the store's message kept for the log only.
-ApiResponse StoreProblem(const absl::Status& status);
 
 }  // namespace fdattest
 

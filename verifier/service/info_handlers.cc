@@ -22,13 +22,6 @@ ApiResponse NotConfigured(absl::string_view what) {
 
 }  // namespace
 
-ApiResponse StoreProblem(const absl::Status& status) {
-  ApiResponse response =
-      Problem(503, "store-unavailable", "Service unavailable", "the verifier's store failed");
-  response.headers.emplace_back("Retry-After", "1");
-  response.log.emplace_back("error", std::string(status.message()));
-  return response;
-}
 
 ApiResponse HandleChallenge(ServiceContext& context, const ApiRequest& request) {
   if (context.store == nullptr || context.nonces == nullptr) return NotConfigured("store");
