@@ -22,10 +22,9 @@
 // signed a fresh bundle over a nonce this verifier issued, which only a launch
 // on a TPM makes: that path is left to the end-to-end test of fdlaunch
 // --verifier on swtpm.
-#include <sys/stat.h>
-
 #include <httplib.h>
 
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -46,7 +45,6 @@
 #include "tests/integration/fdverifierd_process.h"
 #include "tests/integration/openapi_yaml.h"
 #include "tests/support/software_ek.h"
-#include "verifier/jose_key.h"
 #include "verifier/service/api.h"
 #include "verifier/service/routes.h"
 
@@ -55,11 +53,14 @@ namespace {
 
 using ::fdattest::testing::Daemon;
 using ::fdattest::testing::DaemonArgs;
+using ::fdattest::testing::DaemonDir;
+using ::fdattest::testing::MakeDaemonDir;
 using ::fdattest::testing::MakeAkPublic;
 using ::fdattest::testing::MakeSoftwareEk;
 using ::fdattest::testing::MakeTestCa;
 using ::fdattest::testing::RawConnection;
 using ::fdattest::testing::ReadFile;
+using ::fdattest::testing::RoleClient;
 using ::fdattest::testing::RunCommand;
 using ::fdattest::testing::SoftwareActivate;
 using ::fdattest::testing::SoftwareEk;
@@ -412,11 +413,9 @@ TEST(OpenApiContractTest, OperationsNameOnlyDeclaredProblemsWithDocumentedStatus
 class OpenApiWalkTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    signal(SIGPIPE, SIG_IGN);
-    char tmpl[] = "/tmp/fdverifierd-contract.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = new std::string(tmpl);
-    ASSERT_EQ(RunCommand({kSource + "/certs/make-dev-pki.sh", *dir_ + "/pki"}), 0);
+    absl::StatusOr<DaemonDir> made = MakeDaemonDir(kSource, "fdverifierd-contract");
+    ASSERT_TRUE(made.ok()) << made.status();
+    dir_ = new std::string(made->path);
     // A client certificate from the client CA with no role (OU=nobody).
     const std::string pki = *dir_ + "/pki/";
     ASSERT_EQ(RunCommand({"/usr/bin/openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
@@ -428,12 +427,6 @@ class OpenApiWalkTest : public ::testing::Test {
                           pki + "client-ca.pem", "-CAkey", pki + "client-ca.key",
                           "-CAcreateserial", "-days", "2", "-out", pki + "nobody.pem"}),
               0);
-    absl::StatusOr<SigningKey> key = SigningKey::Generate();
-    ASSERT_TRUE(key.ok());
-    ASSERT_TRUE(key->Save(*dir_ + "/signing.jwk").ok());
-    std::ofstream(*dir_ + "/secret.key") << std::string(32, 'k');
-    chmod((*dir_ + "/secret.key").c_str(), 0600);
-    mkdir((*dir_ + "/data").c_str(), 0700);
     // The TPM vendor CAs: the development one and the software EK's.
     ca_ = new TestCa(MakeTestCa("contract TPM vendor CA"));
     std::ofstream(*dir_ + "/tpm-cas.pem") << ReadFile(pki + "tpm-vendor-ca.pem") << ca_->pem;
@@ -445,30 +438,16 @@ class OpenApiWalkTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    std::vector<std::string> argv =
-        DaemonArgs(FDATTEST_FDVERIFIERD, *dir_, *dir_ + "/tpm-cas.pem");
-    for (const char* o : {"--threads", "4", "--max-inflight", "2", "--request-timeout", "2",
-                          "--max-nonces", "3"}) {
-      argv.push_back(o);
-    }
-    daemon_ = std::make_unique<Daemon>(argv);
+    daemon_ = std::make_unique<Daemon>(
+        DaemonArgs(FDATTEST_FDVERIFIERD, *dir_, *dir_ + "/tpm-cas.pem",
+                   {"--threads", "4", "--max-inflight", "2", "--request-timeout", "2",
+                    "--max-nonces", "3"}));
     ASSERT_GT(daemon_->port(), 0) << "the daemon did not start";
   }
 
   std::unique_ptr<httplib::SSLClient> Client(const std::string& role) {
-    std::unique_ptr<httplib::SSLClient> c;
-    if (role.empty() || role == "none") {
-      c = std::make_unique<httplib::SSLClient>("127.0.0.1", daemon_->port());
-    } else {
-      c = std::make_unique<httplib::SSLClient>("127.0.0.1", daemon_->port(),
-                                               Pki(role + ".pem"), Pki(role + ".key"));
-    }
-    c->set_ca_cert_path(Pki("server-ca.pem").c_str());
-    c->enable_server_certificate_verification(true);
-    c->set_read_timeout(10, 0);
-    return c;
+    return RoleClient(daemon_->port(), *dir_, role == "none" ? "" : role);
   }
-  static std::string Pki(const std::string& name) { return *dir_ + "/pki/" + name; }
 
   Reply Send(const std::string& role, const std::string& method, const std::string& target,
              const std::string& body = "", const std::string& type = "application/json",
