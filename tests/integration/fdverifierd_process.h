@@ -40,6 +40,19 @@ namespace fdattest::testing {
 
 using namespace std::chrono_literals;
 
+// A policy the service accepts: one read-only PHI input of one workload.
+inline constexpr char kOneInputPolicy[] = R"({
+  "version": 1,
+  "id": "https://test.invalid/service/v1",
+  "workload": {"exe_sha256": ["3d9f2889d6782537624a4e1a10e68a2ddd53e0ee8bac02676f27308f42ec6bf6"]},
+  "closed_world": true,
+  "max_fds": 3,
+  "fd_roles": [
+    {"role": "phi-input", "class": "phi_input", "kinds": ["file"], "access": ["r"], "min": 1, "max": 1}
+  ],
+  "retention_days": 2190
+})";
+
 inline int RunCommand(const std::vector<std::string>& argv) {
   const pid_t pid = fork();
   if (pid == 0) {
@@ -302,6 +315,23 @@ class RawConnection {
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
 };
+
+// `n` TLS connections to the daemon on `port`, each with a request whose
+// body never comes: each holds one of the daemon's --max-inflight places
+// until its --request-timeout ends the request. Empty if any connection or
+// send failed.
+inline std::vector<std::unique_ptr<RawConnection>> HoldInFlightPlaces(int port, int n) {
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < n; ++i) {
+    held.push_back(std::make_unique<RawConnection>(port, true));
+    if (!held.back()->ok() ||
+        !held.back()->Send("POST /v1/challenge HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n")) {
+      return {};
+    }
+  }
+  return held;
+}
 
 }  // namespace fdattest::testing
 

@@ -28,6 +28,8 @@ namespace {
 using ::fdattest::testing::Daemon;
 using ::fdattest::testing::DaemonArgs;
 using ::fdattest::testing::DaemonDir;
+using ::fdattest::testing::HoldInFlightPlaces;
+using ::fdattest::testing::kOneInputPolicy;
 using ::fdattest::testing::MakeDaemonDir;
 using ::fdattest::testing::RawConnection;
 using ::fdattest::testing::ReadFile;
@@ -37,17 +39,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 
-constexpr char kPolicy[] = R"({
-  "version": 1,
-  "id": "https://test.invalid/service/v1",
-  "workload": {"exe_sha256": ["3d9f2889d6782537624a4e1a10e68a2ddd53e0ee8bac02676f27308f42ec6bf6"]},
-  "closed_world": true,
-  "max_fds": 3,
-  "fd_roles": [
-    {"role": "phi-input", "class": "phi_input", "kinds": ["file"], "access": ["r"], "min": 1, "max": 1}
-  ],
-  "retention_days": 2190
-})";
 // base64 of "secret-marker-7f3a": must never reach the log.
 constexpr char kSecretValue[] = "c2VjcmV0LW1hcmtlci03ZjNh";
 
@@ -121,11 +112,11 @@ TEST_F(FdverifierdTest, ServesHealthKeysAndChallengesWithoutCertificate) {
 }
 
 TEST_F(FdverifierdTest, AdminRoutesNeedTheAdminCertificate) {
-  ExpectProblem(Client()->Put("/v1/policies/p1", kPolicy, "application/json"), 401,
+  ExpectProblem(Client()->Put("/v1/policies/p1", kOneInputPolicy, "application/json"), 401,
                 "client-certificate-required");
-  ExpectProblem(Client("auditor")->Put("/v1/policies/p1", kPolicy, "application/json"), 403,
+  ExpectProblem(Client("auditor")->Put("/v1/policies/p1", kOneInputPolicy, "application/json"), 403,
                 "role-forbidden");
-  auto r = Client("admin")->Put("/v1/policies/p1", kPolicy, "application/json");
+  auto r = Client("admin")->Put("/v1/policies/p1", kOneInputPolicy, "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ((*ParseJsonStrict(r->body))["version"], 1);
@@ -135,7 +126,7 @@ TEST_F(FdverifierdTest, AdminRoutesNeedTheAdminCertificate) {
     r = Client(role)->Get("/v1/policies/p1");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
-    EXPECT_EQ(r->body, kPolicy);
+    EXPECT_EQ(r->body, kOneInputPolicy);
     EXPECT_EQ(r->get_header_value("X-Policy-Version"), "1");
   }
   ExpectProblem(Client("admin")->Put("/v1/policies/p1", "{\"version\": 1}", "application/json"),
@@ -143,7 +134,7 @@ TEST_F(FdverifierdTest, AdminRoutesNeedTheAdminCertificate) {
 }
 
 TEST_F(FdverifierdTest, AttestationOverTlsIsRecordedAndRetrievable) {
-  ASSERT_EQ(Client("admin")->Put("/v1/policies/p1", kPolicy, "application/json")->status, 200);
+  ASSERT_EQ(Client("admin")->Put("/v1/policies/p1", kOneInputPolicy, "application/json")->status, 200);
   const std::string evidence =
       ReadFile(std::string(FDATTEST_SOURCE_DIR) + "/tests/fuzz/corpus/evidence/genuine_nv_first.json");
   ASSERT_FALSE(evidence.empty());
@@ -208,13 +199,8 @@ TEST_F(FdverifierdTest, OversizedHeadersAreRefusedAndTheServiceGoesOn) {
 
 TEST_F(FdverifierdTest, OverTheInFlightLimitIs503WithRetryAfter) {
   // Two requests whose bodies never come hold both places (--max-inflight 2).
-  std::vector<std::unique_ptr<RawConnection>> held;
-  for (int i = 0; i < 2; ++i) {
-    held.push_back(std::make_unique<RawConnection>(daemon_->port(), true));
-    ASSERT_TRUE(held.back()->ok());
-    ASSERT_TRUE(held.back()->Send("POST /v1/challenge HTTP/1.1\r\nHost: x\r\n"
-                                  "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n"));
-  }
+  const std::vector<std::unique_ptr<RawConnection>> held = HoldInFlightPlaces(daemon_->port(), 2);
+  ASSERT_EQ(held.size(), 2u);
   std::this_thread::sleep_for(300ms);
   auto r = Client()->Get("/healthz");
   ExpectProblem(r, 503, "busy");
@@ -284,7 +270,7 @@ TEST_F(FdverifierdTest, MalformedTlsLeavesTheServiceServing) {
 }
 
 TEST_F(FdverifierdTest, LogIsJsonLinesWithoutBodiesOrSecrets) {
-  ASSERT_EQ(Client("admin")->Put("/v1/policies/p1", kPolicy, "application/json")->status, 200);
+  ASSERT_EQ(Client("admin")->Put("/v1/policies/p1", kOneInputPolicy, "application/json")->status, 200);
   auto r = Client("admin")->Put(
       "/v1/secrets/phi-key", absl::StrCat(R"({"value": ")", kSecretValue, R"(", "policy": "p1"})"),
       "application/json");

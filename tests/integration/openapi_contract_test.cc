@@ -54,6 +54,8 @@ namespace {
 using ::fdattest::testing::Daemon;
 using ::fdattest::testing::DaemonArgs;
 using ::fdattest::testing::DaemonDir;
+using ::fdattest::testing::HoldInFlightPlaces;
+using ::fdattest::testing::kOneInputPolicy;
 using ::fdattest::testing::MakeDaemonDir;
 using ::fdattest::testing::MakeAkPublic;
 using ::fdattest::testing::MakeSoftwareEk;
@@ -68,18 +70,6 @@ using ::fdattest::testing::TestCa;
 using namespace std::chrono_literals;
 
 const std::string kSource = FDATTEST_SOURCE_DIR;
-
-constexpr char kPolicy[] = R"({
-  "version": 1,
-  "id": "https://test.invalid/contract/v1",
-  "workload": {"exe_sha256": ["3d9f2889d6782537624a4e1a10e68a2ddd53e0ee8bac02676f27308f42ec6bf6"]},
-  "closed_world": true,
-  "max_fds": 3,
-  "fd_roles": [
-    {"role": "phi-input", "class": "phi_input", "kinds": ["file"], "access": ["r"], "min": 1, "max": 1}
-  ],
-  "retention_days": 2190
-})";
 
 // Problem types no request from outside a healthy daemon can provoke, by
 // operation ("*": every operation), with the reason.
@@ -610,13 +600,13 @@ constexpr char kUnknownId[] = "0123456789abcdef0123456789abcdef";
 TEST_F(OpenApiWalkTest, EveryOperationAnswersEveryDocumentedStatusAsDocumented) {
   // --- policies and secrets (admin writes, auditor reads) -------------------
   const std::string pol = "/v1/policies/p1";
-  Expect("putPolicy", pol, Send("", "PUT", pol, kPolicy), 401, "client-certificate-required");
-  Expect("putPolicy", pol, Send("auditor", "PUT", pol, kPolicy), 403, "role-forbidden");
-  Expect("putPolicy", pol, Send("admin", "PUT", pol, kPolicy), 200);
-  Expect("putPolicy", "/v1/policies/.p", Send("admin", "PUT", "/v1/policies/.p", kPolicy), 400,
+  Expect("putPolicy", pol, Send("", "PUT", pol, kOneInputPolicy), 401, "client-certificate-required");
+  Expect("putPolicy", pol, Send("auditor", "PUT", pol, kOneInputPolicy), 403, "role-forbidden");
+  Expect("putPolicy", pol, Send("admin", "PUT", pol, kOneInputPolicy), 200);
+  Expect("putPolicy", "/v1/policies/.p", Send("admin", "PUT", "/v1/policies/.p", kOneInputPolicy), 400,
          "bad-policy-id");
   Expect("putPolicy", pol, Send("admin", "PUT", pol, R"({"version": 1})"), 400, "bad-policy");
-  ASSERT_EQ(Send("admin", "PUT", "/v1/policies/p2", kPolicy).status, 200);
+  ASSERT_EQ(Send("admin", "PUT", "/v1/policies/p2", kOneInputPolicy).status, 200);
 
   Expect("getPolicy", pol, Send("", "GET", pol), 401, "client-certificate-required");
   Expect("getPolicy", pol, Send("nobody", "GET", pol), 403, "role-forbidden");
@@ -749,13 +739,8 @@ TEST_F(OpenApiWalkTest, EveryOperationAnswersEveryDocumentedStatusAsDocumented) 
   // --- every operation at the in-flight limit (--max-inflight 2) ------------
   // Two requests whose bodies never come hold both places; each operation is
   // then answered 503 busy, after its role check.
-  std::vector<std::unique_ptr<RawConnection>> held;
-  for (int i = 0; i < 2; ++i) {
-    held.push_back(std::make_unique<RawConnection>(daemon_->port(), true));
-    ASSERT_TRUE(held.back()->ok());
-    ASSERT_TRUE(held.back()->Send("POST /v1/challenge HTTP/1.1\r\nHost: x\r\n"
-                                  "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n"));
-  }
+  std::vector<std::unique_ptr<RawConnection>> held = HoldInFlightPlaces(daemon_->port(), 2);
+  ASSERT_EQ(held.size(), 2u);
   std::this_thread::sleep_for(200ms);
   for (const OpenApi::Operation& o : Document().Operations()) {
     std::string target = std::regex_replace(o.path, std::regex(R"(\{[a-z]+\})"), kUnknownId);
