@@ -5,8 +5,6 @@
 // without an administrator's replace, and activation of a revoked attester.
 #include "verifier/enrollment.h"
 
-#include <openssl/rand.h>
-
 #include <string>
 
 #include "common/sha256.h"
@@ -14,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/software_ek.h"
-#include "verifier/testing/memory_store.h"
+#include "tests/support/software_ek_enrollment.h"
 #include "verifier/tpm_attest.h"
 #include "verifier/tpm_identity.h"
 
@@ -26,22 +24,12 @@ using ::fdattest::testing::MakeSoftwareEk;
 using ::fdattest::testing::MakeTestCa;
 using ::fdattest::testing::SoftwareActivate;
 using ::fdattest::testing::SoftwareEk;
+using ::fdattest::testing::SoftwareEkEnrollmentTest;
 using ::fdattest::testing::TestCa;
 using ::testing::HasSubstr;
 
-class EnrollmentTest : public ::testing::Test {
+class EnrollmentTest : public SoftwareEkEnrollmentTest {
  protected:
-  EnrollmentTest() : ca_(MakeTestCa("TPM vendor CA")), ek_(MakeSoftwareEk(&ca_)) {
-    context_.store = &store_;
-    context_.tpm_ca_pem = ca_.pem;
-    context_.now = [this] { return ++clock_; };
-    context_.random = [](size_t n) {
-      std::string bytes(n, '\0');
-      EXPECT_EQ(RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)), 1);
-      return bytes;
-    };
-  }
-
   // The answer the EK's TPM would give.
   std::string Answer(const SoftwareEk& ek, const EnrollmentChallenge& c) {
     absl::StatusOr<std::string> answer =
@@ -65,12 +53,6 @@ class EnrollmentTest : public ::testing::Test {
     EXPECT_EQ(status.code(), code) << status;
     EXPECT_EQ(EnrollmentProblem(status, "none"), slug) << status;
   }
-
-  MemoryStore store_;
-  ServiceContext context_;
-  int64_t clock_ = 1000;
-  TestCa ca_;
-  SoftwareEk ek_;
 };
 
 TEST_F(EnrollmentTest, ThePendingAttesterActivatesWithWhatTheEkOpens) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -541,21 +542,38 @@ std::string ReadAll(int fd) {
   }
 }
 
+// A child process that writes to the parent through a pipe.
+struct Child {
+  pid_t pid = -1;   // -1: the pipe or the fork failed
+  UniqueFd output;  // the pipe's read end
+};
+
+// Forks a child that runs `body` with the pipe's write end, then exits 0
+// (`body` may _exit itself with another status).
+Child ForkWithPipe(const std::function<void(int)>& body) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    read_end.reset();
+    body(write_end.get());
+    _exit(0);
+  }
+  if (pid < 0) return {};
+  return {pid, std::move(read_end)};
+}
+
 TEST_F(SqliteStoreTest, TwoProcessesConsumingTheSameNoncesUseEachOnce) {
   constexpr int kNonces = 300;
   {
     auto store = OpenStore();
     for (int i = 0; i < kNonces; ++i) ASSERT_TRUE(store->AddNonce(Nonce(i), 5000).ok());
   }
-  std::vector<pid_t> children;
-  std::vector<UniqueFd> pipes;
+  std::vector<Child> children;
   for (int c = 0; c < 2; ++c) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(fds[0]);
+    children.push_back(ForkWithPipe([&](int out) {
       auto store = SqliteStore::Open(dir_);
       if (!store.ok()) _exit(2);
       // Two threads per process, so batches from both processes interleave.
@@ -566,7 +584,7 @@ TEST_F(SqliteStoreTest, TwoProcessesConsumingTheSameNoncesUseEachOnce) {
             absl::Status status = (*store)->ConsumeNonce(Nonce(i), 100);
             if (status.ok()) {
               int32_t n = i;
-              if (write(fds[1], &n, sizeof(n)) != sizeof(n)) _exit(3);
+              if (write(out, &n, sizeof(n)) != sizeof(n)) _exit(3);
             } else if (status.message() != "the nonce was already used") {
               _exit(4);
             }
@@ -575,18 +593,15 @@ TEST_F(SqliteStoreTest, TwoProcessesConsumingTheSameNoncesUseEachOnce) {
       }
       for (auto& thread : threads) thread.join();
       store->reset();
-      _exit(0);
-    }
-    close(fds[1]);
-    children.push_back(pid);
-    pipes.emplace_back(fds[0]);
+    }));
+    ASSERT_GE(children.back().pid, 0);
   }
   std::map<int32_t, int> uses;
   std::vector<size_t> per_child;
   for (size_t c = 0; c < children.size(); ++c) {
-    std::string got = ReadAll(pipes[c].get());
+    std::string got = ReadAll(children[c].output.get());
     int status = 0;
-    ASSERT_EQ(waitpid(children[c], &status, 0), children[c]);
+    ASSERT_EQ(waitpid(children[c].pid, &status, 0), children[c].pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
     ASSERT_EQ(got.size() % 4, 0u);
     per_child.push_back(got.size() / 4);
@@ -869,21 +884,13 @@ TEST_F(SqliteStoreTest, KillNineLosesNoAcknowledgedWrite) {
   std::uniform_int_distribution<int> delay_ms(5, 250);
   size_t total = 0;
   for (int trial = 0; trial < kTrials; ++trial) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(fds[0]);
-      WriteUntilKilled(dir_, trial, fds[1]);
-    }
-    close(fds[1]);
-    UniqueFd acks(fds[0]);
+    Child writer = ForkWithPipe([&](int out) { WriteUntilKilled(dir_, trial, out); });
+    ASSERT_GE(writer.pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
-    ASSERT_EQ(kill(pid, SIGKILL), 0);
-    std::string got = ReadAll(acks.get());
+    ASSERT_EQ(kill(writer.pid, SIGKILL), 0);
+    std::string got = ReadAll(writer.output.get());
     int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_EQ(waitpid(writer.pid, &status, 0), writer.pid);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "the writer stopped by itself: " << status;
     ASSERT_EQ(got.size() % sizeof(Ack), 0u) << "pipe writes of 16 bytes are atomic";

@@ -1,6 +1,7 @@
 // fdverifierd as a child process for the service's integration tests: the
-// daemon with the options each test passes, its stderr (JSON lines)
-// collected as it comes, and connections made by hand (raw TLS or TCP) for
+// directory it runs from (development PKI, keys, data), the daemon with the
+// options each test passes, its stderr (JSON lines) collected as it comes,
+// HTTPS clients by role, and connections made by hand (raw TLS or TCP) for
 // what a well-behaved client never sends. Test-only; a Daemon is used from
 // one test thread (its reader thread only appends lines under its mutex).
 #ifndef FDATTEST_TESTS_INTEGRATION_FDVERIFIERD_PROCESS_H_
@@ -12,13 +13,17 @@
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <httplib.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -28,10 +33,25 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "common/json.h"
+#include "common/status.h"
+#include "verifier/jose_key.h"
 
 namespace fdattest::testing {
 
 using namespace std::chrono_literals;
+
+// A policy the service accepts: one read-only PHI input of one workload.
+inline constexpr char kOneInputPolicy[] = R"({
+  "version": 1,
+  "id": "https://test.invalid/service/v1",
+  "workload": {"exe_sha256": ["3d9f2889d6782537624a4e1a10e68a2ddd53e0ee8bac02676f27308f42ec6bf6"]},
+  "closed_world": true,
+  "max_fds": 3,
+  "fd_roles": [
+    {"role": "phi-input", "class": "phi_input", "kinds": ["file"], "access": ["r"], "min": 1, "max": 1}
+  ],
+  "retention_days": 2190
+})";
 
 inline int RunCommand(const std::vector<std::string>& argv) {
   const pid_t pid = fork();
@@ -56,19 +76,70 @@ inline std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-// fdverifierd's options for a test directory `dir` holding pki/ (from
-// certs/make-dev-pki.sh), data/, signing.jwk and secret.key.
+// A directory fdverifierd runs from, made by MakeDaemonDir.
+struct DaemonDir {
+  std::string path;
+  std::string public_jwk;  // signing.jwk's public half, canonical JSON
+};
+
+// A fresh directory under /tmp named from `prefix`: pki/ from the
+// development PKI script (certs/make-dev-pki.sh under `source_dir`), a new
+// signing.jwk, a 32-byte secret.key (mode 0600) and an empty data/. Also
+// ignores SIGPIPE, as any HTTP client does: a peer that closes is an error,
+// not a signal.
+inline absl::StatusOr<DaemonDir> MakeDaemonDir(const std::string& source_dir,
+                                               const std::string& prefix) {
+  signal(SIGPIPE, SIG_IGN);
+  std::string tmpl = "/tmp/" + prefix + ".XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) return absl::InternalError("mkdtemp failed");
+  DaemonDir dir{tmpl, ""};
+  if (RunCommand({source_dir + "/certs/make-dev-pki.sh", dir.path + "/pki"}) != 0) {
+    return absl::InternalError("certs/make-dev-pki.sh failed");
+  }
+  absl::StatusOr<SigningKey> key = SigningKey::Generate();
+  if (!key.ok()) return key.status();
+  if (absl::Status saved = key->Save(dir.path + "/signing.jwk"); !saved.ok()) return saved;
+  dir.public_jwk = key->PublicJwkJson();
+  std::ofstream(dir.path + "/secret.key") << std::string(32, 'k');
+  if (chmod((dir.path + "/secret.key").c_str(), 0600) != 0 ||
+      mkdir((dir.path + "/data").c_str(), 0700) != 0) {
+    return absl::InternalError("secret.key or data/ not made");
+  }
+  return dir;
+}
+
+// fdverifierd's options for a directory `dir` from MakeDaemonDir, the TPM
+// vendor CAs in `tpm_ca`, then `extra`.
 inline std::vector<std::string> DaemonArgs(const std::string& binary, const std::string& dir,
-                                           const std::string& tpm_ca) {
-  return {binary,
-          "--listen", "127.0.0.1:0",
-          "--data-dir", dir + "/data",
-          "--tls-cert", dir + "/pki/server.pem",
-          "--tls-key", dir + "/pki/server.key",
-          "--client-ca", dir + "/pki/client-ca.pem",
-          "--tpm-ca", tpm_ca,
-          "--signing-key", dir + "/signing.jwk",
-          "--secret-key-file", dir + "/secret.key"};
+                                           const std::string& tpm_ca,
+                                           const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {binary,
+                                   "--listen", "127.0.0.1:0",
+                                   "--data-dir", dir + "/data",
+                                   "--tls-cert", dir + "/pki/server.pem",
+                                   "--tls-key", dir + "/pki/server.key",
+                                   "--client-ca", dir + "/pki/client-ca.pem",
+                                   "--tpm-ca", tpm_ca,
+                                   "--signing-key", dir + "/signing.jwk",
+                                   "--secret-key-file", dir + "/secret.key"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+// An HTTPS client of the daemon on `port` that verifies it against
+// pki/server-ca.pem of `dir` and, unless `role` is empty, presents the
+// client certificate pki/<role>.pem; reads time out after 10 s.
+inline std::unique_ptr<httplib::SSLClient> RoleClient(int port, const std::string& dir,
+                                                      const std::string& role) {
+  const std::string pki = dir + "/pki/";
+  std::unique_ptr<httplib::SSLClient> c =
+      role.empty() ? std::make_unique<httplib::SSLClient>("127.0.0.1", port)
+                   : std::make_unique<httplib::SSLClient>("127.0.0.1", port, pki + role + ".pem",
+                                                          pki + role + ".key");
+  c->set_ca_cert_path((pki + "server-ca.pem").c_str());
+  c->enable_server_certificate_verification(true);
+  c->set_read_timeout(10, 0);
+  return c;
 }
 
 // One running daemon, its stderr collected line by line.
@@ -244,6 +315,23 @@ class RawConnection {
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
 };
+
+// `n` TLS connections to the daemon on `port`, each with a request whose
+// body never comes: each holds one of the daemon's --max-inflight places
+// until its --request-timeout ends the request. Empty if any connection or
+// send failed.
+inline std::vector<std::unique_ptr<RawConnection>> HoldInFlightPlaces(int port, int n) {
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < n; ++i) {
+    held.push_back(std::make_unique<RawConnection>(port, true));
+    if (!held.back()->ok() ||
+        !held.back()->Send("POST /v1/challenge HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n")) {
+      return {};
+    }
+  }
+  return held;
+}
 
 }  // namespace fdattest::testing
 

@@ -1,32 +1,16 @@
-// fdverifierd as a process over real TLS: the daemon binary (on the
-// in-memory store, tests/service/fdverifierd_fake_store_main.cc) with the
-// development PKI of certs/make-dev-pki.sh, driven by cpp-httplib's client and
-// by raw TLS and TCP connections for what a well-behaved client never sends.
+// fdverifierd as a process over real TLS: the daemon binary (on its SQLite
+// store) with the development PKI of certs/make-dev-pki.sh, driven by
+// cpp-httplib's client and by raw TLS and TCP connections for what a
+// well-behaved client never sends (tests/integration/fdverifierd_process.h).
 // Checks roles from client certificates, problem+json for 404/405/411/413/
 // 415/431, 503 with Retry-After over the in-flight limit, that slow clients
 // and malformed TLS leave the service serving, the JSON log (no bodies, no
 // secrets), and the graceful stop on SIGTERM.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdlib>
-#include <fstream>
-#include <functional>
-#include <mutex>
-#include <sstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,253 +20,35 @@
 #include "common/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "verifier/jose_key.h"
+#include "tests/integration/fdverifierd_process.h"
 
 namespace fdattest {
 namespace {
 
+using ::fdattest::testing::Daemon;
+using ::fdattest::testing::DaemonArgs;
+using ::fdattest::testing::DaemonDir;
+using ::fdattest::testing::HoldInFlightPlaces;
+using ::fdattest::testing::kOneInputPolicy;
+using ::fdattest::testing::MakeDaemonDir;
+using ::fdattest::testing::RawConnection;
+using ::fdattest::testing::ReadFile;
+using ::fdattest::testing::RoleClient;
+using ::fdattest::testing::RunCommand;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 
-constexpr char kPolicy[] = R"({
-  "version": 1,
-  "id": "https://test.invalid/service/v1",
-  "workload": {"exe_sha256": ["3d9f2889d6782537624a4e1a10e68a2ddd53e0ee8bac02676f27308f42ec6bf6"]},
-  "closed_world": true,
-  "max_fds": 3,
-  "fd_roles": [
-    {"role": "phi-input", "class": "phi_input", "kinds": ["file"], "access": ["r"], "min": 1, "max": 1}
-  ],
-  "retention_days": 2190
-})";
 // base64 of "secret-marker-7f3a": must never reach the log.
 constexpr char kSecretValue[] = "c2VjcmV0LW1hcmtlci03ZjNh";
-
-int RunCommand(const std::vector<std::string>& argv) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// One running daemon, its stderr collected line by line.
-class Daemon {
- public:
-  Daemon(const std::string& dir, std::vector<std::string> extra) {
-    int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
-    std::vector<std::string> argv = {FDATTEST_FDVERIFIERD,
-                                     "--listen", "127.0.0.1:0",
-                                     "--data-dir", dir + "/data",
-                                     "--tls-cert", dir + "/pki/server.pem",
-                                     "--tls-key", dir + "/pki/server.key",
-                                     "--client-ca", dir + "/pki/client-ca.pem",
-                                     "--tpm-ca", dir + "/pki/tpm-vendor-ca.pem",
-                                     "--signing-key", dir + "/signing.jwk",
-                                     "--secret-key-file", dir + "/secret.key"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(pipe_fds[1], 2);
-      std::vector<char*> args;
-      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    close(pipe_fds[1]);
-    reader_ = std::thread([this, fd = pipe_fds[0]] {
-      std::string pending;
-      char buf[4096];
-      for (;;) {
-        const ssize_t n = read(fd, buf, sizeof(buf));
-        if (n <= 0) break;
-        pending.append(buf, static_cast<size_t>(n));
-        size_t nl;
-        while ((nl = pending.find('\n')) != std::string::npos) {
-          std::lock_guard<std::mutex> lock(mu_);
-          lines_.push_back(pending.substr(0, nl));
-          pending.erase(0, nl + 1);
-          cv_.notify_all();
-        }
-      }
-      close(fd);
-      std::lock_guard<std::mutex> lock(mu_);
-      eof_ = true;
-      cv_.notify_all();
-    });
-    const std::string start = WaitForLine([](const std::string& l) {
-      return absl::StrContains(l, "\"event\":\"start\"");
-    });
-    if (!start.empty()) port_ = (*ParseJsonStrict(start))["port"].get<int>();
-  }
-
-  ~Daemon() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (reader_.joinable()) reader_.join();
-  }
-
-  int port() const { return port_; }
-
-  // The first stderr line `pred` accepts, waiting up to `timeout` ("" if none).
-  std::string WaitForLine(const std::function<bool(const std::string&)>& pred,
-                          std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::string found;
-    cv_.wait_for(lock, timeout, [&] {
-      for (const std::string& l : lines_) {
-        if (pred(l)) {
-          found = l;
-          return true;
-        }
-      }
-      return eof_;
-    });
-    return found;
-  }
-
-  std::vector<std::string> Lines() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return lines_;
-  }
-
-  // SIGTERM, then the exit status (-1 if it did not exit within 15 s).
-  int Terminate() {
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 150; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  bool exited_ = false;
-  std::thread reader_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::string> lines_;
-  bool eof_ = false;
-};
-
-// A TLS (or plain TCP) connection made by hand.
-class RawConnection {
- public:
-  RawConnection(int port, bool tls, const std::string& ca = "") {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return;
-    timeval tv{10, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (!tls) {
-      ok_ = true;
-      return;
-    }
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    if (!ca.empty()) {
-      SSL_CTX_load_verify_locations(ctx_, ca.c_str(), nullptr);
-      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    }
-    ssl_ = SSL_new(ctx_);
-    SSL_set_fd(ssl_, fd_);
-    ok_ = SSL_connect(ssl_) == 1;
-  }
-  ~RawConnection() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
-    if (fd_ >= 0) close(fd_);
-  }
-  bool ok() const { return ok_; }
-  bool Send(absl::string_view data) {
-    if (ssl_ != nullptr) return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) > 0;
-    return write(fd_, data.data(), data.size()) == static_cast<ssize_t>(data.size());
-  }
-  // Everything until the peer closes or 10 s pass.
-  std::string ReadAll() {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      const int n = ssl_ != nullptr ? SSL_read(ssl_, buf, sizeof(buf))
-                                    : static_cast<int>(read(fd_, buf, sizeof(buf)));
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-  }
-  // One response's head and (Content-Length) body.
-  std::string ReadResponse() {
-    std::string out;
-    char c;
-    while (out.find("\r\n\r\n") == std::string::npos) {
-      if (SSL_read(ssl_, &c, 1) != 1) return out;
-      out.push_back(c);
-    }
-    const size_t cl = out.find("Content-Length: ");
-    size_t length = cl == std::string::npos ? 0 : std::stoul(out.substr(cl + 16));
-    std::string body(length, '\0');
-    size_t done = 0;
-    while (done < length) {
-      const int n = SSL_read(ssl_, body.data() + done, static_cast<int>(length - done));
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    return out + body.substr(0, done);
-  }
-
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-};
 
 class FdverifierdTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    // As any HTTP client does: a peer that closes is an error, not a signal.
-    signal(SIGPIPE, SIG_IGN);
-    char tmpl[] = "/tmp/fdverifierd-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = new std::string(tmpl);
-    ASSERT_EQ(RunCommand({std::string(FDATTEST_SOURCE_DIR) + "/certs/make-dev-pki.sh",
-                          *dir_ + "/pki"}),
-              0);
-    absl::StatusOr<SigningKey> key = SigningKey::Generate();
-    ASSERT_TRUE(key.ok());
-    ASSERT_TRUE(key->Save(*dir_ + "/signing.jwk").ok());
-    std::ofstream(*dir_ + "/secret.key") << std::string(32, 'k');
-    chmod((*dir_ + "/secret.key").c_str(), 0600);
-    mkdir((*dir_ + "/data").c_str(), 0700);
-    jwk_ = new std::string(key->PublicJwkJson());
+    absl::StatusOr<DaemonDir> made = MakeDaemonDir(FDATTEST_SOURCE_DIR, "fdverifierd-test");
+    ASSERT_TRUE(made.ok()) << made.status();
+    dir_ = new std::string(made->path);
+    jwk_ = new std::string(made->public_jwk);
   }
   static void TearDownTestSuite() {
     RunCommand({"/bin/rm", "-rf", *dir_});
@@ -292,23 +58,13 @@ class FdverifierdTest : public ::testing::Test {
 
   void SetUp() override {
     daemon_ = std::make_unique<Daemon>(
-        *dir_, std::vector<std::string>{"--threads", "4", "--max-inflight", "2",
-                                        "--request-timeout", "2"});
+        DaemonArgs(FDATTEST_FDVERIFIERD, *dir_, Pki("tpm-vendor-ca.pem"),
+                   {"--threads", "4", "--max-inflight", "2", "--request-timeout", "2"}));
     ASSERT_GT(daemon_->port(), 0) << "the daemon did not start";
   }
 
   std::unique_ptr<httplib::SSLClient> Client(const std::string& role = "") {
-    std::unique_ptr<httplib::SSLClient> c;
-    if (role.empty()) {
-      c = std::make_unique<httplib::SSLClient>("127.0.0.1", daemon_->port());
-    } else {
-      c = std::make_unique<httplib::SSLClient>("127.0.0.1", daemon_->port(),
-                                               Pki(role + ".pem"), Pki(role + ".key"));
-    }
-    c->set_ca_cert_path(Pki("server-ca.pem").c_str());
-    c->enable_server_certificate_verification(true);
-    c->set_read_timeout(10, 0);
-    return c;
+    return RoleClient(daemon_->port(), *dir_, role);
   }
   static std::string Pki(const std::string& name) { return *dir_ + "/pki/" + name; }
 
@@ -356,11 +112,11 @@ TEST_F(FdverifierdTest, ServesHealthKeysAndChallengesWithoutCertificate) {
 }
 
 TEST_F(FdverifierdTest, AdminRoutesNeedTheAdminCertificate) {
-  ExpectProblem(Client()->Put("/v1/policies/p1", kPolicy, "application/json"), 401,
+  ExpectProblem(Client()->Put("/v1/policies/p1", kOneInputPolicy, "application/json"), 401,
                 "client-certificate-required");
-  ExpectProblem(Client("auditor")->Put("/v1/policies/p1", kPolicy, "application/json"), 403,
+  ExpectProblem(Client("auditor")->Put("/v1/policies/p1", kOneInputPolicy, "application/json"), 403,
                 "role-forbidden");
-  auto r = Client("admin")->Put("/v1/policies/p1", kPolicy, "application/json");
+  auto r = Client("admin")->Put("/v1/policies/p1", kOneInputPolicy, "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ((*ParseJsonStrict(r->body))["version"], 1);
@@ -370,7 +126,7 @@ TEST_F(FdverifierdTest, AdminRoutesNeedTheAdminCertificate) {
     r = Client(role)->Get("/v1/policies/p1");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
-    EXPECT_EQ(r->body, kPolicy);
+    EXPECT_EQ(r->body, kOneInputPolicy);
     EXPECT_EQ(r->get_header_value("X-Policy-Version"), "1");
   }
   ExpectProblem(Client("admin")->Put("/v1/policies/p1", "{\"version\": 1}", "application/json"),
@@ -378,7 +134,7 @@ TEST_F(FdverifierdTest, AdminRoutesNeedTheAdminCertificate) {
 }
 
 TEST_F(FdverifierdTest, AttestationOverTlsIsRecordedAndRetrievable) {
-  ASSERT_EQ(Client("admin")->Put("/v1/policies/p1", kPolicy, "application/json")->status, 200);
+  ASSERT_EQ(Client("admin")->Put("/v1/policies/p1", kOneInputPolicy, "application/json")->status, 200);
   const std::string evidence =
       ReadFile(std::string(FDATTEST_SOURCE_DIR) + "/tests/fuzz/corpus/evidence/genuine_nv_first.json");
   ASSERT_FALSE(evidence.empty());
@@ -443,13 +199,8 @@ TEST_F(FdverifierdTest, OversizedHeadersAreRefusedAndTheServiceGoesOn) {
 
 TEST_F(FdverifierdTest, OverTheInFlightLimitIs503WithRetryAfter) {
   // Two requests whose bodies never come hold both places (--max-inflight 2).
-  std::vector<std::unique_ptr<RawConnection>> held;
-  for (int i = 0; i < 2; ++i) {
-    held.push_back(std::make_unique<RawConnection>(daemon_->port(), true));
-    ASSERT_TRUE(held.back()->ok());
-    ASSERT_TRUE(held.back()->Send("POST /v1/challenge HTTP/1.1\r\nHost: x\r\n"
-                                  "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n"));
-  }
+  const std::vector<std::unique_ptr<RawConnection>> held = HoldInFlightPlaces(daemon_->port(), 2);
+  ASSERT_EQ(held.size(), 2u);
   std::this_thread::sleep_for(300ms);
   auto r = Client()->Get("/healthz");
   ExpectProblem(r, 503, "busy");
@@ -519,7 +270,7 @@ TEST_F(FdverifierdTest, MalformedTlsLeavesTheServiceServing) {
 }
 
 TEST_F(FdverifierdTest, LogIsJsonLinesWithoutBodiesOrSecrets) {
-  ASSERT_EQ(Client("admin")->Put("/v1/policies/p1", kPolicy, "application/json")->status, 200);
+  ASSERT_EQ(Client("admin")->Put("/v1/policies/p1", kOneInputPolicy, "application/json")->status, 200);
   auto r = Client("admin")->Put(
       "/v1/secrets/phi-key", absl::StrCat(R"({"value": ")", kSecretValue, R"(", "policy": "p1"})"),
       "application/json");

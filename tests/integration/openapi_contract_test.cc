@@ -22,10 +22,9 @@
 // signed a fresh bundle over a nonce this verifier issued, which only a launch
 // on a TPM makes: that path is left to the end-to-end test of fdlaunch
 // --verifier on swtpm.
-#include <sys/stat.h>
-
 #include <httplib.h>
 
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -46,7 +45,6 @@
 #include "tests/integration/fdverifierd_process.h"
 #include "tests/integration/openapi_yaml.h"
 #include "tests/support/software_ek.h"
-#include "verifier/jose_key.h"
 #include "verifier/service/api.h"
 #include "verifier/service/routes.h"
 
@@ -55,11 +53,16 @@ namespace {
 
 using ::fdattest::testing::Daemon;
 using ::fdattest::testing::DaemonArgs;
+using ::fdattest::testing::DaemonDir;
+using ::fdattest::testing::HoldInFlightPlaces;
+using ::fdattest::testing::kOneInputPolicy;
+using ::fdattest::testing::MakeDaemonDir;
 using ::fdattest::testing::MakeAkPublic;
 using ::fdattest::testing::MakeSoftwareEk;
 using ::fdattest::testing::MakeTestCa;
 using ::fdattest::testing::RawConnection;
 using ::fdattest::testing::ReadFile;
+using ::fdattest::testing::RoleClient;
 using ::fdattest::testing::RunCommand;
 using ::fdattest::testing::SoftwareActivate;
 using ::fdattest::testing::SoftwareEk;
@@ -67,18 +70,6 @@ using ::fdattest::testing::TestCa;
 using namespace std::chrono_literals;
 
 const std::string kSource = FDATTEST_SOURCE_DIR;
-
-constexpr char kPolicy[] = R"({
-  "version": 1,
-  "id": "https://test.invalid/contract/v1",
-  "workload": {"exe_sha256": ["3d9f2889d6782537624a4e1a10e68a2ddd53e0ee8bac02676f27308f42ec6bf6"]},
-  "closed_world": true,
-  "max_fds": 3,
-  "fd_roles": [
-    {"role": "phi-input", "class": "phi_input", "kinds": ["file"], "access": ["r"], "min": 1, "max": 1}
-  ],
-  "retention_days": 2190
-})";
 
 // Problem types no request from outside a healthy daemon can provoke, by
 // operation ("*": every operation), with the reason.
@@ -412,11 +403,9 @@ TEST(OpenApiContractTest, OperationsNameOnlyDeclaredProblemsWithDocumentedStatus
 class OpenApiWalkTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    signal(SIGPIPE, SIG_IGN);
-    char tmpl[] = "/tmp/fdverifierd-contract.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = new std::string(tmpl);
-    ASSERT_EQ(RunCommand({kSource + "/certs/make-dev-pki.sh", *dir_ + "/pki"}), 0);
+    absl::StatusOr<DaemonDir> made = MakeDaemonDir(kSource, "fdverifierd-contract");
+    ASSERT_TRUE(made.ok()) << made.status();
+    dir_ = new std::string(made->path);
     // A client certificate from the client CA with no role (OU=nobody).
     const std::string pki = *dir_ + "/pki/";
     ASSERT_EQ(RunCommand({"/usr/bin/openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
@@ -428,12 +417,6 @@ class OpenApiWalkTest : public ::testing::Test {
                           pki + "client-ca.pem", "-CAkey", pki + "client-ca.key",
                           "-CAcreateserial", "-days", "2", "-out", pki + "nobody.pem"}),
               0);
-    absl::StatusOr<SigningKey> key = SigningKey::Generate();
-    ASSERT_TRUE(key.ok());
-    ASSERT_TRUE(key->Save(*dir_ + "/signing.jwk").ok());
-    std::ofstream(*dir_ + "/secret.key") << std::string(32, 'k');
-    chmod((*dir_ + "/secret.key").c_str(), 0600);
-    mkdir((*dir_ + "/data").c_str(), 0700);
     // The TPM vendor CAs: the development one and the software EK's.
     ca_ = new TestCa(MakeTestCa("contract TPM vendor CA"));
     std::ofstream(*dir_ + "/tpm-cas.pem") << ReadFile(pki + "tpm-vendor-ca.pem") << ca_->pem;
@@ -445,30 +428,16 @@ class OpenApiWalkTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    std::vector<std::string> argv =
-        DaemonArgs(FDATTEST_FDVERIFIERD, *dir_, *dir_ + "/tpm-cas.pem");
-    for (const char* o : {"--threads", "4", "--max-inflight", "2", "--request-timeout", "2",
-                          "--max-nonces", "3"}) {
-      argv.push_back(o);
-    }
-    daemon_ = std::make_unique<Daemon>(argv);
+    daemon_ = std::make_unique<Daemon>(
+        DaemonArgs(FDATTEST_FDVERIFIERD, *dir_, *dir_ + "/tpm-cas.pem",
+                   {"--threads", "4", "--max-inflight", "2", "--request-timeout", "2",
+                    "--max-nonces", "3"}));
     ASSERT_GT(daemon_->port(), 0) << "the daemon did not start";
   }
 
   std::unique_ptr<httplib::SSLClient> Client(const std::string& role) {
-    std::unique_ptr<httplib::SSLClient> c;
-    if (role.empty() || role == "none") {
-      c = std::make_unique<httplib::SSLClient>("127.0.0.1", daemon_->port());
-    } else {
-      c = std::make_unique<httplib::SSLClient>("127.0.0.1", daemon_->port(),
-                                               Pki(role + ".pem"), Pki(role + ".key"));
-    }
-    c->set_ca_cert_path(Pki("server-ca.pem").c_str());
-    c->enable_server_certificate_verification(true);
-    c->set_read_timeout(10, 0);
-    return c;
+    return RoleClient(daemon_->port(), *dir_, role == "none" ? "" : role);
   }
-  static std::string Pki(const std::string& name) { return *dir_ + "/pki/" + name; }
 
   Reply Send(const std::string& role, const std::string& method, const std::string& target,
              const std::string& body = "", const std::string& type = "application/json",
@@ -631,13 +600,13 @@ constexpr char kUnknownId[] = "0123456789abcdef0123456789abcdef";
 TEST_F(OpenApiWalkTest, EveryOperationAnswersEveryDocumentedStatusAsDocumented) {
   // --- policies and secrets (admin writes, auditor reads) -------------------
   const std::string pol = "/v1/policies/p1";
-  Expect("putPolicy", pol, Send("", "PUT", pol, kPolicy), 401, "client-certificate-required");
-  Expect("putPolicy", pol, Send("auditor", "PUT", pol, kPolicy), 403, "role-forbidden");
-  Expect("putPolicy", pol, Send("admin", "PUT", pol, kPolicy), 200);
-  Expect("putPolicy", "/v1/policies/.p", Send("admin", "PUT", "/v1/policies/.p", kPolicy), 400,
+  Expect("putPolicy", pol, Send("", "PUT", pol, kOneInputPolicy), 401, "client-certificate-required");
+  Expect("putPolicy", pol, Send("auditor", "PUT", pol, kOneInputPolicy), 403, "role-forbidden");
+  Expect("putPolicy", pol, Send("admin", "PUT", pol, kOneInputPolicy), 200);
+  Expect("putPolicy", "/v1/policies/.p", Send("admin", "PUT", "/v1/policies/.p", kOneInputPolicy), 400,
          "bad-policy-id");
   Expect("putPolicy", pol, Send("admin", "PUT", pol, R"({"version": 1})"), 400, "bad-policy");
-  ASSERT_EQ(Send("admin", "PUT", "/v1/policies/p2", kPolicy).status, 200);
+  ASSERT_EQ(Send("admin", "PUT", "/v1/policies/p2", kOneInputPolicy).status, 200);
 
   Expect("getPolicy", pol, Send("", "GET", pol), 401, "client-certificate-required");
   Expect("getPolicy", pol, Send("nobody", "GET", pol), 403, "role-forbidden");
@@ -770,13 +739,8 @@ TEST_F(OpenApiWalkTest, EveryOperationAnswersEveryDocumentedStatusAsDocumented) 
   // --- every operation at the in-flight limit (--max-inflight 2) ------------
   // Two requests whose bodies never come hold both places; each operation is
   // then answered 503 busy, after its role check.
-  std::vector<std::unique_ptr<RawConnection>> held;
-  for (int i = 0; i < 2; ++i) {
-    held.push_back(std::make_unique<RawConnection>(daemon_->port(), true));
-    ASSERT_TRUE(held.back()->ok());
-    ASSERT_TRUE(held.back()->Send("POST /v1/challenge HTTP/1.1\r\nHost: x\r\n"
-                                  "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n"));
-  }
+  std::vector<std::unique_ptr<RawConnection>> held = HoldInFlightPlaces(daemon_->port(), 2);
+  ASSERT_EQ(held.size(), 2u);
   std::this_thread::sleep_for(200ms);
   for (const OpenApi::Operation& o : Document().Operations()) {
     std::string target = std::regex_replace(o.path, std::regex(R"(\{[a-z]+\})"), kUnknownId);

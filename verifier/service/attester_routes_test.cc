@@ -4,8 +4,6 @@
 // served never carries the credential or its hash.
 #include "verifier/service/attester_routes.h"
 
-#include <openssl/rand.h>
-
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -14,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/software_ek.h"
-#include "verifier/testing/memory_store.h"
+#include "tests/support/software_ek_enrollment.h"
 
 namespace fdattest {
 namespace {
@@ -24,22 +22,12 @@ using ::fdattest::testing::MakeSoftwareEk;
 using ::fdattest::testing::MakeTestCa;
 using ::fdattest::testing::SoftwareActivate;
 using ::fdattest::testing::SoftwareEk;
+using ::fdattest::testing::SoftwareEkEnrollmentTest;
 using ::fdattest::testing::TestCa;
 using ::testing::HasSubstr;
 
-class AttesterRoutesTest : public ::testing::Test {
+class AttesterRoutesTest : public SoftwareEkEnrollmentTest {
  protected:
-  AttesterRoutesTest() : ca_(MakeTestCa("TPM vendor CA")), ek_(MakeSoftwareEk(&ca_)) {
-    context_.store = &store_;
-    context_.tpm_ca_pem = ca_.pem;
-    context_.now = [] { return int64_t{1700000000}; };
-    context_.random = [](size_t n) {
-      std::string bytes(n, '\0');
-      RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n));
-      return bytes;
-    };
-  }
-
   static Json BodyOf(const ApiResponse& r) { return *ParseJsonStrict(r.body); }
 
   static void ExpectProblem(const ApiResponse& r, int status, absl::string_view slug) {
@@ -93,11 +81,6 @@ class AttesterRoutesTest : public ::testing::Test {
     EXPECT_TRUE(answer.ok()) << answer.status();
     return answer.value_or("");
   }
-
-  MemoryStore store_;
-  ServiceContext context_;
-  TestCa ca_;
-  SoftwareEk ek_;
 };
 
 TEST_F(AttesterRoutesTest, EnrollActivateReadRevoke) {

@@ -1,7 +1,8 @@
 // The handlers on plain ApiRequest values, over the in-memory store of
-// tests/service/fake_store.h; attestations use the genuine bundles among the
-// evidence fuzzer's seeds (tests/fuzz/corpus/evidence/), whose AK is enrolled
-// here in the state each test needs.
+// verifier/testing/memory_store.h; attestations use the genuine bundles among
+// the evidence fuzzer's seeds (tests/support/seed_bundles.h), whose AK is
+// enrolled here, through the store's own transitions, in the state each test
+// needs.
 #include "verifier/service/handlers.h"
 
 #include <openssl/rand.h>
@@ -13,7 +14,7 @@
 #include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/service/fake_store.h"
+#include "tests/support/seed_bundles.h"
 #include "verifier/ear.h"
 #include "verifier/identity_cache.h"
 #include "verifier/jose_key.h"
@@ -21,6 +22,7 @@
 #include "verifier/service/metrics.h"
 #include "verifier/service/nonce_budget.h"
 #include "verifier/service/policy_cache.h"
+#include "verifier/testing/memory_store.h"
 #include "verifier/tpm_attest.h"
 
 namespace fdattest {
@@ -29,38 +31,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// The development TPM vendor CA that signed the seeds' EK certificate.
-constexpr char kSeedTpmCaPem[] = R"(-----BEGIN CERTIFICATE-----
-MIIB7TCCAZOgAwIBAgIRANyegjeao3TSudUkhgu0JgYwCgYIKoZIzj0EAwIwRDEd
-MBsGA1UECgwUZmRhdHRlc3QgZGV2ZWxvcG1lbnQxIzAhBgNVBAMMGmZkYXR0ZXN0
-IGRldiBUUE0gdmVuZG9yIENBMB4XDTI2MTEzMDA0Mjc1NloXDTM2MTEyNzA0Mjc1
-NlowRDEdMBsGA1UECgwUZmRhdHRlc3QgZGV2ZWxvcG1lbnQxIzAhBgNVBAMMGmZk
-YXR0ZXN0IGRldiBUUE0gdmVuZG9yIENBMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD
-QgAEAXPRp9QXCOqsabHeb/RmXVCScgAgwBEbT9HGa0PfF37iyWEm1aV4zHIQs7kV
-dh98aK+rtE0xA1gQpFnK8OVLnqNmMGQwHwYDVR0jBBgwFoAUeaNRKIyxjJjkOCgj
-ik7N5FUeTqkwEgYDVR0TAQH/BAgwBgEB/wIBADAOBgNVHQ8BAf8EBAMCAQYwHQYD
-VR0OBBYEFHmjUSiMsYyY5DgoI4pOzeRVHk6pMAoGCCqGSM49BAMCA0gAMEUCIC0N
-3mBGBjNTFBQ/bOWRc6DHBjGaASAY31CLOgA76PDWAiEA0UFuiVykm0xxLiVzvVrg
-7rFv+cMf3Sfzb/HxTCYRDvo=
------END CERTIFICATE-----
-)";
-
-// The seeds' job (examples/profiles/phi-checksum.json, busybox sha256sum).
-constexpr char kPolicy[] = R"({
-  "version": 1,
-  "id": "https://test.invalid/phi-checksum/v1",
-  "workload": {"exe_sha256": ["3d9f2889d6782537624a4e1a10e68a2ddd53e0ee8bac02676f27308f42ec6bf6"]},
-  "closed_world": true,
-  "max_fds": 3,
-  "fd_roles": [
-    {"role": "phi-input", "class": "phi_input", "kinds": ["file"], "access": ["r"], "min": 1, "max": 1},
-    {"role": "phi-output", "class": "phi_output", "kinds": ["file"], "access": ["w"], "min": 1, "max": 1,
-     "storage": ["encrypted_at_rest", "not_persisted"]},
-    {"role": "audit-log", "class": "audit", "kinds": ["file"], "access": ["a"], "min": 1, "max": 1,
-     "storage": ["durable"]}
-  ],
-  "retention_days": 2190
-})";
+using ::fdattest::testing::kSeedPolicy;
+using ::fdattest::testing::kSeedTpmCaPem;
 
 constexpr char kAttesterId[] = "0123456789abcdef0123456789abcdef";
 
@@ -70,6 +42,28 @@ std::string ReadSeed(const std::string& name) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Enrolls the seeds' AK in `store` as attester kAttesterId, taken to
+// `state` through the store's own transitions (pending, then activated, then
+// revoked).
+void EnrollSeedAk(Store& store, const std::string& ak_public, const std::string& ak_name,
+                  AttesterState state, int64_t now) {
+  AttesterRecord a;
+  a.id = kAttesterId;
+  a.ak_public = ak_public;
+  a.ak_name = ak_name;
+  a.ek_sha256 = "ek";
+  a.credential_sha256 = "credential";
+  a.state = AttesterState::kPending;
+  a.created_at = now;
+  ASSERT_TRUE(store.AddPendingAttester(a, false).ok());
+  if (state == AttesterState::kPending) return;
+  ASSERT_TRUE(store.ActivateAttester(kAttesterId, "credential", now).ok());
+  if (state == AttesterState::kRevoked) {
+    ASSERT_TRUE(store.RevokeAttester(kAttesterId, now).ok());
+  }
+  ASSERT_EQ(store.GetAttester(kAttesterId)->state, state);
 }
 
 std::string Random(size_t n) {
@@ -85,7 +79,7 @@ class HandlersTest : public ::testing::Test {
     ASSERT_TRUE(generated.ok()) << generated.status();
     key_.emplace(*std::move(generated));
     context_.store = &store_;
-    context_.tpm_ca_pem = kSeedTpmCaPem;
+    context_.tpm_ca_pem = std::string(kSeedTpmCaPem);
     context_.now = [this] { return now_; };
     context_.random = Random;
     context_.signing_key = &*key_;
@@ -113,21 +107,13 @@ class HandlersTest : public ::testing::Test {
   }
 
   void PutPolicy(const std::string& id = "phi") {
-    ApiRequest r = Request("PUT", kPolicy);
+    ApiRequest r = Request("PUT", std::string(kSeedPolicy));
     r.path_params["id"] = id;
     r.role = Role::kAdmin;
     ASSERT_EQ(HandlePutPolicy(context_, r).status, 200);
   }
 
-  void Enroll(AttesterState state) {
-    AttesterRecord a;
-    a.id = kAttesterId;
-    a.ak_public = ak_public_;
-    a.ak_name = ak_name_;
-    a.ek_sha256 = "ek";
-    a.state = state;
-    ASSERT_TRUE(store_.AddPendingAttester(a, false).ok());
-  }
+  void Enroll(AttesterState state) { EnrollSeedAk(store_, ak_public_, ak_name_, state, now_); }
 
   void IssueSeedNonce() { ASSERT_TRUE(store_.AddNonce(nonce_, now_ + 300).ok()); }
 
@@ -140,7 +126,7 @@ class HandlersTest : public ::testing::Test {
   static Json Body(const ApiResponse& r) { return *ParseJsonStrict(r.body); }
 
   int64_t now_ = 1796000000;  // 2026-12, inside the seed EK certificate's validity
-  testing::ServiceFakeStore store_;
+  MemoryStore store_;
   std::optional<SigningKey> key_;
   FilterProofCache proofs_;
   IdentityCache identities_;
@@ -181,14 +167,14 @@ TEST_F(HandlersTest, ChallengeIs429WithRetryAfterAtTheNonceCap) {
 }
 
 TEST_F(HandlersTest, StoreFailureIs503NotAnInternalMessage) {
-  store_.SetFailure(absl::DataLossError("/var/lib/secret/path is corrupt"));
+  store_.InjectError(absl::DataLossError("/var/lib/secret/path is corrupt"));
   for (const ApiResponse& r : {HandleChallenge(context_, Request("POST")),
                                HandleHealth(context_, Request("GET"))}) {
     EXPECT_EQ(r.status, 503);
     EXPECT_THAT(r.body, HasSubstr("store-unavailable"));
     EXPECT_THAT(r.body, Not(HasSubstr("/var/lib")));
   }
-  store_.SetFailure(absl::OkStatus());
+  store_.InjectError(absl::OkStatus());
   ApiResponse ok = HandleHealth(context_, Request("GET"));
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(Body(ok), Json({{"status", "ok"}}));
@@ -278,17 +264,12 @@ TEST_F(HandlersTest, UnknownPendingAndRevokedAttestersAreBrokenEvidence) {
   EXPECT_THAT(Body(r)["reason"].get<std::string>(), HasSubstr("identity: not enrolled"));
 
   for (AttesterState state : {AttesterState::kPending, AttesterState::kRevoked}) {
-    testing::ServiceFakeStore fresh;
+    MemoryStore fresh;
     context_.store = &fresh;
     NonceBudget budget(&fresh, 10);
     context_.nonces = &budget;
-    ASSERT_TRUE(fresh.PutPolicy("phi", kPolicy, now_).ok());
-    AttesterRecord a;
-    a.id = kAttesterId;
-    a.ak_public = ak_public_;
-    a.ak_name = ak_name_;
-    a.state = state;
-    ASSERT_TRUE(fresh.AddPendingAttester(a, false).ok());
+    ASSERT_TRUE(fresh.PutPolicy("phi", kSeedPolicy, now_).ok());
+    EnrollSeedAk(fresh, ak_public_, ak_name_, state, now_);
     ASSERT_TRUE(fresh.AddNonce(nonce_, now_ + 300).ok());
     r = Attest();
     ASSERT_EQ(r.status, 200);
@@ -320,17 +301,17 @@ TEST_F(HandlersTest, PoliciesAreValidatedVersionedAndServedAsStored) {
   ApiResponse r = HandlePutPolicy(context_, put);
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("bad-policy"));
-  put.body = kPolicy;
+  put.body = std::string(kSeedPolicy);
   r = HandlePutPolicy(context_, put);
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(Body(r)["version"], 1);
-  EXPECT_EQ(Body(r)["sha256"], HexEncode(Sha256(kPolicy)));
+  EXPECT_EQ(Body(r)["sha256"], HexEncode(Sha256(kSeedPolicy)));
   EXPECT_EQ(Body(HandlePutPolicy(context_, put))["version"], 2);
   ApiRequest get = Request("GET");
   get.path_params["id"] = "phi";
   r = HandleGetPolicy(context_, get);
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, kPolicy);
+  EXPECT_EQ(r.body, kSeedPolicy);
   EXPECT_THAT(r.headers, ::testing::Contains(::testing::Pair("X-Policy-Version", "2")));
   get.query["version"] = "3";
   EXPECT_EQ(HandleGetPolicy(context_, get).status, 404);
