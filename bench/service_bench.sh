@@ -195,31 +195,33 @@ curl -sS --fail-with-body "${admin[@]}" -X PUT -H 'Content-Type: application/jso
 # --- bundles -------------------------------------------------------------------
 # make_bundles NAME PER_ATTESTER: PER_ATTESTER bundles of attester i in
 # $tmp/bundles/NAME.i, in certification order. The nonces come from
-# fdverifierd (wrk, one connection per attester, stopped once every file is
-# full); then every attester's evidence_factory certifies its own at once.
+# fdverifierd (wrk, one connection per attester, stopped once there are
+# enough); then every attester's evidence_factory certifies its own at once.
 # Adds "NAME challenge_seconds certify_seconds" to $tmp/gen.tsv.
 mkdir "$tmp/bundles"
 make_bundles() {
-  local name=$1 per=$2 i pids=() start mid wrk_pid full
+  local name=$1 per=$2 i pids=() start mid wrk_pid
   start=$(now)
   wrk -t "$attesters" -c "$attesters" -d 3600s -s "$here/service_challenge.lua" \
-    "$url/v1/challenge" -- "$tmp/bundles/$name.nonces" "$per" >"$tmp/challenge.$name.out" 2>&1 &
+    "$url/v1/challenge" -- "$tmp/bundles/$name.got" >"$tmp/challenge.$name.out" 2>&1 &
   wrk_pid=$!
   helper_pids+=("$wrk_pid")
-  for (( ; ; )); do
+  while kill -0 "$wrk_pid" 2>/dev/null \
+      && [[ $(cat "$tmp/bundles/$name.got".* 2>/dev/null | wc -l) -lt $((per * attesters)) ]]; do
     sleep 0.2
-    kill -0 "$wrk_pid" 2>/dev/null || break
-    full=0
-    for ((i = 0; i < attesters; i++)); do
-      [[ -f $tmp/bundles/$name.nonces.$i && $(wc -l <"$tmp/bundles/$name.nonces.$i") -eq $per ]] \
-        && full=$((full + 1))
-    done
-    [[ $full -eq $attesters ]] && break
   done
   kill -INT "$wrk_pid" 2>/dev/null || true
   wait "$wrk_pid" || true
-  grep -q "^challenge: $((per * attesters)) nonces, 0 errors$" "$tmp/challenge.$name.out" \
+  grep -q "^challenge: [0-9]* nonces, 0 errors$" "$tmp/challenge.$name.out" \
     || die "collecting nonces ($name) failed: $(tail -n 3 "$tmp/challenge.$name.out")"
+  # PER nonces for each attester; the few collected beyond expire unused.
+  cat "$tmp/bundles/$name.got".* | head -n $((per * attesters)) \
+    | split -l "$per" -a 3 -d - "$tmp/bundles/$name.nonces."
+  rm -f "$tmp/bundles/$name.got".*
+  for ((i = 0; i < attesters; i++)); do
+    mv "$tmp/bundles/$name.nonces.$(printf %03d "$i")" "$tmp/bundles/$name.nonces.$i"
+    [[ $(wc -l <"$tmp/bundles/$name.nonces.$i") -eq $per ]] || die "too few nonces ($name)"
+  done
   mid=$(now)
   for ((i = 0; i < attesters; i++)); do
     "$bin/evidence_factory" --attestor "$tmp/a$i/sock" --manifest "$tmp/a$i/manifest.json" \
