@@ -215,7 +215,8 @@ make_bundles() {
   grep -q "^challenge: [0-9]* nonces, 0 errors$" "$tmp/challenge.$name.out" \
     || die "collecting nonces ($name) failed: $(tail -n 3 "$tmp/challenge.$name.out")"
   # PER nonces for each attester; the few collected beyond expire unused.
-  cat "$tmp/bundles/$name.got".* | head -n $((per * attesters)) \
+  # (awk reads to the end: head would leave cat a broken pipe.)
+  cat "$tmp/bundles/$name.got".* | awk -v n=$((per * attesters)) 'NR <= n' \
     | split -l "$per" -a 3 -d - "$tmp/bundles/$name.nonces."
   rm -f "$tmp/bundles/$name.got".*
   for ((i = 0; i < attesters; i++)); do
