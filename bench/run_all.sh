@@ -5,7 +5,9 @@
 # summary.txt, the table printed at the end). See docs/BENCHMARKS.md.
 # Env: SYSCALL_ROUNDS (9), SYSCALL_REPS (3), SYSCALL_MIN_TIME (0.2 s), SYSCALL_CPU (last),
 #      LAUNCH_RUNS (500), LAUNCH_WARMUP (50), VERIFY_REPS (5),
-#      VERIFY_MIN_TIME (0.5 s), VERIFY_CPU (0).
+#      VERIFY_MIN_TIME (0.5 s), VERIFY_CPU (0),
+#      SERVICE_BENCH (0; 1 also runs bench/service_bench.sh, the verifier service
+#      under wrk: about 25 minutes, its own SERVICE_* knobs).
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -170,6 +172,18 @@ if ! "$here/verify_bench.sh" "$build" "$out"; then
   status=1
 fi
 
+# Verifier service: fdverifierd under wrk with genuine single-use bundles,
+# beside the offline rate; long (bundles for a 10-minute soak), so only when
+# asked for.
+if [[ ${SERVICE_BENCH:-0} = 1 ]]; then
+  echo
+  echo "== verifier service (wrk against fdverifierd) =="
+  if ! "$here/service_bench.sh" "$build" "$out"; then
+    echo "run_all: verifier service benchmark FAILED" >&2
+    status=1
+  fi
+fi
+
 {
   echo "fdattest benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, kernel $(uname -r)"
   echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -178,6 +192,7 @@ fi
   [[ -f $out/analyzer.txt ]] && cat "$out/analyzer.txt"
   [[ -f $out/attestor.txt ]] && cat "$out/attestor.txt"
   [[ -f $out/verify.txt ]] && cat "$out/verify.txt"
+  [[ ${SERVICE_BENCH:-0} = 1 && -f $out/service.txt ]] && cat "$out/service.txt"
 } >"$out/summary.txt"
 echo
 echo "== summary ($out/summary.txt) =="

@@ -8,7 +8,12 @@ extern "C" {
 #include <jose/jwk.h>
 #include <jose/jws.h>
 }
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -248,6 +253,78 @@ class Wiped {
   std::string& s_;
 };
 
+// The OpenSSL key of a validated private JWK (ParseEcJwk checked every
+// member's encoding and the point). Whether "d" matches the point is left
+// to FromJwk's self-test.
+absl::StatusOr<EvpPkeyPtr> PrivateKey(const EcJwk& jwk) {
+  ASSIGN_OR_RETURN(std::string x, Base64UrlDecode(jwk.x));
+  ASSIGN_OR_RETURN(std::string y, Base64UrlDecode(jwk.y));
+  ASSIGN_OR_RETURN(std::string d, Base64UrlDecode(jwk.d));
+  Wiped wipe_d(d);
+  if (x.size() != kP256FieldBytes || y.size() != kP256FieldBytes || d.size() != kP256FieldBytes) {
+    return absl::InternalError("a validated JWK has a field that is not 32 bytes");
+  }
+  const std::string point = absl::StrCat("\x04", x, y);
+  std::unique_ptr<BIGNUM, decltype(&BN_clear_free)> priv(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(d.data()), static_cast<int>(d.size()),
+                nullptr),
+      &BN_clear_free);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                     &OSSL_PARAM_BLD_free);
+  if (!priv || !bld ||
+      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
+      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                        point.size()) ||
+      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get())) {
+    ERR_clear_error();
+    return absl::InternalError("cannot build the signing key's parameters");
+  }
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
+                                                                 &OSSL_PARAM_free);
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) <= 0) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("the private JWK is not a usable P-256 key");
+  }
+  return EvpPkeyPtr(raw);
+}
+
+// ES256 over `input`: SHA-256, ECDSA, the DER signature turned into the raw
+// 32-byte R and S of RFC 7518 section 3.4.
+absl::StatusOr<std::string> Es256Sign(EVP_PKEY* key, absl::string_view input) {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  size_t der_len = 0;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &der_len,
+                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+    ERR_clear_error();
+    return absl::InternalError("ES256 signing failed");
+  }
+  std::string der(der_len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(der.data()), &der_len,
+                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+    ERR_clear_error();
+    return absl::InternalError("ES256 signing failed");
+  }
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)), &ECDSA_SIG_free);
+  if (!sig) {
+    ERR_clear_error();
+    return absl::InternalError("OpenSSL produced an undecodable ECDSA signature");
+  }
+  std::string raw(kEs256SignatureBytes, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out, kP256FieldBytes) != kP256FieldBytes ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out + kP256FieldBytes, kP256FieldBytes) !=
+          kP256FieldBytes) {
+    return absl::InternalError("an ECDSA signature component is longer than 32 bytes");
+  }
+  return raw;
+}
+
 }  // namespace
 
 // ---- SigningKey ----
@@ -262,8 +339,11 @@ void SigningKey::JwkDeleter::operator()(json_t* jwk) const {
   json_decref(jwk);
 }
 
-SigningKey::SigningKey(JwkPtr jwk, std::string kid, std::string public_jwk_json)
-    : jwk_(std::move(jwk)), kid_(std::move(kid)), public_jwk_json_(std::move(public_jwk_json)) {}
+SigningKey::SigningKey(JwkPtr jwk, EvpPkeyPtr pkey, std::string kid, std::string public_jwk_json)
+    : jwk_(std::move(jwk)),
+      pkey_(std::move(pkey)),
+      kid_(std::move(kid)),
+      public_jwk_json_(std::move(public_jwk_json)) {}
 SigningKey::SigningKey(SigningKey&&) noexcept = default;
 SigningKey& SigningKey::operator=(SigningKey&&) noexcept = default;
 SigningKey::~SigningKey() = default;
@@ -273,6 +353,8 @@ absl::StatusOr<SigningKey> SigningKey::FromJwk(const Json& json, absl::string_vi
   Wiped wipe_d(parsed.d);
   ASSIGN_OR_RETURN(JanssonPtr jansson, ToJansson(parsed));
   JwkPtr jwk(jansson.release());
+  auto pkey = PrivateKey(parsed);
+  if (!pkey.ok()) return absl::Status(pkey.status().code(), absl::StrCat(where, ": ", pkey.status().message()));
   ASSIGN_OR_RETURN(std::string kid, Thumbprint(jwk.get()));
   if (parsed.kid && *parsed.kid != kid) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": kid \"", *parsed.kid,
@@ -281,9 +363,10 @@ absl::StatusOr<SigningKey> SigningKey::FromJwk(const Json& json, absl::string_vi
   Json pub = {{"alg", "ES256"}, {"crv", "P-256"}, {"kid", kid},   {"kty", "EC"},
               {"use", "sig"},   {"x", parsed.x},  {"y", parsed.y}};
   ASSIGN_OR_RETURN(std::string pub_text, CanonicalText(pub));
-  SigningKey key(std::move(jwk), std::move(kid), std::move(pub_text));
+  SigningKey key(std::move(jwk), *std::move(pkey), std::move(kid), std::move(pub_text));
   // "d" must belong to (x, y): a key that cannot produce a signature its own
-  // public half accepts is refused here, not at the first attestation.
+  // public half accepts is refused here, not at the first attestation. The
+  // check is libjose's, independent of the signing code.
   ASSIGN_OR_RETURN(std::string probe, key.SignCompact(kSelfTestPayload, ""));
   if (!VerifyCompactJws(probe, key.public_jwk_json_).ok()) {
     return absl::InvalidArgumentError(
@@ -380,41 +463,14 @@ std::string SigningKey::PublicJwkJson() const { return public_jwk_json_; }
 
 absl::StatusOr<std::string> SigningKey::SignCompact(absl::string_view payload,
                                                     absl::string_view typ) const {
-  JoseErrors errors;
-  JanssonPtr encoded(jose_b64_enc(payload.data(), payload.size()));
-  if (encoded == nullptr) return errors.Fail(absl::StatusCode::kInternal, "cannot encode payload");
-  JanssonPtr jws(json_object());
-  JanssonPtr sig(json_pack("{s:{s:s,s:s}}", "protected", "alg", "ES256", "kid", kid_.c_str()));
-  if (jws == nullptr || sig == nullptr ||
-      json_object_set(jws.get(), "payload", encoded.get()) != 0) {
-    return absl::InternalError("cannot build a JWS (out of memory?)");
-  }
-  if (!typ.empty()) {
-    json_t* typ_value = json_stringn(typ.data(), typ.size());
-    if (typ_value == nullptr) return absl::InvalidArgumentError("JWS typ must be UTF-8");
-    if (json_object_set_new(json_object_get(sig.get(), "protected"), "typ", typ_value) != 0) {
-      return absl::InternalError("cannot build a JWS header");
-    }
-  }
-  if (!jose_jws_sig(errors.cfg(), jws.get(), sig.get(), jwk_.get())) {
-    return errors.Fail(absl::StatusCode::kInternal, "ES256 signing failed");
-  }
-  // Flattened result: {"payload", "protected", "signature"} and no unprotected "header".
-  if (json_object_get(jws.get(), "header") != nullptr ||
-      json_object_get(jws.get(), "signatures") != nullptr) {
-    return absl::InternalError("libjose produced an unexpected JWS shape");
-  }
-  const std::string protected_b64 = StringMember(jws.get(), "protected");
-  const std::string signature_b64 = StringMember(jws.get(), "signature");
-  if (protected_b64.empty() || signature_b64.empty()) {
-    return absl::InternalError("libjose produced a JWS without protected header or signature");
-  }
-  ASSIGN_OR_RETURN(std::string signature, DecodeSegment(signature_b64, "signature"));
-  if (signature.size() != kEs256SignatureBytes) {
-    return absl::InternalError(
-        absl::StrCat("ES256 signature is ", signature.size(), " bytes, not 64"));
-  }
-  return absl::StrCat(protected_b64, ".", StringMember(jws.get(), "payload"), ".", signature_b64);
+  Json header = {{"alg", "ES256"}, {"kid", kid_}};
+  if (!typ.empty()) header["typ"] = std::string(typ);
+  auto header_text = CanonicalJson(header);
+  if (!header_text.ok()) return absl::InvalidArgumentError("JWS typ must be UTF-8");
+  std::string jws = absl::StrCat(Base64UrlEncode(*header_text), ".", Base64UrlEncode(payload));
+  ASSIGN_OR_RETURN(std::string signature, Es256Sign(pkey_.get(), jws));
+  absl::StrAppend(&jws, ".", Base64UrlEncode(signature));
+  return jws;
 }
 
 // ---- verification ----

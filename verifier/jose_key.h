@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "common/base64.h"  // Base64UrlEncode/Decode, used with these functions
 #include "common/json.h"
+#include "common/openssl_ptr.h"
 #include "common/status.h"
 
 struct json_t;  // jansson's value type; only jose_key.cc looks inside.
@@ -54,7 +55,9 @@ class SigningKey {
 
   // Compact JWS over `payload` with protected header
   // {"alg":"ES256","kid":kid(),"typ":typ} ("typ" left out when empty). The
-  // signature is the raw 64-byte R||S of RFC 7518 section 3.4.
+  // signature is the raw 64-byte R||S of RFC 7518 section 3.4. Signed with
+  // OpenSSL on the key parsed once at load (rebuilding it from the JWK on
+  // every call, as libjose does, cost more than the signature itself).
   absl::StatusOr<std::string> SignCompact(absl::string_view payload, absl::string_view typ) const;
 
  private:
@@ -62,12 +65,13 @@ class SigningKey {
     void operator()(json_t* jwk) const;
   };
   using JwkPtr = std::unique_ptr<json_t, JwkDeleter>;
-  SigningKey(JwkPtr jwk, std::string kid, std::string public_jwk_json);
+  SigningKey(JwkPtr jwk, EvpPkeyPtr pkey, std::string kid, std::string public_jwk_json);
   // Validates a private JWK (see Load), computes the kid, and checks with one
   // signature that "d" belongs to ("x", "y").
   static absl::StatusOr<SigningKey> FromJwk(const Json& jwk, absl::string_view where);
 
   JwkPtr jwk_;  // normalised: kty, crv, x, y, d, alg
+  EvpPkeyPtr pkey_;  // the same private key, for signing
   std::string kid_;
   std::string public_jwk_json_;
 };
