@@ -14,7 +14,7 @@ DEBIAN_PACKAGES := cmake g++ make pkg-config git \
   swtpm swtpm-tools tpm2-tools libtss2-dev openssl \
   jose libjose-dev xxd man-db \
   e2fsprogs mount \
-  libcpp-httplib-dev libsqlite3-dev sqlite3 wrk curl libyaml-dev iproute2
+  libcpp-httplib-dev libsqlite3-dev sqlite3 wrk curl libyaml-dev iproute2 libjemalloc-dev
 
 .PHONY: all deps build build-asan test unit-test integration-test fuzz lint demo bench clean
 FUZZ_SECONDS ?= 60

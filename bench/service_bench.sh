@@ -335,7 +335,8 @@ run_wrk() {
 
 # 2. max rate
 if [[ -n $perf_out ]]; then
-  perf record -g -o "$out/$perf_out" -p "$verifier_pid" -- sleep "$max_seconds" >/dev/null 2>&1 &
+  perf record --call-graph "${SERVICE_PERF_CALLGRAPH:-fp}" -F "${SERVICE_PERF_FREQ:-999}" \
+    -o "$out/$perf_out" -p "$verifier_pid" -- sleep "$max_seconds" >/dev/null 2>&1 &
   helper_pids+=($!)
 fi
 run_wrk max 0 "$max_seconds"

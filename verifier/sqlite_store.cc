@@ -287,9 +287,9 @@ void SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   std::vector<absl::Status> results(batch.size());
   // BEGIN IMMEDIATE takes the write lock now, so every read inside the batch
   // sees the state its writes apply to, also against other processes.
-  absl::Status failed = db.Exec("BEGIN IMMEDIATE");
+  absl::Status failed = db.Run("BEGIN IMMEDIATE");
   for (size_t i = 0; failed.ok() && i < batch.size(); ++i) {
-    failed = db.Exec("SAVEPOINT write_op");
+    failed = db.Run("SAVEPOINT write_op");
     if (!failed.ok()) break;
     try {
       results[i] = batch[i]->fn(db);
@@ -303,10 +303,10 @@ void SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
                                : results[i];
       break;
     }
-    if (!results[i].ok()) failed = db.Exec("ROLLBACK TO write_op");
-    if (failed.ok()) failed = db.Exec("RELEASE write_op");
+    if (!results[i].ok()) failed = db.Run("ROLLBACK TO write_op");
+    if (failed.ok()) failed = db.Run("RELEASE write_op");
   }
-  if (failed.ok()) failed = db.Exec("COMMIT");
+  if (failed.ok()) failed = db.Run("COMMIT");
   if (failed.ok()) {
     transactions_.fetch_add(1, std::memory_order_relaxed);
     writes_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);

@@ -94,6 +94,7 @@ class SqliteStore final : public Store {
 
   absl::Status AddNonce(absl::string_view nonce, int64_t expires_at) override;
   absl::Status ConsumeNonce(absl::string_view nonce, int64_t now) override;
+  absl::Status CheckNonce(absl::string_view nonce, int64_t now) override;
   absl::StatusOr<int64_t> CountNonces(int64_t now) override;
   absl::Status PurgeNonces(int64_t now) override;
 
@@ -107,6 +108,7 @@ class SqliteStore final : public Store {
 
   absl::Status PutResult(const ResultRecord& record) override;
   absl::StatusOr<ResultRecord> GetResult(absl::string_view id) override;
+  absl::Status CommitAttestation(const AttestationCommit& commit) override;
 
   // The database's schema version (PRAGMA user_version).
   absl::StatusOr<int64_t> SchemaVersion();

@@ -246,34 +246,41 @@ absl::StatusOr<AttesterRecord> SqliteStore::FindAttesterByAkName(absl::string_vi
   return ReadAttester(kSelectAttesterByAkName, ak_name);
 }
 
+namespace {
+
+absl::Status RaiseCounters(SqliteDb& db, absl::string_view attester_id,
+                           const TpmCounters& counters) {
+  ASSIGN_OR_RETURN(Statement select, db.Prepare(kSelectAttesterById));
+  select.BindText(1, attester_id);
+  ASSIGN_OR_RETURN(bool found, select.Step());
+  if (!found) return absl::NotFoundError(absl::StrCat("no attester ", attester_id));
+  ASSIGN_OR_RETURN(AttesterRecord current, AttesterFromRow(select));
+  // An older attestation finishing after a newer one leaves the newer
+  // counters; it is the verifier's CheckCounters that refuses rollbacks.
+  if (current.counters && CounterOrder(counters) <= CounterOrder(*current.counters)) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(Statement update,
+                   db.Prepare("UPDATE attesters SET counters_reset = ?, counters_restart = ?, "
+                              "counters_clock = ? WHERE id = ?"));
+  update.BindInt(1, counters.reset_count).BindInt(2, counters.restart_count);
+  update.BindInt(3, static_cast<int64_t>(counters.clock)).BindText(4, attester_id);
+  return update.Run();
+}
+
+}  // namespace
+
 absl::Status SqliteStore::RecordCounters(absl::string_view attester_id,
                                          const TpmCounters& counters) {
   RETURN_IF_ERROR(CheckHex("an attester id", attester_id, kIdHexDigits));
-  return Write([&](SqliteDb& db) -> absl::Status {
-    ASSIGN_OR_RETURN(Statement select, db.Prepare(kSelectAttesterById));
-    select.BindText(1, attester_id);
-    ASSIGN_OR_RETURN(bool found, select.Step());
-    if (!found) return absl::NotFoundError(absl::StrCat("no attester ", attester_id));
-    ASSIGN_OR_RETURN(AttesterRecord current, AttesterFromRow(select));
-    // An older attestation finishing after a newer one leaves the newer
-    // counters; it is the verifier's CheckCounters that refuses rollbacks.
-    if (current.counters && CounterOrder(counters) <= CounterOrder(*current.counters)) {
-      return absl::OkStatus();
-    }
-    ASSIGN_OR_RETURN(Statement update,
-                     db.Prepare("UPDATE attesters SET counters_reset = ?, counters_restart = ?, "
-                                "counters_clock = ? WHERE id = ?"));
-    update.BindInt(1, counters.reset_count).BindInt(2, counters.restart_count);
-    update.BindInt(3, static_cast<int64_t>(counters.clock)).BindText(4, attester_id);
-    return update.Run();
-  });
+  return Write([&](SqliteDb& db) { return RaiseCounters(db, attester_id, counters); });
 }
 
 // --- Nonces.
 
 namespace {
 
-absl::Status CheckNonce(absl::string_view nonce) {
+absl::Status CheckNonceSize(absl::string_view nonce) {
   if (nonce.size() < kMinNonceBytes || nonce.size() > kMaxNonceBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("a nonce must be ", kMinNonceBytes, "..", kMaxNonceBytes, " bytes"));
@@ -284,7 +291,7 @@ absl::Status CheckNonce(absl::string_view nonce) {
 }  // namespace
 
 absl::Status SqliteStore::AddNonce(absl::string_view nonce, int64_t expires_at) {
-  RETURN_IF_ERROR(CheckNonce(nonce));
+  RETURN_IF_ERROR(CheckNonceSize(nonce));
   return Write([&](SqliteDb& db) -> absl::Status {
     ASSIGN_OR_RETURN(Statement insert,
                      db.Prepare("INSERT INTO nonces (nonce, expires_at) VALUES (?, ?)"));
@@ -294,27 +301,51 @@ absl::Status SqliteStore::AddNonce(absl::string_view nonce, int64_t expires_at) 
   });
 }
 
+namespace {
+
+// Why `nonce` cannot be consumed at `now` (it exists in some other state), or
+// OK when it can.
+absl::Status NonceRefusal(SqliteDb& db, absl::string_view nonce, int64_t now) {
+  ASSIGN_OR_RETURN(Statement why,
+                   db.Prepare("SELECT expires_at, used_at FROM nonces WHERE nonce = ?"));
+  why.BindBlob(1, nonce);
+  ASSIGN_OR_RETURN(bool found, why.Step());
+  if (!found) return absl::PermissionDeniedError("the nonce was never issued");
+  if (!why.IsNull(1)) return absl::PermissionDeniedError("the nonce was already used");
+  if (why.Int(0) <= now) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the nonce expired ", now - why.Int(0), " s ago"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MarkNonceUsed(SqliteDb& db, absl::string_view nonce, int64_t now) {
+  {
+    ASSIGN_OR_RETURN(Statement consume,
+                     db.Prepare("UPDATE nonces SET used_at = ? "
+                                "WHERE nonce = ? AND used_at IS NULL AND expires_at > ?"));
+    RETURN_IF_ERROR(consume.BindInt(1, now).BindBlob(2, nonce).BindInt(3, now).Run());
+    if (db.Changes() == 1) return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(NonceRefusal(db, nonce, now));
+  return absl::InternalError("a consumable nonce was not consumed");
+}
+
+}  // namespace
+
 absl::Status SqliteStore::ConsumeNonce(absl::string_view nonce, int64_t now) {
   if (nonce.size() < kMinNonceBytes || nonce.size() > kMaxNonceBytes) {
     return absl::PermissionDeniedError("the nonce was never issued (wrong size)");
   }
-  return Write([&](SqliteDb& db) -> absl::Status {
-    {
-      ASSIGN_OR_RETURN(Statement consume,
-                       db.Prepare("UPDATE nonces SET used_at = ? "
-                                  "WHERE nonce = ? AND used_at IS NULL AND expires_at > ?"));
-      RETURN_IF_ERROR(consume.BindInt(1, now).BindBlob(2, nonce).BindInt(3, now).Run());
-      if (db.Changes() == 1) return absl::OkStatus();
-    }
-    ASSIGN_OR_RETURN(Statement why,
-                     db.Prepare("SELECT expires_at, used_at FROM nonces WHERE nonce = ?"));
-    why.BindBlob(1, nonce);
-    ASSIGN_OR_RETURN(bool found, why.Step());
-    if (!found) return absl::PermissionDeniedError("the nonce was never issued");
-    if (!why.IsNull(1)) return absl::PermissionDeniedError("the nonce was already used");
-    return absl::PermissionDeniedError(
-        absl::StrCat("the nonce expired ", now - why.Int(0), " s ago"));
-  });
+  return Write([&](SqliteDb& db) { return MarkNonceUsed(db, nonce, now); });
+}
+
+absl::Status SqliteStore::CheckNonce(absl::string_view nonce, int64_t now) {
+  if (nonce.size() < kMinNonceBytes || nonce.size() > kMaxNonceBytes) {
+    return absl::PermissionDeniedError("the nonce was never issued (wrong size)");
+  }
+  ReadLease lease = BorrowReader();
+  return NonceRefusal(lease.db(), nonce, now);
 }
 
 absl::StatusOr<int64_t> SqliteStore::CountNonces(int64_t now) {
@@ -416,7 +447,9 @@ absl::StatusOr<SecretRecord> SqliteStore::GetSecret(absl::string_view name) {
 
 // --- Results.
 
-absl::Status SqliteStore::PutResult(const ResultRecord& record) {
+namespace {
+
+absl::Status CheckResult(const ResultRecord& record) {
   RETURN_IF_ERROR(CheckHex("a result id", record.id, kIdHexDigits));
   if (!record.attester_id.empty()) {
     RETURN_IF_ERROR(CheckHex("an attester id", record.attester_id, kIdHexDigits));
@@ -433,43 +466,70 @@ absl::Status SqliteStore::PutResult(const ResultRecord& record) {
   }
   RETURN_IF_ERROR(CheckHex("an evidence digest", record.evidence_sha256, kDigestHexDigits));
   RETURN_IF_ERROR(CheckSize("a result body", record.body, kMaxResultBodyBytes));
+  return absl::OkStatus();
+}
+
+absl::Status InsertResult(SqliteDb& db, const ResultRecord& record) {
+  if (!record.attester_id.empty()) {
+    ASSIGN_OR_RETURN(std::string attester,
+                     FindId(db, "SELECT id FROM attesters WHERE id = ?", record.attester_id));
+    if (attester.empty()) {
+      return absl::NotFoundError(absl::StrCat("no attester ", record.attester_id));
+    }
+  }
+  if (!record.policy_id.empty()) {
+    ASSIGN_OR_RETURN(Statement policy,
+                     db.Prepare("SELECT 1 FROM policy_versions WHERE policy_id = ? AND "
+                                "version = ?"));
+    policy.BindText(1, record.policy_id).BindInt(2, record.policy_version);
+    ASSIGN_OR_RETURN(bool found, policy.Step());
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrCat("no version ", record.policy_version, " of policy ", record.policy_id));
+    }
+  }
+  ASSIGN_OR_RETURN(Statement insert,
+                   db.Prepare("INSERT INTO results (id, attester_id, policy_id, policy_version, "
+                              "verdict, evidence_sha256, body, created_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  insert.BindText(1, record.id).BindTextOrNull(2, record.attester_id);
+  insert.BindTextOrNull(3, record.policy_id);
+  if (record.policy_id.empty()) {
+    insert.BindNull(4);
+  } else {
+    insert.BindInt(4, record.policy_version);
+  }
+  insert.BindText(5, record.verdict).BindText(6, record.evidence_sha256);
+  insert.BindBlob(7, record.body).BindInt(8, record.created_at);
+  absl::Status status = insert.Run();
+  if (absl::IsAlreadyExists(status)) {
+    return absl::AlreadyExistsError(absl::StrCat("result ", record.id, " already exists"));
+  }
+  return status;
+}
+
+}  // namespace
+
+absl::Status SqliteStore::PutResult(const ResultRecord& record) {
+  RETURN_IF_ERROR(CheckResult(record));
+  return Write([&](SqliteDb& db) { return InsertResult(db, record); });
+}
+
+absl::Status SqliteStore::CommitAttestation(const AttestationCommit& commit) {
+  RETURN_IF_ERROR(CheckResult(commit.result));
+  if (!commit.nonce.empty() &&
+      (commit.nonce.size() < kMinNonceBytes || commit.nonce.size() > kMaxNonceBytes)) {
+    return absl::PermissionDeniedError("the nonce was never issued (wrong size)");
+  }
+  if (commit.counters && commit.result.attester_id.empty()) {
+    return absl::InvalidArgumentError("counters without an attester");
+  }
   return Write([&](SqliteDb& db) -> absl::Status {
-    if (!record.attester_id.empty()) {
-      ASSIGN_OR_RETURN(std::string attester,
-                       FindId(db, "SELECT id FROM attesters WHERE id = ?", record.attester_id));
-      if (attester.empty()) {
-        return absl::NotFoundError(absl::StrCat("no attester ", record.attester_id));
-      }
+    if (!commit.nonce.empty()) RETURN_IF_ERROR(MarkNonceUsed(db, commit.nonce, commit.now));
+    if (commit.counters) {
+      RETURN_IF_ERROR(RaiseCounters(db, commit.result.attester_id, *commit.counters));
     }
-    if (!record.policy_id.empty()) {
-      ASSIGN_OR_RETURN(Statement policy,
-                       db.Prepare("SELECT 1 FROM policy_versions WHERE policy_id = ? AND "
-                                  "version = ?"));
-      policy.BindText(1, record.policy_id).BindInt(2, record.policy_version);
-      ASSIGN_OR_RETURN(bool found, policy.Step());
-      if (!found) {
-        return absl::NotFoundError(
-            absl::StrCat("no version ", record.policy_version, " of policy ", record.policy_id));
-      }
-    }
-    ASSIGN_OR_RETURN(Statement insert,
-                     db.Prepare("INSERT INTO results (id, attester_id, policy_id, policy_version, "
-                                "verdict, evidence_sha256, body, created_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-    insert.BindText(1, record.id).BindTextOrNull(2, record.attester_id);
-    insert.BindTextOrNull(3, record.policy_id);
-    if (record.policy_id.empty()) {
-      insert.BindNull(4);
-    } else {
-      insert.BindInt(4, record.policy_version);
-    }
-    insert.BindText(5, record.verdict).BindText(6, record.evidence_sha256);
-    insert.BindBlob(7, record.body).BindInt(8, record.created_at);
-    absl::Status status = insert.Run();
-    if (absl::IsAlreadyExists(status)) {
-      return absl::AlreadyExistsError(absl::StrCat("result ", record.id, " already exists"));
-    }
-    return status;
+    return InsertResult(db, commit.result);
   });
 }
 

@@ -530,6 +530,89 @@ TEST_F(SqliteStoreTest, TwentyThreadsConsumingOneNonceSucceedOnce) {
   }
 }
 
+TEST_F(SqliteStoreTest, CheckingANonceChangesNothing) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->AddNonce(Nonce(1), 1000).ok());
+  EXPECT_TRUE(store->CheckNonce(Nonce(1), 100).ok());
+  EXPECT_TRUE(store->CheckNonce(Nonce(1), 100).ok());
+  EXPECT_EQ(*store->CountNonces(100), 1);
+  EXPECT_NE(store->CheckNonce(Nonce(1), 1000).message().find("expired"), std::string::npos);
+  EXPECT_EQ(store->CheckNonce(Nonce(2), 100).message(), "the nonce was never issued");
+  EXPECT_EQ(store->CheckNonce("short", 100).code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(store->ConsumeNonce(Nonce(1), 100).ok());
+  EXPECT_EQ(store->CheckNonce(Nonce(1), 100).message(), "the nonce was already used");
+}
+
+TEST_F(SqliteStoreTest, AnAttestationCommitsAllOrNothing) {
+  auto store = OpenStore();
+  AddActive(*store, 1, "ek");
+  ASSERT_TRUE(store->PutPolicy("p", "{}", 10).ok());
+  ASSERT_TRUE(store->AddNonce(Nonce(1), 1000).ok());
+  AttestationCommit commit;
+  commit.nonce = Nonce(1);
+  commit.now = 100;
+  commit.counters = TpmCounters{70, 3, 1};
+  commit.result = Result(1, Id(1), "p", 1);
+  ASSERT_TRUE(store->CommitAttestation(commit).ok());
+  EXPECT_EQ(store->CheckNonce(Nonce(1), 100).message(), "the nonce was already used");
+  EXPECT_EQ(store->GetAttester(Id(1))->counters->clock, 70u);
+  EXPECT_EQ(store->GetResult(Result(1, Id(1), "p", 1).id)->body, commit.result.body);
+
+  // The same nonce again: refused, and neither the result nor the counters
+  // are written.
+  commit.result = Result(2, Id(1), "p", 1);
+  commit.counters = TpmCounters{90, 3, 1};
+  absl::Status replay = store->CommitAttestation(commit);
+  EXPECT_EQ(replay.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(replay.message(), "the nonce was already used");
+  EXPECT_EQ(store->GetResult(commit.result.id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->GetAttester(Id(1))->counters->clock, 70u);
+
+  // A result the store refuses (unknown policy version): the nonce stays
+  // unused and the counters stay.
+  ASSERT_TRUE(store->AddNonce(Nonce(2), 1000).ok());
+  commit.nonce = Nonce(2);
+  commit.result = Result(3, Id(1), "p", 7);
+  EXPECT_EQ(store->CommitAttestation(commit).code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(store->CheckNonce(Nonce(2), 100).ok());
+  EXPECT_EQ(store->GetAttester(Id(1))->counters->clock, 70u);
+
+  // No nonce (the pipeline accepted none): the result alone.
+  commit.nonce.clear();
+  commit.counters.reset();
+  commit.result = Result(4, "", "p", 1);
+  EXPECT_TRUE(store->CommitAttestation(commit).ok());
+  commit.counters = TpmCounters{1, 1, 1};  // counters need an attester
+  commit.result = Result(5, "", "p", 1);
+  EXPECT_EQ(store->CommitAttestation(commit).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteStoreTest, TwentyThreadsCommittingOneNonceStoreOneResult) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->PutPolicy("p", "{}", 10).ok());
+  ASSERT_TRUE(store->AddNonce(Nonce(1), 5000).ok());
+  constexpr int kThreads = 20;
+  std::atomic<int> ready{0};
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      AttestationCommit commit;
+      commit.nonce = Nonce(1);
+      commit.now = 100;
+      commit.result = Result(t, "", "p", 1);
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      if (store->CommitAttestation(commit).ok()) ok.fetch_add(1);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 1);
+  int stored = 0;
+  for (int t = 0; t < kThreads; ++t) stored += store->GetResult(Result(t, "", "p", 1).id).ok();
+  EXPECT_EQ(stored, 1);
+}
+
 // Reads everything from `fd` until EOF.
 std::string ReadAll(int fd) {
   std::string out;

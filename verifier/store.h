@@ -77,6 +77,18 @@ struct ResultRecord {
   int64_t created_at = 0;
 };
 
+// Everything one attestation leaves behind, written together by
+// Store::CommitAttestation.
+struct AttestationCommit {
+  // The nonce the verification accepted (raw bytes), consumed with the
+  // result; empty when it accepted none.
+  std::string nonce;
+  int64_t now = 0;  // unix seconds: the nonce must be unexpired at this time
+  // The counters the attestation carried, raised on result.attester_id.
+  std::optional<TpmCounters> counters;
+  ResultRecord result;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -113,6 +125,9 @@ class Store {
   // Atomically marks `nonce` used, exactly once across all callers:
   // PermissionDenied "never issued" / "expired" / "already used" otherwise.
   virtual absl::Status ConsumeNonce(absl::string_view nonce, int64_t now) = 0;
+  // Whether `nonce` could be consumed at `now`, changing nothing: OK, or
+  // PermissionDenied naming why not, as ConsumeNonce would.
+  virtual absl::Status CheckNonce(absl::string_view nonce, int64_t now) = 0;
   // Outstanding (issued, unused, unexpired) nonces, for /metrics and limits.
   virtual absl::StatusOr<int64_t> CountNonces(int64_t now) = 0;
   // Forgets nonces that expired before `now` (used ones too).
@@ -133,6 +148,11 @@ class Store {
   // --- Results.
   virtual absl::Status PutResult(const ResultRecord& record) = 0;
   virtual absl::StatusOr<ResultRecord> GetResult(absl::string_view id) = 0;
+  // In one transaction: consumes commit.nonce (PermissionDenied as
+  // ConsumeNonce, and nothing written, when it cannot be), raises the
+  // attester's counters (as RecordCounters) and stores the result (as
+  // PutResult). All of it or nothing.
+  virtual absl::Status CommitAttestation(const AttestationCommit& commit) = 0;
 };
 
 }  // namespace fdattest

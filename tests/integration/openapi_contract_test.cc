@@ -76,6 +76,9 @@ const std::string kSource = FDATTEST_SOURCE_DIR;
 const std::map<std::pair<std::string, std::string>, std::string> kUnprovokable = {
     {{"*", "store-unavailable"}, "needs a failing store; covered with the fake store in handlers_test"},
     {{"attest", "internal"}, "a bug, or a stored policy that no longer parses"},
+    {{"attest", "nonce-race"},
+     "needs a second process consuming the nonce between the check and the commit; covered with "
+     "a racing fake store in handlers_test"},
     {{"putSecret", "secrets-unavailable"}, "fdverifierd always starts with --secret-key-file"},
     {{"keys", "not-configured"}, "fdverifierd always starts with --signing-key"},
     {{"*", "http-error"}, "what cpp-httplib answers that no other type names"},

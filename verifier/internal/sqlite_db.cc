@@ -130,6 +130,11 @@ absl::Status SqliteDb::Exec(const char* sql) {
   return status;
 }
 
+absl::Status SqliteDb::Run(const char* sql) {
+  ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+  return stmt.Run();
+}
+
 absl::StatusOr<int64_t> SqliteDb::QueryInt(const char* sql) {
   ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
   ASSIGN_OR_RETURN(bool row, stmt.Step());

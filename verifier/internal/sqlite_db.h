@@ -83,6 +83,9 @@ class SqliteDb {
 
   // Runs SQL without parameters or results (pragmas, DDL, BEGIN, COMMIT).
   absl::Status Exec(const char* sql);
+  // Runs one statement that returns no rows, prepared once and cached (for
+  // the statements a connection runs over and over: BEGIN, SAVEPOINT, COMMIT).
+  absl::Status Run(const char* sql);
   // The single integer a pragma or query answers (e.g. PRAGMA user_version).
   absl::StatusOr<int64_t> QueryInt(const char* sql);
   // A statement for `sql`, prepared once per connection and cached. A nested

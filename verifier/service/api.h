@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "verifier/service/nonce_budget.h"
 #include "verifier/store.h"
 
 namespace fdattest {
@@ -69,7 +71,6 @@ ApiResponse StoreProblem(const absl::Status& status);
 class FilterProofCache;  // verifier/proof_cache.h
 class IdentityCache;     // verifier/identity_cache.h
 class Metrics;           // verifier/service/metrics.h
-class NonceBudget;       // verifier/service/nonce_budget.h
 class PolicyCache;       // verifier/service/policy_cache.h
 class SecretBox;         // verifier/secret_box.h
 class SigningKey;        // verifier/jose_key.h
@@ -96,6 +97,8 @@ struct ServiceContext {
   IdentityCache* identity_cache = nullptr;  // shared across requests
   PolicyCache* policies = nullptr;          // parsed policies by (id, version)
   NonceBudget* nonces = nullptr;            // the cap on outstanding nonces
+  // Nonces of attestations being verified (never null).
+  std::shared_ptr<NonceClaims> nonce_claims = std::make_shared<NonceClaims>();
   Metrics* metrics = nullptr;
   const std::atomic<int64_t>* in_flight = nullptr;  // requests being served (the HTTP layer's)
   ServiceLimits limits;

@@ -1,8 +1,8 @@
 // POST /v1/attest and GET /v1/attestations/{id}: evidence through the one
 // verification pipeline (verifier/verify.h), with the store behind its hooks:
-// the nonce is consumed from the store (exactly once across connections), the
-// AK must belong to an active attester, whose recorded counters are the
-// baseline of step 4b. A bundle that step 1 refuses is no evidence (400, its
+// the nonce is checked, claimed, and consumed with the result (exactly once
+// across connections: Store::CommitAttestation), the AK must belong to an
+// active attester, whose recorded counters are the baseline of step 4b. A bundle that step 1 refuses is no evidence (400, its
 // nonce untouched); every other bundle gets a recorded, signed result.
 #include <openssl/crypto.h>
 
@@ -115,6 +115,59 @@ bool RefusedInStepOne(const VerifyResult& result) {
          result.steps.back().outcome == StepReport::Outcome::kFail;
 }
 
+// One run of the pipeline with the store behind its hooks: the nonce is
+// checked in the store and claimed in this process (it is consumed with the
+// result, by Store::CommitAttestation), the AK must belong to an active
+// attester, whose recorded counters are step 4b's baseline.
+struct PipelineRun {
+  VerifyResult result;
+  std::optional<AttesterRecord> attester;
+  std::string nonce;  // the nonce the run accepted and holds, or empty
+  std::shared_ptr<NonceClaims> claims;
+  PipelineRun() = default;
+  PipelineRun(PipelineRun&&) = default;
+  ~PipelineRun() {
+    if (claims != nullptr && !nonce.empty()) claims->Release(nonce);
+  }
+};
+
+absl::StatusOr<PipelineRun> RunPipeline(ServiceContext& context, absl::string_view evidence,
+                                        const Policy& policy, int64_t now) {
+  TrustAnchors anchors;
+  anchors.tpm_ca_pem = context.tpm_ca_pem;
+  PipelineRun run;
+  run.claims = context.nonce_claims;
+  absl::Status store_failure;
+  VerifyRequest verify;
+  verify.evidence = evidence;
+  verify.anchors = &anchors;
+  verify.policy = &policy;
+  verify.consume_nonce = [&](absl::string_view nonce) {
+    if (!run.claims->Claim(nonce)) {
+      return absl::PermissionDeniedError("the nonce was already used");
+    }
+    absl::Status s = context.store->CheckNonce(nonce, now);
+    if (!s.ok()) {
+      run.claims->Release(nonce);
+      if (s.code() != absl::StatusCode::kPermissionDenied) store_failure = s;
+      return s;
+    }
+    run.nonce = std::string(nonce);
+    return s;
+  };
+  verify.enrolled_ak = [&](absl::string_view ak_name) {
+    return EnrolledAk(*context.store, ak_name, run.attester, store_failure);
+  };
+  verify.previous_counters_of = [&](absl::string_view) -> std::optional<TpmCounters> {
+    return run.attester ? run.attester->counters : std::nullopt;
+  };
+  verify.cache = context.proof_cache;
+  verify.identity_cache = context.identity_cache;
+  run.result = Verify(verify);
+  if (!store_failure.ok()) return store_failure;
+  return run;
+}
+
 }  // namespace
 
 ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
@@ -140,43 +193,15 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
 
   // The pipeline, with the store behind its hooks.
   const int64_t now = context.now();
-  TrustAnchors anchors;
-  anchors.tpm_ca_pem = context.tpm_ca_pem;
-  std::optional<AttesterRecord> attester;
-  absl::Status store_failure;
-  VerifyRequest verify;
-  verify.evidence = request.body;
-  verify.anchors = &anchors;
-  verify.policy = policy->get();
-  verify.consume_nonce = [&](absl::string_view nonce) {
-    absl::Status s = context.store->ConsumeNonce(nonce, now);
-    if (s.ok() && context.nonces != nullptr) context.nonces->Consumed();
-    if (!s.ok() && s.code() != absl::StatusCode::kPermissionDenied) store_failure = s;
-    return s;
-  };
-  verify.enrolled_ak = [&](absl::string_view ak_name) {
-    return EnrolledAk(*context.store, ak_name, attester, store_failure);
-  };
-  verify.previous_counters_of = [&](absl::string_view) -> std::optional<TpmCounters> {
-    return attester ? attester->counters : std::nullopt;
-  };
-  verify.cache = context.proof_cache;
-  verify.identity_cache = context.identity_cache;
-  const VerifyResult result = Verify(verify);
-  if (!store_failure.ok()) return StoreProblem(store_failure);
-  if (RefusedInStepOne(result)) {
-    return Problem(400, "malformed-evidence", "Malformed evidence", result.reason);
+  absl::StatusOr<PipelineRun> run = RunPipeline(context, request.body, **policy, now);
+  if (!run.ok()) return StoreProblem(run.status());
+  if (RefusedInStepOne(run->result)) {
+    return Problem(400, "malformed-evidence", "Malformed evidence", run->result.reason);
   }
-  if (result.counters && attester) {
-    if (absl::Status s = context.store->RecordCounters(attester->id, *result.counters); !s.ok()) {
-      return StoreProblem(s);
-    }
-  }
-
   std::string ear;
   if (context.signing_key != nullptr) {
     absl::StatusOr<std::string> token = IssueEar(
-        MakeEarInput(result, **policy, now, context.limits.ear_lifetime, BuildId()),
+        MakeEarInput(run->result, **policy, now, context.limits.ear_lifetime, BuildId()),
         *context.signing_key);
     if (!token.ok()) {
       ApiResponse response = ProblemFromStatus(absl::InternalError(""), "internal");
@@ -186,12 +211,12 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
     ear = *std::move(token);
   }
   const std::string id = HexEncode(context.random(kResultIdBytes));
-  Json report = ReportJson(result);
+  Json report = ReportJson(run->result);
   report["policy_id"] = (*policy)->id;
   Json document = {{"id", id},
-                   {"verdict", std::string(VerdictName(result.verdict))},
-                   {"failure", std::string(FailureClassName(result.failure))},
-                   {"reason", result.reason},
+                   {"verdict", std::string(VerdictName(run->result.verdict))},
+                   {"failure", std::string(FailureClassName(run->result.failure))},
+                   {"reason", run->result.reason},
                    {"ear", ear},
                    {"report", std::move(report)}};
 
@@ -207,11 +232,11 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
     requested.push_back(
         {secret.name, secret.policy_id == policy_record->id ? (*policy)->id : secret.policy_id});
   }
-  const ReleaseDecision decision = ReleaseSecrets(result, **policy, requested);
+  const ReleaseDecision decision = ReleaseSecrets(run->result, **policy, requested);
   for (const auto& [name, why] : decision.refused) refused[name] = why;
   std::vector<std::pair<std::string, std::string>> release_errors;
   for (const std::string& name : decision.released) {
-    absl::StatusOr<std::string> jwe = WrapSecret(context, *target, name, result);
+    absl::StatusOr<std::string> jwe = WrapSecret(context, *target, name, run->result);
     if (!jwe.ok()) {
       refused[name] = "the verifier cannot release this secret now";
       release_errors.emplace_back("error", absl::StrCat("secret ", name, ": ", jwe.status().message()));
@@ -221,20 +246,39 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
   }
   document["refused"] = refused;
 
-  ResultRecord record;
+  // The result is serialised once: stored as it is, and served with the
+  // released secrets (which are never stored) added as the last member.
+  AttestationCommit commit;
+  commit.nonce = run->nonce;
+  commit.now = now;
+  commit.counters = run->attester ? run->result.counters : std::nullopt;
+  ResultRecord& record = commit.result;
   record.id = id;
-  record.attester_id = attester ? attester->id : "";
+  record.attester_id = run->attester ? run->attester->id : "";
   record.policy_id = policy_record->id;
   record.policy_version = policy_record->version;
-  record.verdict = std::string(VerdictName(result.verdict));
-  record.evidence_sha256 = result.evidence_sha256;
+  record.verdict = std::string(VerdictName(run->result.verdict));
+  record.evidence_sha256 = run->result.evidence_sha256;
   record.body = document.dump(-1, ' ', false, Json::error_handler_t::replace);  // no secrets
   record.created_at = now;
-  if (absl::Status s = context.store->PutResult(record); !s.ok()) return StoreProblem(s);
+  if (absl::Status s = context.store->CommitAttestation(commit); !s.ok()) {
+    // PermissionDenied: another process consumed the nonce after this one
+    // checked it; the client may post fresh evidence. Nothing was recorded.
+    if (absl::IsPermissionDenied(s)) {
+      return Problem(409, "nonce-race", "Conflict",
+                     absl::StrCat("the evidence's nonce was consumed meanwhile: ", s.message()));
+    }
+    return StoreProblem(s);
+  }
+  if (!run->nonce.empty() && context.nonces != nullptr) context.nonces->Consumed();
   if (context.metrics != nullptr) context.metrics->RecordVerdict(record.verdict);
 
-  document["secrets"] = std::move(secrets);
-  ApiResponse response = JsonReply(200, document);
+  ApiResponse response;
+  response.status = 200;
+  response.body = std::move(record.body);
+  response.body.pop_back();  // the document's closing '}'
+  absl::StrAppend(&response.body, ",\"secrets\":",
+                  secrets.dump(-1, ' ', false, Json::error_handler_t::replace), "}");
   response.log = {{"verdict", record.verdict},
                   {"attestation", id},
                   {"attester", record.attester_id},

@@ -255,6 +255,55 @@ TEST_F(HandlersTest, AttestOfEnrolledAkIsRecordedSignedAndSingleUse) {
   EXPECT_THAT(Body(again)["reason"].get<std::string>(), HasSubstr("already used"));
 }
 
+TEST_F(HandlersTest, ANonceHeldByAnAttestationInFlightIsAReplay) {
+  PutPolicy();
+  Enroll(AttesterState::kActive);
+  IssueSeedNonce();
+  // Another attestation of the same evidence is being verified in this
+  // process: this one is refused, and the nonce is left to that one.
+  ASSERT_TRUE(context_.nonce_claims->Claim(nonce_));
+  ApiResponse r = Attest();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["verdict"], "broken_evidence");
+  EXPECT_THAT(Body(r)["reason"].get<std::string>(), HasSubstr("already used"));
+  EXPECT_TRUE(store_.CheckNonce(nonce_, now_).ok());
+  context_.nonce_claims->Release(nonce_);
+  ApiResponse first = Attest();
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_NE(Body(first)["verdict"], "broken_evidence") << Body(first)["reason"];
+  EXPECT_FALSE(store_.CheckNonce(nonce_, now_).ok());
+  // The claim ended with the request.
+  EXPECT_TRUE(context_.nonce_claims->Claim(nonce_));
+}
+
+// A store whose nonce another process consumes right after this one checked it.
+class RacedStore : public MemoryStore {
+ public:
+  absl::Status CheckNonce(absl::string_view nonce, int64_t now) override {
+    absl::Status status = MemoryStore::CheckNonce(nonce, now);
+    if (status.ok()) {
+      EXPECT_TRUE(MemoryStore::ConsumeNonce(nonce, now).ok());
+    }
+    return status;
+  }
+};
+
+TEST_F(HandlersTest, ANonceConsumedElsewhereDuringVerificationRecordsNothing) {
+  RacedStore raced;
+  NonceBudget budget{&raced, 3};
+  context_.store = &raced;
+  context_.nonces = &budget;
+  PutPolicy();
+  EnrollSeedAk(raced, ak_public_, ak_name_, AttesterState::kActive, now_);
+  ASSERT_TRUE(raced.AddNonce(nonce_, now_ + 300).ok());
+  ApiResponse r = Attest();
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("nonce-race"));
+  EXPECT_FALSE(raced.GetAttester(kAttesterId)->counters.has_value());
+  context_.store = &store_;
+  context_.nonces = &nonces_;
+}
+
 TEST_F(HandlersTest, UnknownPendingAndRevokedAttestersAreBrokenEvidence) {
   PutPolicy();
   IssueSeedNonce();

@@ -33,4 +33,15 @@ absl::Status NonceBudget::Admit(int64_t now) {
   return absl::OkStatus();
 }
 
+bool NonceClaims::Claim(absl::string_view nonce) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return held_.emplace(nonce).second;
+}
+
+void NonceClaims::Release(absl::string_view nonce) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = held_.find(nonce);
+  if (it != held_.end()) held_.erase(it);
+}
+
 }  // namespace fdattest

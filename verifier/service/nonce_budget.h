@@ -1,3 +1,6 @@
+// Nonces in this process: NonceBudget caps how many are outstanding;
+// NonceClaims keeps two attestations from using one nonce at once.
+//
 // The cap on outstanding nonces (issued, neither used nor expired), which
 // keeps /v1/challenge from filling the store: over it, a challenge is
 // answered 429. The count is the store's (Store::CountNonces), read at most
@@ -10,6 +13,8 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <set>
+#include <string>
 
 #include "common/status.h"
 #include "verifier/store.h"
@@ -39,6 +44,27 @@ class NonceBudget {
   std::mutex refresh_mu_;
   std::atomic<int64_t> count_{0};
   std::atomic<int64_t> refreshed_at_{-1};  // unix second of the last count
+};
+
+// The nonces whose attestations are being verified in this process. An
+// attestation claims its nonce when the pipeline reaches the nonce step and
+// holds it until its result is committed (Store::CommitAttestation consumes
+// the nonce in the same transaction as the result) or dropped; a second
+// attestation of the same nonce meanwhile is refused as a replay. Across
+// processes the store's consumption is the arbiter. Thread-safe.
+class NonceClaims {
+ public:
+  NonceClaims() = default;
+  NonceClaims(const NonceClaims&) = delete;
+  NonceClaims& operator=(const NonceClaims&) = delete;
+
+  // False when another attestation holds `nonce`.
+  bool Claim(absl::string_view nonce);
+  void Release(absl::string_view nonce);
+
+ private:
+  std::mutex mu_;
+  std::set<std::string, std::less<>> held_;  // guarded by mu_
 };
 
 }  // namespace fdattest

@@ -178,6 +178,15 @@ absl::Status MemoryStore::ConsumeNonce(absl::string_view nonce, int64_t now) {
   return absl::OkStatus();
 }
 
+absl::Status MemoryStore::CheckNonce(absl::string_view nonce, int64_t now) {
+  FDATTEST_MEMORY_STORE_LOCK();
+  auto it = nonces_.find(nonce);
+  if (it == nonces_.end()) return absl::PermissionDeniedError("nonce never issued");
+  if (it->second.used) return absl::PermissionDeniedError("nonce already used");
+  if (it->second.expires_at <= now) return absl::PermissionDeniedError("nonce expired");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> MemoryStore::CountNonces(int64_t now) {
   FDATTEST_MEMORY_STORE_LOCK();
   int64_t n = 0;
@@ -241,6 +250,40 @@ absl::Status MemoryStore::PutResult(const ResultRecord& record) {
   if (!results_.emplace(record.id, record).second) {
     return absl::AlreadyExistsError(absl::StrCat("result ", record.id, " exists"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStore::CommitAttestation(const AttestationCommit& commit) {
+  FDATTEST_MEMORY_STORE_LOCK();
+  // Every check first, so a refusal changes nothing.
+  const ResultRecord& record = commit.result;
+  if (record.id.empty()) return absl::InvalidArgumentError("empty result id");
+  if (results_.contains(record.id)) {
+    return absl::AlreadyExistsError(absl::StrCat("result ", record.id, " exists"));
+  }
+  Nonce* nonce = nullptr;
+  if (!commit.nonce.empty()) {
+    auto it = nonces_.find(commit.nonce);
+    if (it == nonces_.end()) return absl::PermissionDeniedError("nonce never issued");
+    if (it->second.used) return absl::PermissionDeniedError("nonce already used");
+    if (it->second.expires_at <= commit.now) return absl::PermissionDeniedError("nonce expired");
+    nonce = &it->second;
+  }
+  AttesterRecord* attester = nullptr;
+  if (!record.attester_id.empty()) {
+    for (AttesterRecord& r : attesters_) {
+      if (r.id == record.attester_id) attester = &r;
+    }
+    if (attester == nullptr) return absl::NotFoundError(absl::StrCat("no attester ", record.attester_id));
+  } else if (commit.counters) {
+    return absl::InvalidArgumentError("counters without an attester");
+  }
+  if (nonce != nullptr) nonce->used = true;
+  if (commit.counters &&
+      (!attester->counters || CounterOrder(*commit.counters) > CounterOrder(*attester->counters))) {
+    attester->counters = commit.counters;
+  }
+  results_.emplace(record.id, record);
   return absl::OkStatus();
 }
 

@@ -50,6 +50,7 @@ class MemoryStore : public Store {
 
   absl::Status AddNonce(absl::string_view nonce, int64_t expires_at) override;
   absl::Status ConsumeNonce(absl::string_view nonce, int64_t now) override;
+  absl::Status CheckNonce(absl::string_view nonce, int64_t now) override;
   absl::StatusOr<int64_t> CountNonces(int64_t now) override;
   absl::Status PurgeNonces(int64_t now) override;
 
@@ -62,6 +63,7 @@ class MemoryStore : public Store {
   absl::StatusOr<SecretRecord> GetSecret(absl::string_view name) override;
 
   absl::Status PutResult(const ResultRecord& record) override;
+  absl::Status CommitAttestation(const AttestationCommit& commit) override;
   absl::StatusOr<ResultRecord> GetResult(absl::string_view id) override;
 
  private:

@@ -169,6 +169,47 @@ TEST(MemoryStoreTest, ANonceIsConsumedExactlyOnceAcrossThreads) {
   EXPECT_EQ(ok.load(), 1);
 }
 
+TEST(MemoryStoreTest, CheckingANonceChangesNothing) {
+  MemoryStore store;
+  ASSERT_TRUE(store.AddNonce("n1", 100).ok());
+  EXPECT_TRUE(store.CheckNonce("n1", 50).ok());
+  EXPECT_TRUE(store.CheckNonce("n1", 50).ok());
+  EXPECT_EQ(*store.CountNonces(50), 1);
+  EXPECT_THAT(store.CheckNonce("n1", 100).message(), HasSubstr("expired"));
+  EXPECT_THAT(store.CheckNonce("n0", 50).message(), HasSubstr("never issued"));
+  ASSERT_TRUE(store.ConsumeNonce("n1", 50).ok());
+  EXPECT_THAT(store.CheckNonce("n1", 50).message(), HasSubstr("already used"));
+}
+
+TEST(MemoryStoreTest, AnAttestationCommitsAllOrNothing) {
+  MemoryStore store;
+  ASSERT_TRUE(store.AddPendingAttester(Pending("a1", "ek1", "ak1"), false).ok());
+  ASSERT_TRUE(store.AddNonce("n1", 100).ok());
+  AttestationCommit commit;
+  commit.nonce = "n1";
+  commit.now = 50;
+  commit.counters = TpmCounters{.clock = 7, .reset_count = 1, .restart_count = 0};
+  commit.result = {.id = "r1", .attester_id = "a1", .body = "{}"};
+  ASSERT_TRUE(store.CommitAttestation(commit).ok());
+  EXPECT_THAT(store.CheckNonce("n1", 50).message(), HasSubstr("already used"));
+  EXPECT_EQ(store.GetAttester("a1")->counters->clock, 7u);
+  EXPECT_EQ(store.GetResult("r1")->body, "{}");
+
+  // The same nonce again: refused, and neither result nor counters written.
+  commit.result.id = "r2";
+  commit.counters->clock = 9;
+  EXPECT_EQ(store.CommitAttestation(commit).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store.GetResult("r2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.GetAttester("a1")->counters->clock, 7u);
+
+  // An unknown attester: refused, and the nonce stays unused.
+  ASSERT_TRUE(store.AddNonce("n2", 100).ok());
+  commit.nonce = "n2";
+  commit.result.attester_id = "nope";
+  EXPECT_EQ(store.CommitAttestation(commit).code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(store.CheckNonce("n2", 50).ok());
+}
+
 TEST(MemoryStoreTest, PoliciesKeepEveryVersion) {
   MemoryStore store;
   EXPECT_EQ(store.GetPolicy("p").status().code(), absl::StatusCode::kNotFound);
