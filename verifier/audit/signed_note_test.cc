@@ -329,18 +329,21 @@ TEST(SignedNoteTest, RefusesBadKeyNames) {
 
 TEST(SignedNoteTest, RejectsATruncatedOrExtendedSignatureByAKnownKey) {
   NoteSigner s = MustSigner("log.example");
-  const NoteVerifier v = MustVerifier(s.VerifierKey());
-  const std::string note = Sign("t\n", {&s});
+  NoteSigner good = MustSigner("good.example");  // verifies: the refusal is the bad line's
+  const std::vector<NoteVerifier> v = {MustVerifier(s.VerifierKey()),
+                                       MustVerifier(good.VerifierKey())};
+  const std::string note = Sign("t\n", {&s, &good});
+  ASSERT_TRUE(OpenNote(note, v).ok());
   const std::string bytes = SignatureBytesOf(note, "log.example");
   ASSERT_EQ(bytes.size(), 68u);
-  EXPECT_EQ(OpenNote(WithSignatureBytes(note, "log.example", bytes.substr(0, 67)), {v})
+  EXPECT_EQ(OpenNote(WithSignatureBytes(note, "log.example", bytes.substr(0, 67)), v)
                 .status()
                 .code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(OpenNote(WithSignatureBytes(note, "log.example", bytes + "x"), {v}).status().code(),
+  EXPECT_EQ(OpenNote(WithSignatureBytes(note, "log.example", bytes + "x"), v).status().code(),
             absl::StatusCode::kUnauthenticated);
   // Under five bytes there is no signature at all: malformed.
-  EXPECT_EQ(OpenNote(WithSignatureBytes(note, "log.example", bytes.substr(0, 4)), {v})
+  EXPECT_EQ(OpenNote(WithSignatureBytes(note, "log.example", bytes.substr(0, 4)), v)
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
