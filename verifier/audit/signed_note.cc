@@ -115,7 +115,10 @@ absl::StatusOr<std::shared_ptr<EVP_PKEY>> ReadEd25519Pem(absl::string_view pem) 
   if (pem.size() > 1 << 16) return absl::InvalidArgumentError("private key PEM is too large");
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return OpenSslStatus("reading the private key");
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  // No passphrase: without this callback OpenSSL would prompt on the
+  // terminal for an encrypted key.
+  pem_password_cb* no_passphrase = [](char*, int, int, void*) { return 0; };
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
   if (key == nullptr) {
     ERR_clear_error();
     return absl::InvalidArgumentError("not a PEM private key (PKCS#8)");

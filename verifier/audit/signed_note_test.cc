@@ -207,6 +207,22 @@ TEST(SignedNoteTest, RefusesANonEd25519PrivateKey) {
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(SignedNoteTest, RefusesAnEncryptedPrivateKeyWithoutAskingForAPassphrase) {
+  EvpPkeyPtr ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  ASSERT_TRUE(ed);
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  char pass[] = "passphrase";
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), ed.get(), EVP_aes_256_cbc(), pass,
+                                          sizeof(pass) - 1, nullptr, nullptr),
+            1);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  const std::string pem(data, static_cast<size_t>(len));
+  ASSERT_NE(pem.find("ENCRYPTED PRIVATE KEY"), std::string::npos);
+  EXPECT_EQ(NoteSigner::FromPrivateKeyPem("n", pem).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(SignedNoteTest, ABadSignatureByAKnownKeyRejectsEvenWhenAnotherVerifies) {
   NoteSigner a = MustSigner("a.example");
   NoteSigner b = MustSigner("b.example");
