@@ -1,9 +1,19 @@
 #include "verifier/key_command.h"
 
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "common/json.h"
 #include "verifier/endpoint_registry.h"
 #include "verifier/jose_key.h"
+#include "common/unique_fd.h"
+#include "verifier/audit/signed_note.h"
 #include "verifier/secret_box.h"
 
 namespace fdattest {
@@ -52,10 +62,67 @@ int RegistrySign(const std::string& key_path, const std::string& payload_path, s
   return kExitDone;
 }
 
+// Creates `path` with exactly `mode` and `data`, durably; never replaces an
+// existing file (nor follows a symlink), and removes a half-written one.
+absl::Status CreateNewFile(const std::string& path, absl::string_view data, mode_t mode) {
+  UniqueFd fd(
+      open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode));
+  if (!fd) {
+    if (errno == EEXIST) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " already exists; a key file is never overwritten"));
+    }
+    return ErrnoStatus(absl::StrCat("cannot create ", path), errno);
+  }
+  auto fail = [&](absl::Status s) {
+    unlink(path.c_str());
+    return s;
+  };
+  // The umask may only have removed bits; make the mode exact.
+  if (fchmod(fd.get(), mode) != 0) return fail(ErrnoStatus(absl::StrCat("chmod ", path), errno));
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = write(fd.get(), data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(ErrnoStatus(absl::StrCat("cannot write ", path), errno));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (fsync(fd.get()) != 0) return fail(ErrnoStatus(absl::StrCat("cannot sync ", path), errno));
+  const std::string dir = DirectoryOf(path);
+  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd) fsync(dir_fd.get());  // best effort: the file itself is durable
+  return absl::OkStatus();
+}
+
+// `key log` and `key witness`: an Ed25519 private key in FILE (PKCS#8 PEM,
+// mode 0600) and its verifier key in FILE.vkey (0644), both new; the vkey is
+// printed. Neither file is left behind if the other cannot be made.
+template <typename Signer>
+int NoteKeyCreate(absl::string_view what, const std::string& name, const std::string& out_path,
+                  std::ostream& out, std::ostream& err) {
+  auto signer = Signer::Generate(name);
+  if (!signer.ok()) return Fail(err, what, signer.status());
+  std::string pem = signer->PrivateKeyPem();
+  if (pem.empty()) return Fail(err, what, absl::InternalError("cannot encode the private key"));
+  absl::Status made = CreateNewFile(out_path, pem, 0600);
+  OPENSSL_cleanse(pem.data(), pem.size());
+  if (!made.ok()) return Fail(err, what, made);
+  const std::string vkey = signer->VerifierKey();
+  if (absl::Status s = CreateNewFile(out_path + ".vkey", vkey + "\n", 0644); !s.ok()) {
+    unlink(out_path.c_str());
+    return Fail(err, what, s);
+  }
+  out << vkey << "\n";
+  return kExitDone;
+}
+
 }  // namespace
 
 KeyCommands::KeyCommands(CLI::App& app) {
-  CLI::App* key = app.add_subcommand("key", "the verifier's ES256 signing key (a JWK)");
+  CLI::App* key = app.add_subcommand(
+      "key", "the verifier's keys: ES256 signing key, secrets key, audit log and witness keys");
   key->require_subcommand(1);
   key_generate_ = key->add_subcommand(
       "generate",
@@ -67,6 +134,17 @@ KeyCommands::KeyCommands(CLI::App& app) {
       "secret", "create fdverifierd's key for secrets at rest (32 random bytes, mode 0600, "
                 "never overwritten)");
   key_secret_->add_option("--out", secret_out_, "key file to create")->required();
+  key_log_ = key->add_subcommand(
+      "log", "create the audit log's Ed25519 checkpoint key (PKCS#8 PEM, mode 0600, never "
+             "overwritten) and FILE.vkey; print its verifier key");
+  key_log_->add_option("--origin", log_origin_, "the log's origin, which names the key")
+      ->required();
+  key_log_->add_option("--out", log_out_, "private key file to create")->required();
+  key_witness_ = key->add_subcommand(
+      "witness", "create a witness's Ed25519 cosigner key (cosignature/v1; PKCS#8 PEM, mode "
+                 "0600, never overwritten) and FILE.vkey; print its verifier key");
+  key_witness_->add_option("--name", witness_name_, "the witness's key name")->required();
+  key_witness_->add_option("--out", witness_out_, "private key file to create")->required();
 
   CLI::App* registry = app.add_subcommand("registry", "signed endpoint registries");
   registry->require_subcommand(1);
@@ -74,7 +152,8 @@ KeyCommands::KeyCommands(CLI::App& app) {
       "sign", "sign a strict-JSON payload (canonicalised); print the compact JWS");
   registry_sign_->add_option("--key", sign_key_file_, "private JWK file")->required();
   registry_sign_->add_option("payload", sign_payload_file_, "payload JSON file")->required();
-  for (CLI::App* cmd : {key, key_generate_, key_public_, key_secret_, registry, registry_sign_}) {
+  for (CLI::App* cmd : {key, key_generate_, key_public_, key_secret_, key_log_, key_witness_,
+                        registry, registry_sign_}) {
     cmd->footer("Exit status: 0 done; 1 refused or failed (the reason on stderr); 4 usage error.");
   }
 }
@@ -88,6 +167,12 @@ std::optional<int> KeyCommands::Run(std::ostream& out, std::ostream& err) const 
       return kExitFailed;
     }
     return kExitDone;
+  }
+  if (key_log_->parsed()) {
+    return NoteKeyCreate<NoteSigner>("key log", log_origin_, log_out_, out, err);
+  }
+  if (key_witness_->parsed()) {
+    return NoteKeyCreate<CosignatureSigner>("key witness", witness_name_, witness_out_, out, err);
   }
   if (registry_sign_->parsed()) return RegistrySign(sign_key_file_, sign_payload_file_, out, err);
   return std::nullopt;

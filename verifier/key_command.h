@@ -1,5 +1,6 @@
-// `fdattest key generate|public` and `fdattest registry sign`: the verifier's
-// signing key on the command line (docs/ear.md). KeyCommands adds the
+// `fdattest key generate|public|secret|log|witness` and `fdattest registry
+// sign`: the verifier's keys on the command line (docs/ear.md,
+// docs/verifier-cli.md). KeyCommands adds the
 // subcommands to the CLI11 app and, after parsing, runs whichever was chosen.
 // Not thread-safe (it holds the parsed options); one per process.
 #ifndef FDATTEST_VERIFIER_KEY_COMMAND_H_
@@ -21,6 +22,9 @@ class KeyCommands {
  public:
   // Adds `key generate --out FILE`, `key public FILE`, `key secret --out FILE`
   // (fdverifierd's --secret-key-file, verifier/secret_box.h) and
+  // `key log --origin ORIGIN --out FILE` (the audit log's checkpoint key,
+  // verifier/audit/signed_note.h), `key witness --name NAME --out FILE` (a
+  // witness's cosigner key) and
   // `registry sign --key FILE PAYLOAD`. `app` must outlive this object. The
   // JWKs are printed as one line of canonical JSON; the registry JWS is
   // printed without a trailing newline (as `jose jws sig -c` does).
@@ -38,8 +42,14 @@ class KeyCommands {
   CLI::App* key_public_;
   CLI::App* registry_sign_;
   CLI::App* key_secret_;
+  CLI::App* key_log_;
+  CLI::App* key_witness_;
   std::string generate_out_;
   std::string secret_out_;
+  std::string log_origin_;
+  std::string log_out_;
+  std::string witness_name_;
+  std::string witness_out_;
   std::string public_key_file_;
   std::string sign_key_file_;
   std::string sign_payload_file_;

@@ -1,4 +1,4 @@
-// `fdattest key generate|public` and `fdattest registry sign` through the
+// `fdattest key generate|public|log|witness` and `fdattest registry sign` through the
 // CLI11 app as main builds it: files, modes, output, and refusals.
 #include "verifier/key_command.h"
 
@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "common/file_io.h"
 #include "common/json.h"
 #include "gtest/gtest.h"
 #include "tests/support/jose_test_util.h"
+#include "verifier/audit/signed_note.h"
 #include "verifier/jose_key.h"
 
 namespace fdattest {
@@ -113,6 +116,94 @@ TEST(KeyCommandTest, RegistrySignRefusesNonStrictJson) {
   CliResult missing =
       RunCli({"registry", "sign", "--key", dir.Path("nope.jwk"), dir.Path("bad.json")});
   EXPECT_EQ(missing.status, 1);
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+TEST(KeyCommandTest, LogWritesAnEd25519KeyAndItsVerifierKey) {
+  ScratchDir dir;
+  const std::string path = dir.Path("log.pem");
+  CliResult r = RunCli({"key", "log", "--origin", "audit.example/log", "--out", path});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_EQ(ModeOf(path + ".vkey"), 0644u);
+  auto pem = ReadFileLimited(path, 1 << 16);
+  ASSERT_TRUE(pem.ok()) << pem.status();
+  EXPECT_TRUE(absl::StartsWith(*pem, "-----BEGIN PRIVATE KEY-----\n")) << *pem;
+  auto signer = NoteSigner::FromPrivateKeyPem("audit.example/log", *pem);
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  EXPECT_EQ(r.out, signer->VerifierKey() + "\n");
+  auto vkey_file = ReadFileLimited(path + ".vkey", 1 << 16);
+  ASSERT_TRUE(vkey_file.ok());
+  EXPECT_EQ(*vkey_file, r.out);
+  // The printed key verifies what the file's key signs.
+  auto verifier = NoteVerifier::FromVerifierKey(r.out.substr(0, r.out.size() - 1));
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  EXPECT_EQ(verifier->type(), kNoteSigEd25519);
+  auto note = SignNote("audit.example/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+                       {&*signer});
+  ASSERT_TRUE(note.ok());
+  EXPECT_TRUE(OpenNote(*note, {*verifier}).ok());
+}
+
+TEST(KeyCommandTest, WitnessWritesACosignerKeyAndItsVerifierKey) {
+  ScratchDir dir;
+  const std::string path = dir.Path("witness.pem");
+  CliResult r = RunCli({"key", "witness", "--name", "witness.example/w1", "--out", path});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_EQ(ModeOf(path + ".vkey"), 0644u);
+  auto pem = ReadFileLimited(path, 1 << 16);
+  ASSERT_TRUE(pem.ok());
+  auto cosigner = CosignatureSigner::FromPrivateKeyPem("witness.example/w1", *pem);
+  ASSERT_TRUE(cosigner.ok()) << cosigner.status();
+  EXPECT_EQ(r.out, cosigner->VerifierKey() + "\n");
+  EXPECT_EQ(*ReadFileLimited(path + ".vkey", 1 << 16), r.out);
+  auto verifier = NoteVerifier::FromVerifierKey(r.out.substr(0, r.out.size() - 1));
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  EXPECT_EQ(verifier->type(), kNoteSigCosignatureV1);
+}
+
+TEST(KeyCommandTest, LogAndWitnessNeverOverwrite) {
+  for (const char* command : {"log", "witness"}) {
+    SCOPED_TRACE(command);
+    const char* name_flag = std::string(command) == "log" ? "--origin" : "--name";
+    ScratchDir dir;
+    const std::string path = dir.Path("key.pem");
+    ASSERT_EQ(RunCli({"key", command, name_flag, "n.example", "--out", path}).status, 0);
+    const std::string pem = *ReadFileLimited(path, 1 << 16);
+    const std::string vkey = *ReadFileLimited(path + ".vkey", 1 << 16);
+    CliResult again = RunCli({"key", command, name_flag, "n.example", "--out", path});
+    EXPECT_EQ(again.status, 1);
+    EXPECT_NE(again.err.find("never overwritten"), std::string::npos) << again.err;
+    EXPECT_TRUE(again.out.empty());
+    EXPECT_EQ(*ReadFileLimited(path, 1 << 16), pem);
+    EXPECT_EQ(*ReadFileLimited(path + ".vkey", 1 << 16), vkey);
+
+    // An existing FILE.vkey alone: refused, and no private key is left behind.
+    const std::string other = dir.Path("other.pem");
+    dir.Write("other.pem.vkey", "keep\n");
+    CliResult blocked = RunCli({"key", command, name_flag, "n.example", "--out", other});
+    EXPECT_EQ(blocked.status, 1);
+    EXPECT_FALSE(Exists(other));
+    EXPECT_EQ(*ReadFileLimited(other + ".vkey", 100), "keep\n");
+
+    // A bad key name: refused before any file is made.
+    const std::string third = dir.Path("third.pem");
+    CliResult bad = RunCli({"key", command, name_flag, "a+b", "--out", third});
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_FALSE(Exists(third));
+    EXPECT_FALSE(Exists(third + ".vkey"));
+  }
 }
 
 TEST(KeyCommandTest, OtherSubcommandsAreNotOurs) {
