@@ -416,7 +416,7 @@ TEST_F(SqliteArchiveTest, ShreddingLeavesNoTraceOfTheKeyOrCiphertextsInTheFiles)
   ASSERT_TRUE(on_disk("CIPHERTEXT-MARKER-"));
   ASSERT_TRUE(on_disk("SMALL-CIPHERTEXT-MARKER"));
 
-  db_.reset();  // the test's reader would keep the log from being truncated
+  db_.reset();  // only the store's own connections stay open
   ASSERT_TRUE(store_->ShredTenant("acme", 500).ok());
   EXPECT_FALSE(on_disk(key));
   EXPECT_FALSE(on_disk("CIPHERTEXT-MARKER-"));
