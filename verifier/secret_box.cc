@@ -107,6 +107,17 @@ absl::StatusOr<SecretBox> SecretBox::Open(const std::string& path) {
   return box;
 }
 
+absl::StatusOr<SecretBox> SecretBox::FromKeyBytes(absl::string_view key) {
+  if (key.size() != kKeyBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("a key must be exactly ", kKeyBytes, " bytes"));
+  }
+  std::array<uint8_t, kKeyBytes> bytes;
+  std::copy_n(Bytes(key), kKeyBytes, bytes.begin());
+  SecretBox box(bytes);
+  OPENSSL_cleanse(bytes.data(), bytes.size());
+  return box;
+}
+
 SecretBox::~SecretBox() { OPENSSL_cleanse(key_.data(), key_.size()); }
 
 absl::StatusOr<std::string> SecretBox::Seal(absl::string_view name,

@@ -29,6 +29,9 @@ class SecretBox {
   // symlink) owned by this user with mode 0600 or 0400; InvalidArgument unless
   // it holds exactly 32 bytes.
   static absl::StatusOr<SecretBox> Open(const std::string& path);
+  // A box over `key`'s 32 raw bytes (InvalidArgument for another length):
+  // for keys that are themselves stored sealed (verifier/audit/tenant_keys.h).
+  static absl::StatusOr<SecretBox> FromKeyBytes(absl::string_view key);
 
   SecretBox(const SecretBox& other) = default;
   SecretBox& operator=(const SecretBox& other) = default;

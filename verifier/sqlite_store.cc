@@ -84,6 +84,26 @@ CREATE INDEX results_attester ON results (attester_id);
 CREATE INDEX results_policy ON results (policy_id, policy_version);
 )sql";
 
+// Version 3: the audit archive (docs/formats/archive-records.md). Its Merkle
+// tree's stored nodes (audit_nodes: node (level, idx) is the root of the
+// complete subtree over leaves [idx << level, (idx + 1) << level)), its leaves
+// and signed checkpoints, which are never changed or deleted; the tenants whose
+// data keys seal the blobs beside the log, and the blobs, whose ciphertext
+// (sealed) becomes NULL when they expire or their tenant is shredded. Attesters
+// belong to a tenant.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE audit_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)) WITHOUT ROWID;
+CREATE TABLE audit_leaves (idx INTEGER PRIMARY KEY, data BLOB NOT NULL, result_id TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL);
+CREATE TABLE audit_checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE tenants (id TEXT PRIMARY KEY, sealed_key BLOB, created_at INTEGER NOT NULL, shredded_at INTEGER);
+CREATE TABLE audit_blobs (sha256 TEXT NOT NULL, tenant TEXT NOT NULL REFERENCES tenants (id),
+  kind TEXT NOT NULL CHECK (kind IN ('evidence', 'result', 'decision')), sealed BLOB, created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, PRIMARY KEY (tenant, sha256, kind));
+ALTER TABLE attesters ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+)sql";
+
 absl::Status Migrate(SqliteDb& db, const std::vector<SqliteMigration>& migrations) {
   for (size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
@@ -180,6 +200,10 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> OpenConnection(const std::string& path
     if (!row || mode.Bytes(0) != "wal") {
       return absl::InternalError(absl::StrCat(path, ": cannot switch the database to WAL mode"));
     }
+    // Deleted content is overwritten with zeros, not left in free space:
+    // crypto-shredding (ShredTenant) must not leave a tenant's sealed key or
+    // ciphertexts behind in the file.
+    RETURN_IF_ERROR(db->Exec("PRAGMA secure_delete = ON"));
   } else {
     RETURN_IF_ERROR(db->Exec("PRAGMA query_only = ON"));
   }
@@ -191,13 +215,16 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> OpenConnection(const std::string& path
 
 const std::vector<SqliteMigration>& SqliteStoreMigrations() {
   static const std::vector<SqliteMigration>* migrations =
-      new std::vector<SqliteMigration>{{1, kSchemaV1}, {2, kSchemaV2}};
+      new std::vector<SqliteMigration>{{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
   return *migrations;
 }
 
 struct SqliteStore::PendingWrite {
   WriteFn fn;
   std::promise<absl::Status> done;
+  // After the commit, copy the log into the database and truncate it, so
+  // the pages this write replaced are gone from the log too.
+  bool checkpoint_after = false;
 };
 
 SqliteStore::ReadLease::ReadLease(SqliteStore* store, std::unique_ptr<SqliteDb> db)
@@ -252,8 +279,14 @@ SqliteStore::~SqliteStore() {
   writer_thread_.join();
 }
 
-absl::Status SqliteStore::Write(WriteFn fn) {
-  PendingWrite write{std::move(fn), {}};
+absl::Status SqliteStore::Write(WriteFn fn) { return QueueWrite(std::move(fn), false); }
+
+absl::Status SqliteStore::WriteAndTruncateLog(WriteFn fn) {
+  return QueueWrite(std::move(fn), true);
+}
+
+absl::Status SqliteStore::QueueWrite(WriteFn fn, bool checkpoint_after) {
+  PendingWrite write{std::move(fn), {}, checkpoint_after};
   std::future<absl::Status> done = write.done.get_future();
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
@@ -310,6 +343,16 @@ void SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   if (failed.ok()) {
     transactions_.fetch_add(1, std::memory_order_relaxed);
     writes_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
+    // The commit stands; a write that asked for the log to be truncated
+    // learns whether it was (a reader's snapshot can keep it: retry).
+    absl::Status truncated;
+    bool checkpointed = false;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!batch[i]->checkpoint_after || !results[i].ok()) continue;
+      if (!checkpointed) truncated = TruncateLog(db);
+      checkpointed = true;
+      results[i] = truncated;
+    }
   } else {
     if (db.InTransaction()) db.Exec("ROLLBACK").IgnoreError();
     for (absl::Status& result : results) result = failed;
@@ -320,6 +363,16 @@ void SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
     std::promise<absl::Status> done = std::move(batch[i]->done);
     done.set_value(std::move(results[i]));
   }
+}
+
+absl::Status SqliteStore::TruncateLog(SqliteDb& db) {
+  ASSIGN_OR_RETURN(Statement checkpoint, db.Prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
+  ASSIGN_OR_RETURN(bool row, checkpoint.Step());
+  if (!row || checkpoint.Int(0) != 0) {
+    return absl::UnavailableError(
+        "committed, but the write-ahead log could not be truncated (a reader held it); retry");
+  }
+  return absl::OkStatus();
 }
 
 SqliteStore::ReadLease SqliteStore::BorrowReader() {

@@ -18,7 +18,8 @@
 // Thread-safe. Input limits (InvalidArgument beyond them): ids of attesters
 // and results are 32 lowercase hex digits; digests 64; policy ids and secret
 // names 1..128 of [A-Za-z0-9._-]; nonces 8..64 raw bytes; documents, keys and
-// ciphertexts 1 byte..1 MiB; result bodies up to 8 MiB.
+// ciphertexts 1 byte..1 MiB; result bodies up to 8 MiB; tenant ids as
+// CheckTenantId says; sealed blobs 1 byte..9 MiB.
 #ifndef FDATTEST_VERIFIER_SQLITE_STORE_H_
 #define FDATTEST_VERIFIER_SQLITE_STORE_H_
 
@@ -110,6 +111,16 @@ class SqliteStore final : public Store {
   absl::StatusOr<ResultRecord> GetResult(absl::string_view id) override;
   absl::Status CommitAttestation(const AttestationCommit& commit) override;
 
+  // The archive's records: sqlite_store_archive.cc.
+  absl::StatusOr<TenantRecord> EnsureTenant(absl::string_view id, absl::string_view sealed_key,
+                                            int64_t now) override;
+  absl::StatusOr<TenantRecord> GetTenant(absl::string_view id) override;
+  absl::Status ShredTenant(absl::string_view id, int64_t now) override;
+  absl::Status PutBlob(const BlobRecord& record) override;
+  absl::StatusOr<BlobRecord> GetBlob(absl::string_view tenant, absl::string_view sha256,
+                                     BlobKind kind) override;
+  absl::StatusOr<int64_t> ExpireBlobs(int64_t now) override;
+
   // The database's schema version (PRAGMA user_version).
   absl::StatusOr<int64_t> SchemaVersion();
   // PRAGMA integrity_check: OK, or DataLoss with SQLite's findings.
@@ -145,6 +156,13 @@ class SqliteStore final : public Store {
   // Queues `fn` for the writer thread and waits until its transaction is
   // committed (or failed). `fn` returning an error undoes its own changes only.
   absl::Status Write(WriteFn fn);
+  // As Write, then checkpoints the write-ahead log into the database and
+  // truncates it, so the old pages the write replaced are gone from the
+  // log too (secure_delete zeroes them in the database). Unavailable when a
+  // reader kept the log from being truncated (the write is committed).
+  absl::Status WriteAndTruncateLog(WriteFn fn);
+  absl::Status QueueWrite(WriteFn fn, bool checkpoint_after);
+  static absl::Status TruncateLog(internal::SqliteDb& db);
   void WriterLoop();
   void RunBatch(const std::vector<PendingWrite*>& batch);
   ReadLease BorrowReader();

@@ -79,11 +79,11 @@ std::tuple<uint32_t, uint32_t, uint64_t> CounterOrder(const TpmCounters& c) {
 constexpr const char* kSelectAttesterById =
     "SELECT id, ek_certificate, ek_public, ek_sha256, ak_public, ak_name, state, "
     "credential_sha256, created_at, activated_at, revoked_at, counters_reset, "
-    "counters_restart, counters_clock FROM attesters WHERE id = ?";
+    "counters_restart, counters_clock, tenant FROM attesters WHERE id = ?";
 constexpr const char* kSelectAttesterByAkName =
     "SELECT id, ek_certificate, ek_public, ek_sha256, ak_public, ak_name, state, "
     "credential_sha256, created_at, activated_at, revoked_at, counters_reset, "
-    "counters_restart, counters_clock FROM attesters WHERE ak_name = ? "
+    "counters_restart, counters_clock, tenant FROM attesters WHERE ak_name = ? "
     "ORDER BY activated_at > 0 DESC, created_at DESC, rowid DESC LIMIT 1";
 
 absl::StatusOr<AttesterRecord> AttesterFromRow(const Statement& row) {
@@ -106,6 +106,7 @@ absl::StatusOr<AttesterRecord> AttesterFromRow(const Statement& row) {
     counters.clock = static_cast<uint64_t>(row.Int(13));  // stored as its 64-bit pattern
     record.counters = counters;
   }
+  record.tenant = row.Bytes(14);
   return record;
 }
 
@@ -136,6 +137,7 @@ absl::Status SqliteStore::AddPendingAttester(const AttesterRecord& record, bool 
   RETURN_IF_ERROR(CheckSize("an AK public area", record.ak_public, kMaxValueBytes));
   RETURN_IF_ERROR(CheckAkName(record.ak_name));
   RETURN_IF_ERROR(CheckHex("a credential digest", record.credential_sha256, kDigestHexDigits));
+  RETURN_IF_ERROR(CheckTenantId(record.tenant));
   return Write([&](SqliteDb& db) -> absl::Status {
     // Only an AK that was once activated is enrolled: a pending record (or
     // one that died pending) is made without the TPM, so it blocks no one.
@@ -159,12 +161,12 @@ absl::Status SqliteStore::AddPendingAttester(const AttesterRecord& record, bool 
     ASSIGN_OR_RETURN(Statement insert,
                      db.Prepare("INSERT INTO attesters (id, ek_certificate, ek_public, ek_sha256, "
                                 "ak_public, ak_name, state, credential_sha256, created_at, "
-                                "activated_at, revoked_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 0, 0)"));
+                                "activated_at, revoked_at, tenant) "
+                                "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 0, 0, ?)"));
     insert.BindText(1, record.id).BindBlob(2, record.ek_certificate).BindBlob(3, record.ek_public);
     insert.BindText(4, record.ek_sha256).BindBlob(5, record.ak_public).BindText(6, record.ak_name);
     insert.BindText(7, record.credential_sha256).BindInt(8, record.created_at);
-    return insert.Run();
+    return insert.BindText(9, record.tenant).Run();
   });
 }
 

@@ -163,6 +163,22 @@ TEST_F(SqliteStoreTest, NewDatabaseHasTheLatestSchema) {
   EXPECT_GE(SqliteStoreMigrations().size(), 2u);
 }
 
+// An attester row as schemas 1 and 2 held it (no tenant column): what an
+// older build wrote, which today's AddPendingAttester no longer can.
+void InsertOldAttester(const std::string& db_path, const AttesterRecord& r) {
+  auto db = internal::SqliteDb::Open(db_path, false, 1000);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto insert = (*db)->Prepare(
+      "INSERT INTO attesters (id, ek_certificate, ek_public, ek_sha256, ak_public, ak_name, "
+      "state, credential_sha256, created_at, activated_at, revoked_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 0, 0)");
+  ASSERT_TRUE(insert.ok()) << insert.status();
+  insert->BindText(1, r.id).BindBlob(2, r.ek_certificate).BindBlob(3, r.ek_public);
+  insert->BindText(4, r.ek_sha256).BindBlob(5, r.ak_public).BindText(6, r.ak_name);
+  insert->BindText(7, r.credential_sha256).BindInt(8, r.created_at);
+  ASSERT_TRUE(insert->Run().ok());
+}
+
 TEST_F(SqliteStoreTest, MigratesAVersionOneDatabaseKeepingItsRecords) {
   const std::vector<SqliteMigration> first_only(SqliteStoreMigrations().begin(),
                                                 SqliteStoreMigrations().begin() + 1);
@@ -171,7 +187,7 @@ TEST_F(SqliteStoreTest, MigratesAVersionOneDatabaseKeepingItsRecords) {
   {
     auto store = OpenStore(old_build);
     ASSERT_EQ(*store->SchemaVersion(), 1);
-    ASSERT_TRUE(store->AddPendingAttester(Attester(1, "ek1"), false).ok());
+    InsertOldAttester(DbPath(), Attester(1, "ek1"));
     ASSERT_TRUE(store->PutPolicy("p", "{\"v\":1}", 10).ok());
     ASSERT_TRUE(store->AddNonce(Nonce(1), 5000).ok());
     ASSERT_TRUE(store->PutResult(Result(1, Id(1), "p", 1)).ok());
@@ -191,6 +207,54 @@ TEST_F(SqliteStoreTest, MigratesAVersionOneDatabaseKeepingItsRecords) {
       *(*db)->QueryInt(
           "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'nonces_expiry'"),
       1);
+}
+
+TEST_F(SqliteStoreTest, MigratesAVersionTwoDatabaseToTheArchiveSchemaKeepingItsRecords) {
+  const std::vector<SqliteMigration> first_two(SqliteStoreMigrations().begin(),
+                                               SqliteStoreMigrations().begin() + 2);
+  SqliteStore::Options old_build;
+  old_build.migrations_for_testing = &first_two;
+  {
+    auto store = OpenStore(old_build);
+    ASSERT_EQ(*store->SchemaVersion(), 2);
+    InsertOldAttester(DbPath(), Attester(1, "ek1"));
+    ASSERT_TRUE(store->ActivateAttester(Id(1), Digest("cred"), 1500).ok());
+    {
+      auto db = internal::SqliteDb::Open(DbPath(), false, 1000);
+      ASSERT_TRUE(db.ok());
+      absl::Status set = (*db)->Exec(
+          "UPDATE attesters SET counters_reset = 2, counters_restart = 0, counters_clock = 9");
+      ASSERT_TRUE(set.ok()) << set;
+    }
+    ASSERT_TRUE(store->PutPolicy("p", "{\"v\":1}", 10).ok());
+    ASSERT_TRUE(store->PutPolicy("p", "{\"v\":2}", 11).ok());
+    ASSERT_TRUE(store->PutSecret({"s", "sealed", "p", 12}).ok());
+    ASSERT_TRUE(store->AddNonce(Nonce(1), 5000).ok());
+    ASSERT_TRUE(store->PutResult(Result(1, Id(1), "p", 2)).ok());
+  }
+  auto store = OpenStore();
+  EXPECT_EQ(*store->SchemaVersion(), 3);
+  AttesterRecord attester = *store->GetAttester(Id(1));
+  EXPECT_EQ(attester.state, AttesterState::kActive);
+  EXPECT_EQ(attester.counters->clock, 9u);
+  EXPECT_EQ(attester.tenant, "default");  // the new column's default
+  EXPECT_EQ(store->GetPolicy("p", 1)->text, "{\"v\":1}");
+  EXPECT_EQ(store->GetPolicy("p")->version, 2);
+  EXPECT_EQ(store->GetSecret("s")->ciphertext, "sealed");
+  EXPECT_EQ(store->GetResult(Result(1, "", "", 0).id)->body, Result(1, "", "", 0).body);
+  EXPECT_TRUE(store->ConsumeNonce(Nonce(1), 100).ok());
+  // The archive's tables are there and in use.
+  ASSERT_TRUE(store->EnsureTenant("default", "sealed key", 20).ok());
+  ASSERT_TRUE(store->PutBlob({Digest("e"), "default", BlobKind::kEvidence, "ct", 20, 99}).ok());
+  EXPECT_EQ(store->GetBlob("default", Digest("e"), BlobKind::kEvidence)->sealed, "ct");
+  store.reset();
+  auto db = internal::SqliteDb::Open(DbPath(), false, 1000);
+  ASSERT_TRUE(db.ok());
+  for (const char* table : {"audit_nodes", "audit_leaves", "audit_checkpoints"}) {
+    const std::string count = absl::StrCat(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '", table, "'");
+    EXPECT_EQ(*(*db)->QueryInt(count.c_str()), 1) << table;
+  }
 }
 
 TEST_F(SqliteStoreTest, RefusesDatabaseFromANewerSchema) {

@@ -1,7 +1,10 @@
 // The verifier service's durable state behind one narrow interface: enrolled
 // attesters, issued nonces, policies (every version kept), secrets (stored as
 // the opaque ciphertext the caller hands in: verifier/secret_box.h encrypts)
-// and attestation results. fdverifierd holds one Store for its lifetime; the
+// and attestation results; and the audit archive's records beside its Merkle
+// log: tenants with their sealed data keys, and content-addressed sealed
+// blobs (evidence, results, decision records; verifier/audit/tenant_keys.h
+// seals them). fdverifierd holds one Store for its lifetime; the
 // embedded implementation is SQLite in WAL mode (verifier/sqlite_store.h), a
 // replicated one can follow without touching callers.
 //
@@ -49,6 +52,9 @@ struct AttesterRecord {
   int64_t revoked_at = 0;
   // The last TPM counters seen signed by this AK (verifier/verify.h step 4b).
   std::optional<TpmCounters> counters;
+  // The tenant whose data this attester's evidence and results are (a tenant
+  // id, see CheckTenantId): what ShredTenant erases with the tenant.
+  std::string tenant = "default";
 };
 
 struct PolicyRecord {
@@ -73,7 +79,11 @@ struct ResultRecord {
   int64_t policy_version = 0;
   std::string verdict;          // verifier/verify.h VerdictName
   std::string evidence_sha256;  // the bundle's identity, hex
-  std::string body;             // the result document (JSON bytes) as served
+  // The result document (JSON bytes) as served. Empty once the tenant of the
+  // result's attester was shredded (Store::ShredTenant): a stored result is
+  // never empty otherwise, and the service answers a shredded result
+  // 410 Gone.
+  std::string body;
   int64_t created_at = 0;
 };
 
@@ -87,6 +97,36 @@ struct AttestationCommit {
   // The counters the attestation carried, raised on result.attester_id.
   std::optional<TpmCounters> counters;
   ResultRecord result;
+};
+
+// Tenant ids: 1..64 characters of A-Z a-z 0-9 . _ - (InvalidArgument
+// otherwise). They name tenants in the archive's leaves and in key names.
+absl::Status CheckTenantId(absl::string_view id);
+
+// A tenant of the audit archive: the owner of a data key that seals its
+// blobs. Crypto-shredding forgets the key and deletes the ciphertexts; the
+// record itself stays, so the id is never given a new key.
+struct TenantRecord {
+  std::string id;
+  // The tenant's data key sealed by the caller (verifier/audit/tenant_keys.h);
+  // empty once shredded.
+  std::string sealed_key;
+  int64_t created_at = 0;
+  int64_t shredded_at = 0;  // 0 while not shredded
+};
+
+enum class BlobKind { kEvidence, kResult, kDecision };
+absl::string_view BlobKindName(BlobKind kind);  // "evidence", "result", "decision"
+
+// One sealed blob, addressed by (tenant, sha256, kind): sha256 is the hex
+// SHA-256 of the plaintext, so the address names the content.
+struct BlobRecord {
+  std::string sha256;  // 64 lowercase hex digits
+  std::string tenant;
+  BlobKind kind = BlobKind::kEvidence;
+  std::string sealed;  // opaque to the store; empty when read back gone
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // the ciphertext is kept until then (ExpireBlobs)
 };
 
 class Store {
@@ -153,6 +193,38 @@ class Store {
   // attester's counters (as RecordCounters) and stores the result (as
   // PutResult). All of it or nothing.
   virtual absl::Status CommitAttestation(const AttestationCommit& commit) = 0;
+
+  // --- Tenants of the audit archive. Keys are made and sealed by the caller.
+  // Creates the tenant with `sealed_key` when it does not exist and returns
+  // the stored record: an existing tenant keeps its own key (the caller uses
+  // the one returned). FailedPrecondition "shredded" for a shredded tenant:
+  // its id never gets a key again.
+  virtual absl::StatusOr<TenantRecord> EnsureTenant(absl::string_view id,
+                                                    absl::string_view sealed_key, int64_t now) = 0;
+  virtual absl::StatusOr<TenantRecord> GetTenant(absl::string_view id) = 0;
+  // Crypto-shreds the tenant, in one transaction: forgets its sealed key,
+  // deletes the ciphertext of every blob of it, and empties the body of every
+  // result whose attester belongs to it (a result naming no attester belongs
+  // to tenant "default"); such a result answers 410 Gone from then on. The
+  // archive's leaves, tree nodes and checkpoints are never touched: they hold
+  // only digests and pseudonymous ids, so every proof still verifies.
+  // Shredding twice is OK and keeps the first time; a tenant never seen is
+  // recorded as shredded (its id then never gets a key).
+  virtual absl::Status ShredTenant(absl::string_view id, int64_t now) = 0;
+
+  // --- Sealed blobs.
+  // Stores a blob. Storing an address that is already stored is OK and keeps
+  // the stored ciphertext (the address names the content), extending its
+  // expiry to the later of the two; an expired one gets the new ciphertext.
+  // NotFound for an unknown tenant, FailedPrecondition for a shredded one.
+  virtual absl::Status PutBlob(const BlobRecord& record) = 0;
+  // NotFound when never stored; FailedPrecondition "shredded" or "expired"
+  // when its ciphertext is gone.
+  virtual absl::StatusOr<BlobRecord> GetBlob(absl::string_view tenant, absl::string_view sha256,
+                                             BlobKind kind) = 0;
+  // Deletes the ciphertext of every blob whose expires_at <= now (the
+  // address stays, so GetBlob says "expired"); returns how many.
+  virtual absl::StatusOr<int64_t> ExpireBlobs(int64_t now) = 0;
 };
 
 }  // namespace fdattest

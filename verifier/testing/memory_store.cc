@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <tuple>
 #include <utility>
 
@@ -59,6 +60,7 @@ absl::Status MemoryStore::AddPendingAttester(const AttesterRecord& record, bool 
     return absl::InvalidArgumentError(
         "a new attester needs an id, an EK, an AK name and a credential, and is pending");
   }
+  RETURN_IF_ERROR(CheckTenantId(record.tenant));
   for (const AttesterRecord& r : attesters_) {
     if (r.id == record.id) {
       return absl::AlreadyExistsError(absl::StrCat("attester ", record.id, " exists"));
@@ -292,6 +294,100 @@ absl::StatusOr<ResultRecord> MemoryStore::GetResult(absl::string_view id) {
   auto it = results_.find(id);
   if (it == results_.end()) return absl::NotFoundError(absl::StrCat("no result ", id));
   return it->second;
+}
+
+absl::StatusOr<TenantRecord> MemoryStore::EnsureTenant(absl::string_view id,
+                                                       absl::string_view sealed_key, int64_t now) {
+  FDATTEST_MEMORY_STORE_LOCK();
+  RETURN_IF_ERROR(CheckTenantId(id));
+  if (sealed_key.empty()) return absl::InvalidArgumentError("empty sealed tenant key");
+  auto [it, added] = tenants_.try_emplace(
+      std::string(id), TenantRecord{std::string(id), std::string(sealed_key), now, 0});
+  if (it->second.shredded_at != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("tenant ", id, " was shredded"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<TenantRecord> MemoryStore::GetTenant(absl::string_view id) {
+  FDATTEST_MEMORY_STORE_LOCK();
+  RETURN_IF_ERROR(CheckTenantId(id));
+  auto it = tenants_.find(id);
+  if (it == tenants_.end()) return absl::NotFoundError(absl::StrCat("no tenant ", id));
+  return it->second;
+}
+
+absl::Status MemoryStore::ShredTenant(absl::string_view id, int64_t now) {
+  FDATTEST_MEMORY_STORE_LOCK();
+  RETURN_IF_ERROR(CheckTenantId(id));
+  TenantRecord& tenant =
+      tenants_.try_emplace(std::string(id), TenantRecord{std::string(id), "", now, now})
+          .first->second;
+  tenant.sealed_key.clear();
+  if (tenant.shredded_at == 0) tenant.shredded_at = now;
+  for (auto& [address, blob] : blobs_) {
+    if (blob.tenant == id) blob.sealed.clear();
+  }
+  for (auto& [result_id, result] : results_) {
+    bool of_tenant = result.attester_id.empty() && id == "default";
+    for (const AttesterRecord& a : attesters_) {
+      if (a.id == result.attester_id && a.tenant == id) of_tenant = true;
+    }
+    if (of_tenant) result.body.clear();  // answered 410 Gone
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStore::PutBlob(const BlobRecord& record) {
+  FDATTEST_MEMORY_STORE_LOCK();
+  RETURN_IF_ERROR(CheckTenantId(record.tenant));
+  if (record.sha256.size() != 64 || !IsLowerHex(record.sha256) || record.sealed.empty()) {
+    return absl::InvalidArgumentError("a blob needs a 64-hex-digit sha256 and a ciphertext");
+  }
+  auto tenant = tenants_.find(record.tenant);
+  if (tenant == tenants_.end()) {
+    return absl::NotFoundError(absl::StrCat("no tenant ", record.tenant));
+  }
+  if (tenant->second.shredded_at != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("tenant ", record.tenant, " was shredded"));
+  }
+  auto [it, added] = blobs_.try_emplace({record.tenant, record.sha256, record.kind}, record);
+  if (!added) {
+    BlobRecord& stored = it->second;
+    if (stored.sealed.empty()) {
+      stored.sealed = record.sealed;
+      stored.created_at = record.created_at;
+    }
+    stored.expires_at = std::max(stored.expires_at, record.expires_at);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BlobRecord> MemoryStore::GetBlob(absl::string_view tenant,
+                                                absl::string_view sha256, BlobKind kind) {
+  FDATTEST_MEMORY_STORE_LOCK();
+  RETURN_IF_ERROR(CheckTenantId(tenant));
+  auto it = blobs_.find({std::string(tenant), std::string(sha256), kind});
+  if (it == blobs_.end()) return absl::NotFoundError(absl::StrCat("no blob ", sha256));
+  if (it->second.sealed.empty()) {
+    auto t = tenants_.find(tenant);
+    bool shredded = t != tenants_.end() && t->second.shredded_at != 0;
+    return absl::FailedPreconditionError(
+        absl::StrCat("blob ", sha256, shredded ? " was shredded" : " expired"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<int64_t> MemoryStore::ExpireBlobs(int64_t now) {
+  FDATTEST_MEMORY_STORE_LOCK();
+  int64_t expired = 0;
+  for (auto& [address, blob] : blobs_) {
+    if (!blob.sealed.empty() && blob.expires_at <= now) {
+      blob.sealed.clear();
+      ++expired;
+    }
+  }
+  return expired;
 }
 
 #undef FDATTEST_MEMORY_STORE_LOCK

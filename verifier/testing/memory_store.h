@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -66,6 +67,15 @@ class MemoryStore : public Store {
   absl::Status CommitAttestation(const AttestationCommit& commit) override;
   absl::StatusOr<ResultRecord> GetResult(absl::string_view id) override;
 
+  absl::StatusOr<TenantRecord> EnsureTenant(absl::string_view id, absl::string_view sealed_key,
+                                            int64_t now) override;
+  absl::StatusOr<TenantRecord> GetTenant(absl::string_view id) override;
+  absl::Status ShredTenant(absl::string_view id, int64_t now) override;
+  absl::Status PutBlob(const BlobRecord& record) override;
+  absl::StatusOr<BlobRecord> GetBlob(absl::string_view tenant, absl::string_view sha256,
+                                     BlobKind kind) override;
+  absl::StatusOr<int64_t> ExpireBlobs(int64_t now) override;
+
  private:
   struct Nonce {
     int64_t expires_at = 0;
@@ -85,6 +95,9 @@ class MemoryStore : public Store {
   std::map<std::string, std::vector<PolicyRecord>, std::less<>> policies_;
   std::map<std::string, SecretRecord, std::less<>> secrets_;
   std::map<std::string, ResultRecord, std::less<>> results_;
+  std::map<std::string, TenantRecord, std::less<>> tenants_;
+  // By (tenant, sha256, kind); `sealed` empty once expired or shredded.
+  std::map<std::tuple<std::string, std::string, BlobKind>, BlobRecord> blobs_;
 };
 
 }  // namespace fdattest
