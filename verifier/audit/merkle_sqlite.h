@@ -2,9 +2,10 @@
 // every complete subtree, node (level, idx), written once when
 // MerkleAppender creates it. SqliteMerkleNodes reads and writes it over a
 // connection it borrows (verifier/internal/sqlite_db.h), with that
-// connection's cached prepared statements; it never opens or ends a
+// connection's cached prepared statements. Writes never open or end a
 // transaction (the caller writes nodes in the transaction that appends their
-// leaves). Not thread-safe, like the connection it borrows.
+// leaves); ReadNodes reads in one read transaction of its own unless one is
+// open. Not thread-safe, like the connection it borrows.
 #ifndef FDATTEST_VERIFIER_AUDIT_MERKLE_SQLITE_H_
 #define FDATTEST_VERIFIER_AUDIT_MERKLE_SQLITE_H_
 
@@ -29,7 +30,8 @@ class SqliteMerkleNodes : public MerkleNodeReader {
   // `db` must outlive this object and hold the audit_nodes table.
   explicit SqliteMerkleNodes(internal::SqliteDb& db) : db_(db) {}
 
-  // One point read per id. NotFound for a missing node, DataLoss for a hash
+  // One point read per id, all in one read transaction (a consistent
+  // snapshot) unless the caller has one open. NotFound for a missing node, DataLoss for a hash
   // that is not 32 bytes, InvalidArgument for an id beyond what the table
   // can hold (level 0..63, index below 2^63).
   absl::Status ReadNodes(absl::Span<const MerkleNodeId> ids,
@@ -48,6 +50,8 @@ class SqliteMerkleNodes : public MerkleNodeReader {
   absl::StatusOr<std::string> ReadTile(int level, uint64_t index, int width, uint64_t tree_size);
 
  private:
+  absl::Status ReadEach(absl::Span<const MerkleNodeId> ids, std::vector<MerkleHash>* out);
+
   internal::SqliteDb& db_;
 };
 

@@ -143,5 +143,27 @@ TEST_F(SqliteMerkleNodesTest, ReportsMissingDamagedAndDuplicateNodes) {
   EXPECT_EQ(MerkleRoot(nodes, 281).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(SqliteMerkleNodesTest, ReadsInItsOwnSnapshotOrTheCallersTransaction) {
+  MerkleAppender a;
+  Append(a, 0, 100);
+  SqliteMerkleNodes nodes(*db_);
+  const MerkleNodeId ids[] = {{6, 0}, {5, 2}, {2, 24}};
+  std::vector<MerkleHash> out;
+  ASSERT_TRUE(nodes.ReadNodes(ids, &out).ok());
+  EXPECT_FALSE(db_->InTransaction()) << "its own read transaction is ended";
+  const MerkleNodeId missing[] = {{6, 0}, {6, 1}};
+  EXPECT_EQ(nodes.ReadNodes(missing, &out).code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(db_->InTransaction()) << "ended on failure too";
+  // Inside the caller's transaction: reads what the transaction wrote, leaves it open.
+  ASSERT_TRUE(db_->Exec("BEGIN").ok());
+  ASSERT_TRUE(nodes.Write(a.Append(LeafFor(100))).ok());
+  const MerkleNodeId fresh[] = {{0, 100}, {6, 0}};
+  ASSERT_TRUE(nodes.ReadNodes(fresh, &out).ok());
+  EXPECT_EQ(out[0], LeafFor(100));
+  EXPECT_TRUE(db_->InTransaction());
+  ASSERT_TRUE(db_->Exec("ROLLBACK").ok());
+  EXPECT_EQ(nodes.ReadNodes(fresh, &out).code(), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace fdattest
