@@ -156,7 +156,7 @@ void ReportPercentiles(benchmark::State& state, Samples& samples, const Tree& tr
   state.counters["max_us"] = samples.wall.back();
   state.counters["cpu_p50_us"] = Percentile(samples.cpu, 0.50);
   state.counters["cpu_p99_us"] = Percentile(samples.cpu, 0.99);
-  struct stat st{};
+  struct stat st {};
   if (stat(tree.path.c_str(), &st) == 0) {
     state.counters["bytes_per_leaf"] = static_cast<double>(st.st_size) / tree.leaves;
   }
@@ -234,8 +234,16 @@ void BM_PointRead(benchmark::State& state) {
 }
 
 constexpr int64_t kLarge = 10'000'000;
-BENCHMARK(BM_InclusionProof)->Arg(1000)->Arg(kLarge)->Iterations(20000)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_ConsistencyProof)->Arg(1000)->Arg(kLarge)->Iterations(20000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_InclusionProof)
+    ->Arg(1000)
+    ->Arg(kLarge)
+    ->Iterations(20000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ConsistencyProof)
+    ->Arg(1000)
+    ->Arg(kLarge)
+    ->Iterations(20000)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PointRead)->Arg(kLarge)->Iterations(20000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -16,6 +16,10 @@ struct LeafRange {
   uint64_t end;
 };
 
+// x >> n, 0 for n >= 64 (where the shift itself is undefined): the path
+// lengths below shift by a bit length, which is 64 for sizes above 2^63.
+uint64_t ShiftRight(uint64_t x, uint64_t n) { return n >= 64 ? 0 : x >> n; }
+
 // The largest power of two strictly below n (n >= 2), RFC 9162's k.
 uint64_t SplitPoint(uint64_t n) { return uint64_t{1} << (std::bit_width(n - 1) - 1); }
 
@@ -183,11 +187,11 @@ absl::Status VerifyMerkleInclusion(uint64_t index, uint64_t size, absl::string_v
   // lowest `inner` levels; above them each set bit of index >> inner is one
   // left sibling on the tree's border.
   const uint64_t inner = std::bit_width(index ^ (size - 1));
-  const uint64_t border = std::popcount(index >> inner);
+  const uint64_t border = std::popcount(ShiftRight(index, inner));
   if (proof.size() != inner + border) {
     return absl::InvalidArgumentError(absl::StrCat("inclusion proof has ", proof.size(),
-                                                   " hashes, leaf ", index, " of ", size,
-                                                   " needs ", inner + border));
+                                                   " hashes, leaf ", index, " of ", size, " needs ",
+                                                   inner + border));
   }
   ASSIGN_OR_RETURN(std::vector<MerkleHash> path, ProofHashes(proof));
   // RFC 9162 section 2.1.3.2.
@@ -208,8 +212,8 @@ absl::Status VerifyMerkleInclusion(uint64_t index, uint64_t size, absl::string_v
     sn >>= 1;
   }
   if (sn != 0 || !HashEquals(r, root)) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("inclusion proof of leaf ", index, " does not lead to the root of size ", size));
+    return absl::UnauthenticatedError(absl::StrCat("inclusion proof of leaf ", index,
+                                                   " does not lead to the root of size ", size));
   }
   return absl::OkStatus();
 }
@@ -238,7 +242,7 @@ absl::Status VerifyMerkleConsistency(uint64_t size1, uint64_t size2, absl::strin
   // tree's last complete subtree, whose root is either root1 (size1 a power
   // of two) or the proof's first element.
   uint64_t inner = std::bit_width((size1 - 1) ^ (size2 - 1));
-  const uint64_t border = std::popcount((size1 - 1) >> inner);
+  const uint64_t border = std::popcount(ShiftRight(size1 - 1, inner));
   const int shift = std::countr_zero(size1);
   inner -= shift;
   const bool old_is_complete = size1 == uint64_t{1} << shift;

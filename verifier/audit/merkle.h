@@ -25,9 +25,12 @@ namespace fdattest {
 
 using MerkleHash = std::array<uint8_t, 32>;
 
-MerkleHash MerkleLeafHash(absl::string_view data);                           // SHA-256(0x00 || data)
-MerkleHash MerkleNodeHash(const MerkleHash& left, const MerkleHash& right);  // SHA-256(0x01 || l || r)
-MerkleHash MerkleEmptyRoot();                                                // SHA-256("")
+// SHA-256(0x00 || data).
+MerkleHash MerkleLeafHash(absl::string_view data);
+// SHA-256(0x01 || left || right).
+MerkleHash MerkleNodeHash(const MerkleHash& left, const MerkleHash& right);
+// SHA-256(""), the root of the empty tree.
+MerkleHash MerkleEmptyRoot();
 
 // Node (level, index): the root of the complete subtree over leaves
 // [index << level, (index + 1) << level). Level 0 = leaf hashes.

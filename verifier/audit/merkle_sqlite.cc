@@ -10,7 +10,8 @@ namespace fdattest {
 namespace {
 
 constexpr const char* kSelectNode = "SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2";
-constexpr const char* kInsertNode = "INSERT INTO audit_nodes (level, idx, hash) VALUES (?1, ?2, ?3)";
+constexpr const char* kInsertNode =
+    "INSERT INTO audit_nodes (level, idx, hash) VALUES (?1, ?2, ?3)";
 constexpr const char* kSelectTile =
     "SELECT idx, hash FROM audit_nodes WHERE level = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx";
 
@@ -51,8 +52,8 @@ absl::Status SqliteMerkleNodes::ReadEach(absl::Span<const MerkleNodeId> ids,
     }
     const std::string hash = stmt.Bytes(0);
     if (hash.size() != sizeof(MerkleHash)) {
-      return absl::DataLossError(absl::StrCat("Merkle node (", id.level, ", ", id.index,
-                                              ") has a ", hash.size(), "-byte hash"));
+      return absl::DataLossError(absl::StrCat("Merkle node (", id.level, ", ", id.index, ") has a ",
+                                              hash.size(), "-byte hash"));
     }
     MerkleHash& h = out->emplace_back();
     std::memcpy(h.data(), hash.data(), h.size());
@@ -80,10 +81,11 @@ absl::StatusOr<std::string> SqliteMerkleNodes::ReadTile(int level, uint64_t inde
     return absl::InvalidArgumentError(absl::StrCat("tile width ", width, " is not 1..256"));
   }
   // Node level 8 * level must be one the table can hold (tile levels 0..7).
-  const int have = level >= 0 && level * kTileHeight <= 63 ? TileWidthAt(level, index, tree_size) : 0;
+  const int have =
+      level >= 0 && level * kTileHeight <= 63 ? TileWidthAt(level, index, tree_size) : 0;
   if (have == 0 || have != width) {
-    return absl::NotFoundError(absl::StrCat("the tree of size ", tree_size, " has no tile ",
-                                            level, "/", index, " of width ", width));
+    return absl::NotFoundError(absl::StrCat("the tree of size ", tree_size, " has no tile ", level,
+                                            "/", index, " of width ", width));
   }
   const int node_level = level * kTileHeight;
   const uint64_t first = index * kTileWidth;  // below 2^56: the tree has the tile
@@ -100,8 +102,8 @@ absl::StatusOr<std::string> SqliteMerkleNodes::ReadTile(int level, uint64_t inde
     const uint64_t idx = static_cast<uint64_t>(stmt.Int(0));
     const std::string hash = stmt.Bytes(1);
     if (idx != next || hash.size() != sizeof(MerkleHash)) {
-      return absl::DataLossError(absl::StrCat("Merkle node (", node_level, ", ", next,
-                                              ") is missing or damaged"));
+      return absl::DataLossError(
+          absl::StrCat("Merkle node (", node_level, ", ", next, ") is missing or damaged"));
     }
     out += hash;
     ++next;

@@ -34,8 +34,7 @@ class SqliteMerkleNodes : public MerkleNodeReader {
   // snapshot) unless the caller has one open. NotFound for a missing node, DataLoss for a hash
   // that is not 32 bytes, InvalidArgument for an id beyond what the table
   // can hold (level 0..63, index below 2^63).
-  absl::Status ReadNodes(absl::Span<const MerkleNodeId> ids,
-                         std::vector<MerkleHash>* out) override;
+  absl::Status ReadNodes(absl::Span<const MerkleNodeId> ids, std::vector<MerkleHash>* out) override;
 
   // Inserts the nodes; AlreadyExists if one is stored already (a node never
   // changes once complete).

@@ -101,9 +101,15 @@ TEST_F(SqliteMerkleNodesTest, ReadsTilesInOneRangeAndRefusesWidthsTheTreeDoesNot
   EXPECT_EQ(level8[0], first256.Root());
   EXPECT_EQ(*nodes.ReadTile(1, 0, 3, 1000), Bytes(level8[0]) + Bytes(level8[1]) + Bytes(level8[2]));
   // Widths and tiles the tree of 1000 does not have; a smaller tree's view.
-  for (auto [level, index, width] : std::vector<std::tuple<int, uint64_t, int>>{
-           {0, 3, 231}, {0, 3, 256}, {0, 4, 1}, {0, 2, 100}, {1, 0, 2}, {1, 0, 256}, {2, 0, 1},
-           {8, 0, 1}, {-1, 0, 1}}) {
+  for (auto [level, index, width] : std::vector<std::tuple<int, uint64_t, int>>{{0, 3, 231},
+                                                                                {0, 3, 256},
+                                                                                {0, 4, 1},
+                                                                                {0, 2, 100},
+                                                                                {1, 0, 2},
+                                                                                {1, 0, 256},
+                                                                                {2, 0, 1},
+                                                                                {8, 0, 1},
+                                                                                {-1, 0, 1}}) {
     EXPECT_EQ(nodes.ReadTile(level, index, width, 1000).status().code(),
               absl::StatusCode::kNotFound)
         << level << "/" << index << ".p/" << width;
@@ -130,7 +136,8 @@ TEST_F(SqliteMerkleNodesTest, ReportsMissingDamagedAndDuplicateNodes) {
   EXPECT_EQ(nodes.Write({{{0, 5}, LeafFor(5)}}).code(), absl::StatusCode::kAlreadyExists);
   // A truncated hash is data loss, for point reads and tiles.
   ASSERT_TRUE(db_->Exec("UPDATE audit_nodes SET hash = substr(hash, 1, 31) "
-                        "WHERE level = 0 AND idx = 7").ok());
+                        "WHERE level = 0 AND idx = 7")
+                  .ok());
   const MerkleNodeId seven[] = {{0, 7}};
   EXPECT_EQ(nodes.ReadNodes(seven, &out).code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(nodes.ReadTile(0, 0, 256, 300).status().code(), absl::StatusCode::kDataLoss);

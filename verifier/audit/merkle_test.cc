@@ -116,8 +116,12 @@ struct Tree {
   MerkleAppender appender;
 };
 
-const char* const kRfcLeaves[] = {"",         "00",       "10",
-                                  "2021",     "3031",     "40414243",
+const char* const kRfcLeaves[] = {"",
+                                  "00",
+                                  "10",
+                                  "2021",
+                                  "3031",
+                                  "40414243",
                                   "5051525354555657",
                                   "606162636465666768696a6b6c6d6e6f"};
 
@@ -236,8 +240,7 @@ TEST(MerkleProofTest, GenerationRefusesImpossibleRequestsAndPropagatesMissingNod
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(MerkleConsistencyProof(tree.nodes, 7, 7)->empty());
   EXPECT_EQ(MerkleInclusionProof(tree.nodes, 3, 11).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(MerkleConsistencyProof(tree.nodes, 3, 12).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(MerkleConsistencyProof(tree.nodes, 3, 12).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(MerkleRoot(tree.nodes, 11).status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -377,13 +380,13 @@ TEST(MerkleVerifyTest, EdgeCasesFollowTransparencyDevSemantics) {
 // ends (with a refusal: the hashes are arbitrary) instead of looping.
 TEST(MerkleVerifyTest, ShiftLoopsTerminateAtExtremeSizes) {
   const std::string h = Bytes(MerkleLeafHash("x"));
-  const uint64_t sizes[] = {UINT64_MAX, UINT64_MAX - 1, uint64_t{1} << 63, (uint64_t{1} << 63) + 1,
-                            3, 5, 1025};
+  const uint64_t sizes[] = {
+      UINT64_MAX, UINT64_MAX - 1, uint64_t{1} << 63, (uint64_t{1} << 63) + 1, 3, 5, 1025};
   for (uint64_t size : sizes) {
     for (uint64_t index : {uint64_t{0}, uint64_t{1}, size / 2, size - 2, size - 1}) {
       if (index >= size) continue;
-      const uint64_t want = std::bit_width(index ^ (size - 1)) +
-                            std::popcount(index >> std::bit_width(index ^ (size - 1)));
+      const int inner = std::bit_width(index ^ (size - 1));
+      const uint64_t want = inner + (inner >= 64 ? 0 : std::popcount(index >> inner));
       const std::vector<std::string> proof(want, h);
       EXPECT_EQ(VerifyMerkleInclusion(index, size, h, proof, h).code(),
                 absl::StatusCode::kUnauthenticated)

@@ -46,9 +46,8 @@ bool ParseSmall(absl::string_view s, size_t max_digits, int* out) {
 }
 
 absl::Status Malformed(absl::string_view path, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("malformed tile path \"",
-                                                 absl::CHexEscape(path.substr(0, 128)),
-                                                 "\": ", why));
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed tile path \"", absl::CHexEscape(path.substr(0, 128)), "\": ", why));
 }
 
 // Nodes at node level kTileHeight * level of a tree of tree_size leaves.

@@ -15,8 +15,8 @@
 
 namespace fdattest {
 
-inline constexpr int kTileHeight = 8;           // node levels per tile level
-inline constexpr int kTileWidth = 256;          // hashes in a full tile, 2^kTileHeight
+inline constexpr int kTileHeight = 8;   // node levels per tile level
+inline constexpr int kTileWidth = 256;  // hashes in a full tile, 2^kTileHeight
 inline constexpr int kMaxTileLevel = 63;
 
 // Tile `index` at tile level `level` holds the hashes of nodes

@@ -21,8 +21,8 @@ TEST(TilePathTest, WritesIndexesInThreeDigitElements) {
 }
 
 TEST(TilePathTest, ParsesWhatItWrites) {
-  for (uint64_t index : {uint64_t{0}, uint64_t{5}, uint64_t{999}, uint64_t{1000},
-                         uint64_t{1234067}, uint64_t{1000000}, UINT64_MAX}) {
+  for (uint64_t index : {uint64_t{0}, uint64_t{5}, uint64_t{999}, uint64_t{1000}, uint64_t{1234067},
+                         uint64_t{1000000}, UINT64_MAX}) {
     for (int width : {1, 7, 255, 256}) {
       for (int level : {0, 1, 9, 63}) {
         absl::StatusOr<TileRef> t = ParseTilePath(TilePath(level, index, width));
@@ -37,17 +37,48 @@ TEST(TilePathTest, ParsesWhatItWrites) {
 }
 
 TEST(TilePathTest, RefusesEveryOtherSpelling) {
-  for (const char* bad : {
-           "", "tile", "tile/", "tile/0", "tile/0/", "tiles/0/000", "/tile/0/000", "tile//000",
-           "tile/00/000", "tile/01/000", "tile/64/000", "tile/-1/000", "tile/a/000",
-           "tile/0/5", "tile/0/05", "tile/0/0005", "tile/0/x005", "tile/0/x000/005",
-           "tile/0/001/234", "tile/0/x001/x234", "tile/0/x1/234", "tile/0/y001/234",
-           "tile/0/x001//234", "tile/0/x0001/234", "tile/0/000/", "tile/0/000.p",
-           "tile/0/000.p/", "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/07",
-           "tile/0/000.p/7/", "tile/0/000.p/7.p/7", "tile/0/000.p/+7", "tile/0/+00",
-           "tile/0/x018/x446/x744/x073/x709/x551/616", "tile/0/x001/x000/x000/x000/x000/x000/x000/000",
-           "tile/entries/", "tile/entries/5", "tile/entries/000.p/0", "tile/entry/000",
-           "tile/0/000\n", "tile/0/000 "}) {
+  for (const char* bad : {"",
+                          "tile",
+                          "tile/",
+                          "tile/0",
+                          "tile/0/",
+                          "tiles/0/000",
+                          "/tile/0/000",
+                          "tile//000",
+                          "tile/00/000",
+                          "tile/01/000",
+                          "tile/64/000",
+                          "tile/-1/000",
+                          "tile/a/000",
+                          "tile/0/5",
+                          "tile/0/05",
+                          "tile/0/0005",
+                          "tile/0/x005",
+                          "tile/0/x000/005",
+                          "tile/0/001/234",
+                          "tile/0/x001/x234",
+                          "tile/0/x1/234",
+                          "tile/0/y001/234",
+                          "tile/0/x001//234",
+                          "tile/0/x0001/234",
+                          "tile/0/000/",
+                          "tile/0/000.p",
+                          "tile/0/000.p/",
+                          "tile/0/000.p/0",
+                          "tile/0/000.p/256",
+                          "tile/0/000.p/07",
+                          "tile/0/000.p/7/",
+                          "tile/0/000.p/7.p/7",
+                          "tile/0/000.p/+7",
+                          "tile/0/+00",
+                          "tile/0/x018/x446/x744/x073/x709/x551/616",
+                          "tile/0/x001/x000/x000/x000/x000/x000/x000/000",
+                          "tile/entries/",
+                          "tile/entries/5",
+                          "tile/entries/000.p/0",
+                          "tile/entry/000",
+                          "tile/0/000\n",
+                          "tile/0/000 "}) {
     EXPECT_EQ(ParseTilePath(bad).status().code(), absl::StatusCode::kInvalidArgument)
         << "accepted \"" << bad << "\"";
   }

@@ -50,7 +50,12 @@ std::vector<std::string> Proof(const Json& v) {
 class ReferenceTree : public MerkleNodeReader {
  public:
   ReferenceTree() {
-    const char* leaves[] = {"", "\x00", "\x10", "\x20\x21", "\x30\x31", "\x40\x41\x42\x43",
+    const char* leaves[] = {"",
+                            "\x00",
+                            "\x10",
+                            "\x20\x21",
+                            "\x30\x31",
+                            "\x40\x41\x42\x43",
                             "\x50\x51\x52\x53\x54\x55\x56\x57",
                             "\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f"};
     const size_t lengths[] = {0, 1, 1, 2, 2, 4, 8, 16};
@@ -84,10 +89,10 @@ std::vector<std::string> Bytes(const std::vector<MerkleHash>& v) {
 
 TEST(MerkleVectorsTest, EveryVectorPassesOrFailsAsItSays) {
   ASSERT_TRUE(fs::is_directory(kDir)) << "Merkle vectors missing: " << kDir;
-  for (const char* sub : {"inclusion/0", "inclusion/1", "inclusion/2", "inclusion/3",
-                          "inclusion/4", "inclusion/additional", "inclusion/single-entry",
-                          "consistency/0", "consistency/1", "consistency/2", "consistency/3",
-                          "consistency/4", "consistency/additional"}) {
+  for (const char* sub :
+       {"inclusion/0", "inclusion/1", "inclusion/2", "inclusion/3", "inclusion/4",
+        "inclusion/additional", "inclusion/single-entry", "consistency/0", "consistency/1",
+        "consistency/2", "consistency/3", "consistency/4", "consistency/additional"}) {
     ASSERT_TRUE(fs::is_directory(kDir / sub)) << "vector folder missing: " << (kDir / sub);
   }
   ReferenceTree reference;
@@ -110,12 +115,11 @@ TEST(MerkleVectorsTest, EveryVectorPassesOrFailsAsItSays) {
       const uint64_t size = (*v)["treeSize"].get<uint64_t>();
       const std::vector<std::string> proof = Proof((*v)["proof"]);
       const std::string root = B64((*v)["root"], rel + " root");
-      got = VerifyMerkleInclusion(index, size, B64((*v)["leafHash"], rel + " leafHash"), proof,
-                                  root);
+      got =
+          VerifyMerkleInclusion(index, size, B64((*v)["leafHash"], rel + " leafHash"), proof, root);
       absl::StatusOr<MerkleHash> ref_root = MerkleRoot(reference, size);
       if (!want_error && ref_root.ok() && std::string(ref_root->begin(), ref_root->end()) == root) {
-        absl::StatusOr<std::vector<MerkleHash>> mine =
-            MerkleInclusionProof(reference, index, size);
+        absl::StatusOr<std::vector<MerkleHash>> mine = MerkleInclusionProof(reference, index, size);
         ASSERT_TRUE(mine.ok()) << rel << ": " << mine.status();
         EXPECT_EQ(Bytes(*mine), proof) << rel << ": generated proof differs";
         ++generated;
@@ -127,8 +131,7 @@ TEST(MerkleVectorsTest, EveryVectorPassesOrFailsAsItSays) {
       const uint64_t size2 = (*v)["size2"].get<uint64_t>();
       const std::vector<std::string> proof = Proof((*v)["proof"]);
       const std::string root2 = B64((*v)["root2"], rel + " root2");
-      got = VerifyMerkleConsistency(size1, size2, B64((*v)["root1"], rel + " root1"), root2,
-                                    proof);
+      got = VerifyMerkleConsistency(size1, size2, B64((*v)["root1"], rel + " root1"), root2, proof);
       absl::StatusOr<MerkleHash> ref_root = MerkleRoot(reference, size2);
       if (!want_error && size1 > 0 && ref_root.ok() &&
           std::string(ref_root->begin(), ref_root->end()) == root2) {
@@ -139,9 +142,8 @@ TEST(MerkleVectorsTest, EveryVectorPassesOrFailsAsItSays) {
         ++generated;
       }
     }
-    EXPECT_EQ(!got.ok(), want_error)
-        << rel << " (" << (*v)["desc"].get<std::string>() << "): wantErr " << want_error
-        << ", got " << got;
+    EXPECT_EQ(!got.ok(), want_error) << rel << " (" << (*v)["desc"].get<std::string>()
+                                     << "): wantErr " << want_error << ", got " << got;
   }
   EXPECT_GE(files, 196) << "the vector folder is incomplete";
   EXPECT_GT(inclusion, 0);
