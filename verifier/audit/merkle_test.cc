@@ -402,5 +402,55 @@ TEST(MerkleVerifyTest, ShiftLoopsTerminateAtExtremeSizes) {
   }
 }
 
+// A tree whose leaves all have one hash is consistent at any size: node
+// (level, i) is the same hash h[level] for every i. Proofs at sizes up to
+// 2^64 - 1 can then be generated and must verify.
+class UniformTree : public MerkleNodeReader {
+ public:
+  UniformTree() {
+    level_[0] = MerkleLeafHash("same");
+    for (int l = 1; l < 64; ++l) level_[l] = MerkleNodeHash(level_[l - 1], level_[l - 1]);
+  }
+  absl::Status ReadNodes(absl::Span<const MerkleNodeId> ids,
+                         std::vector<MerkleHash>* out) override {
+    out->clear();
+    for (const MerkleNodeId& id : ids) out->push_back(level_[id.level]);
+    return absl::OkStatus();
+  }
+  MerkleHash leaf() const { return level_[0]; }
+
+ private:
+  MerkleHash level_[64];
+};
+
+TEST(MerkleVerifyTest, ProofsVerifyAtSizesUpTo2To64) {
+  UniformTree tree;
+  const std::string leaf = Bytes(tree.leaf());
+  const uint64_t sizes[] = {UINT64_MAX,
+                            UINT64_MAX - 1,
+                            uint64_t{1} << 63,
+                            (uint64_t{1} << 63) + 1,
+                            (uint64_t{1} << 63) - 1,
+                            uint64_t{1} << 40};
+  for (uint64_t size : sizes) {
+    const std::string root = Bytes(*MerkleRoot(tree, size));
+    for (uint64_t index : {uint64_t{0}, uint64_t{1}, size / 3, size / 2, size - 2, size - 1}) {
+      absl::StatusOr<std::vector<MerkleHash>> proof = MerkleInclusionProof(tree, index, size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      EXPECT_TRUE(VerifyMerkleInclusion(index, size, leaf, Bytes(*proof), root).ok())
+          << index << " of " << size << ": "
+          << VerifyMerkleInclusion(index, size, leaf, Bytes(*proof), root);
+    }
+    for (uint64_t size1 : {uint64_t{1}, uint64_t{2}, uint64_t{3}, size / 3, size / 2, size - 1}) {
+      absl::StatusOr<std::vector<MerkleHash>> proof = MerkleConsistencyProof(tree, size1, size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      EXPECT_TRUE(
+          VerifyMerkleConsistency(size1, size, Bytes(*MerkleRoot(tree, size1)), root, Bytes(*proof))
+              .ok())
+          << size1 << " to " << size;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fdattest
