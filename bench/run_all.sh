@@ -172,6 +172,29 @@ if ! "$here/verify_bench.sh" "$build" "$out"; then
   status=1
 fi
 
+# Audit log: inclusion and consistency proof generation from the SQLite node
+# table at 10 M leaves against 1 000 leaves and one point read, in one run
+# (bench/merkle_bench.cc; its databases are built once into
+# BUILD_DIR/bench-data, which takes minutes the first time).
+echo
+echo "== audit log proofs (Google Benchmark) =="
+if [[ -x $bin/merkle_bench ]] && "$bin/merkle_bench" --benchmark_format=json \
+    >"$out/merkle.json" 2>"$out/merkle.err"; then
+  jq -r '
+    def r1: (. * 10 | round) / 10;
+    def b($n): .benchmarks[] | select(.run_name == $n);
+    "audit log proofs from SQLite (per proof, p50 / p99 over \(b("BM_InclusionProof/10000000/iterations:20000").iterations) random requests each)",
+    (.benchmarks[] | "  \(.run_name | sub("/iterations:[0-9]+"; "")): p50 \(.p50_us | r1) us, p99 \(.p99_us | r1) us, max \(.max_us | r1) us; CPU p50 \(.cpu_p50_us | r1) us, p99 \(.cpu_p99_us | r1) us"),
+    (b("BM_InclusionProof/10000000/iterations:20000") as $i | b("BM_ConsistencyProof/10000000/iterations:20000") as $c
+     | "  target p99 <= 1 ms at 10 M leaves: inclusion \(if $i.p99_us <= 1000 then "met" else "MISSED" end), consistency \(if $c.p99_us <= 1000 then "met" else "MISSED" end)",
+       "  node table: \($i.bytes_per_leaf | r1) bytes per leaf")
+  ' "$out/merkle.json" | tee "$out/merkle.txt"
+else
+  echo "run_all: merkle_bench FAILED:" >&2
+  cat "$out/merkle.err" >&2 2>/dev/null || true
+  status=1
+fi
+
 # Verifier service: fdverifierd under wrk with genuine single-use bundles,
 # beside the offline rate; long (bundles for a 10-minute soak), so only when
 # asked for.
@@ -192,6 +215,7 @@ fi
   [[ -f $out/analyzer.txt ]] && cat "$out/analyzer.txt"
   [[ -f $out/attestor.txt ]] && cat "$out/attestor.txt"
   [[ -f $out/verify.txt ]] && cat "$out/verify.txt"
+  [[ -f $out/merkle.txt ]] && cat "$out/merkle.txt"
   [[ ${SERVICE_BENCH:-0} = 1 && -f $out/service.txt ]] && cat "$out/service.txt"
 } >"$out/summary.txt"
 echo
