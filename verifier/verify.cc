@@ -128,7 +128,7 @@ StepReport StepEk(Run& run) {
   if (checked) {
     absl::StatusOr<std::string> qn = run.identities().EkBoundQualifiedName(
         e.ek_certificate, e.ak_public, run.anchors.tpm_ca_pem,
-        static_cast<int64_t>(std::time(nullptr)));
+        run.request.now ? *run.request.now : static_cast<int64_t>(std::time(nullptr)));
     if (!qn.ok()) return Fail("ek", qn.status());
     if (!BytesEqual(*qn, e.ak_qualified_name)) {
       return Fail("ek", "the AK's qualified name is not the one under the certified EK");

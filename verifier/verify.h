@@ -87,6 +87,10 @@ struct VerifyRequest {
   // bytes, or an error whose message is the refusal ("not enrolled",
   // "attester revoked", ...): the run ends there as broken evidence.
   std::function<absl::StatusOr<std::string>(absl::string_view ak_name_hex)> enrolled_ak;
+  // The time of the verification (unix seconds): the EK certificate must be
+  // valid then. Absent: now. An offline re-run of an archived decision gives
+  // the decision's time.
+  std::optional<int64_t> now;
   const EndpointRegistry* registry = nullptr;  // already signature-checked
   FilterProofCache* cache = nullptr;           // optional
   IdentityCache* identity_cache = nullptr;     // optional

@@ -1,6 +1,8 @@
 #include "verifier/audit/archive_records.h"
 
+#include <algorithm>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -18,6 +20,7 @@ constexpr absl::string_view kLeafHeader = "fdattest-audit-leaf/v1";
 constexpr size_t kLeafLines = 10;
 constexpr size_t kMaxAkNameHexDigits = 256;
 constexpr size_t kMaxAkPublicBytes = 4096;
+constexpr size_t kMaxRefusalBytes = 512;
 
 absl::Status Invalid(absl::string_view what, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(what, ": ", why));
@@ -147,7 +150,8 @@ bool DecisionRecord::operator==(const DecisionRecord& o) const {
          attester == o.attester && counters(previous_counters) == counters(o.previous_counters) &&
          policy_id == o.policy_id && policy_version == o.policy_version &&
          policy_sha256 == o.policy_sha256 && evidence_sha256 == o.evidence_sha256 &&
-         tenant == o.tenant;
+         tenant == o.tenant && nonce_refusal == o.nonce_refusal &&
+         identity_refusal == o.identity_refusal && tpm_ca_sha256 == o.tpm_ca_sha256;
 }
 
 absl::Status DecisionRecord::Validate() const {
@@ -167,6 +171,15 @@ absl::Status DecisionRecord::Validate() const {
   }
   RETURN_IF_ERROR(CheckPolicy(policy_id, policy_version, policy_sha256));
   RETURN_IF_ERROR(CheckHex("evidence_sha256", evidence_sha256, 64));
+  for (const auto& [name, text] : {std::pair<absl::string_view, const std::string*>{
+                                       "nonce_refusal", &nonce_refusal},
+                                   {"identity_refusal", &identity_refusal}}) {
+    if (text->size() > kMaxRefusalBytes ||
+        !std::all_of(text->begin(), text->end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+      return Invalid(name, "must be at most 512 bytes of printable ASCII");
+    }
+  }
+  if (!tpm_ca_sha256.empty()) RETURN_IF_ERROR(CheckHex("tpm_ca_sha256", tpm_ca_sha256, 64));
   return CheckTenantId(tenant);
 }
 
@@ -193,6 +206,9 @@ std::string DecisionRecord::Serialize() const {
       Json{{"id", policy_id}, {"version", policy_version}, {"sha256", policy_sha256}};
   record["evidence_sha256"] = evidence_sha256;
   record["tenant"] = tenant;
+  record["nonce_refusal"] = nonce_refusal;
+  record["identity_refusal"] = identity_refusal;
+  record["tpm_ca_sha256"] = tpm_ca_sha256;
   // Keys sorted (nlohmann's objects are ordered maps), no whitespace; every
   // string of a valid record is ASCII, so nothing is escaped differently.
   return record.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -272,6 +288,9 @@ absl::StatusOr<DecisionRecord> DecisionRecord::Parse(absl::string_view json) {
   ASSIGN_OR_RETURN(record.policy_sha256, StringMember(*policy, "sha256"));
   ASSIGN_OR_RETURN(record.evidence_sha256, StringMember(root, "evidence_sha256"));
   ASSIGN_OR_RETURN(record.tenant, StringMember(root, "tenant"));
+  ASSIGN_OR_RETURN(record.nonce_refusal, StringMember(root, "nonce_refusal"));
+  ASSIGN_OR_RETURN(record.identity_refusal, StringMember(root, "identity_refusal"));
+  ASSIGN_OR_RETURN(record.tpm_ca_sha256, StringMember(root, "tpm_ca_sha256"));
   RETURN_IF_ERROR(record.Validate());
   // Exactly the canonical bytes: no other key, no whitespace, keys in order.
   if (record.Serialize() != json) {

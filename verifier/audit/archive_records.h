@@ -73,6 +73,16 @@ struct DecisionRecord {
   std::string policy_sha256;
   std::string evidence_sha256;
   std::string tenant;
+  // What the store answered the pipeline's hooks (verifier/verify.h), so an
+  // offline re-run gets the same answers: the nonce step's refusal ("" when
+  // the nonce was accepted, or the step was not reached), the identity
+  // step's refusal ("" when the enrolled AK was found, or the step was not
+  // reached). Printable ASCII, at most 512 bytes each.
+  std::string nonce_refusal;
+  std::string identity_refusal;
+  // Hex sha256 of the TPM vendor CA certificates (PEM) the verifier trusted,
+  // or "" when it trusted none (the EK step is then not checked).
+  std::string tpm_ca_sha256;
 
   absl::Status Validate() const;
   // Canonical JSON (sorted keys, no whitespace).

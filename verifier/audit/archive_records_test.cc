@@ -164,6 +164,7 @@ DecisionRecord ExampleDecision() {
   record.policy_sha256 = kAbcSha;
   record.evidence_sha256 = kEmptySha;
   record.tenant = "acme";
+  record.tpm_ca_sha256 = kEmptySha;
   return record;
 }
 
@@ -172,11 +173,34 @@ constexpr char kExampleDecision[] =
     "cccc\",\"ak_public\":\"AAH/\",\"id\":\"fedcba9876543210fedcba9876543210\",\"state\":"
     "\"active\"},\"evidence_sha256\":\""
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    "\",\"nonce_expires_at\":1765000300,\"policy\":{\"id\":\"phi-job\",\"sha256\":\""
+    "\",\"identity_refusal\":\"\",\"nonce_expires_at\":1765000300,\"nonce_refusal\":\"\","
+    "\"policy\":{\"id\":\"phi-job\",\"sha256\":\""
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\",\"version\":3},"
     "\"previous_counters\":{\"clock\":18446744073709551615,\"reset\":4294967295,\"restart\":0},"
     "\"result_id\":\"0123456789abcdef0123456789abcdef\",\"tenant\":\"acme\",\"time\":1765000000,"
+    "\"tpm_ca_sha256\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
     "\"version\":1}";
+
+TEST(DecisionRecordTest, RefusalsAreKeptAndBounded) {
+  DecisionRecord record = ExampleDecision();
+  record.attester.reset();
+  record.nonce_refusal = "the nonce was already used";
+  record.identity_refusal = "attester revoked";
+  record.tpm_ca_sha256.clear();
+  absl::StatusOr<DecisionRecord> parsed = DecisionRecord::Parse(record.Serialize());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, record);
+  record.nonce_refusal = std::string(513, 'x');
+  EXPECT_FALSE(record.Validate().ok());
+  record.nonce_refusal = "line\nbreak";
+  EXPECT_FALSE(record.Validate().ok());
+  record.nonce_refusal.clear();
+  record.identity_refusal = "caf\xc3\xa9";
+  EXPECT_FALSE(record.Validate().ok());
+  record.identity_refusal.clear();
+  record.tpm_ca_sha256 = "ABC";
+  EXPECT_FALSE(record.Validate().ok());
+}
 
 TEST(DecisionRecordTest, SerializesToCanonicalJsonAndBack) {
   ASSERT_TRUE(ExampleDecision().Validate().ok()) << ExampleDecision().Validate();

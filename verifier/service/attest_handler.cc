@@ -142,6 +142,7 @@ absl::StatusOr<PipelineRun> RunPipeline(ServiceContext& context, absl::string_vi
   verify.evidence = evidence;
   verify.anchors = &anchors;
   verify.policy = &policy;
+  verify.now = now;
   verify.consume_nonce = [&](absl::string_view nonce) {
     if (!run.claims->Claim(nonce)) {
       return absl::PermissionDeniedError("the nonce was already used");
