@@ -518,6 +518,8 @@ absl::Status SqliteStore::PutResult(const ResultRecord& record) {
 }
 
 absl::Status SqliteStore::CommitAttestation(const AttestationCommit& commit) {
+  // The audit log is not kept by this store yet: refuse rather than drop it.
+  if (commit.audit) return absl::UnimplementedError("this store keeps no audit log");
   RETURN_IF_ERROR(CheckResult(commit.result));
   if (!commit.nonce.empty() &&
       (commit.nonce.size() < kMinNonceBytes || commit.nonce.size() > kMaxNonceBytes)) {

@@ -87,18 +87,6 @@ struct ResultRecord {
   int64_t created_at = 0;
 };
 
-// Everything one attestation leaves behind, written together by
-// Store::CommitAttestation.
-struct AttestationCommit {
-  // The nonce the verification accepted (raw bytes), consumed with the
-  // result; empty when it accepted none.
-  std::string nonce;
-  int64_t now = 0;  // unix seconds: the nonce must be unexpired at this time
-  // The counters the attestation carried, raised on result.attester_id.
-  std::optional<TpmCounters> counters;
-  ResultRecord result;
-};
-
 // Tenant ids: 1..64 characters of A-Z a-z 0-9 . _ - (InvalidArgument
 // otherwise). They name tenants in the archive's leaves and in key names.
 absl::Status CheckTenantId(absl::string_view id);
@@ -127,6 +115,34 @@ struct BlobRecord {
   std::string sealed;  // opaque to the store; empty when read back gone
   int64_t created_at = 0;
   int64_t expires_at = 0;  // the ciphertext is kept until then (ExpireBlobs)
+};
+
+// What an attestation adds to the audit log (docs/formats/archive.md): its
+// leaf, and the sealed blobs beside the log (stored as PutBlob would).
+struct AuditAppend {
+  std::string leaf;  // AuditLeaf::Serialize() bytes
+  std::vector<BlobRecord> blobs;
+};
+
+// Where an archived attestation sits in the log.
+struct AuditReceipt {
+  uint64_t leaf_index = 0;
+  uint64_t tree_size = 0;  // the size of `checkpoint` (> leaf_index)
+  std::string checkpoint;  // the signed checkpoint note of that size
+};
+
+// Everything one attestation leaves behind, written together by
+// Store::CommitAttestation.
+struct AttestationCommit {
+  // The nonce the verification accepted (raw bytes), consumed with the
+  // result; empty when it accepted none.
+  std::string nonce;
+  int64_t now = 0;  // unix seconds: the nonce must be unexpired at this time
+  // The counters the attestation carried, raised on result.attester_id.
+  std::optional<TpmCounters> counters;
+  ResultRecord result;
+  // Appended to the audit log in the same transaction, when present.
+  std::optional<AuditAppend> audit;
 };
 
 class Store {
