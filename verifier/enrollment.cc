@@ -41,7 +41,8 @@ absl::StatusOr<std::string> RandomBytes(ServiceContext& context, size_t n, absl:
 absl::StatusOr<EnrollmentChallenge> StartEnrollment(ServiceContext& context,
                                                     absl::string_view ek_certificate_der,
                                                     absl::string_view ak_public, bool replace,
-                                                    bool caller_is_admin) {
+                                                    bool caller_is_admin,
+                                                    absl::string_view tenant) {
   if (context.store == nullptr || !context.now) return absl::InternalError("no store or clock");
   absl::StatusOr<CertifiedEk> ek = CheckEkCertificate(ek_certificate_der, context.tpm_ca_pem);
   if (!ek.ok()) {
@@ -88,6 +89,7 @@ absl::StatusOr<EnrollmentChallenge> StartEnrollment(ServiceContext& context,
   record.ak_public = std::string(ak_public);
   record.ak_name = ak_name_hex;
   record.state = AttesterState::kPending;
+  record.tenant = std::string(tenant);
   record.created_at = context.now();
   absl::Status added = context.store->AddPendingAttester(record, replace && caller_is_admin);
   if (added.code() == absl::StatusCode::kAlreadyExists) {

@@ -46,11 +46,14 @@ struct EnrollmentChallenge {
 //   4. the EK has no active attester, unless `replace` and the caller is an
 //      administrator, in which case that attester is revoked (AlreadyExists
 //      "ek-already-enrolled").
+// The attester belongs to `tenant` (the audit archive's: its decisions'
+// blobs are sealed under that tenant's key; verifier/store.h CheckTenantId).
 // Store failures are returned as they come (Internal for the caller).
 absl::StatusOr<EnrollmentChallenge> StartEnrollment(ServiceContext& context,
                                                     absl::string_view ek_certificate_der,
                                                     absl::string_view ak_public, bool replace,
-                                                    bool caller_is_admin);
+                                                    bool caller_is_admin,
+                                                    absl::string_view tenant = "default");
 
 // Activates pending attester `id` if `answer` is its credential; returns the
 // record as stored after activation. NotFound "unknown-attester";

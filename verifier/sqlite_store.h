@@ -95,7 +95,7 @@ class SqliteStore final : public Store {
 
   absl::Status AddNonce(absl::string_view nonce, int64_t expires_at) override;
   absl::Status ConsumeNonce(absl::string_view nonce, int64_t now) override;
-  absl::Status CheckNonce(absl::string_view nonce, int64_t now) override;
+  absl::StatusOr<int64_t> CheckNonce(absl::string_view nonce, int64_t now) override;
   absl::StatusOr<int64_t> CountNonces(int64_t now) override;
   absl::Status PurgeNonces(int64_t now) override;
 

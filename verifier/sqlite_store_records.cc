@@ -306,8 +306,8 @@ absl::Status SqliteStore::AddNonce(absl::string_view nonce, int64_t expires_at) 
 namespace {
 
 // Why `nonce` cannot be consumed at `now` (it exists in some other state), or
-// OK when it can.
-absl::Status NonceRefusal(SqliteDb& db, absl::string_view nonce, int64_t now) {
+// its expiry when it can.
+absl::StatusOr<int64_t> NonceRefusal(SqliteDb& db, absl::string_view nonce, int64_t now) {
   ASSIGN_OR_RETURN(Statement why,
                    db.Prepare("SELECT expires_at, used_at FROM nonces WHERE nonce = ?"));
   why.BindBlob(1, nonce);
@@ -318,7 +318,7 @@ absl::Status NonceRefusal(SqliteDb& db, absl::string_view nonce, int64_t now) {
     return absl::PermissionDeniedError(
         absl::StrCat("the nonce expired ", now - why.Int(0), " s ago"));
   }
-  return absl::OkStatus();
+  return why.Int(0);
 }
 
 absl::Status MarkNonceUsed(SqliteDb& db, absl::string_view nonce, int64_t now) {
@@ -329,7 +329,7 @@ absl::Status MarkNonceUsed(SqliteDb& db, absl::string_view nonce, int64_t now) {
     RETURN_IF_ERROR(consume.BindInt(1, now).BindBlob(2, nonce).BindInt(3, now).Run());
     if (db.Changes() == 1) return absl::OkStatus();
   }
-  RETURN_IF_ERROR(NonceRefusal(db, nonce, now));
+  RETURN_IF_ERROR(NonceRefusal(db, nonce, now).status());
   return absl::InternalError("a consumable nonce was not consumed");
 }
 
@@ -342,7 +342,7 @@ absl::Status SqliteStore::ConsumeNonce(absl::string_view nonce, int64_t now) {
   return Write([&](SqliteDb& db) { return MarkNonceUsed(db, nonce, now); });
 }
 
-absl::Status SqliteStore::CheckNonce(absl::string_view nonce, int64_t now) {
+absl::StatusOr<int64_t> SqliteStore::CheckNonce(absl::string_view nonce, int64_t now) {
   if (nonce.size() < kMinNonceBytes || nonce.size() > kMaxNonceBytes) {
     return absl::PermissionDeniedError("the nonce was never issued (wrong size)");
   }

@@ -597,14 +597,14 @@ TEST_F(SqliteStoreTest, TwentyThreadsConsumingOneNonceSucceedOnce) {
 TEST_F(SqliteStoreTest, CheckingANonceChangesNothing) {
   auto store = OpenStore();
   ASSERT_TRUE(store->AddNonce(Nonce(1), 1000).ok());
-  EXPECT_TRUE(store->CheckNonce(Nonce(1), 100).ok());
+  EXPECT_EQ(*store->CheckNonce(Nonce(1), 100), 1000);
   EXPECT_TRUE(store->CheckNonce(Nonce(1), 100).ok());
   EXPECT_EQ(*store->CountNonces(100), 1);
-  EXPECT_NE(store->CheckNonce(Nonce(1), 1000).message().find("expired"), std::string::npos);
-  EXPECT_EQ(store->CheckNonce(Nonce(2), 100).message(), "the nonce was never issued");
-  EXPECT_EQ(store->CheckNonce("short", 100).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(store->CheckNonce(Nonce(1), 1000).status().message().find("expired"), std::string::npos);
+  EXPECT_EQ(store->CheckNonce(Nonce(2), 100).status().message(), "the nonce was never issued");
+  EXPECT_EQ(store->CheckNonce("short", 100).status().code(), absl::StatusCode::kPermissionDenied);
   ASSERT_TRUE(store->ConsumeNonce(Nonce(1), 100).ok());
-  EXPECT_EQ(store->CheckNonce(Nonce(1), 100).message(), "the nonce was already used");
+  EXPECT_EQ(store->CheckNonce(Nonce(1), 100).status().message(), "the nonce was already used");
 }
 
 TEST_F(SqliteStoreTest, AnAttestationCommitsAllOrNothing) {
@@ -618,7 +618,7 @@ TEST_F(SqliteStoreTest, AnAttestationCommitsAllOrNothing) {
   commit.counters = TpmCounters{70, 3, 1};
   commit.result = Result(1, Id(1), "p", 1);
   ASSERT_TRUE(store->CommitAttestation(commit).ok());
-  EXPECT_EQ(store->CheckNonce(Nonce(1), 100).message(), "the nonce was already used");
+  EXPECT_EQ(store->CheckNonce(Nonce(1), 100).status().message(), "the nonce was already used");
   EXPECT_EQ(store->GetAttester(Id(1))->counters->clock, 70u);
   EXPECT_EQ(store->GetResult(Result(1, Id(1), "p", 1).id)->body, commit.result.body);
 

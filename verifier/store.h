@@ -181,9 +181,9 @@ class Store {
   // Atomically marks `nonce` used, exactly once across all callers:
   // PermissionDenied "never issued" / "expired" / "already used" otherwise.
   virtual absl::Status ConsumeNonce(absl::string_view nonce, int64_t now) = 0;
-  // Whether `nonce` could be consumed at `now`, changing nothing: OK, or
-  // PermissionDenied naming why not, as ConsumeNonce would.
-  virtual absl::Status CheckNonce(absl::string_view nonce, int64_t now) = 0;
+  // Whether `nonce` could be consumed at `now`, changing nothing: its expiry
+  // (unix seconds), or PermissionDenied naming why not, as ConsumeNonce would.
+  virtual absl::StatusOr<int64_t> CheckNonce(absl::string_view nonce, int64_t now) = 0;
   // Outstanding (issued, unused, unexpired) nonces, for /metrics and limits.
   virtual absl::StatusOr<int64_t> CountNonces(int64_t now) = 0;
   // Forgets nonces that expired before `now` (used ones too).

@@ -76,6 +76,8 @@ const std::string kSource = FDATTEST_SOURCE_DIR;
 const std::map<std::pair<std::string, std::string>, std::string> kUnprovokable = {
     {{"*", "store-unavailable"}, "needs a failing store; covered with the fake store in handlers_test"},
     {{"attest", "internal"}, "a bug, or a stored policy that no longer parses"},
+    {{"attest", "tenant-shredded"},
+     "needs an enrolled attester of a shredded tenant; covered in handlers_test"},
     {{"attest", "nonce-race"},
      "needs a second process consuming the nonce between the check and the commit; covered with "
      "a racing fake store in handlers_test"},
@@ -294,7 +296,7 @@ TEST(OpenApiContractTest, RouteTableIsTheDocumentsOperations) {
         absl::StrCat(RoleOf(route.role), " ", body);
   }
   EXPECT_EQ(served, documented) << "docs/openapi.yaml and verifier/service/routes.cc differ";
-  EXPECT_EQ(served.size(), 13u);
+  EXPECT_EQ(served.size(), 14u);
 }
 
 // The slug arguments of the problem-making calls in `text`: for each call,
@@ -346,7 +348,8 @@ std::set<std::string> SlugsIn(const std::string& text) {
 TEST(OpenApiContractTest, ProblemTypesInTheSourcesAreTheDocumentsAndNoOthers) {
   std::vector<std::string> files = {kSource + "/verifier/enrollment.cc"};
   for (const std::string name :
-       {"access_log", "admin_handlers", "api", "attest_handler", "attester_parsers", "attester_routes",
+       {"access_log", "admin_handlers", "api", "archive_entry", "attest_handler", "attester_parsers",
+        "attester_routes", "audit_routes",
         "connection_pool", "daemon", "http_server", "info_handlers", "metrics", "nonce_budget",
         "policy_cache", "request_parsers", "router", "routes", "tls"}) {
     files.push_back(kSource + "/verifier/service/" + name + ".cc");
@@ -733,6 +736,16 @@ TEST_F(OpenApiWalkTest, EveryOperationAnswersEveryDocumentedStatusAsDocumented) 
   Expect("revokeAttester", att, Send("admin", "DELETE", att), 200);
   Expect("revokeAttester", unknown_att, Send("admin", "DELETE", unknown_att), 404,
          "unknown-attester");
+
+  // --- tenants: shredding "default" (the walk's attester's and the unknown
+  // AK's results' tenant) empties the recorded results.
+  const std::string tenant = "/v1/tenants/default";
+  Expect("shredTenant", tenant, Send("", "DELETE", tenant), 401, "client-certificate-required");
+  Expect("shredTenant", tenant, Send("auditor", "DELETE", tenant), 403, "role-forbidden");
+  const std::string long_tenant = "/v1/tenants/" + std::string(65, 't');
+  Expect("shredTenant", long_tenant, Send("admin", "DELETE", long_tenant), 400, "bad-tenant");
+  Expect("shredTenant", tenant, Send("admin", "DELETE", tenant), 200);
+  Expect("getAttestation", stored, Send("", "GET", stored), 410, "attestation-shredded");
 
   // --- keys, health, metrics ------------------------------------------------
   Expect("keys", "/.well-known/fdattest-keys", Send("", "GET", "/.well-known/fdattest-keys"), 200);

@@ -74,10 +74,14 @@ class Metrics;           // verifier/service/metrics.h
 class PolicyCache;       // verifier/service/policy_cache.h
 class SecretBox;         // verifier/secret_box.h
 class SigningKey;        // verifier/jose_key.h
+class TenantKeyCache;    // verifier/service/archive_entry.h
 
 // The service's configurable limits (fdverifierd's options; docs/service.md).
 struct ServiceLimits {
   int64_t nonce_lifetime = 300;      // seconds, when /v1/challenge asks for none
+  // How long archived evidence, results and decision records are kept
+  // (six years and two leap days by default; leaves are kept for ever).
+  int64_t retention_seconds = (6 * 365 + 2) * int64_t{86400};
   int64_t max_nonce_lifetime = 3600;
   int64_t ear_lifetime = 300;        // EAR exp - iat, seconds
   int64_t retry_after = 1;           // seconds, on 429 and 503
@@ -97,6 +101,9 @@ struct ServiceContext {
   IdentityCache* identity_cache = nullptr;  // shared across requests
   PolicyCache* policies = nullptr;          // parsed policies by (id, version)
   NonceBudget* nonces = nullptr;            // the cap on outstanding nonces
+  // The audit archive's tenant keys; null: results are not archived (tests).
+  TenantKeyCache* tenant_keys = nullptr;
+  std::string tpm_ca_sha256;  // hex sha256 of tpm_ca_pem (the decision records name it)
   // Nonces of attestations being verified (never null).
   std::shared_ptr<NonceClaims> nonce_claims = std::make_shared<NonceClaims>();
   Metrics* metrics = nullptr;

@@ -18,6 +18,7 @@
 #include "verifier/report.h"
 #include "verifier/secret_box.h"
 #include "verifier/secret_release.h"
+#include "verifier/service/archive_entry.h"
 #include "verifier/service/handlers.h"
 #include "verifier/service/metrics.h"
 #include "verifier/service/nonce_budget.h"
@@ -123,6 +124,9 @@ struct PipelineRun {
   VerifyResult result;
   std::optional<AttesterRecord> attester;
   std::string nonce;  // the nonce the run accepted and holds, or empty
+  int64_t nonce_expires_at = 0;
+  // What the hooks answered (the decision record keeps it for re-runs).
+  std::string nonce_refusal, identity_refusal;
   std::shared_ptr<NonceClaims> claims;
   PipelineRun() = default;
   PipelineRun(PipelineRun&&) = default;
@@ -147,17 +151,23 @@ absl::StatusOr<PipelineRun> RunPipeline(ServiceContext& context, absl::string_vi
     if (!run.claims->Claim(nonce)) {
       return absl::PermissionDeniedError("the nonce was already used");
     }
-    absl::Status s = context.store->CheckNonce(nonce, now);
-    if (!s.ok()) {
+    absl::StatusOr<int64_t> expires_at = context.store->CheckNonce(nonce, now);
+    if (!expires_at.ok()) {
       run.claims->Release(nonce);
-      if (s.code() != absl::StatusCode::kPermissionDenied) store_failure = s;
-      return s;
+      if (expires_at.status().code() != absl::StatusCode::kPermissionDenied) {
+        store_failure = expires_at.status();
+      }
+      run.nonce_refusal = std::string(expires_at.status().message());
+      return expires_at.status();
     }
     run.nonce = std::string(nonce);
-    return s;
+    run.nonce_expires_at = *expires_at;
+    return absl::OkStatus();
   };
   verify.enrolled_ak = [&](absl::string_view ak_name) {
-    return EnrolledAk(*context.store, ak_name, run.attester, store_failure);
+    absl::StatusOr<std::string> ak = EnrolledAk(*context.store, ak_name, run.attester, store_failure);
+    if (!ak.ok()) run.identity_refusal = std::string(ak.status().message());
+    return ak;
   };
   verify.previous_counters_of = [&](absl::string_view) -> std::optional<TpmCounters> {
     return run.attester ? run.attester->counters : std::nullopt;
@@ -262,6 +272,29 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
   record.evidence_sha256 = run->result.evidence_sha256;
   record.body = document.dump(-1, ' ', false, Json::error_handler_t::replace);  // no secrets
   record.created_at = now;
+  if (context.tenant_keys != nullptr) {
+    ArchiveFacts facts;
+    facts.result = &record;
+    facts.evidence = request.body;
+    facts.policy = &*policy_record;
+    facts.attester = run->attester ? &*run->attester : nullptr;
+    facts.previous_counters = run->attester ? run->attester->counters : std::nullopt;
+    facts.nonce_expires_at = run->nonce_expires_at;
+    facts.nonce_refusal = run->nonce_refusal;
+    facts.identity_refusal = run->identity_refusal;
+    facts.tpm_ca_sha256 = context.tpm_ca_sha256;
+    absl::StatusOr<AuditAppend> entry =
+        BuildArchiveEntry(facts, *context.tenant_keys, context.limits.retention_seconds);
+    if (!entry.ok()) {
+      // A decision that cannot be archived is not made: nothing is recorded.
+      if (absl::IsFailedPrecondition(entry.status())) {
+        return Problem(409, "tenant-shredded", "Conflict",
+                       "the attester's tenant was shredded: its decisions are no longer archived");
+      }
+      return StoreProblem(entry.status());
+    }
+    commit.audit = *std::move(entry);
+  }
   if (absl::Status s = context.store->CommitAttestation(commit); !s.ok()) {
     // PermissionDenied: another process consumed the nonce after this one
     // checked it; the client may post fresh evidence. Nothing was recorded.
@@ -300,6 +333,12 @@ ApiResponse HandleGetAttestation(ServiceContext& context, const ApiRequest& requ
     return Problem(404, "unknown-attestation", "Not found", "no attestation has this id");
   }
   if (!record.ok()) return StoreProblem(record.status());
+  if (record->body.empty()) {
+    // Its tenant was crypto-shredded (Store::ShredTenant): the decision's
+    // leaf stays in the audit log, its document is gone.
+    return Problem(410, "attestation-shredded", "Gone",
+                   "this result's tenant was shredded; the audit log keeps its digests only");
+  }
   ApiResponse response;
   response.body = record->body;
   return response;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base64.h"
 #include "common/json.h"
+#include "verifier/store.h"
 
 namespace fdattest {
 namespace {
@@ -30,11 +31,18 @@ absl::StatusOr<EnrollBody> ParseEnrollBody(absl::string_view body) {
   std::optional<std::string> ek = f.String("ek_certificate", true);
   std::optional<std::string> ak = f.String("ak_public", true);
   std::optional<bool> replace = f.Bool("replace", false);
+  std::optional<std::string> tenant = f.String("tenant", false);
   RETURN_IF_ERROR(f.Finish());
   EnrollBody out;
   ASSIGN_OR_RETURN(out.ek_certificate, Base64Field(ek, "ek_certificate"));
   ASSIGN_OR_RETURN(out.ak_public, Base64Field(ak, "ak_public"));
   out.replace = replace.value_or(false);
+  if (tenant) {
+    if (absl::Status s = CheckTenantId(*tenant); !s.ok()) {
+      return absl::InvalidArgumentError("\"tenant\" must be 1..64 of A-Z a-z 0-9 . _ -");
+    }
+    out.tenant = *tenant;
+  }
   return out;
 }
 

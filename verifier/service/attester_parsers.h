@@ -18,6 +18,7 @@ struct EnrollBody {
   std::string ek_certificate;
   std::string ak_public;
   bool replace = false;
+  std::string tenant = "default";  // the audit archive's tenant (CheckTenantId)
 };
 absl::StatusOr<EnrollBody> ParseEnrollBody(absl::string_view body);
 

@@ -79,6 +79,7 @@ ApiResponse StoreFailure(const absl::Status& status, absl::string_view type) {
 Json AttesterJson(const AttesterRecord& r) {
   return Json{{"id", r.id},
               {"state", std::string(AttesterStateName(r.state))},
+              {"tenant", r.tenant},
               {"ek_sha256", r.ek_sha256},
               {"ek_certificate", Base64Encode(r.ek_certificate)},
               {"ak_public", Base64Encode(r.ak_public)},
@@ -94,7 +95,7 @@ ApiResponse HandleEnroll(ServiceContext& context, const ApiRequest& request) {
   if (!body.ok()) return BadRequest(body.status().message());
   absl::StatusOr<EnrollmentChallenge> challenge =
       StartEnrollment(context, body->ek_certificate, body->ak_public, body->replace,
-                      request.role == Role::kAdmin);
+                      request.role == Role::kAdmin, body->tenant);
   if (!challenge.ok()) return EnrollmentFailure(challenge.status());
   return JsonReply(200, Json{{"id", challenge->id},
                              {"state", "pending"},

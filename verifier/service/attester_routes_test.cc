@@ -101,6 +101,7 @@ TEST_F(AttesterRoutesTest, EnrollActivateReadRevoke) {
   ASSERT_EQ(read.status, 200) << read.body;
   const Json record = BodyOf(read);
   EXPECT_EQ(record["state"], "active");
+  EXPECT_EQ(record["tenant"], "default");
   EXPECT_EQ(record["ak_public"], Base64Encode(ak));
   EXPECT_EQ(record["ak_name"], body["ak_name"]);
   EXPECT_EQ(record["ek_certificate"], Base64Encode(ek_.certificate));
@@ -167,6 +168,19 @@ TEST_F(AttesterRoutesTest, ProblemsNameWhatWentWrong) {
                 "unknown-attester");
 }
 
+TEST_F(AttesterRoutesTest, AnEnrollmentNamesItsTenant) {
+  ApiRequest request = EnrollRequest(MakeAkPublic());
+  Json body = *ParseJsonStrict(request.body);
+  body["tenant"] = "clinic-7";
+  request.body = body.dump();
+  const ApiResponse enrolled = HandleEnroll(context_, request);
+  ASSERT_EQ(enrolled.status, 200) << enrolled.body;
+  const std::string id = BodyOf(enrolled)["id"];
+  EXPECT_EQ(store_.GetAttester(id)->tenant, "clinic-7");
+  EXPECT_EQ(BodyOf(HandleGetAttester(context_, IdRequest("GET", id, Role::kAuditor)))["tenant"],
+            "clinic-7");
+}
+
 TEST_F(AttesterRoutesTest, BodiesAreStrict) {
   ApiRequest request = EnrollRequest(MakeAkPublic());
   for (const std::string& body :
@@ -177,6 +191,12 @@ TEST_F(AttesterRoutesTest, BodiesAreStrict) {
             .dump(),
         Json{{"ek_certificate", Base64Encode("x")}, {"ak_public", Base64Encode("x")},
              {"replace", "yes"}}
+            .dump(),
+        Json{{"ek_certificate", Base64Encode("x")}, {"ak_public", Base64Encode("x")},
+             {"tenant", "has space"}}
+            .dump(),
+        Json{{"ek_certificate", Base64Encode("x")}, {"ak_public", Base64Encode("x")},
+             {"tenant", std::string(65, 't')}}
             .dump()}) {
     request.body = body;
     ExpectProblem(HandleEnroll(context_, request), 400, "bad-request");

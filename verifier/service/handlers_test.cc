@@ -20,6 +20,7 @@
 #include "verifier/jose_key.h"
 #include "verifier/proof_cache.h"
 #include "verifier/service/metrics.h"
+#include "verifier/service/audit_routes.h"
 #include "verifier/service/nonce_budget.h"
 #include "verifier/service/policy_cache.h"
 #include "verifier/testing/memory_store.h"
@@ -279,8 +280,8 @@ TEST_F(HandlersTest, ANonceHeldByAnAttestationInFlightIsAReplay) {
 // A store whose nonce another process consumes right after this one checked it.
 class RacedStore : public MemoryStore {
  public:
-  absl::Status CheckNonce(absl::string_view nonce, int64_t now) override {
-    absl::Status status = MemoryStore::CheckNonce(nonce, now);
+  absl::StatusOr<int64_t> CheckNonce(absl::string_view nonce, int64_t now) override {
+    absl::StatusOr<int64_t> status = MemoryStore::CheckNonce(nonce, now);
     if (status.ok()) {
       EXPECT_TRUE(MemoryStore::ConsumeNonce(nonce, now).ok());
     }
@@ -396,6 +397,41 @@ TEST_F(HandlersTest, KeysAreTheSigningKeysJwks) {
   EXPECT_EQ(*CanonicalJson(body["keys"][0]), key_->PublicJwkJson());
   context_.signing_key = nullptr;
   EXPECT_EQ(HandleKeys(context_, Request("GET")).status, 503);
+}
+
+TEST_F(HandlersTest, ShreddingATenantErasesItsResultsAndAnswersGone) {
+  PutPolicy();
+  Enroll(AttesterState::kActive);  // tenant "default"
+  IssueSeedNonce();
+  ApiResponse attested = Attest();
+  ASSERT_EQ(attested.status, 200) << attested.body;
+  const std::string id = Body(attested)["id"];
+
+  ApiRequest shred = Request("DELETE");
+  shred.path_params["id"] = "default";
+  shred.role = Role::kAuditor;
+  EXPECT_EQ(HandleShredTenant(context_, shred).status, 403);
+  EXPECT_TRUE(store_.GetResult(id).ok() && !store_.GetResult(id)->body.empty());
+  shred.role = Role::kAdmin;
+  shred.path_params["id"] = "no spaces";
+  ApiResponse bad = HandleShredTenant(context_, shred);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("bad-tenant"));
+  shred.path_params["id"] = "default";
+  ApiResponse shredded = HandleShredTenant(context_, shred);
+  ASSERT_EQ(shredded.status, 200) << shredded.body;
+  EXPECT_EQ(Body(shredded)["tenant"], "default");
+  EXPECT_EQ(Body(shredded)["shredded_at"], now_);
+  EXPECT_GT(store_.GetTenant("default")->shredded_at, 0);
+  // Again: the first time is kept.
+  now_ += 10;
+  EXPECT_EQ(Body(HandleShredTenant(context_, shred))["shredded_at"], now_ - 10);
+
+  ApiRequest get = Request("GET");
+  get.path_params["id"] = id;
+  ApiResponse gone = HandleGetAttestation(context_, get);
+  EXPECT_EQ(gone.status, 410);
+  EXPECT_THAT(gone.body, HasSubstr("attestation-shredded"));
 }
 
 TEST_F(HandlersTest, UnknownAttestationIs404) {

@@ -1,6 +1,7 @@
 #include "verifier/service/routes.h"
 
 #include "verifier/service/attester_routes.h"
+#include "verifier/service/audit_routes.h"
 #include "verifier/service/handlers.h"
 
 namespace fdattest {
@@ -18,6 +19,8 @@ std::vector<Route> ServiceRoutes() {
       {"PUT", "/v1/policies/{id}", Role::kAdmin, BodyKind::kJson, HandlePutPolicy},
       {"GET", "/v1/policies/{id}", Role::kAuditor, BodyKind::kNone, HandleGetPolicy},
       {"PUT", "/v1/secrets/{name}", Role::kAdmin, BodyKind::kJson, HandlePutSecret},
+      // The audit archive (verifier/service/audit_routes.h).
+      {"DELETE", "/v1/tenants/{id}", Role::kAdmin, BodyKind::kNone, HandleShredTenant},
       {"GET", "/.well-known/fdattest-keys", Role::kNone, BodyKind::kNone, HandleKeys},
       {"GET", "/healthz", Role::kNone, BodyKind::kNone, HandleHealth},
       {"GET", "/metrics", Role::kNone, BodyKind::kNone, HandleMetrics},

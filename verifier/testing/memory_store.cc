@@ -180,13 +180,13 @@ absl::Status MemoryStore::ConsumeNonce(absl::string_view nonce, int64_t now) {
   return absl::OkStatus();
 }
 
-absl::Status MemoryStore::CheckNonce(absl::string_view nonce, int64_t now) {
+absl::StatusOr<int64_t> MemoryStore::CheckNonce(absl::string_view nonce, int64_t now) {
   FDATTEST_MEMORY_STORE_LOCK();
   auto it = nonces_.find(nonce);
   if (it == nonces_.end()) return absl::PermissionDeniedError("nonce never issued");
   if (it->second.used) return absl::PermissionDeniedError("nonce already used");
   if (it->second.expires_at <= now) return absl::PermissionDeniedError("nonce expired");
-  return absl::OkStatus();
+  return it->second.expires_at;
 }
 
 absl::StatusOr<int64_t> MemoryStore::CountNonces(int64_t now) {

@@ -172,13 +172,13 @@ TEST(MemoryStoreTest, ANonceIsConsumedExactlyOnceAcrossThreads) {
 TEST(MemoryStoreTest, CheckingANonceChangesNothing) {
   MemoryStore store;
   ASSERT_TRUE(store.AddNonce("n1", 100).ok());
-  EXPECT_TRUE(store.CheckNonce("n1", 50).ok());
+  EXPECT_EQ(*store.CheckNonce("n1", 50), 100);
   EXPECT_TRUE(store.CheckNonce("n1", 50).ok());
   EXPECT_EQ(*store.CountNonces(50), 1);
-  EXPECT_THAT(store.CheckNonce("n1", 100).message(), HasSubstr("expired"));
-  EXPECT_THAT(store.CheckNonce("n0", 50).message(), HasSubstr("never issued"));
+  EXPECT_THAT(store.CheckNonce("n1", 100).status().message(), HasSubstr("expired"));
+  EXPECT_THAT(store.CheckNonce("n0", 50).status().message(), HasSubstr("never issued"));
   ASSERT_TRUE(store.ConsumeNonce("n1", 50).ok());
-  EXPECT_THAT(store.CheckNonce("n1", 50).message(), HasSubstr("already used"));
+  EXPECT_THAT(store.CheckNonce("n1", 50).status().message(), HasSubstr("already used"));
 }
 
 TEST(MemoryStoreTest, AnAttestationCommitsAllOrNothing) {
@@ -191,7 +191,7 @@ TEST(MemoryStoreTest, AnAttestationCommitsAllOrNothing) {
   commit.counters = TpmCounters{.clock = 7, .reset_count = 1, .restart_count = 0};
   commit.result = {.id = "r1", .attester_id = "a1", .body = "{}"};
   ASSERT_TRUE(store.CommitAttestation(commit).ok());
-  EXPECT_THAT(store.CheckNonce("n1", 50).message(), HasSubstr("already used"));
+  EXPECT_THAT(store.CheckNonce("n1", 50).status().message(), HasSubstr("already used"));
   EXPECT_EQ(store.GetAttester("a1")->counters->clock, 7u);
   EXPECT_EQ(store.GetResult("r1")->body, "{}");
 
