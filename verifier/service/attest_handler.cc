@@ -262,7 +262,7 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
   record.evidence_sha256 = run->result.evidence_sha256;
   record.body = document.dump(-1, ' ', false, Json::error_handler_t::replace);  // no secrets
   record.created_at = now;
-  if (absl::Status s = context.store->CommitAttestation(commit); !s.ok()) {
+  if (absl::Status s = context.store->CommitAttestation(commit, nullptr); !s.ok()) {
     // PermissionDenied: another process consumed the nonce after this one
     // checked it; the client may post fresh evidence. Nothing was recorded.
     if (absl::IsPermissionDenied(s)) {
