@@ -104,6 +104,16 @@ CREATE TABLE audit_blobs (sha256 TEXT NOT NULL, tenant TEXT NOT NULL REFERENCES 
 ALTER TABLE attesters ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
 )sql";
 
+// Version 4: witness cosignatures of the audit log's checkpoints (each line
+// stored once, served after the log's signature), and indexes for expiring
+// blobs and for finding leaves by time.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE audit_cosignatures (size INTEGER NOT NULL, line BLOB NOT NULL,
+  PRIMARY KEY (size, line)) WITHOUT ROWID;
+CREATE INDEX audit_blobs_expiry ON audit_blobs (expires_at);
+CREATE INDEX audit_leaves_time ON audit_leaves (created_at);
+)sql";
+
 absl::Status Migrate(SqliteDb& db, const std::vector<SqliteMigration>& migrations) {
   for (size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
@@ -215,7 +225,8 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> OpenConnection(const std::string& path
 
 const std::vector<SqliteMigration>& SqliteStoreMigrations() {
   static const std::vector<SqliteMigration>* migrations =
-      new std::vector<SqliteMigration>{{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
+      new std::vector<SqliteMigration>{
+          {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}};
   return *migrations;
 }
 
@@ -225,6 +236,9 @@ struct SqliteStore::PendingWrite {
   // After the commit, copy the log into the database and truncate it, so
   // the pages this write replaced are gone from the log too.
   bool checkpoint_after = false;
+  // An audit append's receipt: its leaf index is set by `fn`, the batch's
+  // checkpoint after the commit.
+  AuditReceipt* receipt = nullptr;
 };
 
 SqliteStore::ReadLease::ReadLease(SqliteStore* store, std::unique_ptr<SqliteDb> db)
@@ -260,8 +274,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
                      OpenConnection(path, false, options.busy_timeout_ms));
     readers.push_back(std::move(reader));
   }
-  return std::unique_ptr<SqliteStore>(
+  std::unique_ptr<SqliteStore> store(
       new SqliteStore(options, std::move(writer), std::move(readers)));
+  if (options.log_signer != nullptr) RETURN_IF_ERROR(store->SignInitialCheckpoint());
+  return store;
 }
 
 SqliteStore::SqliteStore(const Options& options, std::unique_ptr<SqliteDb> writer,
@@ -285,8 +301,8 @@ absl::Status SqliteStore::WriteAndTruncateLog(WriteFn fn) {
   return QueueWrite(std::move(fn), true);
 }
 
-absl::Status SqliteStore::QueueWrite(WriteFn fn, bool checkpoint_after) {
-  PendingWrite write{std::move(fn), {}, checkpoint_after};
+absl::Status SqliteStore::QueueWrite(WriteFn fn, bool checkpoint_after, AuditReceipt* receipt) {
+  PendingWrite write{std::move(fn), {}, checkpoint_after, receipt};
   std::future<absl::Status> done = write.done.get_future();
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
@@ -321,9 +337,11 @@ void SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   // BEGIN IMMEDIATE takes the write lock now, so every read inside the batch
   // sees the state its writes apply to, also against other processes.
   absl::Status failed = db.Run("BEGIN IMMEDIATE");
+  log_.appended = false;
   for (size_t i = 0; failed.ok() && i < batch.size(); ++i) {
     failed = db.Run("SAVEPOINT write_op");
     if (!failed.ok()) break;
+    const LogState saved = log_;  // what this write's rollback restores
     try {
       results[i] = batch[i]->fn(db);
     } catch (const std::exception& e) {
@@ -336,11 +354,22 @@ void SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
                                : results[i];
       break;
     }
-    if (!results[i].ok()) failed = db.Run("ROLLBACK TO write_op");
+    if (!results[i].ok()) {
+      log_ = saved;
+      failed = db.Run("ROLLBACK TO write_op");
+    }
     if (failed.ok()) failed = db.Run("RELEASE write_op");
   }
+  // One checkpoint for the batch's appends, committed with them.
+  std::string checkpoint;
+  if (failed.ok() && log_.appended) failed = StoreBatchCheckpoint(db, &checkpoint);
   if (failed.ok()) failed = db.Run("COMMIT");
   if (failed.ok()) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i]->receipt == nullptr || !results[i].ok()) continue;
+      batch[i]->receipt->tree_size = log_.appender->size();
+      batch[i]->receipt->checkpoint = checkpoint;
+    }
     transactions_.fetch_add(1, std::memory_order_relaxed);
     writes_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
     // The commit stands; a write that asked for the log to be truncated
@@ -355,6 +384,7 @@ void SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
     }
   } else {
     if (db.InTransaction()) db.Exec("ROLLBACK").IgnoreError();
+    log_.appender.reset();  // whatever the database now holds: reloaded on the next append
     for (absl::Status& result : results) result = failed;
   }
   for (size_t i = 0; i < batch.size(); ++i) {

@@ -11,6 +11,11 @@
 // lets run beside the writer (each set query_only). Other processes may open
 // the same directory: SQLite's locks keep their transactions apart.
 //
+// The audit log (store.h) is appended by the writer thread inside the same
+// group commit: each commit's leaf takes the next index, and after the
+// batch's last write one checkpoint of the new size is signed and stored in
+// the transaction (sqlite_store_log.cc), so a batch costs one signature.
+//
 // The schema is versioned by `PRAGMA user_version` and grown by an ordered list
 // of migrations, each applied in its own transaction; a database written by a
 // newer schema is refused.
@@ -33,14 +38,17 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "common/status.h"
+#include "verifier/audit/merkle.h"
 #include "verifier/store.h"
 
 namespace fdattest {
 
+class NoteSigner;
 namespace internal {
 class SqliteDb;
 }
@@ -70,6 +78,11 @@ class SqliteStore final : public Store {
     int read_connections = 4;
     // How long a statement waits for another process's lock.
     int busy_timeout_ms = 5000;
+    // Signs the audit log's checkpoints; its name is the log's origin. Must
+    // outlive the store. Without one a commit with an audit append fails
+    // (FailedPrecondition); with one, Open signs the log's current size if
+    // it has no checkpoint yet (the empty tree for a new log).
+    const NoteSigner* log_signer = nullptr;
     // Tests only: migrate with this list instead of SqliteStoreMigrations().
     const std::vector<SqliteMigration>* migrations_for_testing = nullptr;
   };
@@ -109,7 +122,7 @@ class SqliteStore final : public Store {
 
   absl::Status PutResult(const ResultRecord& record) override;
   absl::StatusOr<ResultRecord> GetResult(absl::string_view id) override;
-  absl::Status CommitAttestation(const AttestationCommit& commit) override;
+  absl::Status CommitAttestation(const AttestationCommit& commit, AuditReceipt* receipt) override;
 
   // The archive's records: sqlite_store_archive.cc.
   absl::StatusOr<TenantRecord> EnsureTenant(absl::string_view id, absl::string_view sealed_key,
@@ -120,6 +133,20 @@ class SqliteStore final : public Store {
   absl::StatusOr<BlobRecord> GetBlob(absl::string_view tenant, absl::string_view sha256,
                                      BlobKind kind) override;
   absl::StatusOr<int64_t> ExpireBlobs(int64_t now) override;
+
+  // The audit log: sqlite_store_log.cc.
+  absl::StatusOr<SignedCheckpoint> LatestCheckpoint() override;
+  absl::StatusOr<SignedCheckpoint> CheckpointOfSize(uint64_t size) override;
+  absl::StatusOr<std::vector<std::string>> AuditLeaves(uint64_t start, uint64_t count) override;
+  absl::StatusOr<uint64_t> AuditLeafOfResult(absl::string_view result_id) override;
+  absl::StatusOr<std::pair<uint64_t, uint64_t>> AuditRangeByTime(int64_t from,
+                                                                 int64_t to) override;
+  absl::StatusOr<std::vector<MerkleHash>> AuditInclusionProof(uint64_t index,
+                                                              uint64_t size) override;
+  absl::StatusOr<std::vector<MerkleHash>> AuditConsistencyProof(uint64_t size1,
+                                                                uint64_t size2) override;
+  absl::StatusOr<std::string> AuditTile(const TileRef& tile, uint64_t tree_size) override;
+  absl::Status AddCosignature(uint64_t size, absl::string_view signature_line) override;
 
   // The database's schema version (PRAGMA user_version).
   absl::StatusOr<int64_t> SchemaVersion();
@@ -161,15 +188,42 @@ class SqliteStore final : public Store {
   // log too (secure_delete zeroes them in the database). Unavailable when a
   // reader kept the log from being truncated (the write is committed).
   absl::Status WriteAndTruncateLog(WriteFn fn);
-  absl::Status QueueWrite(WriteFn fn, bool checkpoint_after);
+  absl::Status QueueWrite(WriteFn fn, bool checkpoint_after, AuditReceipt* receipt = nullptr);
   static absl::Status TruncateLog(internal::SqliteDb& db);
   void WriterLoop();
   void RunBatch(const std::vector<PendingWrite*>& batch);
   ReadLease BorrowReader();
   absl::StatusOr<AttesterRecord> ReadAttester(const char* sql, absl::string_view key);
+  // A blob stored as PutBlob stores it, inside the caller's write.
+  static absl::Status PutBlobIn(internal::SqliteDb& db, const BlobRecord& record);
+
+  // The writer thread's view of the audit log (sqlite_store_log.cc): the
+  // tree's right border as committed plus this batch's appends, and whether
+  // this batch appended. Saved before each write and restored when the
+  // write's SAVEPOINT rolls back; forgotten (reloaded from the database by
+  // the next append) when a batch fails.
+  struct LogState {
+    std::optional<MerkleAppender> appender;
+    bool appended = false;
+  };
+  // Brings log_.appender up to the database's leaves (another process may
+  // have appended), loading it when unknown.
+  absl::Status SyncAppender(internal::SqliteDb& db);
+  // Appends `leaf` (its blobs stored first) as the next leaf; its index in
+  // *index. Writer thread only.
+  absl::Status AppendLeaf(internal::SqliteDb& db, const AuditAppend& append,
+                          const std::string& result_id, int64_t time, uint64_t* index);
+  // Signs and stores the checkpoint of the log's size after this batch's
+  // appends; its note in *note. Writer thread only.
+  absl::Status StoreBatchCheckpoint(internal::SqliteDb& db, std::string* note);
+  // Signs the current size when the log has no checkpoint (Open).
+  absl::Status SignInitialCheckpoint();
+  // The number of committed leaves, read on a reader connection.
+  static absl::StatusOr<uint64_t> LogSize(internal::SqliteDb& db);
 
   const Options options_;
   std::unique_ptr<internal::SqliteDb> writer_;  // used by the writer thread only
+  LogState log_;                                // used by the writer thread only
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

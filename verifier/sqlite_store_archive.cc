@@ -133,25 +133,26 @@ absl::Status SqliteStore::PutBlob(const BlobRecord& record) {
   if (record.sealed.empty() || record.sealed.size() > kMaxSealedBlobBytes) {
     return absl::InvalidArgumentError("a sealed blob must be 1 byte..9 MiB");
   }
-  const std::string kind(BlobKindName(record.kind));
-  return Write([&](SqliteDb& db) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<TenantRecord> tenant, FindTenant(db, record.tenant));
-    if (!tenant) return absl::NotFoundError(absl::StrCat("no tenant ", record.tenant));
-    if (tenant->shredded_at != 0) return ShreddedError(record.tenant);
-    // The address names the content: a stored ciphertext stays (it opens to
-    // the same plaintext), an expired one is replaced; the expiry is the later.
-    ASSIGN_OR_RETURN(
-        Statement upsert,
-        db.Prepare("INSERT INTO audit_blobs (sha256, tenant, kind, sealed, created_at, expires_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, sha256, kind) DO UPDATE SET "
-                   "sealed = coalesce(sealed, excluded.sealed), "
-                   "created_at = CASE WHEN sealed IS NULL THEN excluded.created_at "
-                   "ELSE created_at END, "
-                   "expires_at = max(expires_at, excluded.expires_at)"));
-    upsert.BindText(1, record.sha256).BindText(2, record.tenant).BindText(3, kind);
-    upsert.BindBlob(4, record.sealed).BindInt(5, record.created_at);
-    return upsert.BindInt(6, record.expires_at).Run();
-  });
+  return Write([&](SqliteDb& db) { return PutBlobIn(db, record); });
+}
+
+absl::Status SqliteStore::PutBlobIn(SqliteDb& db, const BlobRecord& record) {
+  ASSIGN_OR_RETURN(std::optional<TenantRecord> tenant, FindTenant(db, record.tenant));
+  if (!tenant) return absl::NotFoundError(absl::StrCat("no tenant ", record.tenant));
+  if (tenant->shredded_at != 0) return ShreddedError(record.tenant);
+  // The address names the content: a stored ciphertext stays (it opens to
+  // the same plaintext), an expired one is replaced; the expiry is the later.
+  ASSIGN_OR_RETURN(
+      Statement upsert,
+      db.Prepare("INSERT INTO audit_blobs (sha256, tenant, kind, sealed, created_at, expires_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, sha256, kind) DO UPDATE SET "
+                 "sealed = coalesce(sealed, excluded.sealed), "
+                 "created_at = CASE WHEN sealed IS NULL THEN excluded.created_at "
+                 "ELSE created_at END, "
+                 "expires_at = max(expires_at, excluded.expires_at)"));
+  upsert.BindText(1, record.sha256).BindText(2, record.tenant).BindText(3, BlobKindName(record.kind));
+  upsert.BindBlob(4, record.sealed).BindInt(5, record.created_at);
+  return upsert.BindInt(6, record.expires_at).Run();
 }
 
 absl::StatusOr<BlobRecord> SqliteStore::GetBlob(absl::string_view tenant, absl::string_view sha256,

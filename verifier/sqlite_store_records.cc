@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
+#include "verifier/internal/audit_log.h"
 #include "verifier/internal/sqlite_db.h"
 #include "verifier/sqlite_store.h"
 
@@ -517,9 +518,8 @@ absl::Status SqliteStore::PutResult(const ResultRecord& record) {
   return Write([&](SqliteDb& db) { return InsertResult(db, record); });
 }
 
-absl::Status SqliteStore::CommitAttestation(const AttestationCommit& commit) {
-  // The audit log is not kept by this store yet: refuse rather than drop it.
-  if (commit.audit) return absl::UnimplementedError("this store keeps no audit log");
+absl::Status SqliteStore::CommitAttestation(const AttestationCommit& commit,
+                                            AuditReceipt* receipt) {
   RETURN_IF_ERROR(CheckResult(commit.result));
   if (!commit.nonce.empty() &&
       (commit.nonce.size() < kMinNonceBytes || commit.nonce.size() > kMaxNonceBytes)) {
@@ -528,13 +528,28 @@ absl::Status SqliteStore::CommitAttestation(const AttestationCommit& commit) {
   if (commit.counters && commit.result.attester_id.empty()) {
     return absl::InvalidArgumentError("counters without an attester");
   }
-  return Write([&](SqliteDb& db) -> absl::Status {
-    if (!commit.nonce.empty()) RETURN_IF_ERROR(MarkNonceUsed(db, commit.nonce, commit.now));
-    if (commit.counters) {
-      RETURN_IF_ERROR(RaiseCounters(db, commit.result.attester_id, *commit.counters));
+  int64_t leaf_time = 0;
+  if (commit.audit) {
+    if (options_.log_signer == nullptr) {
+      return absl::FailedPreconditionError("the store has no audit log signer");
     }
-    return InsertResult(db, commit.result);
-  });
+    ASSIGN_OR_RETURN(AuditLeaf leaf, internal::CheckAuditCommit(commit));
+    leaf_time = leaf.time;
+  }
+  AuditReceipt written;
+  RETURN_IF_ERROR(QueueWrite(
+      [&](SqliteDb& db) -> absl::Status {
+        if (!commit.nonce.empty()) RETURN_IF_ERROR(MarkNonceUsed(db, commit.nonce, commit.now));
+        if (commit.counters) {
+          RETURN_IF_ERROR(RaiseCounters(db, commit.result.attester_id, *commit.counters));
+        }
+        RETURN_IF_ERROR(InsertResult(db, commit.result));
+        if (!commit.audit) return absl::OkStatus();
+        return AppendLeaf(db, *commit.audit, commit.result.id, leaf_time, &written.leaf_index);
+      },
+      false, commit.audit ? &written : nullptr));
+  if (receipt != nullptr) *receipt = commit.audit ? std::move(written) : AuditReceipt();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ResultRecord> SqliteStore::GetResult(absl::string_view id) {

@@ -233,7 +233,7 @@ TEST_F(SqliteStoreTest, MigratesAVersionTwoDatabaseToTheArchiveSchemaKeepingItsR
     ASSERT_TRUE(store->PutResult(Result(1, Id(1), "p", 2)).ok());
   }
   auto store = OpenStore();
-  EXPECT_EQ(*store->SchemaVersion(), 3);
+  EXPECT_EQ(*store->SchemaVersion(), 4);
   AttesterRecord attester = *store->GetAttester(Id(1));
   EXPECT_EQ(attester.state, AttesterState::kActive);
   EXPECT_EQ(attester.counters->clock, 9u);
@@ -617,7 +617,7 @@ TEST_F(SqliteStoreTest, AnAttestationCommitsAllOrNothing) {
   commit.now = 100;
   commit.counters = TpmCounters{70, 3, 1};
   commit.result = Result(1, Id(1), "p", 1);
-  ASSERT_TRUE(store->CommitAttestation(commit).ok());
+  ASSERT_TRUE(store->CommitAttestation(commit, nullptr).ok());
   EXPECT_EQ(store->CheckNonce(Nonce(1), 100).status().message(), "the nonce was already used");
   EXPECT_EQ(store->GetAttester(Id(1))->counters->clock, 70u);
   EXPECT_EQ(store->GetResult(Result(1, Id(1), "p", 1).id)->body, commit.result.body);
@@ -626,7 +626,7 @@ TEST_F(SqliteStoreTest, AnAttestationCommitsAllOrNothing) {
   // are written.
   commit.result = Result(2, Id(1), "p", 1);
   commit.counters = TpmCounters{90, 3, 1};
-  absl::Status replay = store->CommitAttestation(commit);
+  absl::Status replay = store->CommitAttestation(commit, nullptr);
   EXPECT_EQ(replay.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(replay.message(), "the nonce was already used");
   EXPECT_EQ(store->GetResult(commit.result.id).status().code(), absl::StatusCode::kNotFound);
@@ -637,7 +637,7 @@ TEST_F(SqliteStoreTest, AnAttestationCommitsAllOrNothing) {
   ASSERT_TRUE(store->AddNonce(Nonce(2), 1000).ok());
   commit.nonce = Nonce(2);
   commit.result = Result(3, Id(1), "p", 7);
-  EXPECT_EQ(store->CommitAttestation(commit).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->CommitAttestation(commit, nullptr).code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(store->CheckNonce(Nonce(2), 100).ok());
   EXPECT_EQ(store->GetAttester(Id(1))->counters->clock, 70u);
 
@@ -645,10 +645,10 @@ TEST_F(SqliteStoreTest, AnAttestationCommitsAllOrNothing) {
   commit.nonce.clear();
   commit.counters.reset();
   commit.result = Result(4, "", "p", 1);
-  EXPECT_TRUE(store->CommitAttestation(commit).ok());
+  EXPECT_TRUE(store->CommitAttestation(commit, nullptr).ok());
   commit.counters = TpmCounters{1, 1, 1};  // counters need an attester
   commit.result = Result(5, "", "p", 1);
-  EXPECT_EQ(store->CommitAttestation(commit).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->CommitAttestation(commit, nullptr).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SqliteStoreTest, TwentyThreadsCommittingOneNonceStoreOneResult) {
@@ -667,7 +667,7 @@ TEST_F(SqliteStoreTest, TwentyThreadsCommittingOneNonceStoreOneResult) {
       commit.result = Result(t, "", "p", 1);
       ready.fetch_add(1);
       while (ready.load() < kThreads) std::this_thread::yield();
-      if (store->CommitAttestation(commit).ok()) ok.fetch_add(1);
+      if (store->CommitAttestation(commit, nullptr).ok()) ok.fetch_add(1);
     });
   }
   for (auto& thread : threads) thread.join();

@@ -22,10 +22,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "common/status.h"
+#include "verifier/audit/merkle.h"
+#include "verifier/audit/merkle_tiles.h"
 #include "verifier/tpm_attest.h"
 
 namespace fdattest {
@@ -124,11 +127,19 @@ struct AuditAppend {
   std::vector<BlobRecord> blobs;
 };
 
-// Where an archived attestation sits in the log.
+// Where an archived attestation sits in the log: its leaf's index and the
+// signed checkpoint of the batch that appended it (the leaf is inside it).
 struct AuditReceipt {
   uint64_t leaf_index = 0;
   uint64_t tree_size = 0;  // the size of `checkpoint` (> leaf_index)
   std::string checkpoint;  // the signed checkpoint note of that size
+};
+
+// A signed checkpoint as served: the log's signed note followed by the
+// witness cosignature lines stored for it (Store::AddCosignature).
+struct SignedCheckpoint {
+  uint64_t size = 0;
+  std::string note;
 };
 
 // Everything one attestation leaves behind, written together by
@@ -206,9 +217,16 @@ class Store {
   virtual absl::StatusOr<ResultRecord> GetResult(absl::string_view id) = 0;
   // In one transaction: consumes commit.nonce (PermissionDenied as
   // ConsumeNonce, and nothing written, when it cannot be), raises the
-  // attester's counters (as RecordCounters) and stores the result (as
-  // PutResult). All of it or nothing.
-  virtual absl::Status CommitAttestation(const AttestationCommit& commit) = 0;
+  // attester's counters (as RecordCounters), stores the result (as
+  // PutResult) and, with commit.audit, stores its blobs (as PutBlob) and
+  // appends its leaf to the audit log. All of it or nothing. The leaf must
+  // be a valid AuditLeaf naming commit.result's id (InvalidArgument);
+  // without a log signer FailedPrecondition. The leaf gets the next index
+  // and the log's checkpoint of the transaction's new size is signed and
+  // stored with it, so on OK `receipt` (may be null) names a durable leaf
+  // and a checkpoint that includes it.
+  virtual absl::Status CommitAttestation(const AttestationCommit& commit,
+                                         AuditReceipt* receipt) = 0;
 
   // --- Tenants of the audit archive. Keys are made and sealed by the caller.
   // Creates the tenant with `sealed_key` when it does not exist and returns
@@ -241,6 +259,41 @@ class Store {
   // Deletes the ciphertext of every blob whose expires_at <= now (the
   // address stays, so GetBlob says "expired"); returns how many.
   virtual absl::StatusOr<int64_t> ExpireBlobs(int64_t now) = 0;
+
+  // --- The audit log (RFC 9162 Merkle tree, docs/formats/archive.md). Only
+  // committed state is read: every size up to the log's current size has
+  // all its nodes, and the latest checkpoint is of the current size.
+  // NotFound when the log has no checkpoint yet (no signer ever opened it).
+  virtual absl::StatusOr<SignedCheckpoint> LatestCheckpoint() = 0;
+  // NotFound when no checkpoint of `size` was ever signed.
+  virtual absl::StatusOr<SignedCheckpoint> CheckpointOfSize(uint64_t size) = 0;
+  // The data of leaves [start, start + count), count 1..1024
+  // (InvalidArgument); NotFound when the log has fewer leaves.
+  virtual absl::StatusOr<std::vector<std::string>> AuditLeaves(uint64_t start, uint64_t count) = 0;
+  // The index of the leaf of result `result_id`; NotFound when none.
+  virtual absl::StatusOr<uint64_t> AuditLeafOfResult(absl::string_view result_id) = 0;
+  // [first, end): the smallest index range holding every leaf appended with
+  // from <= time < to (a leaf's time is its `time` line); {0, 0} when none.
+  // Times follow commit order only roughly, so the range may hold a few
+  // leaves of neighbouring times too.
+  virtual absl::StatusOr<std::pair<uint64_t, uint64_t>> AuditRangeByTime(int64_t from,
+                                                                         int64_t to) = 0;
+  // Proofs (merkle.h) in the tree of the first `size` (size2) leaves;
+  // NotFound beyond the log's current size.
+  virtual absl::StatusOr<std::vector<MerkleHash>> AuditInclusionProof(uint64_t index,
+                                                                      uint64_t size) = 0;
+  virtual absl::StatusOr<std::vector<MerkleHash>> AuditConsistencyProof(uint64_t size1,
+                                                                        uint64_t size2) = 0;
+  // A C2SP tlog-tiles resource of the tree of `tree_size` leaves: a hash
+  // tile (the concatenated 32-byte node hashes) or an entry bundle (per
+  // leaf, its length as a big-endian uint16, then its bytes). NotFound when
+  // that tree has no such tile of that width or is beyond the log.
+  virtual absl::StatusOr<std::string> AuditTile(const TileRef& tile, uint64_t tree_size) = 0;
+  // Stores a cosignature line (verified by the caller; with or without its
+  // final '\n') for the checkpoint of `size`, served after the log's
+  // signature from then on. Idempotent. NotFound when no checkpoint of that
+  // size was signed, InvalidArgument for a malformed line.
+  virtual absl::Status AddCosignature(uint64_t size, absl::string_view signature_line) = 0;
 };
 
 }  // namespace fdattest

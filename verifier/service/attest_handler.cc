@@ -295,7 +295,7 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
     }
     commit.audit = *std::move(entry);
   }
-  if (absl::Status s = context.store->CommitAttestation(commit); !s.ok()) {
+  if (absl::Status s = context.store->CommitAttestation(commit, nullptr); !s.ok()) {
     // PermissionDenied: another process consumed the nonce after this one
     // checked it; the client may post fresh evidence. Nothing was recorded.
     if (absl::IsPermissionDenied(s)) {

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
+#include "verifier/internal/audit_log.h"
 
 namespace fdattest {
 namespace {
@@ -255,13 +256,18 @@ absl::Status MemoryStore::PutResult(const ResultRecord& record) {
   return absl::OkStatus();
 }
 
-absl::Status MemoryStore::CommitAttestation(const AttestationCommit& commit) {
-  // The audit log is not kept by this store yet: refuse rather than drop it.
-  if (commit.audit) return absl::UnimplementedError("this store keeps no audit log");
+absl::Status MemoryStore::CommitAttestation(const AttestationCommit& commit,
+                                            AuditReceipt* receipt) {
   FDATTEST_MEMORY_STORE_LOCK();
   // Every check first, so a refusal changes nothing.
   const ResultRecord& record = commit.result;
   if (record.id.empty()) return absl::InvalidArgumentError("empty result id");
+  int64_t leaf_time = 0;
+  if (commit.audit) {
+    if (signer_ == nullptr) return absl::FailedPreconditionError("the store has no log signer");
+    ASSIGN_OR_RETURN(AuditLeaf leaf, internal::CheckAuditCommit(commit));
+    leaf_time = leaf.time;
+  }
   if (results_.contains(record.id)) {
     return absl::AlreadyExistsError(absl::StrCat("result ", record.id, " exists"));
   }
@@ -282,12 +288,19 @@ absl::Status MemoryStore::CommitAttestation(const AttestationCommit& commit) {
   } else if (commit.counters) {
     return absl::InvalidArgumentError("counters without an attester");
   }
+  AuditReceipt written;
+  if (commit.audit) {
+    for (const BlobRecord& blob : commit.audit->blobs) RETURN_IF_ERROR(CheckBlobLocked(blob));
+    // Signs before anything changes: a failed signature changes nothing.
+    RETURN_IF_ERROR(AppendLeafLocked(*commit.audit, record.id, leaf_time, &written));
+  }
   if (nonce != nullptr) nonce->used = true;
   if (commit.counters &&
       (!attester->counters || CounterOrder(*commit.counters) > CounterOrder(*attester->counters))) {
     attester->counters = commit.counters;
   }
   results_.emplace(record.id, record);
+  if (receipt != nullptr) *receipt = std::move(written);
   return absl::OkStatus();
 }
 
@@ -342,6 +355,12 @@ absl::Status MemoryStore::ShredTenant(absl::string_view id, int64_t now) {
 
 absl::Status MemoryStore::PutBlob(const BlobRecord& record) {
   FDATTEST_MEMORY_STORE_LOCK();
+  RETURN_IF_ERROR(CheckBlobLocked(record));
+  StoreBlobLocked(record);
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStore::CheckBlobLocked(const BlobRecord& record) const {
   RETURN_IF_ERROR(CheckTenantId(record.tenant));
   if (record.sha256.size() != 64 || !IsLowerHex(record.sha256) || record.sealed.empty()) {
     return absl::InvalidArgumentError("a blob needs a 64-hex-digit sha256 and a ciphertext");
@@ -353,6 +372,10 @@ absl::Status MemoryStore::PutBlob(const BlobRecord& record) {
   if (tenant->second.shredded_at != 0) {
     return absl::FailedPreconditionError(absl::StrCat("tenant ", record.tenant, " was shredded"));
   }
+  return absl::OkStatus();
+}
+
+void MemoryStore::StoreBlobLocked(const BlobRecord& record) {
   auto [it, added] = blobs_.try_emplace({record.tenant, record.sha256, record.kind}, record);
   if (!added) {
     BlobRecord& stored = it->second;
@@ -362,7 +385,6 @@ absl::Status MemoryStore::PutBlob(const BlobRecord& record) {
     }
     stored.expires_at = std::max(stored.expires_at, record.expires_at);
   }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<BlobRecord> MemoryStore::GetBlob(absl::string_view tenant,

@@ -190,7 +190,7 @@ TEST(MemoryStoreTest, AnAttestationCommitsAllOrNothing) {
   commit.now = 50;
   commit.counters = TpmCounters{.clock = 7, .reset_count = 1, .restart_count = 0};
   commit.result = {.id = "r1", .attester_id = "a1", .body = "{}"};
-  ASSERT_TRUE(store.CommitAttestation(commit).ok());
+  ASSERT_TRUE(store.CommitAttestation(commit, nullptr).ok());
   EXPECT_THAT(store.CheckNonce("n1", 50).status().message(), HasSubstr("already used"));
   EXPECT_EQ(store.GetAttester("a1")->counters->clock, 7u);
   EXPECT_EQ(store.GetResult("r1")->body, "{}");
@@ -198,7 +198,7 @@ TEST(MemoryStoreTest, AnAttestationCommitsAllOrNothing) {
   // The same nonce again: refused, and neither result nor counters written.
   commit.result.id = "r2";
   commit.counters->clock = 9;
-  EXPECT_EQ(store.CommitAttestation(commit).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store.CommitAttestation(commit, nullptr).code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(store.GetResult("r2").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store.GetAttester("a1")->counters->clock, 7u);
 
@@ -206,7 +206,7 @@ TEST(MemoryStoreTest, AnAttestationCommitsAllOrNothing) {
   ASSERT_TRUE(store.AddNonce("n2", 100).ok());
   commit.nonce = "n2";
   commit.result.attester_id = "nope";
-  EXPECT_EQ(store.CommitAttestation(commit).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.CommitAttestation(commit, nullptr).code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(store.CheckNonce("n2", 50).ok());
 }
 
