@@ -124,13 +124,14 @@ setup_start=$(now)
 "$root/tools/swtpm/provision.sh" "$tmp/a0/template" "$tmp/pki" >/dev/null
 "$bin/fdattest" key generate --out "$tmp/signing.jwk" >/dev/null
 "$bin/fdattest" key secret --out "$tmp/secret.key"
+"$bin/fdattest" key log --origin bench.fdattest.example/audit --out "$tmp/log.key" >/dev/null
 # Nonces live the longest a challenge may ask (3600 s): the soak's last bundle
 # is made long before it is sent. --max-nonces holds every bundle's nonce.
 mkdir -m 700 "$tmp/data"
 "$bin/fdverifierd" --listen 127.0.0.1:0 --data-dir "$tmp/data" \
   --tls-cert "$tmp/pki/server.pem" --tls-key "$tmp/pki/server.key" \
   --client-ca "$tmp/pki/client-ca.pem" --tpm-ca "$tmp/pki/tpm-vendor-ca.pem" \
-  --signing-key "$tmp/signing.jwk" --secret-key-file "$tmp/secret.key" \
+  --signing-key "$tmp/signing.jwk" --secret-key-file "$tmp/secret.key" --log-key "$tmp/log.key" \
   --nonce-lifetime 3600 --max-nonces 2000000 \
   --threads "$server_threads" --max-inflight "$server_threads" 2>"$tmp/fdverifierd.log" &
 verifier_pid=$!

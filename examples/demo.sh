@@ -217,11 +217,13 @@ say "9. The verifier service: the attestor enrolled, a PHI key released to the g
 # the key that seals stored secrets; fdverifierd on a SQLite store.
 "$here/../certs/make-dev-pki.sh" "$work/pki" >/dev/null
 "$build/bin/fdattest" key secret --out "$work/secret-box.key"
+"$build/bin/fdattest" key log --origin demo.fdattest.example/audit --out "$work/audit-log.key" \
+  >/dev/null
 "$build/bin/fdverifierd" --listen 127.0.0.1:0 --data-dir "$work/verifier-data" \
   --tls-cert "$work/pki/server.pem" --tls-key "$work/pki/server.key" \
   --client-ca "$work/pki/client-ca.pem" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
   --signing-key "$work/verifier.jwk" --secret-key-file "$work/secret-box.key" \
-  2>"$work/fdverifierd.log" &
+  --log-key "$work/audit-log.key" 2>"$work/fdverifierd.log" &
 verifier_pid=$!
 port=""
 for _ in $(seq 200); do

@@ -10,10 +10,14 @@
 
 namespace {
 
-// The store in --data-dir: SQLite in WAL mode (verifier/sqlite_store.h).
-absl::StatusOr<std::unique_ptr<fdattest::Store>> OpenStore(const std::string& data_dir) {
+// The store in --data-dir: SQLite in WAL mode (verifier/sqlite_store.h),
+// its audit log signed with the --log-key.
+absl::StatusOr<std::unique_ptr<fdattest::Store>> OpenStore(const std::string& data_dir,
+                                                           const fdattest::NoteSigner* log_signer) {
+  fdattest::SqliteStore::Options options;
+  options.log_signer = log_signer;
   ASSIGN_OR_RETURN(std::unique_ptr<fdattest::SqliteStore> store,
-                   fdattest::SqliteStore::Open(data_dir));
+                   fdattest::SqliteStore::Open(data_dir, options));
   return std::unique_ptr<fdattest::Store>(std::move(store));
 }
 

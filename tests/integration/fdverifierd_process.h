@@ -34,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "verifier/audit/signed_note.h"
 #include "verifier/jose_key.h"
 
 namespace fdattest::testing {
@@ -101,6 +102,13 @@ inline absl::StatusOr<DaemonDir> MakeDaemonDir(const std::string& source_dir,
   if (absl::Status saved = key->Save(dir.path + "/signing.jwk"); !saved.ok()) return saved;
   dir.public_jwk = key->PublicJwkJson();
   std::ofstream(dir.path + "/secret.key") << std::string(32, 'k');
+  absl::StatusOr<NoteSigner> log_key = NoteSigner::Generate("fdverifierd.test/audit");
+  if (!log_key.ok()) return log_key.status();
+  std::ofstream(dir.path + "/log.key") << log_key->PrivateKeyPem();
+  std::ofstream(dir.path + "/log.key.vkey") << log_key->VerifierKey() << "\n";
+  if (chmod((dir.path + "/log.key").c_str(), 0600) != 0) {
+    return absl::InternalError("log.key not made");
+  }
   if (chmod((dir.path + "/secret.key").c_str(), 0600) != 0 ||
       mkdir((dir.path + "/data").c_str(), 0700) != 0) {
     return absl::InternalError("secret.key or data/ not made");
@@ -121,7 +129,8 @@ inline std::vector<std::string> DaemonArgs(const std::string& binary, const std:
                                    "--client-ca", dir + "/pki/client-ca.pem",
                                    "--tpm-ca", tpm_ca,
                                    "--signing-key", dir + "/signing.jwk",
-                                   "--secret-key-file", dir + "/secret.key"};
+                                   "--secret-key-file", dir + "/secret.key",
+                                   "--log-key", dir + "/log.key"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }

@@ -45,6 +45,8 @@
 #include "tests/integration/fdverifierd_process.h"
 #include "tests/integration/openapi_yaml.h"
 #include "tests/support/software_ek.h"
+#include "verifier/audit/checkpoint.h"
+#include "verifier/audit/signed_note.h"
 #include "verifier/service/api.h"
 #include "verifier/service/routes.h"
 
@@ -296,7 +298,7 @@ TEST(OpenApiContractTest, RouteTableIsTheDocumentsOperations) {
         absl::StrCat(RoleOf(route.role), " ", body);
   }
   EXPECT_EQ(served, documented) << "docs/openapi.yaml and verifier/service/routes.cc differ";
-  EXPECT_EQ(served.size(), 14u);
+  EXPECT_EQ(served.size(), 20u);
 }
 
 // The slug arguments of the problem-making calls in `text`: for each call,
@@ -426,18 +428,24 @@ class OpenApiWalkTest : public ::testing::Test {
     // The TPM vendor CAs: the development one and the software EK's.
     ca_ = new TestCa(MakeTestCa("contract TPM vendor CA"));
     std::ofstream(*dir_ + "/tpm-cas.pem") << ReadFile(pki + "tpm-vendor-ca.pem") << ca_->pem;
+    // A witness the daemon trusts.
+    absl::StatusOr<CosignatureSigner> witness = CosignatureSigner::Generate("witness.test");
+    ASSERT_TRUE(witness.ok());
+    witness_ = new CosignatureSigner(*std::move(witness));
+    std::ofstream(*dir_ + "/witness.vkey") << witness_->VerifierKey() << "\n";
   }
   static void TearDownTestSuite() {
     RunCommand({"/bin/rm", "-rf", *dir_});
     delete dir_;
     delete ca_;
+    delete witness_;
   }
 
   void SetUp() override {
     daemon_ = std::make_unique<Daemon>(
         DaemonArgs(FDATTEST_FDVERIFIERD, *dir_, *dir_ + "/tpm-cas.pem",
                    {"--threads", "4", "--max-inflight", "2", "--request-timeout", "2",
-                    "--max-nonces", "3"}));
+                    "--max-nonces", "3", "--witness", *dir_ + "/witness.vkey"}));
     ASSERT_GT(daemon_->port(), 0) << "the daemon did not start";
   }
 
@@ -468,7 +476,9 @@ class OpenApiWalkTest : public ::testing::Test {
     ASSERT_NE(o, nullptr) << "no operation " << op_id << " in docs/openapi.yaml";
     // The request went to this operation's path.
     const std::string path = target.substr(0, target.find('?'));
-    const std::regex path_re(std::regex_replace(o->path, std::regex(R"(\{[a-z]+\})"), "[^/]+"));
+    const std::regex path_re(std::regex_replace(
+        std::regex_replace(o->path, std::regex(R"(\{[a-z]+\.\.\.\})"), ".+"),
+        std::regex(R"(\{[a-z]+\})"), "[^/]+"));
     ASSERT_TRUE(std::regex_match(path, path_re)) << path << " is not " << o->path;
     ASSERT_NE(reply.status, 0) << "no response";
     ASSERT_EQ(reply.status, want_status) << reply.body;
@@ -516,7 +526,7 @@ class OpenApiWalkTest : public ::testing::Test {
       EXPECT_EQ(reply.Header("Retry-After"), "1");
     }
     const Json& schema = content.begin().value()["schema"];
-    if (media == "text/plain") {
+    if (media == "text/plain" || media == "application/octet-stream") {
       EXPECT_FALSE(reply.body.empty());
       return;
     }
@@ -594,12 +604,14 @@ class OpenApiWalkTest : public ::testing::Test {
 
   static std::string* dir_;
   static TestCa* ca_;
+  static CosignatureSigner* witness_;
   std::unique_ptr<Daemon> daemon_;
   std::set<std::pair<std::string, std::string>> covered_slugs_;
   std::set<std::pair<std::string, std::string>> covered_statuses_;
 };
 std::string* OpenApiWalkTest::dir_ = nullptr;
 TestCa* OpenApiWalkTest::ca_ = nullptr;
+CosignatureSigner* OpenApiWalkTest::witness_ = nullptr;
 
 constexpr char kUnknownId[] = "0123456789abcdef0123456789abcdef";
 
@@ -737,6 +749,72 @@ TEST_F(OpenApiWalkTest, EveryOperationAnswersEveryDocumentedStatusAsDocumented) 
   Expect("revokeAttester", unknown_att, Send("admin", "DELETE", unknown_att), 404,
          "unknown-attester");
 
+  // --- the audit log: the attestations above were archived ----------------
+  const std::string cp = "/v1/audit/checkpoint";
+  Expect("auditCheckpoint", cp, Send("", "GET", cp), 401, "client-certificate-required");
+  Expect("auditCheckpoint", cp, Send("nobody", "GET", cp), 403, "role-forbidden");
+  const Reply checkpoint = Send("auditor", "GET", cp);
+  Expect("auditCheckpoint", cp, checkpoint, 200);
+  absl::StatusOr<Checkpoint> parsed = Checkpoint::Parse(
+      checkpoint.body.substr(0, checkpoint.body.find("\n\n") + 1));
+  ASSERT_TRUE(parsed.ok()) << checkpoint.body;
+  ASSERT_GE(parsed->size, 1u);
+  const std::string size = absl::StrCat(parsed->size);
+  const std::string tile = "/v1/audit/tile/0/000.p/" + size;
+  Expect("auditTile", tile, Send("", "GET", tile), 401, "client-certificate-required");
+  Expect("auditTile", tile, Send("nobody", "GET", tile), 403, "role-forbidden");
+  Expect("auditTile", tile, Send("auditor", "GET", tile), 200);
+  Expect("auditTile", "/v1/audit/tile/0/999", Send("auditor", "GET", "/v1/audit/tile/0/999"), 404,
+         "unknown-audit-entry");
+  const std::string incl = "/v1/audit/proof/inclusion?index=0";
+  Expect("auditInclusionProof", incl, Send("", "GET", incl), 401, "client-certificate-required");
+  Expect("auditInclusionProof", incl, Send("nobody", "GET", incl), 403, "role-forbidden");
+  Expect("auditInclusionProof", incl, Send("auditor", "GET", incl), 200);
+  const std::string by_result = "/v1/audit/proof/inclusion?result=" + result["id"].get<std::string>();
+  Expect("auditInclusionProof", by_result, Send("auditor", "GET", by_result), 200);
+  const std::string bad_incl = "/v1/audit/proof/inclusion?index=x";
+  Expect("auditInclusionProof", bad_incl, Send("auditor", "GET", bad_incl), 400, "bad-audit-query");
+  const std::string no_result = std::string("/v1/audit/proof/inclusion?result=") + kUnknownId;
+  Expect("auditInclusionProof", no_result, Send("auditor", "GET", no_result), 404,
+         "unknown-audit-entry");
+  const std::string cons = "/v1/audit/proof/consistency?from=1&to=" + size;
+  Expect("auditConsistencyProof", cons, Send("", "GET", cons), 401, "client-certificate-required");
+  Expect("auditConsistencyProof", cons, Send("nobody", "GET", cons), 403, "role-forbidden");
+  Expect("auditConsistencyProof", cons, Send("auditor", "GET", cons), 200);
+  const std::string bad_cons = "/v1/audit/proof/consistency?from=2&to=1";
+  Expect("auditConsistencyProof", bad_cons, Send("auditor", "GET", bad_cons), 400,
+         "bad-audit-query");
+  const std::string far_cons = "/v1/audit/proof/consistency?from=1&to=999999";
+  Expect("auditConsistencyProof", far_cons, Send("auditor", "GET", far_cons), 404,
+         "unknown-audit-entry");
+  const std::string ent = "/v1/audit/entries?start=0&count=1";
+  Expect("auditEntries", ent, Send("", "GET", ent), 401, "client-certificate-required");
+  Expect("auditEntries", ent, Send("nobody", "GET", ent), 403, "role-forbidden");
+  Expect("auditEntries", ent, Send("auditor", "GET", ent), 200);
+  Expect("auditEntries", "/v1/audit/entries?start=0&count=0",
+         Send("auditor", "GET", "/v1/audit/entries?start=0&count=0"), 400, "bad-audit-query");
+  Expect("auditEntries", "/v1/audit/entries?start=999999",
+         Send("auditor", "GET", "/v1/audit/entries?start=999999"), 404, "unknown-audit-entry");
+  const std::string cos = "/v1/audit/cosignatures";
+  const std::string line = witness_->SignatureLine(parsed->Text(), 1765000000);
+  const std::string cos_body = Json{{"size", parsed->size}, {"cosignature", line}}.dump();
+  Expect("auditAddCosignature", cos, Send("", "POST", cos, cos_body), 401,
+         "client-certificate-required");
+  Expect("auditAddCosignature", cos, Send("nobody", "POST", cos, cos_body), 403, "role-forbidden");
+  Expect("auditAddCosignature", cos, Send("auditor", "POST", cos, cos_body), 200);
+  EXPECT_NE(Send("auditor", "GET", cp).body.find(line), std::string::npos)
+      << "the cosignature is served with its checkpoint";
+  Expect("auditAddCosignature", cos, Send("auditor", "POST", cos, "{\"size\":1}"), 400,
+         "bad-audit-query");
+  Expect("auditAddCosignature", cos,
+         Send("auditor", "POST", cos, Json{{"size", parsed->size}, {"cosignature", "— x AAAA"}}.dump()),
+         403, "unknown-witness");
+  Expect("auditAddCosignature", cos,
+         Send("auditor", "POST", cos, Json{{"size", 999999}, {"cosignature", line}}.dump()), 404,
+         "unknown-audit-entry");
+  Expect("auditAddCosignature", cos, Send("auditor", "POST", cos, cos_body, "text/plain"), 415,
+         "unsupported-media-type");
+
   // --- tenants: shredding "default" (the walk's attester's and the unknown
   // AK's results' tenant) empties the recorded results.
   const std::string tenant = "/v1/tenants/default";
@@ -759,7 +837,7 @@ TEST_F(OpenApiWalkTest, EveryOperationAnswersEveryDocumentedStatusAsDocumented) 
   ASSERT_EQ(held.size(), 2u);
   std::this_thread::sleep_for(200ms);
   for (const OpenApi::Operation& o : Document().Operations()) {
-    std::string target = std::regex_replace(o.path, std::regex(R"(\{[a-z]+\})"), kUnknownId);
+    std::string target = std::regex_replace(o.path, std::regex(R"(\{[a-z.]+\})"), kUnknownId);
     const std::string role = (*o.op).value("x-fdattest-role", "none");
     const std::string body = o.method == "POST" || o.method == "PUT" ? "{}" : "";
     Expect(o.id, target, Send(role == "none" ? "" : "admin", o.method, target, body), 503, "busy");
@@ -822,7 +900,7 @@ TEST_F(OpenApiWalkTest, ProblemsOfEveryRouteAreAnsweredAsDocumented) {
       "unsupported-media-type", covered);
   // 405 on every path, with the document's methods of that path in Allow.
   for (const auto& [path, item] : Document().doc()["paths"].items()) {
-    const std::string target = std::regex_replace(path, std::regex(R"(\{[a-z]+\})"), kUnknownId);
+    const std::string target = std::regex_replace(path, std::regex(R"(\{[a-z.]+\})"), kUnknownId);
     const Reply r = SendRaw("PATCH " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
     ExpectEveryRouteProblem(r, "method-not-allowed", covered);
     std::set<std::string> documented;

@@ -81,6 +81,7 @@ for _ in $(seq 200); do [ -S "$scratch/attestor.sock" ] && break; sleep 0.05; do
 pki=$scratch/pki
 "$bin/fdattest" key generate --out "$scratch/signing.jwk" >/dev/null
 "$bin/fdattest" key secret --out "$scratch/secret.key"
+"$bin/fdattest" key log --origin fdattest.test/e2e-audit --out "$scratch/log.key" >/dev/null
 # Started allowed to dump core (ulimit -c unlimited): that it leaves none when
 # killed (check 8) is its own doing.
 start_verifier() {  # [PORT]: on the same store each time; sets verifier_pid, port, url
@@ -89,7 +90,7 @@ start_verifier() {  # [PORT]: on the same store each time; sets verifier_pid, po
   (ulimit -c unlimited && exec "$bin/fdverifierd" --listen "$listen" --data-dir "$scratch/data" \
     --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" --client-ca "$pki/client-ca.pem" \
     --tpm-ca "$scratch/tpm-pki/tpm-vendor-ca.pem" --signing-key "$scratch/signing.jwk" \
-    --secret-key-file "$scratch/secret.key") 2>"$log" &
+    --secret-key-file "$scratch/secret.key" --log-key "$scratch/log.key") 2>"$log" &
   verifier_pid=$!
   port=""
   for _ in $(seq 200); do

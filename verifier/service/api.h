@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "verifier/audit/signed_note.h"
 #include "verifier/service/nonce_budget.h"
 #include "verifier/store.h"
 
@@ -104,6 +105,8 @@ struct ServiceContext {
   // The audit archive's tenant keys; null: results are not archived (tests).
   TenantKeyCache* tenant_keys = nullptr;
   std::string tpm_ca_sha256;  // hex sha256 of tpm_ca_pem (the decision records name it)
+  // The witnesses whose cosignatures of the log's checkpoints are accepted.
+  std::vector<NoteVerifier> witnesses;
   // Nonces of attestations being verified (never null).
   std::shared_ptr<NonceClaims> nonce_claims = std::make_shared<NonceClaims>();
   Metrics* metrics = nullptr;

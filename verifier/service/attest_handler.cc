@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/base64.h"
 #include "common/build_info.h"
 #include "common/json.h"
 #include "common/sha256.h"
@@ -295,7 +296,10 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
     }
     commit.audit = *std::move(entry);
   }
-  if (absl::Status s = context.store->CommitAttestation(commit, nullptr); !s.ok()) {
+  const bool archived = commit.audit.has_value();
+  AuditReceipt receipt;
+  if (absl::Status s = context.store->CommitAttestation(commit, archived ? &receipt : nullptr);
+      !s.ok()) {
     // PermissionDenied: another process consumed the nonce after this one
     // checked it; the client may post fresh evidence. Nothing was recorded.
     if (absl::IsPermissionDenied(s)) {
@@ -311,6 +315,24 @@ ApiResponse HandleAttest(ServiceContext& context, const ApiRequest& request) {
   response.status = 200;
   response.body = std::move(record.body);
   response.body.pop_back();  // the document's closing '}'
+  if (archived) {
+    // The receipt (docs/formats/archive.md): where the decision is in the
+    // log, proven against the checkpoint its commit signed.
+    absl::StatusOr<std::vector<MerkleHash>> proof =
+        context.store->AuditInclusionProof(receipt.leaf_index, receipt.tree_size);
+    if (!proof.ok()) return StoreProblem(proof.status());
+    Json path = Json::array();
+    for (const MerkleHash& h : *proof) {
+      path.push_back(Base64Encode(absl::string_view(reinterpret_cast<const char*>(h.data()), h.size())));
+    }
+    const Json receipt_json = {{"leaf_index", receipt.leaf_index},
+                               {"tree_size", receipt.tree_size},
+                               {"leaf", commit.audit->leaf},
+                               {"inclusion_proof", std::move(path)},
+                               {"checkpoint", receipt.checkpoint}};
+    absl::StrAppend(&response.body, ",\"receipt\":",
+                    receipt_json.dump(-1, ' ', false, Json::error_handler_t::replace));
+  }
   absl::StrAppend(&response.body, ",\"secrets\":",
                   secrets.dump(-1, ' ', false, Json::error_handler_t::replace), "}");
   response.log = {{"verdict", record.verdict},

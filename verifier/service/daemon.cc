@@ -17,10 +17,13 @@
 #include "common/build_info.h"
 #include "common/command_line.h"
 #include "common/file_io.h"
+#include "common/sha256.h"
+#include "verifier/audit/log_key.h"
 #include "verifier/identity_cache.h"
 #include "verifier/jose_key.h"
 #include "verifier/proof_cache.h"
 #include "verifier/service/access_log.h"
+#include "verifier/service/archive_entry.h"
 #include "verifier/service/http_server.h"
 #include "verifier/service/metrics.h"
 #include "verifier/service/nonce_budget.h"
@@ -40,7 +43,9 @@ constexpr int kPurgeSeconds = 60;
 struct Options {
   std::string listen;
   std::string data_dir;
-  std::string tls_cert, tls_key, client_ca, tpm_ca, signing_key, secret_key_file;
+  std::string tls_cert, tls_key, client_ca, tpm_ca, signing_key, secret_key_file, log_key;
+  std::vector<std::string> witnesses;
+  int64_t retention_days = 6 * 365 + 2;
   int64_t nonce_lifetime = 300;
   int64_t max_nonces = 100000;
   int64_t ear_lifetime = 300;
@@ -104,6 +109,17 @@ int RunFdverifierd(int argc, char** argv, const DaemonDeps& deps) {
   app.add_option("--secret-key-file", o.secret_key_file,
                  "key that seals stored secrets (mode 0600)")
       ->required();
+  app.add_option("--log-key", o.log_key,
+                 "audit log signing key (Ed25519 PEM, mode 0600, with FILE.vkey beside it: "
+                 "fdattest key log)")
+      ->required();
+  app.add_option("--witness", o.witnesses,
+                 "a witness's verifier key file (fdattest key witness): its cosignatures of the "
+                 "log's checkpoints are accepted (repeatable)");
+  app.add_option("--retention-days", o.retention_days,
+                 "days archived evidence, results and decision records are kept (leaves: for ever)")
+      ->check(CLI::Range(int64_t{1}, int64_t{365 * 100}))
+      ->capture_default_str();
   app.add_option("--nonce-lifetime", o.nonce_lifetime, "seconds a nonce lives unless asked")
       ->check(CLI::Range(int64_t{1}, int64_t{3600}))
       ->capture_default_str();
@@ -159,7 +175,18 @@ int RunFdverifierd(int argc, char** argv, const DaemonDeps& deps) {
   if (!key.ok()) return ConfigError("--signing-key", key.status().message());
   absl::StatusOr<std::shared_ptr<SecretBox>> box = deps.open_secret_box(o.secret_key_file);
   if (!box.ok()) return ConfigError("--secret-key-file", box.status().message());
-  absl::StatusOr<std::unique_ptr<Store>> store = deps.open_store(o.data_dir);
+  absl::StatusOr<NoteSigner> log_signer = LoadLogSigner(o.log_key);
+  if (!log_signer.ok()) return ConfigError("--log-key", log_signer.status().message());
+  std::vector<NoteVerifier> witnesses;
+  for (const std::string& path : o.witnesses) {
+    absl::StatusOr<NoteVerifier> witness = LoadWitnessKey(path);
+    if (!witness.ok()) return ConfigError("--witness", witness.status().message());
+    witnesses.push_back(*std::move(witness));
+  }
+  if (box->get() == nullptr) {
+    return ConfigError("--secret-key-file", "the audit archive seals its blobs under it");
+  }
+  absl::StatusOr<std::unique_ptr<Store>> store = deps.open_store(o.data_dir, &*log_signer);
   if (!store.ok()) return ConfigError("--data-dir", store.status().message());
 
 
@@ -171,9 +198,14 @@ int RunFdverifierd(int argc, char** argv, const DaemonDeps& deps) {
   IdentityCache identity_cache;
   PolicyCache policies;
   NonceBudget nonces(store->get(), o.max_nonces);
+  TenantKeyCache tenant_keys(store->get(), box->get());
   ServiceContext context;
   context.store = store->get();
+  context.tpm_ca_sha256 = HexEncode(Sha256(*tpm_ca));
   context.tpm_ca_pem = *std::move(tpm_ca);
+  context.tenant_keys = &tenant_keys;
+  context.witnesses = std::move(witnesses);
+  context.limits.retention_seconds = o.retention_days * 86400;
   context.now = [] { return static_cast<int64_t>(std::time(nullptr)); };
   context.random = RandomBytes;
   context.secret_box = box->get();
@@ -209,6 +241,13 @@ int RunFdverifierd(int argc, char** argv, const DaemonDeps& deps) {
       if (absl::Status s = context.store->PurgeNonces(context.now()); !s.ok()) {
         log.Write("purge_failed", {{"error", std::string(s.message())}});
       }
+      // Retention: blobs past it lose their ciphertext; leaves stay.
+      absl::StatusOr<int64_t> expired = context.store->ExpireBlobs(context.now());
+      if (!expired.ok()) {
+        log.Write("expire_failed", {{"error", std::string(expired.status().message())}});
+      } else if (*expired > 0) {
+        log.Write("expired", {{"blobs", *expired}});
+      }
     }
   });
   log.Write("start", {{"version", BuildId()},
@@ -216,7 +255,9 @@ int RunFdverifierd(int argc, char** argv, const DaemonDeps& deps) {
                       {"port", *port},
                       {"threads", o.threads},
                       {"max_inflight", o.max_inflight},
-                      {"secrets", box->get() != nullptr}});
+                      {"secrets", box->get() != nullptr},
+                      {"log", log_signer->VerifierKey()},
+                      {"witnesses", o.witnesses.size()}});
   const absl::Status served = (*server)->Serve();
   serving = false;
   pthread_kill(signals.native_handle(), SIGTERM);  // wakes it if still waiting

@@ -16,7 +16,8 @@
 
 namespace fdattest {
 
-class SecretBox;  // verifier/secret_box.h
+class NoteSigner;  // verifier/audit/signed_note.h
+class SecretBox;   // verifier/secret_box.h
 
 // Exit statuses: 0 stopped by SIGTERM/SIGINT, 1 failed while serving (the
 // listening socket failed), 4 usage or configuration error (nothing served).
@@ -24,8 +25,11 @@ inline constexpr int kDaemonExitFailed = 1;
 inline constexpr int kDaemonExitConfig = 4;
 
 struct DaemonDeps {
-  // Opens (creating if needed) the store in --data-dir.
-  std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string& data_dir)> open_store;
+  // Opens (creating if needed) the store in --data-dir, its audit log signed
+  // with `log_signer` (--log-key).
+  std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string& data_dir,
+                                                       const NoteSigner* log_signer)>
+      open_store;
   // Loads the secret key of --secret-key-file. A null box (with OK) means
   // secrets cannot be stored: PUT /v1/secrets answers 503.
   std::function<absl::StatusOr<std::shared_ptr<SecretBox>>(const std::string& key_file)>

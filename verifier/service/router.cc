@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -14,6 +15,11 @@ constexpr size_t kMaxSegments = 16;
 
 bool IsParamPattern(absl::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// "{name...}": the rest of the path, one or more segments.
+bool IsRestPattern(absl::string_view segment) {
+  return IsParamPattern(segment) && absl::EndsWith(segment, "...}");
 }
 
 // The path's segments after its leading '/'; nothing for a path that is not
@@ -52,12 +58,19 @@ RouteMatch Router::Find(absl::string_view method, absl::string_view path) const 
   std::vector<std::string> allowed;
   for (size_t i = 0; i < routes_.size(); ++i) {
     const std::vector<std::string>& pattern = segments_[i];
-    if (pattern.size() != segments->size()) continue;
+    const bool rest = !pattern.empty() && IsRestPattern(pattern.back());
+    if (rest ? segments->size() < pattern.size() : pattern.size() != segments->size()) continue;
     std::map<std::string, std::string> params;
     bool matches = true;
     for (size_t s = 0; s < pattern.size() && matches; ++s) {
       const absl::string_view got = (*segments)[s];
-      if (IsParamPattern(pattern[s])) {
+      if (rest && s + 1 == pattern.size()) {
+        // Every remaining segment must be a valid parameter on its own.
+        std::vector<absl::string_view> tail(segments->begin() + static_cast<ptrdiff_t>(s),
+                                            segments->end());
+        for (absl::string_view t : tail) matches = matches && IsValidPathParam(t);
+        if (matches) params[pattern[s].substr(1, pattern[s].size() - 5)] = absl::StrJoin(tail, "/");
+      } else if (IsParamPattern(pattern[s])) {
         matches = IsValidPathParam(got);
         if (matches) params[pattern[s].substr(1, pattern[s].size() - 2)] = std::string(got);
       } else {

@@ -1,7 +1,8 @@
 // fdverifierd's route table and how a request finds its route: a path
 // matched segment by segment against patterns such as
 // "/v1/attesters/{id}/activate" (a parameter is one segment of letters,
-// digits, '.', '_' or '-', at most 128 bytes), then the caller's role and the
+// digits, '.', '_' or '-', at most 128 bytes; a last segment "{name...}"
+// takes the rest of the path, one or more such segments joined by '/'), then the caller's role and the
 // request's body checked against what the route declares. Pure and
 // independent of HTTP libraries (verifier/service/http_server.h adapts it),
 // so the routing is unit-tested and fuzzed on its own.

@@ -30,6 +30,21 @@ TEST(RouterTest, FindsRoutesAndTheirParameters) {
   EXPECT_EQ(router.Find("GET", "/healthz").kind, RouteMatch::Kind::kFound);
 }
 
+TEST(RouterTest, ARestParameterTakesTheRestOfThePath) {
+  Router router({{"GET", "/v1/audit/tile/{path...}", Role::kAuditor, BodyKind::kNone, nullptr},
+                 {"GET", "/v1/audit/checkpoint", Role::kAuditor, BodyKind::kNone, nullptr}});
+  RouteMatch m = router.Find("GET", "/v1/audit/tile/0/x001/x234/067.p/5");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(m.index, 0u);
+  EXPECT_EQ(m.params.at("path"), "0/x001/x234/067.p/5");
+  EXPECT_EQ(router.Find("GET", "/v1/audit/tile/entries/000").params.at("path"), "entries/000");
+  // One segment at least, each a valid parameter.
+  EXPECT_EQ(router.Find("GET", "/v1/audit/tile").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(router.Find("GET", "/v1/audit/tile/0/../1").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(router.Find("GET", "/v1/audit/tile/0//1").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(router.Find("GET", "/v1/audit/checkpoint").index, 1u);
+}
+
 TEST(RouterTest, UnknownPathsAreNotFound) {
   Router router = TestRouter();
   for (const char* path : {"/", "", "healthz", "/healthz/", "/v1/policies", "/v1/policies/",

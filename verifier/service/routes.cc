@@ -21,6 +21,13 @@ std::vector<Route> ServiceRoutes() {
       {"PUT", "/v1/secrets/{name}", Role::kAdmin, BodyKind::kJson, HandlePutSecret},
       // The audit archive (verifier/service/audit_routes.h).
       {"DELETE", "/v1/tenants/{id}", Role::kAdmin, BodyKind::kNone, HandleShredTenant},
+      {"GET", "/v1/audit/checkpoint", Role::kAuditor, BodyKind::kNone, HandleAuditCheckpoint},
+      {"GET", "/v1/audit/tile/{path...}", Role::kAuditor, BodyKind::kNone, HandleAuditTile},
+      {"GET", "/v1/audit/proof/inclusion", Role::kAuditor, BodyKind::kNone, HandleInclusionProof},
+      {"GET", "/v1/audit/proof/consistency", Role::kAuditor, BodyKind::kNone,
+       HandleConsistencyProof},
+      {"GET", "/v1/audit/entries", Role::kAuditor, BodyKind::kNone, HandleAuditEntries},
+      {"POST", "/v1/audit/cosignatures", Role::kAuditor, BodyKind::kJson, HandleAddCosignature},
       {"GET", "/.well-known/fdattest-keys", Role::kNone, BodyKind::kNone, HandleKeys},
       {"GET", "/healthz", Role::kNone, BodyKind::kNone, HandleHealth},
       {"GET", "/metrics", Role::kNone, BodyKind::kNone, HandleMetrics},
