@@ -298,6 +298,24 @@ void CheckEntry(Checker& c, const AuditBundle& bundle, uint64_t index, const Aud
                enrolled->value("ak_public", "") != Base64Encode(record->attester->ak_public) ||
                enrolled->value("tenant", "") != leaf->tenant) {
       c.Fail(file, absl::StrCat("its AK or tenant is not the one ", dir, "/decision.json names"));
+    } else {
+      // The decision was made while the attester was active, and its
+      // evidence carries the EK certificate the attester enrolled with.
+      const Json& activated = (*enrolled)["activated_at"];
+      const Json& revoked = (*enrolled)["revoked_at"];
+      if (!activated.is_number_integer() || activated.get<int64_t>() > record->time ||
+          (!revoked.is_null() &&
+           (!revoked.is_number_integer() || revoked.get<int64_t>() <= record->time))) {
+        c.Fail(file, absl::StrCat("was not active at the time of ", dir, "/decision.json"));
+      }
+      if (e.evidence) {
+        absl::StatusOr<Evidence> evidence = Evidence::Parse(*e.evidence);
+        if (evidence.ok() && enrolled->value("ek_certificate", "") !=
+                                 Base64Encode(evidence->ek_certificate)) {
+          c.Fail(file, absl::StrCat("its EK certificate is not the one ", dir,
+                                    "/evidence.json carries"));
+        }
+      }
     }
   }
 

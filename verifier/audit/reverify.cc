@@ -32,6 +32,10 @@ std::string StringMember(const Json& doc, const char* key) {
 }  // namespace
 
 std::optional<std::string> FirstJsonDifference(const Json& a, const Json& b) {
+  // Numbers compare by value: 5 parsed is unsigned, 5 computed may be signed.
+  if (a.is_number() && b.is_number()) {
+    return a == b ? std::nullopt : std::optional<std::string>(std::string());
+  }
   if (a.type() != b.type()) return std::string();
   if (a.is_object()) {
     for (auto it = a.begin(); it != a.end(); ++it) {
