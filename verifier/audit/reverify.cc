@@ -137,26 +137,26 @@ ReverifyOutcome ReverifyDecision(const ArchivedDecision& in) {
   }
   const std::string verdict(VerdictName(rerun.verdict));
   if (verdict != StringMember(*doc, "verdict") || verdict != leaf.verdict) {
-    fail(result_file, absl::StrCat("the re-run's verdict is ", verdict, ", the recorded ",
+    fail(in.entry_dir, absl::StrCat("does not reproduce: the re-run's verdict is ", verdict, ", the recorded ",
                                    StringMember(*doc, "verdict"), " (leaf: ", leaf.verdict, ")"));
   }
   const std::string failure(FailureClassName(rerun.failure));
   if (failure != StringMember(*doc, "failure")) {
-    fail(result_file, absl::StrCat("the re-run's failure class is \"", failure,
+    fail(in.entry_dir, absl::StrCat("does not reproduce: the re-run's failure class is \"", failure,
                                    "\", the recorded \"", StringMember(*doc, "failure"), "\""));
   }
   Json report = ReportJson(rerun);
   report["policy_id"] = out.policy->id;
   report = AsStored(report);
   if (AsStored(Json(rerun.reason)) != (*doc)["reason"]) {
-    fail(result_file, absl::StrCat("the re-run's reason is \"", rerun.reason, "\", the recorded \"",
+    fail(in.entry_dir, absl::StrCat("does not reproduce: the re-run's reason is \"", rerun.reason, "\", the recorded \"",
                                    StringMember(*doc, "reason"), "\""));
   }
   auto recorded_report = doc->find("report");
   if (recorded_report == doc->end()) {
     // Already reported as a missing member.
   } else if (std::optional<std::string> where = FirstJsonDifference(report, *recorded_report)) {
-    fail(result_file, absl::StrCat("the re-run's report differs from the recorded one at \"",
+    fail(in.entry_dir, absl::StrCat("does not reproduce: the re-run's report differs from the recorded one at \"",
                                    *where, "\""));
   }
   out.rerun.emplace(std::move(rerun));

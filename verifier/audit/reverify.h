@@ -59,8 +59,11 @@ struct ReverifyOutcome {
 // previous_counters the record's; now the record's time. Then the re-run's
 // ReportJson (with "policy_id" the parsed policy's id) must equal the
 // document's "report", and its verdict, failure class and reason the
-// document's (and the verdict the leaf's). Findings name the entry's
-// result.json or evidence.json, or the policy file.
+// document's (and the verdict the leaf's). A re-run that does not reproduce
+// the document is a finding on the entry (entry_dir): the evidence, the policy
+// text, the TPM CA or the document is not what the decision was made with.
+// Findings on one file name it (the document's form: result.json; an
+// identity that is not the leaf's: evidence.json; the policy text).
 ReverifyOutcome ReverifyDecision(const ArchivedDecision& decision);
 
 // The first place two JSON values differ, as a JSON pointer ("" when the
