@@ -5,6 +5,7 @@
 
 #include "CLI/CLI.hpp"
 #include "common/command_line.h"
+#include "verifier/audit_command.h"
 #include "verifier/bpf_command.h"
 #include "verifier/key_command.h"
 #include "verifier/verify_command.h"
@@ -19,6 +20,7 @@ constexpr char kFooter[] =
     "  bpf        0 analyzed / the filter matches, 1 a property fails, 3 cannot be analyzed,\n"
     "             4 usage error\n"
     "  key, registry  0 done, 1 refused or failed, 4 usage error\n"
+    "  audit verify   0 the bundle verifies, 1 a finding, 4 usage error\n"
     "Documentation: docs/verifier-cli.md.";
 
 constexpr char kBpfFooter[] =
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
   check->add_option("--profile", options.profile, "launch profile (JSON)")->required();
   fdattest::KeyCommands key_commands(app);
   fdattest::VerifyCommands verify_commands(app);
+  fdattest::AuditCommands audit_commands(app);
 
   if (std::optional<int> done = fdattest::ParseCommandLine(
           app, argc, argv, fdattest::kExitUsage, [](const std::string& message) {
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
   }
   if (std::optional<int> status = key_commands.Run()) return *status;
   if (std::optional<int> status = verify_commands.Run()) return *status;
+  if (std::optional<int> status = audit_commands.Run()) return *status;
   if (exec_fd != -2) options.exec_fd = exec_fd;
   if (explain->parsed()) return fdattest::RunBpfExplain(options);
   return fdattest::RunBpfCheck(options);

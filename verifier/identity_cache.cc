@@ -41,7 +41,7 @@ absl::StatusOr<std::string> IdentityCache::EkBoundQualifiedName(absl::string_vie
       return it->second.qualified_name;
     }
   }
-  ASSIGN_OR_RETURN(CertifiedEk ek, CheckEkCertificate(ek_der, ca_pem));
+  ASSIGN_OR_RETURN(CertifiedEk ek, CheckEkCertificate(ek_der, ca_pem, now));
   ASSIGN_OR_RETURN(std::string qn, AkQualifiedName(ek.ek_public, ak));
   std::lock_guard<std::mutex> lock(mu_);
   if (bindings_.size() >= max_entries_) bindings_.erase(bindings_.begin());

@@ -84,7 +84,7 @@ CREATE INDEX results_attester ON results (attester_id);
 CREATE INDEX results_policy ON results (policy_id, policy_version);
 )sql";
 
-// Version 3: the audit archive (docs/formats/archive-records.md). Its Merkle
+// Version 3: the audit archive (docs/formats/archive.md). Its Merkle
 // tree's stored nodes (audit_nodes: node (level, idx) is the root of the
 // complete subtree over leaves [idx << level, (idx + 1) << level)), its leaves
 // and signed checkpoints, which are never changed or deleted; the tenants whose

@@ -66,7 +66,8 @@ absl::StatusOr<std::string> EkPublicOf(X509* cert) {
 
 }  // namespace
 
-absl::StatusOr<CertifiedEk> CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem) {
+absl::StatusOr<CertifiedEk> CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem,
+                                               std::optional<int64_t> at) {
   ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(ek_der));
   CertifiedEk out;
   ASSIGN_OR_RETURN(out.ek_public, EkPublicOf(cert.get()));
@@ -89,6 +90,7 @@ absl::StatusOr<CertifiedEk> CheckEkCertificate(absl::string_view ek_der, absl::s
   if (ctx == nullptr || X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr) != 1) {
     return absl::InternalError("X509_STORE_CTX_init failed");
   }
+  if (at) X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(*at));
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();

@@ -7,6 +7,7 @@
 #define FDATTEST_VERIFIER_TPM_IDENTITY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -26,11 +27,13 @@ struct CertifiedEk {
   int64_t not_after = 0;
 };
 
-// Decodes the DER certificate once and checks that it chains, now, to one of
-// the PEM certificates in `ca_pem` (at least one; each a trust anchor):
-// Unauthenticated if it does not, InvalidArgument for undecodable input or a
-// key that is not RSA 2048 with exponent 65537.
-absl::StatusOr<CertifiedEk> CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem);
+// Decodes the DER certificate once and checks that it chains, at time `at`
+// (unix seconds; absent: now), to one of the PEM certificates in `ca_pem` (at
+// least one; each a trust anchor): Unauthenticated if it does not,
+// InvalidArgument for undecodable input or a key that is not RSA 2048 with
+// exponent 65537.
+absl::StatusOr<CertifiedEk> CheckEkCertificate(absl::string_view ek_der, absl::string_view ca_pem,
+                                               std::optional<int64_t> at = std::nullopt);
 
 }  // namespace fdattest
 

@@ -2,8 +2,9 @@
 // to (ASCII lines of digests and pseudonymous ids, no personal data) and the
 // decision record (canonical JSON of what re-running a verification offline
 // needs besides the evidence, the policy text and the verifier's keys).
-// Byte formats: docs/formats/archive-records.md. Plain values; Parse is
-// strict (a leaf or record has exactly one serialisation). Thread-compatible.
+// Byte formats: docs/formats/archive.md ("Leaf, decision record and sealed
+// blobs"). Plain values; Parse is strict (a leaf or record has exactly one
+// serialisation). Thread-compatible.
 #ifndef FDATTEST_VERIFIER_AUDIT_ARCHIVE_RECORDS_H_
 #define FDATTEST_VERIFIER_AUDIT_ARCHIVE_RECORDS_H_
 

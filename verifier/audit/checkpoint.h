@@ -1,6 +1,6 @@
 // A transparency log checkpoint (C2SP tlog-checkpoint): the note text naming
 // a log (origin), its size and its Merkle root, signed as a note
-// (signed_note.h). The byte format is in docs/formats/archive-notes.md.
+// (signed_note.h). The byte format is in docs/formats/archive.md ("Checkpoint").
 // A plain value; thread-compatible.
 #ifndef FDATTEST_VERIFIER_AUDIT_CHECKPOINT_H_
 #define FDATTEST_VERIFIER_AUDIT_CHECKPOINT_H_

@@ -1,6 +1,7 @@
 // Signed notes (C2SP signed-note) with Ed25519 keys, and Ed25519 witness
 // cosignatures (C2SP tlog-cosignature, cosignature/v1): the envelope of the
-// audit log's checkpoints. The byte format is in docs/formats/archive-notes.md.
+// audit log's checkpoints. The byte format is in docs/formats/archive.md
+// ("Signed notes, checkpoints and cosignatures").
 // Signers, verifiers and the functions are immutable once made; thread-safe.
 #ifndef FDATTEST_VERIFIER_AUDIT_SIGNED_NOTE_H_
 #define FDATTEST_VERIFIER_AUDIT_SIGNED_NOTE_H_

@@ -3,7 +3,8 @@
 // (verifier/secret_box.h, name "tenant:<id>"); its blobs (evidence, results,
 // decision records) are sealed under that data key, so forgetting one sealed
 // key (Store::ShredTenant) makes exactly that tenant's blobs unreadable.
-// Format: docs/formats/archive-records.md. Stateless functions; thread-safe.
+// Format: docs/formats/archive.md ("Tenant keys", "Sealed blobs"). Stateless
+// functions; thread-safe.
 #ifndef FDATTEST_VERIFIER_AUDIT_TENANT_KEYS_H_
 #define FDATTEST_VERIFIER_AUDIT_TENANT_KEYS_H_
 
