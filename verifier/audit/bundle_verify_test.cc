@@ -144,7 +144,7 @@ Decision Decide(const SigningKey& ear_key, Scenario scenario, int64_t now) {
   EXPECT_EQ(response.status, 200) << response.body << (response.log.empty() ? "" : response.log.back().second);
   DecisionRecord& r = d.record;
   if (scenario == Scenario::kReplayedNonce) {
-    r.nonce_refusal = std::string(store.CheckNonce(evidence->nonce, now).message());
+    r.nonce_refusal = std::string(store.CheckNonce(evidence->nonce, now).status().message());
     EXPECT_FALSE(r.nonce_refusal.empty());
     response = HandleAttest(context, request);  // the same evidence again
     EXPECT_EQ(response.status, 200) << response.body;
