@@ -150,7 +150,7 @@ bool DecisionRecord::operator==(const DecisionRecord& o) const {
          attester == o.attester && counters(previous_counters) == counters(o.previous_counters) &&
          policy_id == o.policy_id && policy_version == o.policy_version &&
          policy_sha256 == o.policy_sha256 && evidence_sha256 == o.evidence_sha256 &&
-         tenant == o.tenant && nonce_refusal == o.nonce_refusal &&
+         evidence_bytes_sha256 == o.evidence_bytes_sha256 && tenant == o.tenant && nonce_refusal == o.nonce_refusal &&
          identity_refusal == o.identity_refusal && tpm_ca_sha256 == o.tpm_ca_sha256;
 }
 
@@ -171,6 +171,7 @@ absl::Status DecisionRecord::Validate() const {
   }
   RETURN_IF_ERROR(CheckPolicy(policy_id, policy_version, policy_sha256));
   RETURN_IF_ERROR(CheckHex("evidence_sha256", evidence_sha256, 64));
+  RETURN_IF_ERROR(CheckHex("evidence_bytes_sha256", evidence_bytes_sha256, 64));
   for (const auto& [name, text] : {std::pair<absl::string_view, const std::string*>{
                                        "nonce_refusal", &nonce_refusal},
                                    {"identity_refusal", &identity_refusal}}) {
@@ -205,6 +206,7 @@ std::string DecisionRecord::Serialize() const {
   record["policy"] =
       Json{{"id", policy_id}, {"version", policy_version}, {"sha256", policy_sha256}};
   record["evidence_sha256"] = evidence_sha256;
+  record["evidence_bytes_sha256"] = evidence_bytes_sha256;
   record["tenant"] = tenant;
   record["nonce_refusal"] = nonce_refusal;
   record["identity_refusal"] = identity_refusal;
@@ -287,6 +289,7 @@ absl::StatusOr<DecisionRecord> DecisionRecord::Parse(absl::string_view json) {
   ASSIGN_OR_RETURN(record.policy_version, IntMember(*policy, "version"));
   ASSIGN_OR_RETURN(record.policy_sha256, StringMember(*policy, "sha256"));
   ASSIGN_OR_RETURN(record.evidence_sha256, StringMember(root, "evidence_sha256"));
+  ASSIGN_OR_RETURN(record.evidence_bytes_sha256, StringMember(root, "evidence_bytes_sha256"));
   ASSIGN_OR_RETURN(record.tenant, StringMember(root, "tenant"));
   ASSIGN_OR_RETURN(record.nonce_refusal, StringMember(root, "nonce_refusal"));
   ASSIGN_OR_RETURN(record.identity_refusal, StringMember(root, "identity_refusal"));

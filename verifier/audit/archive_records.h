@@ -73,6 +73,9 @@ struct DecisionRecord {
   int64_t policy_version = 0;
   std::string policy_sha256;
   std::string evidence_sha256;
+  // Hex sha256 of the evidence bundle's exact bytes (its blob's address):
+  // the identity above leaves out parts a run that ended early never read.
+  std::string evidence_bytes_sha256;
   std::string tenant;
   // What the store answered the pipeline's hooks (verifier/verify.h), so an
   // offline re-run gets the same answers: the nonce step's refusal ("" when

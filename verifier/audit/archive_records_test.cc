@@ -163,6 +163,7 @@ DecisionRecord ExampleDecision() {
   record.policy_version = 3;
   record.policy_sha256 = kAbcSha;
   record.evidence_sha256 = kEmptySha;
+  record.evidence_bytes_sha256 = kAbcSha;
   record.tenant = "acme";
   record.tpm_ca_sha256 = kEmptySha;
   return record;
@@ -171,7 +172,8 @@ DecisionRecord ExampleDecision() {
 constexpr char kExampleDecision[] =
     "{\"attester\":{\"ak_name\":\"000bcccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
     "cccc\",\"ak_public\":\"AAH/\",\"id\":\"fedcba9876543210fedcba9876543210\",\"state\":"
-    "\"active\"},\"evidence_sha256\":\""
+    "\"active\"},\"evidence_bytes_sha256\":\""
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\",\"evidence_sha256\":\""
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     "\",\"identity_refusal\":\"\",\"nonce_expires_at\":1765000300,\"nonce_refusal\":\"\","
     "\"policy\":{\"id\":\"phi-job\",\"sha256\":\""

@@ -319,6 +319,12 @@ void CheckEntry(Checker& c, const AuditBundle& bundle, uint64_t index, const Aud
     }
   }
 
+  // Every byte of the evidence, not only its identity (which leaves out
+  // parts a run that ended early never read).
+  if (record && e.evidence && Sha256Hex(*e.evidence) != record->evidence_bytes_sha256) {
+    c.Fail(dir + "/evidence.json", "sha256 does not match the decision's evidence_bytes_sha256");
+    return;
+  }
   if (!absent.empty()) {
     ++c.report().gone;
     std::vector<std::string> what;

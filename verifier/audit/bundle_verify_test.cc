@@ -168,6 +168,7 @@ Decision Decide(const SigningKey& ear_key, Scenario scenario, int64_t now) {
   r.policy_version = policy->version;
   r.policy_sha256 = policy->sha256;
   r.evidence_sha256 = HexEncode(EvidenceIdentity(*evidence));
+  r.evidence_bytes_sha256 = HexEncode(Sha256(d.evidence));
   r.tenant = "default";
   r.tpm_ca_sha256 = Sha256Hex(kSeedTpmCaPem);
   EXPECT_TRUE(r.Validate().ok()) << r.Validate();
@@ -459,12 +460,10 @@ TEST_F(BundleVerifyTest, EditingAnyFieldOfAnyEvidenceFails) {
   }
 }
 
-// Not yet true: nothing the log commits to covers the bytes of an evidence
-// bundle outside its identity, so for a decision that ended before steps 3b
-// and 4a read them, an edit of the signature, the EK certificate or the
-// register value goes unnoticed. Enable once the decision record (or the
-// leaf) carries the SHA-256 of the evidence's exact bytes (its blob address).
-TEST_F(BundleVerifyTest, DISABLED_EditingEvidenceOutsideItsIdentityFailsForEarlyEndedDecisions) {
+// The evidence's identity leaves out the signature, the EK certificate and the
+// register value, which a decision that ended before steps 3b and 4a never
+// read; the decision record's evidence_bytes_sha256 covers every byte.
+TEST_F(BundleVerifyTest, EditingEvidenceOutsideItsIdentityFailsForEarlyEndedDecisions) {
   const AuditBundle bundle = Bundle();
   for (uint64_t index : {1, 2}) {
     const std::string& evidence = *bundle.entries.at(index).evidence;

@@ -49,6 +49,7 @@ absl::StatusOr<AuditAppend> BuildArchiveEntry(const ArchiveFacts& facts, TenantK
   decision.policy_version = facts.policy->version;
   decision.policy_sha256 = facts.policy->sha256;
   decision.evidence_sha256 = result.evidence_sha256;
+  decision.evidence_bytes_sha256 = BlobAddress(facts.evidence);
   decision.tenant = tenant;
   decision.nonce_refusal = facts.nonce_refusal;
   decision.identity_refusal = facts.identity_refusal;
