@@ -159,7 +159,10 @@ void BM_DurableAppend(benchmark::State& state) {
   const std::string db_path = absl::StrCat(g_run->dir, "/", SqliteStore::kDatabaseFileName);
   auto db = internal::SqliteDb::Open(db_path, false, 5000);
   if (!db.ok()) Fail(db.status().ToString());
-  if (!(*db)->Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok()) Fail("wal_checkpoint");
+  auto checkpoint = (*db)->Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (!checkpoint.ok()) Fail(checkpoint.status().ToString());
+  auto row = checkpoint->Step();
+  if (!row.ok() || !*row || checkpoint->Int(0) != 0) Fail("the write-ahead log was not truncated");
   const int64_t bytes = FileSize(db_path) + FileSize(db_path + "-wal");
   state.counters["bytes_per_entry"] =
       static_cast<double>(bytes) / static_cast<double>(std::max<uint64_t>(1, latest->size));

@@ -338,6 +338,7 @@ void SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   // sees the state its writes apply to, also against other processes.
   absl::Status failed = db.Run("BEGIN IMMEDIATE");
   log_.appended = false;
+  log_.synced = false;
   for (size_t i = 0; failed.ok() && i < batch.size(); ++i) {
     failed = db.Run("SAVEPOINT write_op");
     if (!failed.ok()) break;
