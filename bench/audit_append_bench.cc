@@ -4,7 +4,8 @@
 // SQLite store with group commit (one transaction, one fsync and one signed
 // checkpoint per batch) against the same store committing every append alone
 // (SqliteStore::Options::batch_writes = false: a transaction, an fsync and a
-// checkpoint signature each). An OK return is durable in both (WAL,
+// checkpoint signature each), and against the same commits without the log
+// (the result alone, group commit). An OK return is durable in both (WAL,
 // synchronous=FULL). Reported: appends per second (items_per_second), leaves
 // per transaction, and bytes stored per entry (database + write-ahead log
 // after the log was checkpointed into the database, over the leaves), and of
@@ -61,7 +62,7 @@ std::string RandomBytes(size_t n, std::mt19937_64& rng) {
   return out;
 }
 
-// Args: batch_writes (0/1), blobs (0/1).
+// Args: batch_writes (0/1), blobs (0/1), audit append (0/1).
 void Setup(const benchmark::State& state) {
   const char* base = std::getenv("STORE_BENCH_DIR");
   std::string tmpl = absl::StrCat(
@@ -140,12 +141,15 @@ int64_t FileSize(const std::string& path) {
 void BM_DurableAppend(benchmark::State& state) {
   SqliteStore& store = *g_run->store;
   const bool blobs = state.range(1) != 0;
+  const bool audit = state.range(2) != 0;
   for (auto _ : state) {
     const int64_t n = g_run->next.fetch_add(1);
     AuditReceipt receipt;
-    absl::Status s = store.CommitAttestation(MakeCommit(n, blobs), &receipt);
+    AttestationCommit commit = MakeCommit(n, blobs);
+    if (!audit) commit.audit.reset();
+    absl::Status s = store.CommitAttestation(commit, &receipt);
     if (!s.ok()) Fail(absl::StrCat("append ", n, ": ", s.ToString()));
-    if (receipt.tree_size <= receipt.leaf_index) Fail("a receipt without its leaf");
+    if (audit && receipt.tree_size <= receipt.leaf_index) Fail("a receipt without its leaf");
   }
   state.SetItemsProcessed(state.iterations());
   if (state.thread_index() != 0) return;
@@ -154,7 +158,7 @@ void BM_DurableAppend(benchmark::State& state) {
   auto latest = store.LatestCheckpoint();
   if (!latest.ok()) Fail(latest.status().ToString());
   state.counters["leaves_per_txn"] =
-      static_cast<double>(latest->size) /
+      static_cast<double>(audit ? latest->size : stats.writes) /
       static_cast<double>(std::max<int64_t>(1, stats.transactions));
   // The log's pages copied into the database, the log truncated.
   const std::string db_path = absl::StrCat(g_run->dir, "/", SqliteStore::kDatabaseFileName);
@@ -165,7 +169,8 @@ void BM_DurableAppend(benchmark::State& state) {
   auto row = checkpoint->Step();
   if (!row.ok() || !*row || checkpoint->Int(0) != 0) Fail("the write-ahead log was not truncated");
   const int64_t bytes = FileSize(db_path) + FileSize(db_path + "-wal");
-  const double entries = static_cast<double>(std::max<uint64_t>(1, latest->size));
+  const double entries = static_cast<double>(
+      std::max<uint64_t>(1, audit ? latest->size : static_cast<uint64_t>(stats.writes)));
   state.counters["bytes_per_entry"] = static_cast<double>(bytes) / entries;
   // Of which the log's own tables and indexes (leaves, nodes, checkpoints),
   // when SQLite was built with the dbstat table.
@@ -176,10 +181,20 @@ void BM_DurableAppend(benchmark::State& state) {
   if (log_pages.ok()) state.counters["log_bytes_per_entry"] = static_cast<double>(*log_pages) / entries;
 }
 
+// The same commits without their audit append (the result alone), with
+// group commit: what the log adds to a commit.
+BENCHMARK(BM_DurableAppend)
+    ->Name("DurableAppend/group_commit/no_log")
+    ->Args({1, 0, 0})
+    ->Iterations(200)
+    ->Threads(256)
+    ->UseRealTime()
+    ->Setup(Setup)
+    ->Teardown(Teardown);
 // Group commit: many threads, so batches fill.
 BENCHMARK(BM_DurableAppend)
     ->Name("DurableAppend/group_commit/no_blobs")
-    ->Args({1, 0})
+    ->Args({1, 0, 1})
     ->Iterations(200)
     ->Threads(256)
     ->UseRealTime()
@@ -187,7 +202,7 @@ BENCHMARK(BM_DurableAppend)
     ->Teardown(Teardown);
 BENCHMARK(BM_DurableAppend)
     ->Name("DurableAppend/one_txn_per_append/no_blobs")
-    ->Args({0, 0})
+    ->Args({0, 0, 1})
     ->Iterations(30)
     ->Threads(16)
     ->UseRealTime()
@@ -195,7 +210,7 @@ BENCHMARK(BM_DurableAppend)
     ->Teardown(Teardown);
 BENCHMARK(BM_DurableAppend)
     ->Name("DurableAppend/group_commit/three_blobs")
-    ->Args({1, 1})
+    ->Args({1, 1, 1})
     ->Iterations(40)
     ->Threads(128)
     ->UseRealTime()
@@ -203,7 +218,7 @@ BENCHMARK(BM_DurableAppend)
     ->Teardown(Teardown);
 BENCHMARK(BM_DurableAppend)
     ->Name("DurableAppend/one_txn_per_append/three_blobs")
-    ->Args({0, 1})
+    ->Args({0, 1, 1})
     ->Iterations(30)
     ->Threads(16)
     ->UseRealTime()
