@@ -214,6 +214,11 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> OpenConnection(const std::string& path
     // crypto-shredding (ShredTenant) must not leave a tenant's sealed key or
     // ciphertexts behind in the file.
     RETURN_IF_ERROR(db->Exec("PRAGMA secure_delete = ON"));
+    // Each write's SAVEPOINT keeps the pages it changes in a sub-journal;
+    // an audit append changes enough pages (result, leaf, nodes and their
+    // indexes) for SQLite to spill it to a temporary file, a write per page
+    // per write. Kept in memory instead: a write changes a few dozen pages.
+    RETURN_IF_ERROR(db->Exec("PRAGMA temp_store = MEMORY"));
   } else {
     RETURN_IF_ERROR(db->Exec("PRAGMA query_only = ON"));
   }
@@ -338,6 +343,7 @@ void SqliteStore::RunBatch(const std::vector<PendingWrite*>& batch) {
   // sees the state its writes apply to, also against other processes.
   absl::Status failed = db.Run("BEGIN IMMEDIATE");
   log_.appended = false;
+  log_.synced = false;
   for (size_t i = 0; failed.ok() && i < batch.size(); ++i) {
     failed = db.Run("SAVEPOINT write_op");
     if (!failed.ok()) break;

@@ -205,9 +205,12 @@ class SqliteStore final : public Store {
   struct LogState {
     std::optional<MerkleAppender> appender;
     bool appended = false;
+    // Checked against the database in this batch (whose write lock keeps
+    // other processes from appending until it ends).
+    bool synced = false;
   };
   // Brings log_.appender up to the database's leaves (another process may
-  // have appended), loading it when unknown.
+  // have appended), loading it when unknown; once per batch.
   absl::Status SyncAppender(internal::SqliteDb& db);
   // Appends `leaf` (its blobs stored first) as the next leaf; its index in
   // *index. Writer thread only.

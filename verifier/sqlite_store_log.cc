@@ -101,7 +101,9 @@ absl::StatusOr<uint64_t> SqliteStore::LogSize(SqliteDb& db) {
 // --- Appending (writer thread).
 
 absl::Status SqliteStore::SyncAppender(SqliteDb& db) {
+  if (log_.synced && log_.appender) return absl::OkStatus();
   ASSIGN_OR_RETURN(uint64_t size, LogSize(db));
+  log_.synced = true;
   if (log_.appender && log_.appender->size() == size) return absl::OkStatus();
   SqliteMerkleNodes nodes(db);
   absl::StatusOr<MerkleAppender> loaded = MerkleAppender::Load(nodes, size);

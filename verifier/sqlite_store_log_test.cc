@@ -565,8 +565,9 @@ TEST_F(SqliteLogTest, AWriteThatFailsAfterItsLeafWasAppendedLeavesTheTreeAsItWas
     EXPECT_TRUE(VerifyReceipt(*store, entry.first, entry.second).ok()) << index;
     EXPECT_TRUE(VerifyConsistent(*store, OpenCheckpoint(entry.first.checkpoint), latest).ok());
   }
-  std::vector<std::string> leaves = *store->AuditLeaves(0, ok.size());
-  EXPECT_EQ(Bytes(Mth(leaves, 0, leaves.size())), latest.root);
+  absl::StatusOr<std::vector<std::string>> leaves = store->AuditLeaves(0, ok.size());
+  ASSERT_TRUE(leaves.ok()) << leaves.status();
+  EXPECT_EQ(Bytes(Mth(*leaves, 0, leaves->size())), latest.root);
 }
 
 TEST_F(SqliteLogTest, ReopeningContinuesTheSameTree) {

@@ -27,7 +27,7 @@ inline constexpr uint64_t kMaxAuditLeavesPerRead = 1024;
 // InvalidArgument otherwise.
 absl::StatusOr<AuditLeaf> CheckAuditCommit(const AttestationCommit& commit);
 
-// The log's signed checkpoint note (docs/formats/archive-notes.md) of the
+// The log's signed checkpoint note (docs/formats/archive.md) of the
 // tree of `size` leaves with root `root`; the origin is the signer's name.
 absl::StatusOr<std::string> SignCheckpoint(const NoteSigner& signer, uint64_t size,
                                            const MerkleHash& root);
