@@ -1,3 +1,7 @@
+// `fdattest audit export --data-dir DIR --secret-key-file FILE --log-key VKEY
+// --signing-key JWK --tpm-ca PEM --from T1 --to T2 --out BUNDLE`: the
+// decisions of [T1, T2) with everything needed to re-check them offline
+// (verifier/audit/bundle_export.h), read from fdverifierd's data directory.
 // `fdattest audit verify BUNDLE --log-key VKEY [--witness VKEY]... [--json]`:
 // an audit bundle checked offline against the pinned log key
 // (verifier/audit/bundle_verify.h; docs/verifier-cli.md). AuditCommands adds
@@ -39,6 +43,13 @@ class AuditCommands {
   std::optional<int> Run(std::ostream& out = std::cout, std::ostream& err = std::cerr) const;
 
  private:
+  std::optional<int> RunExport(std::ostream& out, std::ostream& err) const;
+
+  CLI::App* export_;
+  struct ExportOptions {
+    std::string data_dir, secret_key_file, log_key, signing_key, tpm_ca, out;
+    int64_t from = 0, to = 0;
+  } export_options_;
   CLI::App* verify_;
   std::string bundle_;
   std::string log_key_;

@@ -304,6 +304,54 @@ echo "$answer" >"$scratch/response.revoked.json"
 [ "$(jq -r '.secrets | length' <<<"$answer")" = 0 ] || fail "a revoked attester got a secret"
 ok "a revoked attester's evidence is broken ($(jq -r .reason <<<"$answer")), no key"
 
+# --- 7b. the audit archive: receipts, an exported bundle verified offline, shredding ---
+good=$(cat "$scratch"/response.replay.*.json | jq -c 'select(.verdict == "affirming")')
+receipt_size=$(jq -r .receipt.tree_size <<<"$good")
+[ "$(jq -r .receipt.leaf_index <<<"$good")" -lt "$receipt_size" ] \
+  && grep -q "^result $good_id\$" <<<"$(jq -r .receipt.leaf <<<"$good")" \
+  || fail "the affirming answer carries no receipt for its result: $(jq -c .receipt <<<"$good")"
+auditor "$url/v1/audit/checkpoint" >"$scratch/checkpoint.txt"
+[ "$(head -1 "$scratch/checkpoint.txt")" = fdattest.test/e2e-audit ] \
+  || fail "GET /v1/audit/checkpoint: $(cat "$scratch/checkpoint.txt")"
+[ "$(auditor "$url/v1/audit/proof/inclusion?result=$good_id" | jq -r .leaf_index)" \
+  = "$(jq -r .receipt.leaf_index <<<"$good")" ] || fail "the log does not find the result's leaf"
+ok "the affirming answer's receipt names its leaf; the auditor reads the checkpoint and finds the leaf"
+export_bundle() {  # DIR
+  "$bin/fdattest" audit export --data-dir "$scratch/data" --secret-key-file "$scratch/secret.key" \
+    --log-key "$scratch/log.key.vkey" --signing-key "$scratch/signing.jwk" \
+    --tpm-ca "$scratch/tpm-pki/tpm-vendor-ca.pem" --from 0 --to $(($(date +%s) + 1)) --out "$1" \
+    >/dev/null || fail "fdattest audit export failed"
+}
+export_bundle "$scratch/bundle"
+"$bin/fdattest" audit verify "$scratch/bundle" --log-key "$scratch/log.key.vkey" >"$scratch/verify.txt" \
+  || fail "the exported bundle does not verify: $(cat "$scratch/verify.txt")"
+entries=$(ls "$scratch/bundle/entries" | wc -l)
+grep -q "decisions re-run and reproduced" "$scratch/verify.txt" && [ "$entries" -ge 5 ] \
+  || fail "audit verify: $(tail -1 "$scratch/verify.txt")"
+ok "$entries archived decisions exported and verified offline: $(tail -1 "$scratch/verify.txt")"
+cp -r "$scratch/bundle" "$scratch/bundle.edited"
+leaf=$(jq -r .receipt.leaf_index <<<"$good")
+printf 'X' | dd of="$scratch/bundle.edited/entries/$leaf/result.json" bs=1 seek=20 conv=notrunc 2>/dev/null
+if "$bin/fdattest" audit verify "$scratch/bundle.edited" --log-key "$scratch/log.key.vkey" \
+    >"$scratch/verify.edited.txt"; then
+  fail "a bundle with an edited result verifies"
+fi
+grep -q "^entries/$leaf/result.json:" "$scratch/verify.edited.txt" \
+  || fail "audit verify does not name the edited file: $(cat "$scratch/verify.edited.txt")"
+ok "one edited byte in entries/$leaf/result.json: audit verify fails and names it"
+[ "$(admin -X DELETE "$url/v1/tenants/default" | jq -r .tenant)" = default ] \
+  || fail "the administrator could not shred tenant default"
+[ "$(api -o /dev/null -w '%{http_code}' "$url/v1/attestations/$good_id")" = 410 ] \
+  || fail "a shredded result is still served"
+export_bundle "$scratch/bundle.shredded"
+"$bin/fdattest" audit verify "$scratch/bundle.shredded" --log-key "$scratch/log.key.vkey" \
+  >"$scratch/verify.shredded.txt" || fail "after shredding, the bundle does not verify: $(cat "$scratch/verify.shredded.txt")"
+[ "$(ls "$scratch/bundle.shredded/entries" | wc -l)" -ge "$entries" ] \
+  && [ -z "$(ls "$scratch"/bundle.shredded/entries/*/result.json 2>/dev/null)" ] \
+  && grep -q "shredded" "$scratch/verify.shredded.txt" \
+  || fail "after shredding: $(tail -3 "$scratch/verify.shredded.txt")"
+ok "tenant default shredded: its results are gone (410), no blob is exported, every leaf, proof and checkpoint still verifies"
+
 # --- 8. the secret is nowhere else ------------------------------------------------------
 core_check=""
 if [ "$(cat /proc/sys/kernel/core_pattern)" = core ]; then

@@ -301,11 +301,13 @@ void CheckEntry(Checker& c, const AuditBundle& bundle, uint64_t index, const Aud
     } else {
       // The decision was made while the attester was active, and its
       // evidence carries the EK certificate the attester enrolled with.
+      // Times are whole seconds: a decision in the second of the revocation
+      // may have preceded it.
       const Json& activated = (*enrolled)["activated_at"];
       const Json& revoked = (*enrolled)["revoked_at"];
       if (!activated.is_number_integer() || activated.get<int64_t>() > record->time ||
           (!revoked.is_null() &&
-           (!revoked.is_number_integer() || revoked.get<int64_t>() <= record->time))) {
+           (!revoked.is_number_integer() || revoked.get<int64_t>() < record->time))) {
         c.Fail(file, absl::StrCat("was not active at the time of ", dir, "/decision.json"));
       }
       if (e.evidence) {

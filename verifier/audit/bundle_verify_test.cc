@@ -493,7 +493,7 @@ TEST_F(BundleVerifyTest, AttesterFileMustMatchTheDecisionsAndEvidence) {
       {"ak_name", "000b00"},
       {"tenant", "acme"},
       {"activated_at", kNow + 1},
-      {"revoked_at", kNow + 30},
+      {"revoked_at", kNow - 10},
       {"id", "fedcba9876543210fedcba9876543210"},
       {"state", "gone"},
   };

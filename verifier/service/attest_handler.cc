@@ -150,7 +150,8 @@ absl::StatusOr<PipelineRun> RunPipeline(ServiceContext& context, absl::string_vi
   verify.now = now;
   verify.consume_nonce = [&](absl::string_view nonce) {
     if (!run.claims->Claim(nonce)) {
-      return absl::PermissionDeniedError("the nonce was already used");
+      run.nonce_refusal = "the nonce was already used";
+      return absl::PermissionDeniedError(run.nonce_refusal);
     }
     absl::StatusOr<int64_t> expires_at = context.store->CheckNonce(nonce, now);
     if (!expires_at.ok()) {
