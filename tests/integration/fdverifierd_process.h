@@ -203,6 +203,8 @@ class Daemon {
   }
 
   int port() const { return port_; }
+  // The process id (for a test's own signals; the destructor reaps it).
+  pid_t pid() const { return pid_; }
 
   // The first stderr line `pred` accepts, waiting up to `timeout` ("" if none).
   std::string WaitForLine(const std::function<bool(const std::string&)>& pred,
