@@ -41,7 +41,8 @@
 //
 // receipt_requests is per thread; the rounds alternate baseline and archive.
 // The data directories live under $RECEIPT_BENCH_DIR (default: the system's
-// temporary directory); a tmpfs there makes fsync free.
+// temporary directory); a tmpfs there makes fsync free. With
+// RECEIPT_BENCH_KEEP set they are kept (and named on stderr) for inspection.
 #include <openssl/rand.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -365,7 +366,11 @@ void Setup(const benchmark::State& state) {
 
 void Teardown(const benchmark::State&) {
   g_run->store.reset();
-  std::filesystem::remove_all(g_run->root);
+  if (std::getenv("RECEIPT_BENCH_KEEP") != nullptr) {
+    std::fprintf(stderr, "attest_receipt_bench: kept %s\n", g_run->data_dir.c_str());
+  } else {
+    std::filesystem::remove_all(g_run->root);
+  }
   delete g_run;
   g_run = nullptr;
 }
