@@ -215,6 +215,36 @@ else
   cat "$out/audit_append.err" >&2 2>/dev/null || true
   status=1
 fi
+# Audit log: what the archive and receipt add to POST /v1/attest, the attest
+# handler in-process from 16 threads over the SQLite store, without and with
+# the archive, alternating over 3 rounds (bench/attest_receipt_bench.cc).
+# Each figure is the median over rounds; each ratio the median of the rounds'
+# ratios.
+echo
+echo "== audit log: the receipt's cost on POST /v1/attest (Google Benchmark) =="
+if [[ -x $bin/attest_receipt_bench ]] && "$bin/attest_receipt_bench" --benchmark_format=json \
+    >"$out/attest_receipt.json" 2>"$out/attest_receipt.err"; then
+  jq -r '
+    def median: sort | length as $n
+      | if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2]
+        else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
+    def r2: (. * 100 | round) / 100;
+    def r3: (. * 1000 | round) / 1000;
+    [.benchmarks[] | {archive: (.run_name | test("archive:1")), round: (.run_name | capture("round:(?<r>[0-9]+)").r)} + .] as $b
+    | def med($a; $k): [$b[] | select(.archive == $a) | .[$k]] | median;
+      def ratio($k): [$b | group_by(.round)[] | select(length == 2)
+                      | (map(select(.archive)) | .[0][$k]) / (map(select(.archive | not)) | .[0][$k])] | median;
+    "POST /v1/attest in-process, \(.context.threads) threads x \(.context.requests_per_thread) requests, \([$b[] | .round] | unique | length) rounds, data on \(.context.data_filesystem); medians over rounds",
+    "  baseline (no archive): p50 \(med(false; "p50_ms") | r2) ms, p90 \(med(false; "p90_ms") | r2) ms, p99 \(med(false; "p99_ms") | r2) ms; \(med(false; "requests_per_s") | round) requests/s; handler CPU p50 \(med(false; "cpu_p50_ms") | r3) ms; process CPU \(med(false; "process_cpu_ms_per_request") | r3) ms/request; \(med(false; "writes_per_txn") | r2) writes per transaction",
+    "  archive + receipt:     p50 \(med(true; "p50_ms") | r2) ms, p90 \(med(true; "p90_ms") | r2) ms, p99 \(med(true; "p99_ms") | r2) ms; \(med(true; "requests_per_s") | round) requests/s; handler CPU p50 \(med(true; "cpu_p50_ms") | r3) ms; process CPU \(med(true; "process_cpu_ms_per_request") | r3) ms/request; \(med(true; "writes_per_txn") | r2) writes per transaction",
+    "  the receipt adds: p50 +\(med(true; "p50_ms") - med(false; "p50_ms") | r2) ms (x \(ratio("p50_ms") | r2)), p99 +\(med(true; "p99_ms") - med(false; "p99_ms") | r2) ms (x \(ratio("p99_ms") | r2)); throughput x \(ratio("requests_per_s") | r3); process CPU +\(med(true; "process_cpu_ms_per_request") - med(false; "process_cpu_ms_per_request") | r3) ms/request",
+    "  database after \(med(true; "leaves")) archived requests: \(med(true; "db_bytes") / 1048576 | r2) MiB (\(med(true; "db_bytes_per_request") | round) bytes/request) against \(med(false; "db_bytes") / 1048576 | r2) MiB (\(med(false; "db_bytes_per_request") | round)) without: +\(med(true; "db_bytes_per_request") - med(false; "db_bytes_per_request") | round) bytes/request (the one evidence bundle of \(med(true; "evidence_bytes")) bytes is stored once: add that per request for distinct bundles)"
+  ' "$out/attest_receipt.json" | tee "$out/attest_receipt.txt"
+else
+  echo "run_all: attest_receipt_bench FAILED:" >&2
+  cat "$out/attest_receipt.err" >&2 2>/dev/null || true
+  status=1
+fi
 
 # Verifier service: fdverifierd under wrk with genuine single-use bundles,
 # beside the offline rate; long (bundles for a 10-minute soak), so only when
@@ -238,6 +268,7 @@ fi
   [[ -f $out/verify.txt ]] && cat "$out/verify.txt"
   [[ -f $out/merkle.txt ]] && cat "$out/merkle.txt"
   [[ -f $out/audit_append.txt ]] && cat "$out/audit_append.txt"
+  [[ -f $out/attest_receipt.txt ]] && cat "$out/attest_receipt.txt"
   [[ ${SERVICE_BENCH:-0} = 1 && -f $out/service.txt ]] && cat "$out/service.txt"
 } >"$out/summary.txt"
 echo
