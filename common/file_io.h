@@ -4,6 +4,8 @@
 #ifndef FDATTEST_COMMON_FILE_IO_H_
 #define FDATTEST_COMMON_FILE_IO_H_
 
+#include <sys/types.h>
+
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -21,6 +23,10 @@ absl::StatusOr<std::string> ReadFileHead(const std::string& path, size_t max_byt
 // The directory part of `path`: "." for a bare name, "/" for a file in the
 // root ("/x"), else everything before the last '/'.
 std::string DirectoryOf(const std::string& path);
+// Creates `path` with exactly `mode` and `data`, durably (the file and its
+// directory synced); never replaces an existing file (FailedPrecondition) nor
+// follows a symlink, and removes a half-written one.
+absl::Status CreateNewFile(const std::string& path, absl::string_view data, mode_t mode);
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, int mode = 0644);
 
 }  // namespace fdattest

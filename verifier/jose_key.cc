@@ -427,36 +427,7 @@ absl::Status SigningKey::Save(const std::string& path) const {
   Wiped wipe_text(text);
   text.push_back('\n');
 
-  UniqueFd fd(
-      open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
-  if (!fd) {
-    if (errno == EEXIST) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, " already exists; a key file is never overwritten"));
-    }
-    return ErrnoStatus(absl::StrCat("cannot create key file ", path), errno);
-  }
-  auto fail = [&](absl::Status s) {
-    unlink(path.c_str());
-    return s;
-  };
-  // The umask may only have removed bits; make the mode exactly 0600.
-  if (fchmod(fd.get(), 0600) != 0)
-    return fail(ErrnoStatus(absl::StrCat("cannot chmod ", path), errno));
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = write(fd.get(), text.data() + off, text.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(ErrnoStatus(absl::StrCat("cannot write ", path), errno));
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (fsync(fd.get()) != 0) return fail(ErrnoStatus(absl::StrCat("cannot sync ", path), errno));
-  const std::string dir = DirectoryOf(path);
-  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd) fsync(dir_fd.get());  // best effort: the file itself is durable
-  return absl::OkStatus();
+  return CreateNewFile(path, text, 0600);
 }
 
 std::string SigningKey::PublicJwkJson() const { return public_jwk_json_; }

@@ -62,39 +62,6 @@ int RegistrySign(const std::string& key_path, const std::string& payload_path, s
   return kExitDone;
 }
 
-// Creates `path` with exactly `mode` and `data`, durably; never replaces an
-// existing file (nor follows a symlink), and removes a half-written one.
-absl::Status CreateNewFile(const std::string& path, absl::string_view data, mode_t mode) {
-  UniqueFd fd(
-      open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode));
-  if (!fd) {
-    if (errno == EEXIST) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, " already exists; a key file is never overwritten"));
-    }
-    return ErrnoStatus(absl::StrCat("cannot create ", path), errno);
-  }
-  auto fail = [&](absl::Status s) {
-    unlink(path.c_str());
-    return s;
-  };
-  // The umask may only have removed bits; make the mode exact.
-  if (fchmod(fd.get(), mode) != 0) return fail(ErrnoStatus(absl::StrCat("chmod ", path), errno));
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = write(fd.get(), data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(ErrnoStatus(absl::StrCat("cannot write ", path), errno));
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (fsync(fd.get()) != 0) return fail(ErrnoStatus(absl::StrCat("cannot sync ", path), errno));
-  const std::string dir = DirectoryOf(path);
-  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd) fsync(dir_fd.get());  // best effort: the file itself is durable
-  return absl::OkStatus();
-}
 
 // `key log` and `key witness`: an Ed25519 private key in FILE (PKCS#8 PEM,
 // mode 0600) and its verifier key in FILE.vkey (0644), both new; the vkey is

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "verifier/audit/merkle_sqlite.h"
+#include "verifier/audit/signed_note.h"
 #include "verifier/internal/audit_log.h"
 #include "verifier/internal/sqlite_db.h"
 #include "verifier/sqlite_store.h"
@@ -148,7 +149,19 @@ absl::Status SqliteStore::StoreBatchCheckpoint(SqliteDb& db, std::string* note) 
 absl::Status SqliteStore::SignInitialCheckpoint() {
   return Write([this](SqliteDb& db) -> absl::Status {
     ASSIGN_OR_RETURN(int64_t any, db.QueryInt("SELECT count(*) FROM audit_checkpoints"));
-    if (any != 0) return absl::OkStatus();
+    if (any != 0) {
+      // A log goes on under the key that signed it: another key would make
+      // its later checkpoints unverifiable for everyone who pinned the first.
+      ASSIGN_OR_RETURN(SignedCheckpoint latest, ReadCheckpoint(db, std::nullopt));
+      ASSIGN_OR_RETURN(NoteVerifier key,
+                       NoteVerifier::FromVerifierKey(options_.log_signer->VerifierKey()));
+      if (!OpenNote(latest.note, {key}).ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the audit log's checkpoints are not signed by this log key (",
+            options_.log_signer->VerifierKey(), "): start with the key that signed them"));
+      }
+      return absl::OkStatus();
+    }
     RETURN_IF_ERROR(SyncAppender(db));
     std::string note;
     return StoreBatchCheckpoint(db, &note);

@@ -598,6 +598,23 @@ TEST_F(SqliteLogTest, ReopeningContinuesTheSameTree) {
   }
 }
 
+TEST_F(SqliteLogTest, ALogIsNotContinuedUnderAnotherKey) {
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->PutPolicy("p", "{}", 10).ok());
+    ASSERT_TRUE(store->CommitAttestation(Commit(Id(1), 500), nullptr).ok());
+  }
+  absl::StatusOr<NoteSigner> other = NoteSigner::Generate(LogSigner().name());
+  ASSERT_TRUE(other.ok());
+  SqliteStore::Options options;
+  options.log_signer = &*other;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> refused = SqliteStore::Open(dir_, options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  // The key that signed it still opens it; no key at all (an export) too.
+  EXPECT_NE(OpenStore(), nullptr);
+  EXPECT_NE(OpenStore(SqliteStore::Options()), nullptr);
+}
+
 TEST_F(SqliteLogTest, MigratesAVersionThreeDatabaseToVersionFour) {
   const std::vector<SqliteMigration> first_three(SqliteStoreMigrations().begin(),
                                                  SqliteStoreMigrations().begin() + 3);

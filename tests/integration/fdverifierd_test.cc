@@ -151,7 +151,12 @@ TEST_F(FdverifierdTest, AttestationOverTlsIsRecordedAndRetrievable) {
   auto stored = Client()->Get("/v1/attestations/" + result["id"].get<std::string>());
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->status, 200);
+  // The stored result is the answer without its secrets and its receipt (the
+  // log's, for this decision: its leaf names the result).
+  EXPECT_THAT(result["receipt"]["leaf"].get<std::string>(),
+              HasSubstr("\nresult " + result["id"].get<std::string>() + "\n"));
   result.erase("secrets");
+  result.erase("receipt");
   EXPECT_EQ(*ParseJsonStrict(stored->body), result);
   ExpectProblem(Client()->Get("/v1/attestations/0123456789abcdef0123456789abcdef"), 404,
                 "unknown-attestation");
