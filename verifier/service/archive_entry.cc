@@ -49,13 +49,18 @@ absl::StatusOr<AuditAppend> BuildArchiveEntry(const ArchiveFacts& facts, TenantK
   decision.policy_version = facts.policy->version;
   decision.policy_sha256 = facts.policy->sha256;
   decision.evidence_sha256 = result.evidence_sha256;
-  decision.evidence_bytes_sha256 = BlobAddress(facts.evidence);
+  // Each blob's address is computed once: it names the blob and goes into
+  // the decision record or the leaf.
+  const std::string evidence_address = BlobAddress(facts.evidence);
+  decision.evidence_bytes_sha256 = evidence_address;
   decision.tenant = tenant;
   decision.nonce_refusal = facts.nonce_refusal;
   decision.identity_refusal = facts.identity_refusal;
   decision.tpm_ca_sha256 = facts.tpm_ca_sha256;
   RETURN_IF_ERROR(decision.Validate());
   const std::string decision_bytes = decision.Serialize();
+  const std::string result_address = BlobAddress(result.body);
+  const std::string decision_address = BlobAddress(decision_bytes);
 
   AuditLeaf leaf;
   leaf.result_id = result.id;
@@ -66,20 +71,25 @@ absl::StatusOr<AuditAppend> BuildArchiveEntry(const ArchiveFacts& facts, TenantK
   leaf.policy_version = facts.policy->version;
   leaf.policy_sha256 = facts.policy->sha256;
   leaf.evidence_sha256 = result.evidence_sha256;
-  leaf.result_sha256 = BlobAddress(result.body);
-  leaf.decision_sha256 = BlobAddress(decision_bytes);
+  leaf.result_sha256 = result_address;
+  leaf.decision_sha256 = decision_address;
   leaf.verdict = result.verdict;
   RETURN_IF_ERROR(leaf.Validate());
 
   ASSIGN_OR_RETURN(std::shared_ptr<const SecretBox> key, keys.Get(tenant, result.created_at));
   AuditAppend entry;
   entry.leaf = leaf.Serialize();
-  const std::pair<BlobKind, absl::string_view> blobs[] = {{BlobKind::kEvidence, facts.evidence},
-                                                          {BlobKind::kResult, result.body},
-                                                          {BlobKind::kDecision, decision_bytes}};
-  for (const auto& [kind, plaintext] : blobs) {
+  struct Blob {
+    BlobKind kind;
+    absl::string_view plaintext;
+    const std::string& address;
+  };
+  const Blob blobs[] = {{BlobKind::kEvidence, facts.evidence, evidence_address},
+                        {BlobKind::kResult, result.body, result_address},
+                        {BlobKind::kDecision, decision_bytes, decision_address}};
+  for (const auto& [kind, plaintext, address] : blobs) {
     BlobRecord blob;
-    blob.sha256 = BlobAddress(plaintext);
+    blob.sha256 = address;
     blob.tenant = tenant;
     blob.kind = kind;
     ASSIGN_OR_RETURN(blob.sealed, SealBlob(*key, tenant, kind, blob.sha256, plaintext));
