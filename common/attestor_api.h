@@ -49,11 +49,30 @@ absl::StatusOr<std::string> ReadFrame(int fd, Deadline deadline);
 // One request. A request carries its op's fields only; the factories check
 // what Parse checks, and Serialize refuses a value Parse would refuse.
 struct AttestorRequest {
-  enum class Op { kInfo, kMeasure, kCertify, kLog, kActivateCredential };
+  // The launch protocol (docs/attestor.md, "An observed launch"): hold the
+  // launcher's child, let it exec, `launch` (observe it and measure the
+  // manifest and the observation), measure the separator, certify, `release`.
+  // `reattest` re-observes a released, running workload on a fresh nonce.
+  enum class Op {
+    kInfo, kMeasure, kCertify, kLog, kActivateCredential, kHold, kLaunch, kRelease, kReattest
+  };
   Op op = Op::kInfo;
-  std::optional<CelContent> content;  // kMeasure: a launch_manifest or launch_separator
+  // kMeasure: a launch_separator (a launch_manifest is measured only through
+  // kLaunch, and launch_observation records only the attestor makes).
+  std::optional<CelContent> content;
   std::string qualifying_data;        // kCertify: raw bytes, 1..64
-  std::string launch_id;              // kLog: 32 lowercase hex digits
+  // kLog, kHold, kLaunch, kRelease, kReattest: 32 lowercase hex digits.
+  std::string launch_id;
+  // kHold: the pid of the process to hold: a child of the requesting peer
+  // that has not yet exec'd the workload. 1..INT32_MAX.
+  int64_t pid = 0;
+  // kLaunch: the manifest's exact canonical bytes (base64 on the wire), at
+  // most kMaxFrameBytes / 2. The attestor parses it (Manifest::Parse), takes
+  // its digest itself and holds the held process against it.
+  std::string manifest;
+  // kLaunch: 0..64 raw bytes (base64 on the wire) the load observation is
+  // bound to; kReattest: 1..64.
+  std::string nonce;
   // kActivateCredential: raw bytes (base64 on the wire) of a marshalled
   // TPM2B_ID_OBJECT (1..kMaxCredentialBlobBytes) and TPM2B_ENCRYPTED_SECRET
   // (1..kMaxEncryptedSecretBytes); the attestor parses them exactly.
@@ -66,6 +85,13 @@ struct AttestorRequest {
   static absl::StatusOr<AttestorRequest> Log(absl::string_view launch_id);
   static absl::StatusOr<AttestorRequest> ActivateCredential(absl::string_view credential_blob,
                                                             absl::string_view encrypted_secret);
+  static absl::StatusOr<AttestorRequest> Hold(absl::string_view launch_id, int64_t pid);
+  static absl::StatusOr<AttestorRequest> Launch(absl::string_view launch_id,
+                                                absl::string_view manifest,
+                                                absl::string_view nonce);
+  static absl::StatusOr<AttestorRequest> Release(absl::string_view launch_id);
+  static absl::StatusOr<AttestorRequest> Reattest(absl::string_view launch_id,
+                                                  absl::string_view nonce);
 
   // Every failure is InvalidArgument with a message that names the offending key.
   static absl::StatusOr<AttestorRequest> Parse(absl::string_view payload);
@@ -139,6 +165,50 @@ struct ActivateCredentialResponse {
                          const ActivateCredentialResponse&) = default;
 };
 
+// The answer to "hold": whether the attestor observes (false only when it
+// runs with --allow-unobserved on a kernel it cannot read; the launch then
+// goes on and its observation record says "not observed").
+struct HoldResponse {
+  bool observing = true;
+
+  static absl::StatusOr<HoldResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const HoldResponse&, const HoldResponse&) = default;
+};
+
+// The answer to "launch": the record numbers of the launch_manifest and of
+// the load launch_observation, measured in that order.
+struct LaunchResponse {
+  uint64_t manifest_recnum = 0;     // at most INT64_MAX
+  uint64_t observation_recnum = 0;  // manifest_recnum + 1
+
+  static absl::StatusOr<LaunchResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const LaunchResponse&, const LaunchResponse&) = default;
+};
+
+// The answer to "release": {"ok":true}; the workload runs.
+struct ReleaseResponse {
+  static absl::StatusOr<ReleaseResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const ReleaseResponse&, const ReleaseResponse&) = default;
+};
+
+// The answer to "reattest": either the workload is gone (it exited; nothing
+// was recorded), or it was observed alive and unchanged and an alive
+// launch_observation bound to the nonce was measured as record `recnum`;
+// `manifest` is then the launch's manifest bytes (base64 on the wire), for the
+// evidence bundle.
+struct ReattestResponse {
+  bool gone = false;
+  uint64_t recnum = 0;   // when !gone
+  std::string manifest;  // when !gone
+
+  static absl::StatusOr<ReattestResponse> Parse(absl::string_view payload);
+  absl::StatusOr<std::string> Serialize() const;
+  friend bool operator==(const ReattestResponse&, const ReattestResponse&) = default;
+};
+
 // {"ok":false,"error":{"code":C,"message":M}}. C is one of InvalidArgument,
 // PermissionDenied, FailedPrecondition, DataLoss, Internal: the constructor
 // folds other status codes into the nearest of these (NotFound, AlreadyExists
@@ -157,8 +227,10 @@ struct ErrorResponse {
 
 absl::string_view ErrorCodeName(absl::StatusCode code);
 
-using AttestorResponse = std::variant<InfoResponse, MeasureResponse, CertifyResponse, LogResponse,
-                                      ActivateCredentialResponse, ErrorResponse>;
+using AttestorResponse =
+    std::variant<InfoResponse, MeasureResponse, CertifyResponse, LogResponse,
+                 ActivateCredentialResponse, HoldResponse, LaunchResponse, ReleaseResponse,
+                 ReattestResponse, ErrorResponse>;
 
 // The response to a request of `op`: that op's answer or an ErrorResponse,
 // parsed strictly. InvalidArgument for anything else; a payload that is not

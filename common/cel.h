@@ -15,6 +15,7 @@
 
 #include "absl/strings/string_view.h"
 #include "common/json.h"
+#include "common/observation.h"
 #include "common/register.h"
 #include "common/sha256.h"
 #include "common/status.h"
@@ -41,7 +42,12 @@ inline constexpr absl::string_view kCelContentType = "fdattest";
 // What one record says. Constructed through the factories; the digest that is
 // extended is a function of the content (Digest()).
 struct CelContent {
-  enum class Type { kEpoch, kLaunchManifest, kLaunchSeparator };
+  enum class Type { kEpoch, kLaunchManifest, kLaunchSeparator, kLaunchObservation };
+  // kLaunchObservation: when the attestor read the workload.
+  //   kLoad: after its exec, before its first instruction (between the
+  //   launch's manifest and separator; exactly one per launch);
+  //   kAlive: a re-attestation of the running workload (after the separator).
+  enum class ObservationKind { kLoad, kAlive };
 
   Type type = Type::kEpoch;
   // kEpoch: the TPM's clock-info counters when the epoch began.
@@ -51,6 +57,18 @@ struct CelContent {
   std::string launch_id;
   // kLaunchManifest: sha256 of the manifest's exact (canonical JSON) bytes.
   Sha256Digest manifest_sha256{};
+  // kLaunchObservation (docs/formats/event-log.md, "launch_observation"):
+  ObservationKind observation_kind = ObservationKind::kLoad;
+  // The nonce the observation is bound to (raw bytes, 0..64; hex on the
+  // wire). kAlive: 1..64 bytes. kLoad: empty when the launch was given none.
+  std::string nonce;
+  // sha256 (hex) of the executable of the socket peer that asked for this
+  // observation, hashed by the attestor from /proc (for kLoad: the launcher).
+  std::string peer_exe_sha256;
+  // What the kernel showed; nullopt only when the attestor runs without
+  // observation (--allow-unobserved), and then `not_observed` says why.
+  std::optional<KernelObservation> observation;
+  std::string not_observed;
 
   static CelContent Epoch(uint32_t reset_count, uint32_t restart_count);
   // Hashes `manifest_bytes`; the manifest itself is never in the log.
@@ -59,6 +77,14 @@ struct CelContent {
   static absl::StatusOr<CelContent> LaunchManifestDigest(absl::string_view launch_id,
                                                          const Sha256Digest& manifest_sha256);
   static absl::StatusOr<CelContent> LaunchSeparator(absl::string_view launch_id);
+  // Exactly one of `observation` and a non-empty `not_observed`; nonce sizes
+  // as above; `peer_exe_sha256` 64 lowercase hex.
+  static absl::StatusOr<CelContent> LaunchObservation(absl::string_view launch_id,
+                                                      ObservationKind kind,
+                                                      absl::string_view nonce,
+                                                      absl::string_view peer_exe_sha256,
+                                                      std::optional<KernelObservation> observation,
+                                                      absl::string_view not_observed);
   // Strict: unknown types and unknown or missing keys are errors.
   static absl::StatusOr<CelContent> FromJson(const JsonValue& json);
 
@@ -109,8 +135,10 @@ struct Epoch {
 // Replays records in order, enforcing the log's rules: recnums 0,1,2,...;
 // the first record is an epoch record; one register for the whole log; every
 // digest equals the one its content defines; one launch_manifest per launch
-// id in the whole log; a launch_separator only after its launch's manifest in
-// the same epoch; nothing for a launch after its separator. Each epoch replays
+// id in the whole log; one load launch_observation per launch, after its
+// manifest; a launch_separator only after its launch's load observation in
+// the same epoch; after the separator nothing for the launch but alive
+// observations, in the same epoch. Each epoch replays
 // from kRegisterResetValue. Redacted records are extended unchecked (they are
 // another launch's business). Errors are FailedPrecondition with the reason.
 class CelReplay {
