@@ -324,30 +324,6 @@ absl::StatusOr<ErrorResponse> ErrorFromJson(const JsonValue& json) {
 // ---------------------------------------------------------------------------
 // Requests
 
-absl::string_view OpName(AttestorRequest::Op op) {
-  switch (op) {
-    case AttestorRequest::Op::kInfo:
-      return "info";
-    case AttestorRequest::Op::kMeasure:
-      return "measure";
-    case AttestorRequest::Op::kCertify:
-      return "certify";
-    case AttestorRequest::Op::kLog:
-      return "log";
-    case AttestorRequest::Op::kActivateCredential:
-      return "activate_credential";
-    case AttestorRequest::Op::kHold:
-      return "hold";
-    case AttestorRequest::Op::kLaunch:
-      return "launch";
-    case AttestorRequest::Op::kRelease:
-      return "release";
-    case AttestorRequest::Op::kReattest:
-      return "reattest";
-  }
-  return "?";
-}
-
 AttestorRequest AttestorRequest::Info() { return AttestorRequest{.op = Op::kInfo}; }
 
 absl::StatusOr<AttestorRequest> AttestorRequest::Measure(CelContent content) {

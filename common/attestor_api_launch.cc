@@ -1,5 +1,6 @@
 // The observed-launch ops of common/attestor_api.h: hold, launch, release
-// and reattest, with their answers (docs/attestor.md, "An observed launch").
+// and reattest, with their answers (docs/attestor.md, "An observed launch");
+// and every op's wire name.
 #include <limits>
 #include <utility>
 
@@ -41,6 +42,30 @@ absl::StatusOr<std::string> Base64Field(const std::optional<std::string>& text,
 }
 
 }  // namespace
+
+absl::string_view OpName(AttestorRequest::Op op) {
+  switch (op) {
+    case AttestorRequest::Op::kInfo:
+      return "info";
+    case AttestorRequest::Op::kMeasure:
+      return "measure";
+    case AttestorRequest::Op::kCertify:
+      return "certify";
+    case AttestorRequest::Op::kLog:
+      return "log";
+    case AttestorRequest::Op::kActivateCredential:
+      return "activate_credential";
+    case AttestorRequest::Op::kHold:
+      return "hold";
+    case AttestorRequest::Op::kLaunch:
+      return "launch";
+    case AttestorRequest::Op::kRelease:
+      return "release";
+    case AttestorRequest::Op::kReattest:
+      return "reattest";
+  }
+  return "?";
+}
 
 namespace attestor_api_internal {
 
