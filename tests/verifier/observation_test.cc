@@ -24,6 +24,7 @@
 #include "attestor/tpm_context.h"
 #include "attestor/tpm_keys.h"
 #include "attestor/tpm_register.h"
+#include "common/base64.h"
 #include "common/cel.h"
 #include "common/evidence.h"
 #include "common/file_io.h"
@@ -83,7 +84,7 @@ struct Attester {
   // the log as the attestor serves it to this launch (other launches'
   // records redacted). `more`: records appended after the certification and
   // still put into the bundle.
-  absl::StatusOr<std::string> Bundle(const Manifest& manifest, absl::string_view manifest_bytes,
+  absl::StatusOr<std::string> Bundle(const std::string& launch_id, absl::string_view manifest_bytes,
                                      absl::string_view nonce,
                                      const std::vector<CelContent>& more = {}) {
     Evidence e;
@@ -91,7 +92,7 @@ struct Attester {
     e.manifest = std::string(manifest_bytes);
     e.manifest_sha256 = Sha256(manifest_bytes);
     e.qualifying_data = EvidenceQualifyingData(nonce, e.manifest_sha256);
-    e.launch_id = manifest.launch_id;
+    e.launch_id = launch_id;
     ASSIGN_OR_RETURN(e.register_value, nv->Read());
     ASSIGN_OR_RETURN(TpmAttestation certified, nv->Certify(*ak, Str(e.qualifying_data)));
     for (const CelContent& c : more) RETURN_IF_ERROR(Append(c));
@@ -105,7 +106,7 @@ struct Attester {
     e.reset_count = clock.reset_count;
     e.restart_count = clock.restart_count;
     for (const CelRecord& r : log) {
-      const bool own = !r.content->BelongsToLaunch() || r.content->launch_id == manifest.launch_id;
+      const bool own = !r.content->BelongsToLaunch() || r.content->launch_id == launch_id;
       e.event_log.push_back(own ? r : r.Redacted());
     }
     return e.Serialize();
@@ -186,29 +187,34 @@ class ObservationEvidenceTest : public ::testing::Test {
   // Records the launch as `plan` says and returns the bundle on `nonce`.
   std::string Record(const LaunchPlan& plan, absl::string_view nonce,
                      const std::vector<CelContent>& after_certification = {}) {
-    const std::string bytes = ManifestBytes();
+    return RecordBytes(ManifestBytes(), manifest_.launch_id, plan, nonce, after_certification);
+  }
+  // The same for any manifest bytes, measured under `launch_id`.
+  std::string RecordBytes(const std::string& bytes, const std::string& launch_id,
+                          const LaunchPlan& plan, absl::string_view nonce,
+                          const std::vector<CelContent>& after_certification = {}) {
     auto must = [](absl::StatusOr<CelContent> c) {
       EXPECT_TRUE(c.ok()) << c.status();
       return c.value_or(CelContent{});
     };
-    EXPECT_TRUE(attester->Append(must(CelContent::LaunchManifest(manifest_.launch_id, bytes))).ok());
+    EXPECT_TRUE(attester->Append(must(CelContent::LaunchManifest(launch_id, bytes))).ok());
     if (plan.record_load) {
       EXPECT_TRUE(attester
                       ->Append(must(CelContent::LaunchObservation(
-                          manifest_.launch_id, CelContent::ObservationKind::kLoad,
+                          launch_id, CelContent::ObservationKind::kLoad,
                           plan.load_nonce, plan.launcher, plan.observation, plan.not_observed)))
                       .ok());
     }
-    EXPECT_TRUE(attester->Append(must(CelContent::LaunchSeparator(manifest_.launch_id))).ok());
+    EXPECT_TRUE(attester->Append(must(CelContent::LaunchSeparator(launch_id))).ok());
     for (const auto& [alive_nonce, observation] : plan.alive) {
       EXPECT_TRUE(attester
                       ->Append(must(CelContent::LaunchObservation(
-                          manifest_.launch_id, CelContent::ObservationKind::kAlive, alive_nonce,
+                          launch_id, CelContent::ObservationKind::kAlive, alive_nonce,
                           kObservedLauncher, observation, "")))
                       .ok());
     }
     absl::StatusOr<std::string> bundle =
-        attester->Bundle(manifest_, bytes, nonce, after_certification);
+        attester->Bundle(launch_id, bytes, nonce, after_certification);
     EXPECT_TRUE(bundle.ok()) << bundle.status();
     return bundle.value_or("");
   }
@@ -363,6 +369,83 @@ TEST_F(ObservationEvidenceTest, AliveObservationThatChangedIsABrokenChain) {
   plan.alive.emplace_back(nonce, changed);
   ExpectBrokenAt(Run(Record(plan, nonce), nonce), "observation",
                  {"alive observation that contradicts its load observation"});
+}
+
+// --- manifests an attestor should never have measured ---------------------------------
+// (Before the attestor observed launches, any client of its socket could have
+// any manifest bytes measured; these were tests/verifier/tamper_test.cc's
+// hostile-launcher bundles. The verifier still refuses them from any log.)
+
+// The manifest's filter with its first `ret #k` that is not
+// SECCOMP_RET_ALLOW turned into one, bpf_base64 and sha256 kept consistent.
+void LoosenFilter(Json& manifest) {
+  std::string bpf = *Base64Decode(manifest["filter"]["bpf_base64"].get<std::string>());
+  auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(bpf[i])); };
+  for (size_t off = 0; off + 8 <= bpf.size(); off += 8) {
+    const uint32_t code = byte(off) | byte(off + 1) << 8;
+    const uint32_t k =
+        byte(off + 4) | byte(off + 5) << 8 | byte(off + 6) << 16 | byte(off + 7) << 24;
+    if (code == 0x06 /* BPF_RET | BPF_K */ && k != 0x7fff0000u /* SECCOMP_RET_ALLOW */) {
+      bpf.replace(off + 4, 4, std::string("\x00\x00\xff\x7f", 4));
+      break;
+    }
+  }
+  manifest["filter"]["bpf_base64"] = Base64Encode(bpf);
+  manifest["filter"]["sha256"] = HexEncode(Sha256(bpf));
+}
+
+TEST_F(ObservationEvidenceTest, MeasuredManifestThatDoesNotHoldIsABrokenChainAtTheManifest) {
+  struct Hostile {
+    const char* name;
+    std::function<void(Json&)> edit;
+    bool canonical = true;
+    bool other_launch_id = false;
+    std::string reason;
+  };
+  const std::vector<Hostile> cases = {
+      {"a filter hash not of its bytes",
+       [](Json& m) { m["filter"]["sha256"] = HexEncode(Sha256("not the filter's bytes")); }, true,
+       false, "manifest.filter.sha256 is not the sha256 of its bytes"},
+      {"another launch's manifest", [](Json&) {}, true, true, "launch_id is not the measured launch's"},
+      {"an unattested manifest", [](Json& m) { m["attested"] = false; }, true, false,
+       "attested: false"},
+      {"a non-canonical manifest", [](Json&) {}, false, false, "manifest is not in canonical form"},
+  };
+  for (const Hostile& c : cases) {
+    SCOPED_TRACE(c.name);
+    SetUp();
+    Json m = manifest_.ToJson();
+    c.edit(m);
+    const std::string bytes = c.canonical ? *CanonicalJson(m) : m.dump(2);
+    const std::string launch_id =
+        c.other_launch_id ? HexEncode(Sha256(manifest_.launch_id)).substr(0, 32)
+                          : manifest_.launch_id;
+    const std::string nonce = NewNonce();
+    ExpectBrokenAt(Run(RecordBytes(bytes, launch_id, Honest(nonce), nonce), nonce), "manifest",
+                   {c.reason});
+  }
+}
+
+// What was measured and observed is judged from its bytes: a loosened filter,
+// genuinely installed, is an intact chain refused by the filter proof (R0).
+TEST_F(ObservationEvidenceTest, MeasuredLoosenedFilterIsContraindicatedByTheFilterProof) {
+  Json m = manifest_.ToJson();
+  LoosenFilter(m);
+  const std::string bytes = *CanonicalJson(m);
+  absl::StatusOr<Manifest> loosened = Manifest::Parse(bytes);
+  ASSERT_TRUE(loosened.ok()) << loosened.status();
+  manifest_ = *std::move(loosened);
+  const std::string nonce = NewNonce();
+  const VerifyResult r = Run(RecordBytes(bytes, manifest_.launch_id, Honest(nonce), nonce), nonce);
+  EXPECT_EQ(r.verdict, Verdict::kContraindicated) << r.reason;
+  EXPECT_EQ(r.failure, FailureClass::kPolicyViolation);
+  ASSERT_NE(Step(r, "observation"), nullptr);
+  EXPECT_EQ(Step(r, "observation")->outcome, StepReport::Outcome::kPass);
+  ASSERT_NE(Step(r, "filter"), nullptr);
+  EXPECT_EQ(Step(r, "filter")->outcome, StepReport::Outcome::kFail);
+  ASSERT_NE(Rule(r, "R0"), nullptr);
+  EXPECT_EQ(Rule(r, "R0")->outcome, RuleOutcome::kFail) << Rule(r, "R0")->reason;
+  EXPECT_THAT(r.reason, ::testing::StartsWith("R0 ")) << r.reason;
 }
 
 // --- R13: not observed, and the observed launcher -------------------------------------
