@@ -207,6 +207,14 @@ AttestorResponse Attestor::Handle(const AttestorRequest& request) {
     case AttestorRequest::Op::kActivateCredential:
       response = ActivateCredential(request);
       break;
+    case AttestorRequest::Op::kHold:
+    case AttestorRequest::Op::kLaunch:
+    case AttestorRequest::Op::kRelease:
+    case AttestorRequest::Op::kReattest:
+      // Placeholder on the shared-layer branch only: the attestor piece serves these.
+      response = absl::FailedPreconditionError(
+          absl::StrCat("op ", OpName(request.op), " is not served by this attestor"));
+      break;
   }
   if (!response.ok()) return ErrorResponse(response.status());
   return *std::move(response);
