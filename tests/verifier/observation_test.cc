@@ -328,26 +328,31 @@ TEST_F(ObservationEvidenceTest, ObservationContradictingTheManifestIsABrokenChai
   };
   const std::vector<Lie> lies = {
       {"other filter bytes",
-       [](KernelObservation& o) { o.filter_sha256 = {std::string(64, 'a')}; }, "filter"},
+       [](KernelObservation& o) { o.filter_sha256 = {std::string(64, 'a')}; },
+       "filters[0].sha256: manifest "},
       {"a second filter",
-       [](KernelObservation& o) { o.filter_sha256.push_back(std::string(64, 'b')); }, "filters"},
+       [](KernelObservation& o) { o.filter_sha256.push_back(std::string(64, 'b')); },
+       "filters: manifest 1 installed, kernel 2 installed"},
       {"an undeclared fd",
        [&](KernelObservation& o) {
          ObservedFd extra = o.fds.back();
          extra.fd = 9;
          o.fds.push_back(extra);
        },
-       "fd 9"},
-      {"another inode", [](KernelObservation& o) { o.fds.front().ino += 1; }, "ino"},
+       "fd 9: open (kernel) but not declared"},
+      {"another inode", [](KernelObservation& o) { o.fds.front().ino += 1; }, ".ino: manifest "},
       {"another open mode",
        [](KernelObservation& o) {
          o.fds.front().open_mode = o.fds.front().open_mode == "rw" ? "r" : "rw";
        },
-       "open_mode"},
-      {"no no_new_privs", [](KernelObservation& o) { o.no_new_privs = false; }, "no_new_privs"},
-      {"a capability", [](KernelObservation& o) { o.cap_bounding = 1ull << 21; }, "bounding"},
+       ".open_mode: manifest "},
+      {"no no_new_privs", [](KernelObservation& o) { o.no_new_privs = false; },
+       "no_new_privs: manifest true, kernel false"},
+      {"a capability", [](KernelObservation& o) { o.cap_bounding = 1ull << 21; },
+       "caps.bounding: manifest 0000000000000000, kernel 0000000000200000"},
       {"another executable",
-       [](KernelObservation& o) { o.exe_sha256 = std::string(64, 'c'); }, "exe"},
+       [](KernelObservation& o) { o.exe_sha256 = std::string(64, 'c'); },
+       "exe_sha256: manifest "},
   };
   for (const Lie& lie : lies) {
     SCOPED_TRACE(lie.name);
