@@ -320,6 +320,10 @@ void Load(int argc, char** argv) {
   g->facts.reset_count = result.counters->reset_count;
   g->facts.restart_count = result.counters->restart_count;
   g->facts.ak_name_hex = result.ak_name;
+  g->facts.observed = true;  // the observation step passed (no step failed)
+  g->facts.launcher_sha256 = g->manifest.launcher_sha256;
+  g->facts.launch_fresh = g->nonce && result.freshness == "launch";
+  g->facts.alive_fresh = g->nonce && result.freshness == "alive";
 
   int not_passed = 0;
   for (const RuleResult& rule : result.rules) not_passed += rule.outcome != RuleOutcome::kPass;

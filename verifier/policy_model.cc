@@ -356,6 +356,15 @@ std::set<StorageClass> AcceptedStorage(const RolePolicy* role) {
   return role->storage;
 }
 
+absl::string_view FreshnessName(Freshness f) {
+  switch (f) {
+    case Freshness::kEither: return "either";
+    case Freshness::kLaunch: return "launch";
+    case Freshness::kAlive: return "alive";
+  }
+  return "either";
+}
+
 const RolePolicy* Policy::FindRole(absl::string_view name) const {
   for (const RolePolicy& r : fd_roles) {
     if (r.name == name) return &r;
@@ -386,6 +395,7 @@ absl::StatusOr<Policy> Policy::Parse(absl::string_view text) {
   std::optional<std::string> not_evaluable = f.String("not_evaluable", false);
   const Json* overrides = f.Object("not_evaluable_overrides", false);
   const Json* secrets = f.Array("secrets", false);
+  std::optional<std::string> freshness = f.String("freshness", false);
   // Read before Finish(), so that a policy written for the removed keys hears
   // why rather than "unknown key".
   if (encrypted_fs) {
@@ -482,6 +492,15 @@ absl::StatusOr<Policy> Policy::Parse(absl::string_view text) {
   }
 
   p.retention_days = retention;
+  if (freshness.has_value()) {
+    if (*freshness == "launch") {
+      p.freshness = Freshness::kLaunch;
+    } else if (*freshness == "alive") {
+      p.freshness = Freshness::kAlive;
+    } else if (*freshness != "either") {
+      return Invalid("policy.freshness", "must be \"launch\", \"alive\" or \"either\"");
+    }
+  }
 
   auto parse_ne = [](const std::string& s,
                      const std::string& where) -> absl::StatusOr<NotEvaluablePolicy> {

@@ -103,6 +103,13 @@ struct RegistryPolicy {
 
 enum class NotEvaluablePolicy { kWarn, kFail };
 
+// R11: what the expected nonce must show about the launch (docs/policy.md
+// "freshness"): that it was launched after the nonce (the attestor's load
+// observation is bound to it), that it was observed alive and unchanged after
+// the nonce (an alive observation is bound to it), or either.
+enum class Freshness { kEither, kLaunch, kAlive };
+absl::string_view FreshnessName(Freshness f);  // "either", "launch", "alive"
+
 // A parsed, validated policy. Strict: version 1, unknown keys anywhere are
 // InvalidArgument naming the path ("policy.fd_roles[1]: unknown key \"foo\""),
 // every list bounded, digests 64 lowercase hex.
@@ -121,6 +128,7 @@ struct Policy {
   int max_fds = static_cast<int>(kMaxDeclaredFds);
   std::optional<RegistryPolicy> registry;         // R5
   std::optional<int64_t> retention_days;          // R14
+  Freshness freshness = Freshness::kEither;       // R11
   NotEvaluablePolicy not_evaluable = NotEvaluablePolicy::kWarn;
   std::map<std::string, NotEvaluablePolicy> not_evaluable_overrides;  // "R5" -> fail
   std::vector<std::string> secrets;                                   // names releasable on pass

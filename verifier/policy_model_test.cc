@@ -64,6 +64,26 @@ void ExpectRefused(const Json& j, const std::string& message_part) {
   EXPECT_THAT(std::string(p.status().message()), HasSubstr(message_part));
 }
 
+TEST(PolicyParse, FreshnessIsEitherByDefaultAndParsedStrictly) {
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j.erase("freshness");
+  EXPECT_EQ(MustParse(j).freshness, Freshness::kEither);
+  j["freshness"] = "either";
+  EXPECT_EQ(MustParse(j).freshness, Freshness::kEither);
+  j["freshness"] = "launch";
+  EXPECT_EQ(MustParse(j).freshness, Freshness::kLaunch);
+  j["freshness"] = "alive";
+  EXPECT_EQ(MustParse(j).freshness, Freshness::kAlive);
+  for (const char* bad : {"Alive", "alive ", "", "both", "none"}) {
+    j["freshness"] = bad;
+    ExpectRefused(j, "policy.freshness: must be \"launch\", \"alive\" or \"either\"");
+  }
+  j["freshness"] = true;
+  ExpectRefused(j, "freshness");
+  j["freshness"] = Json::array({"launch"});
+  ExpectRefused(j, "freshness");
+}
+
 TEST(PolicyParse, RefusesUnknownKeysNamingThePath) {
   Json j = ExampleJson("gdpr-eu-processor.json");
   Json top = j;

@@ -32,6 +32,7 @@ Json ReportJson(const VerifyResult& r) {
   if (!r.manifest_sha256.empty()) j["manifest_sha256"] = r.manifest_sha256;
   if (!r.ak_name.empty()) j["ak_qualified_name"] = r.ak_name;
   if (r.manifest) j["exe_sha256"] = r.manifest->exe_sha256;
+  if (!r.freshness.empty()) j["freshness"] = r.freshness;
   return j;
 }
 
@@ -41,6 +42,7 @@ std::string ReportText(const VerifyResult& r) {
   absl::StrAppend(&out, "\nreason: ", r.reason, "\n");
   if (!r.launch_id.empty()) absl::StrAppend(&out, "launch: ", r.launch_id, "\n");
   if (!r.manifest_sha256.empty()) absl::StrAppend(&out, "manifest sha256: ", r.manifest_sha256, "\n");
+  if (!r.freshness.empty()) absl::StrAppend(&out, "freshness: ", r.freshness, "\n");
   absl::StrAppend(&out, "evidence sha256: ",
                   r.evidence_sha256.empty() ? "none (the bundle did not parse)" : r.evidence_sha256,
                   "\n\nevidence chain:\n");
@@ -86,6 +88,7 @@ EarInput MakeEarInput(const VerifyResult& r, const Policy& policy, int64_t now,
     in.private_claims["manifest_sha256"] = r.manifest_sha256;
     in.private_claims["launch_id"] = r.launch_id;
   }
+  if (!r.freshness.empty()) in.private_claims["freshness"] = r.freshness;
   return in;
 }
 

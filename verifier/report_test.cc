@@ -17,6 +17,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 
 Policy SamplePolicy() {
   Policy p;
@@ -99,6 +100,27 @@ TEST(ReportTest, JsonAndTextCarryTheVerdictStepsAndIdentity) {
   EXPECT_THAT(text, HasSubstr("verdict: warning\n"));
   EXPECT_THAT(text, HasSubstr("evidence sha256: " + r.evidence_sha256));
   EXPECT_THAT(text, HasSubstr("  not_checked\tnonce: no expected nonce\n"));
+}
+
+TEST(ReportTest, FreshnessIsCarriedWhenEstablishedAndOmittedOtherwise) {
+  VerifyResult r;
+  r.verdict = Verdict::kAffirming;
+  r.failure = FailureClass::kNone;
+  for (const char* kind : {"launch", "alive"}) {
+    r.freshness = kind;
+    EXPECT_EQ(ReportJson(r)["freshness"], kind);
+    EXPECT_THAT(ReportText(r), HasSubstr(std::string("freshness: ") + kind + "\n"));
+    EXPECT_EQ(MakeEarInput(r, SamplePolicy(), 1767225600, 0, "fdattest test")
+                  .private_claims["freshness"],
+              kind);
+  }
+  r.freshness.clear();
+  EXPECT_FALSE(ReportJson(r).contains("freshness"));
+  EXPECT_THAT(ReportText(r), Not(HasSubstr("freshness")));
+  EXPECT_FALSE(MakeEarInput(r, SamplePolicy(), 1767225600, 0, "fdattest test")
+                   .private_claims.contains("freshness"));
+  // Nothing is fresh about a bundle that did not parse.
+  EXPECT_EQ(UnparsedResult().freshness, "");
 }
 
 }  // namespace

@@ -35,6 +35,20 @@ struct PolicyFacts {
   uint32_t reset_count = 0, restart_count = 0;
   std::string ak_name_hex;                     // attester identity (AK qualified name)
   const EndpointRegistry* registry = nullptr;  // nullptr: no verified registry supplied
+  // The attestor's load observation of the launch (verify.h step 6b).
+  // `observed`: it recorded what the kernel showed, and that matched the
+  // manifest; otherwise `not_observed` says why (empty: no observation at
+  // all). `launcher_sha256`: the executable of the peer that had the launch
+  // measured, hashed by the attestor itself (the record's peer_exe_sha256),
+  // hex; R13 takes the launcher from here, never from the manifest.
+  bool observed = false;
+  std::string not_observed;
+  std::string launcher_sha256;
+  // R11: the load observation is bound to the expected nonce (launched after
+  // it); an alive observation of this launch, in the certified log, is bound
+  // to it (observed alive and unchanged after it).
+  bool launch_fresh = false;
+  bool alive_fresh = false;
 };
 
 enum class RuleOutcome { kPass, kFail, kNotEvaluable };

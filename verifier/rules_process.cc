@@ -216,23 +216,56 @@ Findings RuleIdentity(const Policy& policy, const PolicyFacts& facts, std::strin
   return f;
 }
 
-// R11: the evidence is fresh and the TPM's clock and epoch continuous.
-Findings RuleFreshness(const Policy&, const PolicyFacts& facts, std::string& pass) {
+// R11: the evidence is fresh, in the sense the policy requires, and the
+// TPM's clock and epoch continuous. A fresh nonce alone proves a fresh
+// certification; what it proves about the launch depends on which of the
+// attestor's observations it is bound to.
+Findings RuleFreshness(const Policy& policy, const PolicyFacts& facts, std::string& pass) {
   Findings f;
   if (!facts.clock_safe) f.Fail("TPM clockInfo.safe is 0: the clock may have been rolled back");
   if (facts.nonce == PolicyFacts::Nonce::kNotChecked) {
     f.Unknown("no expected nonce: freshness not established");
+  } else {
+    const bool launch = facts.launch_fresh, alive = facts.alive_fresh;
+    const std::string required =
+        absl::StrCat(" (policy freshness \"", FreshnessName(policy.freshness), "\")");
+    switch (policy.freshness) {
+      case Freshness::kEither:
+        if (!launch && !alive) {
+          f.Fail(absl::StrCat("only the certification is fresh: the launch was measured before "
+                              "this nonce and no alive observation is bound to it",
+                              required));
+        }
+        break;
+      case Freshness::kLaunch:
+        if (!launch) {
+          f.Fail(absl::StrCat("only the certification is fresh: the launch was measured before "
+                              "this nonce",
+                              alive ? "; an alive observation is bound to it, but" : "", required));
+        }
+        break;
+      case Freshness::kAlive:
+        if (!alive) {
+          f.Fail(absl::StrCat("no alive observation of this launch is bound to this nonce",
+                              launch ? ": the launch is fresh, but it was not re-observed" : "",
+                              required));
+        }
+        break;
+    }
   }
   // Continuity within the launch is established by the pipeline (the log's
   // epoch record carries the resetCount the TPM signed, or the chain is
   // broken). Counters against this attester's previous attestation guard
   // against replay, which a fresh nonce already excludes: on first contact
   // they become the baseline rather than a gap.
-  pass =
-      absl::StrCat("nonce fresh; clock safe; launch and attestation in one TPM epoch (resetCount ",
-                   facts.reset_count, ", restartCount ", facts.restart_count, ")",
-                   facts.counters_checked ? "; not behind this attester's previous attestation"
-                                          : "; first attestation seen from this attester");
+  pass = absl::StrCat(
+      facts.launch_fresh ? "nonce fresh: launched after it (load observation bound to it)"
+                         : "nonce fresh: observed alive and unchanged after it (alive observation "
+                           "bound to it)",
+      "; clock safe; launch and attestation in one TPM epoch (resetCount ", facts.reset_count,
+      ", restartCount ", facts.restart_count, ")",
+      facts.counters_checked ? "; not behind this attester's previous attestation"
+                             : "; first attestation seen from this attester");
   return f;
 }
 
@@ -296,14 +329,25 @@ Findings RuleIntegrity(const Policy& policy, const PolicyFacts& facts, std::stri
     f.Fail(absl::StrCat("manifest.profile.sha256 ", m.profile_sha256,
                         " is not in workload.profile_sha256"));
   }
-  if (policy.launcher_sha256.empty()) {
-    f.Unknown(absl::StrCat("policy lists no workload.launcher_sha256: launcher ",
-                           Short(m.launcher_sha256), " not checked"));
-  } else if (!policy.launcher_sha256.contains(m.launcher_sha256)) {
-    f.Fail(absl::StrCat("manifest.launcher.sha256 ", m.launcher_sha256,
-                        " is not in workload.launcher_sha256"));
+  // The launcher is the peer the attestor hashed itself; the manifest's
+  // launcher digest is the launcher's own claim and decides nothing.
+  const std::string& launcher = facts.launcher_sha256;
+  const std::string claim = m.launcher_sha256 != launcher && !launcher.empty()
+                                ? absl::StrCat(" (the manifest claims ", m.launcher_sha256, ")")
+                                : "";
+  if (!facts.observed) {
+    f.Fail(absl::StrCat("workload not observed by the attestor: ",
+                        facts.not_observed.empty() ? "no load observation" : facts.not_observed));
   }
-  pass = absl::StrCat("exe ", Short(m.exe_sha256), ", launcher ", Short(m.launcher_sha256),
+  if (launcher.empty()) {
+    f.Fail("no launcher digest observed by the attestor");
+  } else if (policy.launcher_sha256.empty()) {
+    f.Unknown(absl::StrCat("policy lists no workload.launcher_sha256: launcher ", launcher,
+                           " (observed) not checked", claim));
+  } else if (!policy.launcher_sha256.contains(launcher)) {
+    f.Fail(absl::StrCat("launcher ", launcher, " (observed) is not a reference launcher", claim));
+  }
+  pass = absl::StrCat("exe ", Short(m.exe_sha256), ", launcher ", launcher, " (observed)", claim,
                       policy.profile_sha256.empty() ? "" : ", profile", " reference values; ",
                       filter_note, "; loaded libraries not fingerprinted");
   return f;

@@ -2,10 +2,14 @@
 // launch, with the reason naming the fd/field and the clause the rule cites.
 #include <sys/sysmacros.h>
 
+#include <filesystem>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/file_io.h"
 #include "gtest/gtest.h"
 #include "tests/support/policy_test_util.h"
 #include "verifier/rules.h"
@@ -211,7 +215,55 @@ TEST_F(HipaaRules, R10WithoutAnAttesterIsNotEvaluableAndFatalByTheExample) {
 // --- R11 freshness --------------------------------------------------------------------
 
 TEST_F(HipaaRules, R11PassesOnAFreshNonceSafeClockAndCheckedCounters) {
-  ExpectRule(Run(), "R11", RuleOutcome::kPass, {"nonce fresh", "resetCount 3"});
+  ExpectRule(Run(), "R11", RuleOutcome::kPass, {"nonce fresh", "launched after it", "resetCount 3"});
+}
+
+TEST_F(HipaaRules, R11FailsWhenOnlyTheCertificationIsFresh) {
+  // The load observation is bound to another nonce and nothing re-observed
+  // the workload: the nonce only shows that the register was certified now.
+  facts_.launch_fresh = false;
+  ExpectRule(Run(), "R11", RuleOutcome::kFail,
+             {"only the certification is fresh", "measured before this nonce",
+              "freshness \"either\""});
+  EXPECT_TRUE(Find(Run(), "R11").fatal);
+}
+
+TEST_F(HipaaRules, R11EitherAcceptsAnAliveObservationBoundToTheNonce) {
+  facts_.launch_fresh = false;
+  facts_.alive_fresh = true;
+  ExpectRule(Run(), "R11", RuleOutcome::kPass, {"observed alive and unchanged after it"});
+}
+
+TEST_F(HipaaRules, R11LaunchRequiresTheLoadObservationOnTheNonce) {
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["freshness"] = "launch";
+  policy_ = MustParse(j);
+  ExpectRule(Run(), "R11", RuleOutcome::kPass, {"launched after it"});
+  facts_.launch_fresh = false;
+  facts_.alive_fresh = true;  // re-observed on the nonce, but launched before it
+  ExpectRule(Run(), "R11", RuleOutcome::kFail,
+             {"only the certification is fresh", "an alive observation is bound to it",
+              "freshness \"launch\""});
+}
+
+TEST_F(HipaaRules, R11AliveRequiresAnAliveObservationOnTheNonce) {
+  Json j = ExampleJson("hipaa-phi-etl.json");
+  j["freshness"] = "alive";
+  policy_ = MustParse(j);
+  // A fresh launch is not a re-observation.
+  ExpectRule(Run(), "R11", RuleOutcome::kFail,
+             {"no alive observation of this launch is bound to this nonce",
+              "the launch is fresh, but it was not re-observed", "freshness \"alive\""});
+  facts_.launch_fresh = false;
+  ExpectRule(Run(), "R11", RuleOutcome::kFail, {"no alive observation"});
+  facts_.alive_fresh = true;
+  ExpectRule(Run(), "R11", RuleOutcome::kPass, {"observed alive and unchanged after it"});
+}
+
+TEST_F(HipaaRules, R11ObservationsDoNotMakeUpForAMissingNonce) {
+  facts_.nonce = PolicyFacts::Nonce::kNotChecked;
+  facts_.alive_fresh = true;
+  ExpectRule(Run(), "R11", RuleOutcome::kNotEvaluable, {"no expected nonce"});
 }
 
 TEST_F(HipaaRules, R11FailsOnAnUnsafeClock) {
@@ -260,9 +312,13 @@ TEST_F(HipaaRules, R13PassesOnReferenceValues) {
 }
 
 TEST_F(HipaaRules, R13FailsOnAnotherLauncherOrAFilterDigestMismatch) {
-  manifest_.launcher_sha256 = kOther;
-  ExpectRule(Run(), "R13", RuleOutcome::kFail, {"manifest.launcher.sha256", kOther});
-  manifest_.launcher_sha256 = kLauncher;
+  // The attestor hashed another launcher than the policy's, whatever the
+  // manifest says.
+  facts_.launcher_sha256 = kOther;
+  ExpectRule(Run(), "R13", RuleOutcome::kFail,
+             {absl::StrCat("launcher ", kOther, " (observed) is not a reference launcher"),
+              absl::StrCat("the manifest claims ", kLauncher)});
+  Reset();
   facts_.filter_sha256 = kOther;
   ExpectRule(Run(), "R13", RuleOutcome::kFail, {"not the digest of the manifest's filter"});
   Reset();
@@ -270,6 +326,70 @@ TEST_F(HipaaRules, R13FailsOnAnotherLauncherOrAFilterDigestMismatch) {
   j["workload"]["filter_sha256"] = Json::array({kOther});
   policy_ = MustParse(j);
   ExpectRule(Run(), "R13", RuleOutcome::kFail, {"workload.filter_sha256"});
+}
+
+TEST_F(HipaaRules, R13IgnoresTheManifestsLauncherClaim) {
+  // A foreign launcher that writes the genuine launcher's digest into its
+  // manifest is still the launcher the attestor hashed.
+  manifest_.launcher_sha256 = kLauncher;
+  facts_.launcher_sha256 = kOther;
+  ExpectRule(Run(), "R13", RuleOutcome::kFail, {kOther, "(observed)"});
+  // And the genuine launcher is judged by what the attestor saw, not by a
+  // manifest claim that differs: both are reported.
+  manifest_.launcher_sha256 = kOther;
+  facts_.launcher_sha256 = kLauncher;
+  ExpectRule(Run(), "R13", RuleOutcome::kPass,
+             {absl::StrCat("launcher ", kLauncher, " (observed)"),
+              absl::StrCat("the manifest claims ", kOther)});
+}
+
+TEST_F(HipaaRules, R13FailsWhenTheWorkloadWasNotObserved) {
+  facts_.observed = false;
+  facts_.not_observed = "ptrace_scope is 3";
+  ExpectRule(Run(), "R13", RuleOutcome::kFail,
+             {"workload not observed by the attestor: ptrace_scope is 3"});
+  EXPECT_TRUE(Find(Run(), "R13").fatal);
+  facts_.not_observed.clear();
+  ExpectRule(Run(), "R13", RuleOutcome::kFail,
+             {"workload not observed by the attestor: no load observation"});
+  Reset();
+  facts_.launcher_sha256.clear();
+  ExpectRule(Run(), "R13", RuleOutcome::kFail, {"no launcher digest observed by the attestor"});
+}
+
+// Whatever a shipped policy allows otherwise, it refuses a launch the
+// attestor did not observe: R13 fails, and a failure is always fatal. A
+// template's placeholders ("@EXE_SHA256@", filled in by the scripts that
+// deploy it) are filled with a digest first.
+TEST(ShippedPolicies, EveryExamplePolicyFailsAnUnobservedLaunch) {
+  const Manifest manifest = HipaaManifest();
+  PolicyFacts facts = ::fdattest::testing::GoodFacts(manifest);
+  facts.observed = false;
+  facts.not_observed = "the kernel cannot be read";
+  int policies = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(::fdattest::testing::ExamplePath("x")).parent_path())) {
+    if (entry.path().extension() != ".json" ||
+        entry.path().filename().string().find("registry") != std::string::npos) {
+      continue;
+    }
+    SCOPED_TRACE(entry.path().filename().string());
+    absl::StatusOr<std::string> text = ReadFileLimited(entry.path().string(), kMaxPolicyBytes);
+    ASSERT_TRUE(text.ok()) << text.status();
+    const std::string filled =
+        std::regex_replace(*text, std::regex("@[A-Z0-9_]+@"), std::string(kOther));
+    absl::StatusOr<Policy> policy = Policy::Parse(filled);
+    ASSERT_TRUE(policy.ok()) << policy.status();
+    ++policies;
+    const std::vector<RuleResult> results = EvaluatePolicy(*policy, facts);
+    const RuleResult& r13 = Find(results, "R13");
+    EXPECT_EQ(r13.outcome, RuleOutcome::kFail) << r13.reason;
+    EXPECT_TRUE(r13.fatal);
+    EXPECT_NE(r13.reason.find("workload not observed by the attestor: the kernel cannot be read"),
+              std::string::npos)
+        << r13.reason;
+  }
+  EXPECT_GE(policies, 4);
 }
 
 TEST_F(HipaaRules, R13IsNotEvaluableWithoutALauncherReference) {

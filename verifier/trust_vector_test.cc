@@ -28,7 +28,7 @@ TEST_F(HipaaRules, TrustVectorIsAffirmingWhenEveryRulePasses) {
 
 TEST_F(HipaaRules, TrustVectorContraindicatesFailuresAndWarnsOnNotEvaluable) {
   manifest_.fds[1].storage = StorageOf("ext4");  // not encrypted: R3 and R7 fail
-  manifest_.launcher_sha256 = kOther;        // R13 fails
+  facts_.launcher_sha256 = kOther;           // the attestor saw another launcher: R13 fails
   facts_.nonce = PolicyFacts::Nonce::kNotChecked;
   std::map<std::string, int> tv = TrustVectorFromRules(Run());
   EXPECT_EQ(tv["storage-opaque"], 96);

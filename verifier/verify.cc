@@ -11,6 +11,7 @@
 #include "common/evidence.h"
 #include "common/register.h"
 #include "common/evidence_identity.h"
+#include "common/observation.h"
 #include "common/sha256.h"
 
 namespace fdattest {
@@ -37,6 +38,13 @@ StepReport Fail(absl::string_view id, const absl::Status& status) {
   return Fail(id, std::string(status.message()));
 }
 
+// This launch's observation records in the certified log (step 5), pointing
+// into the parsed bundle.
+struct LaunchObservations {
+  const CelContent* load = nullptr;
+  std::vector<const CelContent*> alive;  // in log order
+};
+
 // What the steps of one run have established, for the steps after them. Each
 // step reads the request and what earlier steps set, by reference: the bundle
 // is parsed once and its bytes, fields and manifest are never copied.
@@ -57,7 +65,8 @@ struct Run {
   std::shared_ptr<const AkPublic> ak;           // 3a
   std::optional<VerifiedAttestation> attested;  // 4a
   bool counters_checked = false;                // 4b
-  PolicyFacts facts;                            // 7
+  LaunchObservations observations;              // 5
+  PolicyFacts facts;                            // 6b, 7
 };
 
 // ---------------------------------------------------------------------------
@@ -199,15 +208,18 @@ StepReport StepCounters(Run& run) {
 }
 
 // The served epoch replays to the certified value, and this launch's records
-// are there, in full, manifest then separator.
-absl::Status ReplayEventLog(const Evidence& e, const VerifiedAttestation& certified) {
+// are there, in full: manifest, load observation, separator, then any alive
+// observations. Every record of the bundle is under the certification: a log
+// that goes on past the certified value does not replay to it.
+absl::Status ReplayEventLog(const Evidence& e, const VerifiedAttestation& certified,
+                            LaunchObservations& observations) {
   if (e.event_log.empty()) return absl::InvalidArgumentError("the event log is empty");
   const CelRecord& first = e.event_log.front();
   if (first.redacted() || first.content->type != CelContent::Type::kEpoch) {
     return absl::InvalidArgumentError("the served log must begin with its epoch record");
   }
   CelReplay replay(e.reg, first.recnum);
-  std::optional<uint64_t> manifest_at, separator_at;
+  std::optional<uint64_t> manifest_at, load_at, separator_at;
   for (const CelRecord& record : e.event_log) {
     RETURN_IF_ERROR(replay.Apply(record));
     if (record.recnum != first.recnum && !record.redacted() &&
@@ -225,8 +237,24 @@ absl::Status ReplayEventLog(const Evidence& e, const VerifiedAttestation& certif
             "record ", record.recnum, ": this launch's launch_manifest is another manifest's"));
       }
       manifest_at = record.recnum;
-    } else {
+    } else if (record.content->type == CelContent::Type::kLaunchSeparator) {
       separator_at = record.recnum;
+    } else if (record.content->type == CelContent::Type::kLaunchObservation) {
+      // CelReplay orders a launch's records; this repeats what the
+      // verifier relies on: one load, between manifest and separator, and
+      // alive observations only after the separator.
+      const bool load = record.content->observation_kind == CelContent::ObservationKind::kLoad;
+      if (load ? (load_at || !manifest_at || separator_at) : !separator_at) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "record ", record.recnum, ": this launch's ", load ? "load" : "alive",
+            " launch_observation is out of place"));
+      }
+      if (load) {
+        load_at = record.recnum;
+        observations.load = &*record.content;
+      } else {
+        observations.alive.push_back(&*record.content);
+      }
     }
   }
   if (!DigestEqual(replay.value(), certified.register_value)) {
@@ -240,6 +268,11 @@ absl::Status ReplayEventLog(const Evidence& e, const VerifiedAttestation& certif
   if (!manifest_at) {
     return absl::InvalidArgumentError(
         absl::StrCat("no launch_manifest record for launch ", e.launch_id, " in full"));
+  }
+  if (!load_at) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no load launch_observation record for launch ", e.launch_id,
+        " in full: the attestor's observation of the workload is missing"));
   }
   if (!separator_at) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -262,12 +295,16 @@ absl::Status ReplayEventLog(const Evidence& e, const VerifiedAttestation& certif
 // 5. The event log.
 StepReport StepEventLog(Run& run) {
   const Evidence& e = run.evidence();
-  if (absl::Status s = ReplayEventLog(e, *run.attested); !s.ok()) return Fail("event_log", s);
-  return Pass("event_log", absl::StrCat("replays to the certified value; launch ", e.launch_id,
-                                        " measured and closed"));
+  if (absl::Status s = ReplayEventLog(e, *run.attested, run.observations); !s.ok()) {
+    return Fail("event_log", s);
+  }
+  return Pass("event_log",
+              absl::StrCat("replays to the certified value; launch ", e.launch_id,
+                           " measured, observed at load and closed; ",
+                           run.observations.alive.size(), " alive observation(s)"));
 }
 
-// 6. The manifest: with it the evidence chain is intact.
+// 6a. The manifest.
 StepReport StepManifest(Run& run) {
   const Evidence& e = run.evidence();
   absl::StatusOr<Manifest> manifest = Manifest::Parse(e.manifest);
@@ -283,6 +320,53 @@ StepReport StepManifest(Run& run) {
   run.result.manifest = *std::move(manifest);
   run.result.counters = run.attested->counters;
   return report;
+}
+
+// Whether `nonce` is the one this verifier expects.
+bool IsExpectedNonce(const Run& run, absl::string_view nonce) {
+  return run.expected_nonce != nullptr && !nonce.empty() && BytesEqual(nonce, *run.expected_nonce);
+}
+
+// 6b. The attestor's load observation against the manifest, by the rule the
+// attestor itself applied before recording it: a recorded contradiction
+// means the attestor (or its log) is not to be believed. An alive
+// observation must show the load's state. Not observed (the attestor ran
+// with --allow-unobserved) passes here and fails rule R13.
+StepReport StepObservation(Run& run) {
+  const Manifest& manifest = *run.result.manifest;
+  const CelContent& load = *run.observations.load;
+  PolicyFacts& facts = run.facts;
+  facts.launcher_sha256 = load.peer_exe_sha256;
+  facts.launch_fresh = IsExpectedNonce(run, load.nonce);
+  if (!load.observation) {
+    facts.not_observed = load.not_observed.empty() ? "no reason given" : load.not_observed;
+    return Pass("observation", absl::StrCat("not observed by the attestor: ", facts.not_observed,
+                                            " (rule R13 fails)"));
+  }
+  if (absl::Status s = CheckObservationMatchesManifest(*load.observation, manifest); !s.ok()) {
+    return Fail("observation",
+                absl::StrCat("the attestor recorded an observation that contradicts the manifest: ",
+                             s.message()));
+  }
+  size_t alive_observed = 0;
+  for (const CelContent* alive : run.observations.alive) {
+    if (!alive->observation) continue;  // says nothing about the workload
+    if (absl::Status s = CheckObservationUnchanged(*alive->observation, *load.observation, manifest);
+        !s.ok()) {
+      return Fail("observation",
+                  absl::StrCat("the attestor recorded an alive observation that contradicts its "
+                               "load observation: ",
+                               s.message()));
+    }
+    ++alive_observed;
+    if (IsExpectedNonce(run, alive->nonce)) facts.alive_fresh = true;
+  }
+  facts.observed = true;
+  return Pass("observation",
+              absl::StrCat("the kernel showed what the manifest claims (one filter, ",
+                           load.observation->fds.size(), " fds, the executable, the empty root); "
+                           "launcher ", load.peer_exe_sha256, " (observed); ", alive_observed,
+                           " alive observation(s) unchanged"));
 }
 
 // 7. The filter, proven from its bytes. A filter that measures fine but does
@@ -327,6 +411,7 @@ void StepPolicy(Run& run) {
   facts.restart_count = run.attested->counters.restart_count;
   facts.ak_name_hex = result.ak_name;
   facts.registry = run.request.registry;
+  result.freshness = facts.launch_fresh ? "launch" : facts.alive_fresh ? "alive" : "";
   result.rules = EvaluatePolicy(*run.request.policy, facts);
   result.trust_vector = TrustVectorFromRules(result.rules);
 
@@ -432,7 +517,7 @@ VerifyResult Verify(const VerifyRequest& request) {
   Run run(request, result);
   // Steps 1-6, the evidence chain: the first failure ends the run.
   for (StepReport (*step)(Run&) : {StepEvidence, StepNonce, StepIdentity, StepEk, StepAttestation,
-                                   StepCounters, StepEventLog, StepManifest}) {
+                                   StepCounters, StepEventLog, StepManifest, StepObservation}) {
     StepReport report = step(run);
     if (report.outcome == StepReport::Outcome::kFail) {
       EndBrokenChain(result, std::move(report));

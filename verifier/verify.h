@@ -22,8 +22,13 @@
 //   4b counters    the signed counters are not behind this attester's last
 //                  (first contact: they become its baseline)
 //   5  event_log   replay of the served epoch to the certified register
-//                  value; this launch's manifest and separator records, in full
-//   6  manifest    strict manifest parse, launch id and attested flag
+//                  value; this launch's manifest, load observation and
+//                  separator records in full (and any alive observations)
+//   6a manifest    strict manifest parse, launch id and attested flag
+//   6b observation the attestor's load observation against the manifest
+//                  (CheckObservationMatchesManifest, common/observation.h),
+//                  alive observations against the load one; "not observed"
+//                  passes here and fails rule R13
 //   7  filter      BPF proof of the launcher properties for the manifest's
 //                  declared fds (verifier/proof_cache.h); a failure here is a
 //                  policy matter: rule R0
@@ -132,6 +137,11 @@ struct VerifyResult {
   std::string ak_name;  // AK qualified name, hex
   std::optional<TpmCounters> counters;
   PropertyList filter_properties;  // null when the filter could not be analysed
+  // Which freshness the expected nonce established (rule R11): "launch" (the
+  // attestor's load observation is bound to it), "alive" (an alive
+  // observation of the launch is), or "" (neither, or no nonce, or a broken
+  // chain).
+  std::string freshness;
 };
 
 VerifyResult Verify(const VerifyRequest& request);

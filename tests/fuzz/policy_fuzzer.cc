@@ -173,7 +173,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   good.counters_checked = true;
   good.ak_name_hex = "000b" + std::string(kPatients);
   good.registry = &registry;
+  good.observed = true;
+  good.launcher_sha256 = manifest.launcher_sha256;
+  good.launch_fresh = true;
   CheckResults(*policy, good);
+
+  // Observed alive on the nonce, but launched before it; and not observed.
+  PolicyFacts alive = good;
+  alive.launch_fresh = false;
+  alive.alive_fresh = true;
+  CheckResults(*policy, alive);
+  PolicyFacts unobserved = good;
+  unobserved.observed = false;
+  unobserved.not_observed = "the kernel cannot be read";
+  CheckResults(*policy, unobserved);
+  Check(EvaluatePolicy(*policy, unobserved)[13].outcome == RuleOutcome::kFail,
+        "R13 fails a launch the attestor did not observe");
 
   PolicyFacts offline = good;
   offline.nonce = PolicyFacts::Nonce::kNotChecked;

@@ -204,6 +204,11 @@ PolicyFacts GoodFacts(const Manifest& m) {
   f.reset_count = 3;
   f.restart_count = 0;
   f.ak_name_hex = kAkName;
+  // The attestor observed the launch, matching the manifest, for the launcher
+  // the manifest names, and on the nonce the verifier issued.
+  f.observed = true;
+  f.launcher_sha256 = m.launcher_sha256;
+  f.launch_fresh = true;
   return f;
 }
 

@@ -1,9 +1,11 @@
 // The verifier pipeline (verifier/verify.h) against tampered evidence, every
 // case built from genuine evidence: the real fdlaunch and fdattestd on one
 // private swtpm produce an NV-register bundle, a PCR-register bundle, a bundle
-// after a TPM Reset, bundles a hostile launcher had the real attestor measure,
-// a second AK's certification of the same register, and an ordinary NV index
-// certified by the enrolled AK (SetUpTestSuite, once). Each case edits a copy
+// after a TPM Reset, a second AK's certification of the same register, and an
+// ordinary NV index certified by the enrolled AK (SetUpTestSuite, once).
+// Manifests that the attestor now refuses to measure at all (no observed
+// launch behind them), and observations that contradict the manifest, are
+// tests/verifier/observation_test.cc's, on logs that test writes itself. Each case edits a copy
 // of those bytes and calls Verify() directly; it must be a broken evidence
 // chain failing at the named step with a reason naming what is wrong.
 #include <gmock/gmock.h>
@@ -34,7 +36,6 @@
 #include "common/json.h"
 #include "common/openssl_ptr.h"
 #include "common/sha256.h"
-#include "launcher/attestor_client.h"
 #include "tests/support/swtpm.h"
 #include "tests/verifier/evidence_fixture.h"
 #include "verifier/policy.h"
@@ -46,8 +47,6 @@ namespace {
 
 using ::fdattest::testing::Swtpm;
 using ::testing::HasSubstr;
-
-std::string Str(const Sha256Digest& d) { return std::string(d.begin(), d.end()); }
 
 // ---------------------------------------------------------------------------
 // Marshalling of the TPM structures a case edits.
@@ -125,6 +124,14 @@ void Rebind(Json& b) {
     b["event_log"][own]["content"]["data"]["manifest_sha256"] = HexEncode(digest);
     b["event_log"][own]["digests"][0]["digest"] = HexEncode(digest);
   }
+}
+
+// Edits the data of this launch's first record of `type` and gives the record
+// the digest its new content defines (what a forger can do without the TPM).
+void EditOwnRecord(Json& b, absl::string_view type, const std::function<void(Json&)>& edit) {
+  Json& r = b["event_log"][OwnRecord(b, type)];
+  edit(r["content"]["data"]);
+  r["digests"][0]["digest"] = HexEncode(Sha256(CanonicalJson(r["content"]).value_or("")));
 }
 
 void SetManifest(Json& b, const Json& manifest, bool rebind) {
@@ -210,8 +217,8 @@ struct Genuine {
   std::string ca_pem;
   Policy policy;
 
-  // NV register, AK1: an attested launch without evidence (L0), the hostile
-  // launcher's measurements, then the launch under test.
+  // NV register, AK1: an attested launch without evidence (L0), then the
+  // launch under test.
   std::string ak1;
   std::string l0_launch_id;
   Json nv;
@@ -222,8 +229,6 @@ struct Genuine {
   // The enrolled AK certified an ordinary NV index (TPM_NT_ORDINARY) defined
   // at the register's handle and written with the register's value.
   std::string ordinary_attest, ordinary_signature;
-  // Bundles whose manifest a hostile launcher had the real attestor measure.
-  std::map<std::string, Json> hostile;
 
   // PCR 15, AK3.
   std::string ak3;
@@ -241,67 +246,6 @@ struct Genuine {
 Genuine* genuine = nullptr;
 
 absl::StatusOr<Json> ParseBundle(const std::string& text) { return ParseJsonStrict(text); }
-
-// What a hostile but authorised client of fdattestd can have measured and
-// certified: any manifest bytes under any launch id.
-absl::StatusOr<Json> HostileBundle(const std::string& socket, const std::string& manifest,
-                                   const std::string& measured_launch_id) {
-  const std::string nonce = *HexDecode(RandomHex(32));
-  const Sha256Digest digest = Sha256(manifest);
-  ASSIGN_OR_RETURN(AttestorClient client, AttestorClient::Connect(socket));
-  RETURN_IF_ERROR(client.MeasureManifest(measured_launch_id, digest).status());
-  RETURN_IF_ERROR(client.MeasureSeparator(measured_launch_id).status());
-  const Sha256Digest qualifying = EvidenceQualifyingData(nonce, digest);
-  ASSIGN_OR_RETURN(CertifyResponse cert, client.Certify(Str(qualifying)));
-  ASSIGN_OR_RETURN(std::vector<CelRecord> records, client.Log(measured_launch_id));
-  ASSIGN_OR_RETURN(InfoResponse info, client.Info());
-  Json log = Json::array();
-  for (const CelRecord& r : records) log.push_back(r.ToJson());
-  return Json{{"version", 1},
-              {"nonce", HexEncode(nonce)},
-              {"qualifying_data", HexEncode(qualifying)},
-              {"manifest", Base64Encode(manifest)},
-              {"manifest_sha256", HexEncode(digest)},
-              {"launch_id", measured_launch_id},
-              {"attest", Base64Encode(cert.attest)},
-              {"signature", Base64Encode(cert.signature)},
-              {"ak_public", Base64Encode(info.ak_public)},
-              {"ak_qualified_name", HexEncode(info.ak_qualified_name)},
-              {"ek_certificate", Base64Encode(info.ek_certificate)},
-              {"register", info.reg.ToJson()},
-              {"register_value", HexEncode(cert.register_value)},
-              {"event_log", log},
-              {"reset_count", info.reset_count},
-              {"restart_count", info.restart_count}};
-}
-
-absl::Status MakeHostileBundles(Genuine& g, const std::string& socket,
-                                const Json& template_manifest) {
-  auto fresh = [&] {
-    Json m = template_manifest;
-    m["launch_id"] = RandomHex(16);
-    return m;
-  };
-  Json m = fresh();
-  m["filter"]["sha256"] = HexEncode(Sha256("not the filter's bytes"));
-  ASSIGN_OR_RETURN(g.hostile["filter_sha256"],
-                   HostileBundle(socket, *CanonicalJson(m), m["launch_id"].get<std::string>()));
-  m = fresh();
-  ASSIGN_OR_RETURN(g.hostile["other_launch_id"],
-                   HostileBundle(socket, *CanonicalJson(m), RandomHex(16)));
-  m = fresh();
-  m["attested"] = false;
-  ASSIGN_OR_RETURN(g.hostile["not_attested"],
-                   HostileBundle(socket, *CanonicalJson(m), m["launch_id"].get<std::string>()));
-  m = fresh();
-  LoosenFilter(m);
-  ASSIGN_OR_RETURN(g.hostile["loosened_filter"],
-                   HostileBundle(socket, *CanonicalJson(m), m["launch_id"].get<std::string>()));
-  m = fresh();
-  ASSIGN_OR_RETURN(g.hostile["not_canonical"],
-                   HostileBundle(socket, m.dump(2), m["launch_id"].get<std::string>()));
-  return absl::OkStatus();
-}
 
 absl::StatusOr<TpmAttestation> ToAttestation(const TPM2B_ATTEST& attest,
                                              const TPMT_SIGNATURE& sig) {
@@ -439,7 +383,6 @@ absl::Status BuildGenuine(Genuine& g) {
                                                /*with_evidence=*/false));
     ASSIGN_OR_RETURN(Json l0_manifest, ParseJsonStrict(l0.manifest));
     g.l0_launch_id = l0_manifest["launch_id"].get<std::string>();
-    RETURN_IF_ERROR(MakeHostileBundles(g, d->socket(), l0_manifest));
     ASSIGN_OR_RETURN(g.nv, LaunchAndParse(g, profile, *d, "nv"));
     RETURN_IF_ERROR(d->Stop());
     ASSIGN_OR_RETURN(g.ak1, d->AkPublic());
@@ -498,7 +441,6 @@ Input Base(const Json& bundle, const std::string& ak) {
 }
 Input NvInput() { return Base(genuine->nv, genuine->ak1); }
 Input PcrInput() { return Base(genuine->pcr, genuine->ak3); }
-Input HostileInput(const char* name) { return Base(genuine->hostile.at(name), genuine->ak1); }
 
 std::string TextOf(const Input& in) {
   return in.text ? *in.text : CanonicalJson(in.bundle).value_or("");
@@ -789,9 +731,9 @@ const Case kCases[] = {
        r["redacted"] = true;
      },
      "event_log", "without its launch_manifest"},
-    {"OwnManifestAndSeparatorRedacted",
+    {"OwnManifestObservationAndSeparatorRedacted",
      [](Input& in) {
-       for (const char* type : {"launch_manifest", "launch_separator"}) {
+       for (const char* type : {"launch_manifest", "launch_observation", "launch_separator"}) {
          Json& r = in.bundle["event_log"][OwnRecord(in.bundle, type)];
          r.erase("content");
          r["redacted"] = true;
@@ -805,6 +747,29 @@ const Case kCases[] = {
        r["redacted"] = true;
      },
      "event_log", "has no launch_separator"},
+    {"OwnLoadObservationRedacted",
+     [](Input& in) {
+       Json& r = in.bundle["event_log"][OwnRecord(in.bundle, "launch_observation")];
+       r.erase("content");
+       r["redacted"] = true;
+     },
+     "event_log", "observation"},
+    // The load observation made to say the launch happened after the
+    // verifier's nonce, or was measured by the reference launcher: its
+    // digest follows its content, and the register does not.
+    {"OwnLoadObservationNonceSetToTheBundlesAndRedigested",
+     [](Input& in) {
+       EditOwnRecord(in.bundle, "launch_observation",
+                     [&](Json& data) { data["nonce"] = in.bundle["nonce"]; });
+     },
+     "event_log", kReplaysTo},
+    {"OwnLoadObservationLauncherReplacedAndRedigested",
+     [](Input& in) {
+       EditOwnRecord(in.bundle, "launch_observation", [](Json& data) {
+         data["peer_exe_sha256"] = FlipHex(data["peer_exe_sha256"].get<std::string>());
+       });
+     },
+     "event_log", kReplaysTo},
     {"LaunchIdOfAnotherLaunch", [](Input& in) { in.bundle["launch_id"] = genuine->l0_launch_id; },
      "event_log", "no launch_manifest record for launch"},
 
@@ -857,18 +822,6 @@ const Case kCases[] = {
        });
      },
      "attestation", kExtraData},
-    {"HostileLauncherMeasuredAFilterHashNotOfItsBytes",
-     [](Input& in) { in = HostileInput("filter_sha256"); }, "manifest",
-     "manifest.filter.sha256 is not the sha256 of its bytes"},
-    {"HostileLauncherMeasuredAnotherLaunchsManifest",
-     [](Input& in) { in = HostileInput("other_launch_id"); }, "manifest",
-     "launch_id is not the measured launch's"},
-    {"HostileLauncherMeasuredAnUnattestedManifest",
-     [](Input& in) { in = HostileInput("not_attested"); }, "manifest", "attested: false"},
-    {"HostileLauncherMeasuredANonCanonicalManifest",
-     [](Input& in) { in = HostileInput("not_canonical"); }, "manifest",
-     "manifest is not in canonical form"},
-
     // --- banks ---
     {"RegisterBankSha1",
      [](Input& in) {
@@ -1060,25 +1013,6 @@ TEST_F(GenuineEvidenceTest, EveryBaseBundleHasAnIntactChain) {
   Input same = NvInput();
   same.previous = SignedCounters(same.bundle);
   EXPECT_NE(VerifyInput(same).failure, FailureClass::kBrokenEvidenceChain);
-  // The hostile launcher's bundles are TPM-genuine up to the manifest step.
-  for (const auto& [name, bundle] : genuine->hostile) {
-    if (name == "loosened_filter") continue;  // a valid manifest: see below
-    const VerifyResult r = VerifyInput(Base(bundle, genuine->ak1));
-    EXPECT_EQ(FailedStep(r), "manifest") << name << ": " << r.reason;
-  }
-}
-
-// What the TPM measured is judged from its bytes: a loosened filter a hostile
-// launcher had measured is an intact chain, refused by the filter proof (R0).
-TEST_F(GenuineEvidenceTest, MeasuredLoosenedFilterIsContraindicatedByTheFilterProof) {
-  const VerifyResult r = VerifyInput(HostileInput("loosened_filter"));
-  EXPECT_EQ(r.verdict, Verdict::kContraindicated) << r.reason;
-  EXPECT_EQ(r.failure, FailureClass::kPolicyViolation);
-  EXPECT_EQ(FailedStep(r), "filter") << r.reason;
-  ASSERT_FALSE(r.rules.empty());
-  EXPECT_EQ(r.rules[0].id, "R0");
-  EXPECT_EQ(r.rules[0].outcome, RuleOutcome::kFail) << r.rules[0].reason;
-  EXPECT_THAT(r.reason, ::testing::StartsWith("R0 ")) << r.reason;
 }
 
 TEST_F(GenuineEvidenceTest, TpmResetWithoutShutdownMakesTheSignedClockUnsafe) {
@@ -1187,7 +1121,9 @@ TEST_F(GenuineEvidenceTest, AnotherManifestOrAttestationHasAnotherIdentity) {
   // Other genuine bundles: another launch (manifest and attest), another
   // register, another attester certifying the same register and manifest.
   EXPECT_NE(VerifyInput(PcrInput()).evidence_sha256, nv);
-  EXPECT_NE(VerifyInput(HostileInput("loosened_filter")).evidence_sha256, nv);
+  const std::string after_reset = VerifyInput(Base(genuine->after_reset, genuine->ak3)).evidence_sha256;
+  EXPECT_NE(after_reset, nv);
+  EXPECT_NE(after_reset, VerifyInput(PcrInput()).evidence_sha256);  // same register and AK
   const VerifyResult by_ak2 = VerifyInput(Base(genuine->nv_by_ak2, genuine->ak2));
   ASSERT_TRUE(by_ak2.manifest.has_value()) << by_ak2.reason;
   EXPECT_NE(by_ak2.evidence_sha256, nv);

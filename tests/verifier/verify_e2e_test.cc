@@ -250,6 +250,11 @@ TEST_F(VerifyE2eTest, GenuineNvEvidenceIsAffirmingUnderTheHipaaPolicy) {
   EXPECT_EQ(report["rules"].size(), 15u);
   for (const Json& rule : report["rules"]) EXPECT_EQ(rule["outcome"], "pass") << rule.dump();
   EXPECT_EQ(report["trust_vector"]["hardware"], 2) << "the EK certificate was checked";
+  // Launched on the verifier's nonce, observed by the attestor.
+  EXPECT_EQ(report["freshness"], "launch");
+  bool saw_observation = false;
+  for (const Json& step : report["steps"]) saw_observation |= step["step"] == "observation";
+  EXPECT_TRUE(saw_observation) << report["steps"].dump();
 
   // The manifest agrees with what the test computed on its own.
   absl::StatusOr<Json> manifest = ParseJsonStrict(s().nv_manifest);
