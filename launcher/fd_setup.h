@@ -62,6 +62,10 @@ class PendingFileChanges {
   // earlier would leave a failed exec's files behind.
   std::vector<int> DirectoryFds() const;
 
+  // The workload runs with the files (an attested launch, whose launcher
+  // stays as the workload's parent): destruction no longer removes them.
+  void KeepCreated() { new_files_.clear(); }
+
  private:
   friend absl::StatusOr<PendingFileChanges> EstablishDeclaredFds(const Profile& profile);
   struct NewFile {

@@ -22,6 +22,7 @@
 #include "launcher/filter.h"
 #include "launcher/filter_cache.h"
 #include "launcher/final_exec.h"
+#include "launcher/observed_exec.h"
 #include "common/profile.h"
 #include "launcher/jwe_decrypt.h"
 #include "launcher/secret_fd.h"
@@ -35,6 +36,9 @@ namespace {
 
 constexpr char kLauncherVersion[] = "0.1.0";
 constexpr uint32_t kInstallFlags = 0;  // seccomp(SECCOMP_SET_MODE_FILTER, flags): single-threaded
+// From letting the held child go to its exec: the child only enters the
+// empty root, closes descriptors and installs the filter.
+constexpr std::chrono::milliseconds kExecTimeout{10000};
 
 absl::StatusOr<std::string> RandomBytes(size_t n) {
   std::string bytes(n, '\0');
@@ -114,7 +118,7 @@ std::string LauncherDigest() {
 // listening, no verifier answering, an output directory that does not exist
 // or is read-only) leave
 // every declared file as it was. The attestor is only connected to and let
-// go here (step 8 connects again), so no idle connection waits while fds are
+// go here (step 10 connects again), so no idle connection waits while fds are
 // hashed; an attestor that stops in between still fails the launch late.
 absl::Status CheckLateDependencies(const LaunchOptions& options) {
   for (const std::optional<std::string>* out :
@@ -144,6 +148,49 @@ absl::Status CheckLateDependencies(const LaunchOptions& options) {
   return absl::OkStatus();
 }
 
+
+// What steps 10 to 13 of an attested launch need.
+struct ObservedLaunch {
+  const LaunchOptions& options;
+  const std::string& launch_id;
+  const std::string& manifest;  // the exact canonical bytes
+  const std::string& nonce;     // 0..64 bytes
+  const LaunchKey* launch_key;  // when secrets are released
+  PendingSecrets* secrets;
+};
+
+// Steps 10 to 13. The attestor's connection lives only here: when this
+// returns an error, the connection is closed and the attestor lets go of
+// (and kills) the held workload, which the caller then reaps.
+absl::Status ObserveAndRelease(const ObservedLaunch& l, HeldWorkload& workload) {
+  // 10. Observation: the attestor holds the child, the child execs, the
+  // attestor reads it from the kernel at its exec, checks it against the
+  // manifest and measures the manifest and the observation.
+  ASSIGN_OR_RETURN(AttestorClient attestor, AttestorClient::Connect(*l.options.attestor));
+  RETURN_IF_ERROR(attestor.Hold(l.launch_id, workload.pid()).status());
+  RETURN_IF_ERROR(workload.GoAndWaitForExec(kExecTimeout));
+  RETURN_IF_ERROR(attestor.Launch(l.launch_id, l.manifest, l.nonce).status());
+  // 11. The separator that closes the launch.
+  RETURN_IF_ERROR(attestor.MeasureSeparator(l.launch_id).status());
+  // 12. Attestation: the TPM signs the register with the nonce and the
+  // manifest digest; the bundle is on disk before the workload starts.
+  const bool releasing = !l.options.release.empty();
+  std::string evidence;
+  if (l.options.evidence_out || releasing) {
+    ASSIGN_OR_RETURN(evidence, CollectEvidence(attestor, l.nonce, l.launch_id, l.manifest));
+    if (l.options.evidence_out) RETURN_IF_ERROR(WriteFileAtomic(*l.options.evidence_out, evidence));
+  }
+  // 12b. Secrets: the verifier judges the evidence and releases each secret
+  // to the launch key; each is written into its memfd (this process's private
+  // writable description; the workload holds a read-only one) and sealed.
+  if (releasing) {
+    RETURN_IF_ERROR(ReceiveSecrets(*l.options.secret_source, evidence, l.launch_id,
+                                   *l.launch_key, *l.secrets));
+  }
+  // 13. Release: the workload runs its first instruction.
+  return attestor.Release(l.launch_id);
+}
+
 }  // namespace
 
 void Diagnostics::Open(int min_fd) {
@@ -170,8 +217,10 @@ void Diagnostics::PrintWarnings() {
 void Diagnostics::Error(absl::string_view message) const { Line("error", message); }
 
 // The steps, numbered in the order they run (docs/launcher.md, "The launch
-// sequence"). Everything fallible comes before step 10, the point of no return.
-absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
+// sequence"). Everything fallible comes before the point of no return: the
+// exec (step 14) of an unattested launch, the release (step 13) of an
+// attested one.
+absl::StatusOr<int> Launch(const LaunchOptions& options, Diagnostics& diag) {
   // 1. Profile, diagnostics, capabilities.
   ASSIGN_OR_RETURN(Profile profile, Profile::Load(options.profile_path));
   const int private_base = profile.fds.empty() ? 3 : std::max(3, profile.fds.back().fd + 1);
@@ -282,48 +331,51 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   if (options.manifest_out) RETURN_IF_ERROR(WriteFileAtomic(*options.manifest_out, manifest));
   if (options.filter_out) RETURN_IF_ERROR(WriteFileAtomic(*options.filter_out, bpf));
 
-  // 8. Measurement: the manifest's digest, then the separator that closes the
-  // launch, each acknowledged only once logged durably and extended. Connected
-  // only now (close-on-exec, closed again below), so the socket is in no
-  // fingerprint and no idle connection times out while fds are hashed.
-  std::string evidence;
-  if (attested) {
-    ASSIGN_OR_RETURN(AttestorClient attestor, AttestorClient::Connect(*options.attestor));
-    RETURN_IF_ERROR(attestor.MeasureManifest(m.launch_id, Sha256(manifest)).status());
-    RETURN_IF_ERROR(attestor.MeasureSeparator(m.launch_id).status());
-    // 9. Attestation: the TPM signs the register with the nonce (the
-    // verifier's challenge when secrets are released) and the manifest
-    // digest; the bundle is on disk before the workload starts.
-    if (options.evidence_out || releasing) {
-      std::string nonce;
-      if (releasing) {
-        ASSIGN_OR_RETURN(nonce, options.secret_source->Challenge());
-      } else if (options.nonce) {
-        nonce = *options.nonce;
-      } else {
-        ASSIGN_OR_RETURN(nonce, RandomBytes(kDefaultNonceBytes));
-      }
-      ASSIGN_OR_RETURN(evidence, CollectEvidence(attestor, nonce, m.launch_id, manifest));
-      if (options.evidence_out) RETURN_IF_ERROR(WriteFileAtomic(*options.evidence_out, evidence));
-    }
-  }
-  // 9b. Secrets: the verifier judges the evidence and releases each secret
-  // to the launch key; each is written into its fd's memfd and sealed. A
-  // refusal ends the launch here. The key is gone before the exec.
+  // 8. The nonce the launch is bound to: the verifier's challenge when
+  // secrets are released, else --nonce, else a random one when evidence is
+  // written, else none. Taken before the workload exists, so its load
+  // observation is bound to it.
+  std::string nonce;
   if (releasing) {
-    RETURN_IF_ERROR(
-        ReceiveSecrets(*options.secret_source, evidence, m.launch_id, *launch_key, secrets));
+    ASSIGN_OR_RETURN(nonce, options.secret_source->Challenge());
+  } else if (options.nonce) {
+    nonce = *options.nonce;
+  } else if (options.evidence_out) {
+    ASSIGN_OR_RETURN(nonce, RandomBytes(kDefaultNonceBytes));
   }
-  launch_key.reset();
 
-  // 10. Point of no return. The warnings now, since the launch goes on.
-  diag.PrintWarnings();
   ExecPlan plan{.exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = kInstallFlags,
                 .argv = options.argv};
   for (const FdSpec& f : profile.fds) plan.declared.insert(f.fd);
   plan.private_fds = private_fds;
   for (int fd : file_changes.DirectoryFds()) plan.private_fds.insert(fd);
-  return ExecConfined(plan);
+  if (!attested) {
+    // 9-13 are the attested launch's. 14. Point of no return: this process
+    // becomes the workload. The warnings now, since the launch goes on.
+    diag.PrintWarnings();
+    RETURN_IF_ERROR(ExecConfined(plan));
+    return absl::InternalError("the exec returned");
+  }
+
+  // 9. The workload's process: a child held before it changes anything.
+  ASSIGN_OR_RETURN(HeldWorkload workload, HeldWorkload::Fork(plan));
+  // 10-13. Observed, measured, attested, given its secrets, released.
+  ObservedLaunch launch{.options = options, .launch_id = m.launch_id, .manifest = manifest,
+                        .nonce = nonce, .launch_key = launch_key ? &*launch_key : nullptr,
+                        .secrets = &secrets};
+  if (absl::Status released = ObserveAndRelease(launch, workload); !released.ok()) {
+    workload.Kill();  // the attestor's connection is closed: it lets go of the child
+    return released;
+  }
+  launch_key.reset();
+
+  // 14. The workload runs. The warnings now, since the launch went on; this
+  // process keeps no copy of the workload's descriptors (a pipe's reader
+  // sees its end when the workload closes it) and keeps the files it made.
+  diag.PrintWarnings();
+  for (int fd : plan.declared) CloseRawFd(fd);
+  file_changes.KeepCreated();
+  return workload.Wait();
 }
 
 }  // namespace fdattest
