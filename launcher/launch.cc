@@ -113,7 +113,7 @@ std::string LauncherDigest() {
   return d.ok() ? HexEncode(*d) : "";
 }
 
-// What steps 7-9 need from outside the launch, checked before step 6 changes
+// What steps 7-13 need from outside the launch, checked before step 6 changes
 // anything on disk, so that the common ways to fail late (no attestor
 // listening, no verifier answering, an output directory that does not exist
 // or is read-only) leave
