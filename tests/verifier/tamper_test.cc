@@ -32,6 +32,7 @@
 #include "common/cel.h"
 #include "common/evidence.h"
 #include "common/json.h"
+#include "tests/support/fdattestd_harness.h"
 #include "common/openssl_ptr.h"
 #include "common/sha256.h"
 #include "launcher/attestor_client.h"
@@ -249,7 +250,14 @@ absl::StatusOr<Json> HostileBundle(const std::string& socket, const std::string&
   const std::string nonce = *HexDecode(RandomHex(32));
   const Sha256Digest digest = Sha256(manifest);
   ASSIGN_OR_RETURN(AttestorClient client, AttestorClient::Connect(socket));
-  RETURN_IF_ERROR(client.MeasureManifest(measured_launch_id, digest).status());
+  // A plain `measure` of a manifest digest, as the attestor's API allowed
+  // before observed launches (the launcher's client no longer sends one).
+  ASSIGN_OR_RETURN(Json measured, ::fdattest::testing::Call(
+                                      socket, ::fdattest::testing::Manifest(
+                                                  measured_launch_id, HexEncode(digest))));
+  if (::fdattest::testing::CodeOf(measured) != "ok") {
+    return absl::FailedPreconditionError("manifest measure refused: " + measured.dump());
+  }
   RETURN_IF_ERROR(client.MeasureSeparator(measured_launch_id).status());
   const Sha256Digest qualifying = EvidenceQualifyingData(nonce, digest);
   ASSIGN_OR_RETURN(CertifyResponse cert, client.Certify(Str(qualifying)));
