@@ -3,10 +3,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -16,6 +14,7 @@
 
 #include <cerrno>
 #include <string>
+#include <algorithm>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -526,95 +525,5 @@ TracedProcess& TracedProcess::operator=(TracedProcess&& other) noexcept {
 }
 
 TracedProcess::~TracedProcess() { Detach().IgnoreError(); }
-
-}  // namespace fdattest
-
-namespace fdattest {
-namespace {
-
-std::string YamaScope() {
-  UniqueFd fd(open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC));
-  if (!fd) return "";
-  char buf[8] = {};
-  ssize_t n = read(fd.get(), buf, sizeof(buf) - 1);
-  return n > 0 ? std::string(absl::StripAsciiWhitespace(absl::string_view(buf, n))) : "";
-}
-
-// The probe's child: installs a one-instruction filter (allow), says so on
-// `ready`, and waits to be killed. Async-signal-safe calls only.
-[[noreturn]] void ProbeChild(int ready, const sock_filter* insn) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  sock_fprog prog{1, const_cast<sock_filter*>(insn)};
-  char ok = 'y';
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-    ok = 'n';
-  }
-  if (write(ready, &ok, 1) != 1) _exit(1);
-  for (;;) pause();
-}
-
-}  // namespace
-
-absl::Status ProbeKernelObservation() {
-  static const sock_filter kAllow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", errno);
-  UniqueFd rd(fds[0]), wr(fds[1]);
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus("fork", errno);
-  if (pid == 0) ProbeChild(wr.get(), &kAllow);
-  wr.reset();
-  UniqueFd pidfd(PidfdOpen(pid));
-  auto finish = [&](absl::Status status) {
-    kill(pid, SIGKILL);
-    int ignored;
-    while (waitpid(pid, &ignored, __WALL) < 0 && errno == EINTR) {
-    }
-    return status;
-  };
-  char ok = 0;
-  if (read(rd.get(), &ok, 1) != 1 || ok != 'y') {
-    return finish(absl::FailedPreconditionError(
-        "the probe process could not install a seccomp filter"));
-  }
-  const std::string scope = YamaScope();
-  const std::string yama = scope.empty() ? "" : absl::StrCat(" (Yama ptrace_scope ", scope, ")");
-  if (Ptrace(PTRACE_SEIZE, pid, 0, nullptr) != 0) {
-    return finish(absl::FailedPreconditionError(
-        absl::StrCat("ptrace is refused", yama, ": ", ErrnoStatus("PTRACE_SEIZE", errno).message())));
-  }
-  if (Ptrace(PTRACE_INTERRUPT, pid, 0, nullptr) != 0) {
-    return finish(ErrnoStatus("PTRACE_INTERRUPT", errno));
-  }
-  absl::StatusOr<std::optional<int>> stopped =
-      WaitUntil(pid, std::chrono::steady_clock::now() + std::chrono::seconds(5));
-  if (!stopped.ok()) return finish(stopped.status());
-  if (!stopped->has_value() || !WIFSTOPPED(**stopped)) {
-    return finish(absl::FailedPreconditionError("the probe process did not stop under ptrace"));
-  }
-  sock_filter back{};
-  long n = Ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0, &back);
-  if (n < 0) {
-    const int err = errno;
-    std::string why(ErrnoStatus("PTRACE_SECCOMP_GET_FILTER", err).message());
-    if (err == EIO) {
-      why = absl::StrCat("PTRACE_SECCOMP_GET_FILTER is not available (kernel without "
-                         "CONFIG_CHECKPOINT_RESTORE): ", why);
-    } else if (err == EACCES) {
-      why = absl::StrCat("PTRACE_SECCOMP_GET_FILTER is refused (the attestor needs "
-                         "CAP_SYS_ADMIN and must not run under seccomp itself): ", why);
-    }
-    return finish(absl::FailedPreconditionError(why));
-  }
-  if (n != 1 || back.code != kAllow.code || back.k != kAllow.k) {
-    return finish(absl::FailedPreconditionError(
-        "PTRACE_SECCOMP_GET_FILTER returned another filter than the probe installed"));
-  }
-  if (!pidfd || ProcessGone(pidfd.get())) {
-    return finish(absl::FailedPreconditionError("the probe process died while observed"));
-  }
-  return finish(absl::OkStatus());
-}
 
 }  // namespace fdattest
