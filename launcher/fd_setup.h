@@ -15,7 +15,7 @@
 
 #include "common/manifest.h"
 #include "common/unique_fd.h"
-#include "launcher/fingerprint.h"
+#include "common/fingerprint.h"
 #include "common/profile.h"
 
 namespace fdattest {
