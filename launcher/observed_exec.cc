@@ -150,13 +150,16 @@ int HeldWorkload::Wait() {
   struct sigaction forward {};
   forward.sa_handler = Forward;
   sigemptyset(&forward.sa_mask);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &forward, nullptr);
+  constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP};
+  struct sigaction previous[3] = {};
+  for (int i = 0; i < 3; ++i) sigaction(kForwarded[i], &forward, &previous[i]);
   int status = 0;
   pid_t r;
   do {
     r = waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
   reaped_ = true;
+  for (int i = 0; i < 3; ++i) sigaction(kForwarded[i], &previous[i], nullptr);
   forward_pidfd = -1;
   if (r != pid_) return kExitChildFailed;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
