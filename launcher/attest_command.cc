@@ -29,9 +29,10 @@ int Error(const std::string& message) {
 }  // namespace
 
 int RunAttestCommand(int argc, char** argv) {
-  CLI::App app{"fdlaunch attest: have the attestor observe a running attested workload again, "
-               "on a fresh nonce, and write the evidence that it is alive and unchanged",
-               "fdlaunch attest"};
+  CLI::App app{
+      "fdlaunch attest: have the attestor observe a running attested workload again, "
+      "on a fresh nonce, and write the evidence that it is alive and unchanged",
+      "fdlaunch attest"};
   AddVersionAndFooter(app,
                       "Prints \"alive\" or \"gone\". Exit status: 0 alive and unchanged (the "
                       "bundle is written), 3 gone (the workload has exited; nothing written), 125 "
@@ -43,11 +44,10 @@ int RunAttestCommand(int argc, char** argv) {
   app.add_option("--nonce", nonce_hex, "the verifier's nonce, 1..64 bytes as hex")->required();
   app.add_option("--evidence-out", evidence_out, "write the evidence bundle (JSON) here")
       ->required();
-  if (std::optional<int> done = ParseCommandLine(app, argc, argv, kExitLaunchFailed,
-                                                 [](const std::string& m) {
-                                                   fprintf(stderr, "fdlaunch: error: %s (%s)\n",
-                                                           m.c_str(), kUsage);
-                                                 })) {
+  if (std::optional<int> done =
+          ParseCommandLine(app, argc, argv, kExitLaunchFailed, [](const std::string& m) {
+            fprintf(stderr, "fdlaunch: error: %s (%s)\n", m.c_str(), kUsage);
+          })) {
     return *done;
   }
   absl::StatusOr<std::string> nonce = HexDecode(nonce_hex);

@@ -138,8 +138,8 @@ void HeldWorkload::Kill() {
     siginfo_t info{};
     const int r = waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG);
     if (r == 0 && info.si_pid != 0) break;  // reaped
-    if (r != 0 && errno != EINTR) break;     // not ours to reap (ECHILD)
-    if (MillisLeft(deadline) == 0) break;    // a tracer still holds its exit: reaped at our exit
+    if (r != 0 && errno != EINTR) break;    // not ours to reap (ECHILD)
+    if (MillisLeft(deadline) == 0) break;   // a tracer still holds its exit: reaped at our exit
     poll(nullptr, 0, 5);
   }
   reaped_ = true;

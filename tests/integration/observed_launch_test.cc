@@ -101,19 +101,21 @@ class ObservedLaunchTest : public t::FdattestdTest {
     evidence_ = dir_.File("evidence.json");
     profile_ = dir_.File("profile.json");
     ASSERT_TRUE(WriteWholeFile(input_, "patient,value\n"));
-    ASSERT_TRUE(WriteWholeFile(
-        profile_, absl::StrCat(R"({"version": 1, "name": "observed", "fds": [
+    ASSERT_TRUE(WriteWholeFile(profile_, absl::StrCat(R"({"version": 1, "name": "observed", "fds": [
           {"fd": 1, "role": "phi-output", "access": "w", "inherit": true},
-          {"fd": 3, "role": "phi-input", "access": "r", "open": ")", input_, R"("},
-          {"fd": 4, "role": "phi-output", "access": "w", "open": ")", marker_, R"("}]})")));
+          {"fd": 3, "role": "phi-input", "access": "r", "open": ")",
+                                                      input_, R"("},
+          {"fd": 4, "role": "phi-output", "access": "w", "open": ")",
+                                                      marker_, R"("}]})")));
   }
 
   // A fresh nonce per launch: the attestor never accepts one twice.
   std::vector<std::string> Args(const std::string& launcher, const std::string& program,
                                 const std::string& profile) {
     nonce_ = t::RandomHex(32);
-    return {launcher,  "--profile", profile,   "--manifest-out", manifest_, "--attestor",
-            socket_,   "--evidence-out", evidence_, "--nonce", nonce_, "--", program};
+    return {launcher,     "--profile", profile,          "--manifest-out", manifest_,
+            "--attestor", socket_,     "--evidence-out", evidence_,        "--nonce",
+            nonce_,       "--",        program};
   }
   RunResult Run(const std::string& launcher, const std::string& program) {
     return RunProgram(Args(launcher, program, profile_), {}, kLaunchTimeout);
@@ -171,8 +173,8 @@ class ObservedLaunchTest : public t::FdattestdTest {
   }
   // The example policy with this build's launcher digest (and `extra` keys).
   std::string Policy(const std::string& name, const Json& extra = Json::object()) {
-    auto text = ReadWholeFile(std::string(FDATTEST_SOURCE_DIR) +
-                              "/examples/policies/hipaa-phi-etl.json");
+    auto text =
+        ReadWholeFile(std::string(FDATTEST_SOURCE_DIR) + "/examples/policies/hipaa-phi-etl.json");
     EXPECT_TRUE(text.has_value());
     auto p = ParseJsonStrict(text.value_or("{}"));
     EXPECT_TRUE(p.ok());
@@ -200,9 +202,8 @@ TEST_F(ObservedLaunchTest, ScriptSpeakingTheProtocolGetsNothingMeasured) {
   const std::string before = RegisterValue();
 
   const std::string measured_id = t::RandomHex(16);
-  RunResult measure =
-      RunProgram({"/usr/bin/python3", script, socket_, manifest_, measured_id, "measure"}, {},
-                 kLaunchTimeout);
+  RunResult measure = RunProgram(
+      {"/usr/bin/python3", script, socket_, manifest_, measured_id, "measure"}, {}, kLaunchTimeout);
   ASSERT_EQ(measure.exit_code(), 0) << measure.err;
   auto answer = ParseJsonStrict(measure.out);
   ASSERT_TRUE(answer.ok()) << measure.out;
@@ -210,9 +211,8 @@ TEST_F(ObservedLaunchTest, ScriptSpeakingTheProtocolGetsNothingMeasured) {
   EXPECT_NE(measure.out.find("only through 'launch'"), std::string::npos) << measure.out;
 
   const std::string launched_id = t::RandomHex(16);
-  RunResult launch =
-      RunProgram({"/usr/bin/python3", script, socket_, manifest_, launched_id, "launch"}, {},
-                 kLaunchTimeout);
+  RunResult launch = RunProgram(
+      {"/usr/bin/python3", script, socket_, manifest_, launched_id, "launch"}, {}, kLaunchTimeout);
   ASSERT_EQ(launch.exit_code(), 0) << launch.err;
   // The hold is granted (the child is the script's own), the launch refused:
   // the kernel shows an unconfined busybox, not the manifest's workload.
@@ -327,16 +327,17 @@ TEST_F(ObservedLaunchTest, MarkerAppearsOnlyAfterTheObservationIsInLogAndRegiste
   err.write_end.reset();
 
   const auto deadline = std::chrono::steady_clock::now() + kLaunchTimeout;
-  while (ReadWholeFile(marker_).value_or("") != "M" && std::chrono::steady_clock::now() < deadline) {
+  while (ReadWholeFile(marker_).value_or("") != "M" &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ASSERT_EQ(ReadWholeFile(marker_).value_or(""), "M") << ReadUntil(err.read_end.get(), "\n");
   // The marker is there: the launch's records must be already.
   const std::string launch_id = LaunchIdOf(manifest_);
   const Json served = Served(launch_id);
-  EXPECT_EQ(RecordsOf(served, launch_id),
-            (std::vector<std::string>{"launch_manifest", "launch_observation/load",
-                                      "launch_separator"}));
+  EXPECT_EQ(
+      RecordsOf(served, launch_id),
+      (std::vector<std::string>{"launch_manifest", "launch_observation/load", "launch_separator"}));
   auto replayed = t::ReplayServed(served);
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   EXPECT_EQ(RegisterValue(), replayed->replayed) << "the register is the log's replay";
@@ -360,8 +361,7 @@ TEST_F(ObservedLaunchTest, ReattestationAliveThenNonceSpentThenGone) {
   Child launcher = SpawnFdlaunch(args, {{1, out.write_end.get()}, {2, err.write_end.get()}});
   out.write_end.reset();
   err.write_end.reset();
-  ASSERT_NE(ReadUntil(out.read_end.get(), "READY", kLaunchTimeout).find("READY"),
-            std::string::npos)
+  ASSERT_NE(ReadUntil(out.read_end.get(), "READY", kLaunchTimeout).find("READY"), std::string::npos)
       << ReadUntil(err.read_end.get(), "\n", std::chrono::milliseconds(100));
   const std::string launch_id = LaunchIdOf(manifest_);
 
