@@ -8,9 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base64.h"
+#include "common/attestor_api_internal.h"
 #include "common/json.h"
 
 namespace fdattest {
+
+using namespace attestor_api_internal;  // NOLINT: this file's own helpers
+
 namespace {
 
 constexpr JsonLimits kRequestLimits{.max_bytes = kMaxFrameBytes, .max_depth = 4};
@@ -52,12 +56,20 @@ absl::StatusOr<Sha256Digest> DigestFromHex(absl::string_view hex, absl::string_v
   return d;
 }
 
+}  // namespace
+
+namespace attestor_api_internal {
+
 absl::Status CheckLaunchIdField(absl::string_view id) {
   if (id.size() != 32 || !IsLowerHex(id)) {
     return absl::InvalidArgumentError("request: \"launch_id\" must be 32 lowercase hex digits");
   }
   return absl::OkStatus();
 }
+
+}  // namespace attestor_api_internal
+
+namespace {
 
 absl::Status CheckQualifyingDataSize(size_t size) {
   if (size == 0 || size > kMaxQualifyingDataBytes) {
@@ -103,7 +115,12 @@ absl::Status CheckRequest(const AttestorRequest& r) {
   };
   if (r.op != Op::kMeasure && r.content.has_value()) return stray("content");
   if (r.op != Op::kCertify && !r.qualifying_data.empty()) return stray("\"qualifying_data\"");
-  if (r.op != Op::kLog && !r.launch_id.empty()) return stray("\"launch_id\"");
+  const bool has_launch_id = r.op == Op::kLog || r.op == Op::kHold || r.op == Op::kLaunch ||
+                             r.op == Op::kRelease || r.op == Op::kReattest;
+  if (!has_launch_id && !r.launch_id.empty()) return stray("\"launch_id\"");
+  if (r.op != Op::kHold && r.pid != 0) return stray("\"pid\"");
+  if (r.op != Op::kLaunch && !r.manifest.empty()) return stray("\"manifest\"");
+  if (r.op != Op::kLaunch && r.op != Op::kReattest && !r.nonce.empty()) return stray("\"nonce\"");
   if (r.op != Op::kActivateCredential &&
       (!r.credential_blob.empty() || !r.encrypted_secret.empty())) {
     return stray("credential");
@@ -138,9 +155,18 @@ absl::Status CheckRequest(const AttestorRequest& r) {
       return CheckLaunchIdField(r.launch_id);
     case Op::kActivateCredential:
       return CheckCredentialFields(r.credential_blob, r.encrypted_secret);
+    case Op::kHold:
+    case Op::kLaunch:
+    case Op::kRelease:
+    case Op::kReattest:
+      return CheckLaunchOpRequest(r);
   }
   return absl::InvalidArgumentError("request: unknown op");
 }
+
+}  // namespace
+
+namespace attestor_api_internal {
 
 // ---------------------------------------------------------------------------
 // Response fields. Messages name the key; the reader adds which answer.
@@ -173,13 +199,6 @@ absl::StatusOr<std::string> Encode(Json response, bool ok) {
   return CanonicalJson(response);
 }
 
-// A response's document and its "ok".
-struct Envelope {
-  JsonDocument doc;
-  bool ok = false;
-};
-
-// `payload` must outlive the envelope (the document borrows it).
 absl::StatusOr<Envelope> ParseEnvelope(absl::string_view payload) {
   ASSIGN_OR_RETURN(JsonDocument doc, ParseJsonDocumentBorrowing(payload, kResponseLimits));
   const JsonValue* ok = doc.root().is_object() ? doc.root().find("ok") : nullptr;
@@ -189,6 +208,10 @@ absl::StatusOr<Envelope> ParseEnvelope(absl::string_view payload) {
   const bool is_ok = ok->boolean();
   return Envelope{std::move(doc), is_ok};
 }
+
+}  // namespace attestor_api_internal
+
+namespace {
 
 // The answers' bodies, "ok" included (the envelope has checked it).
 
@@ -272,6 +295,10 @@ absl::StatusOr<ActivateCredentialResponse> ActivateCredentialFromJson(const Json
   return response;
 }
 
+}  // namespace
+
+namespace attestor_api_internal {
+
 absl::StatusOr<ErrorResponse> ErrorFromJson(const JsonValue& json) {
   JsonValueFields f(json, "response");
   f.Bool("ok", true);
@@ -292,22 +319,7 @@ absl::StatusOr<ErrorResponse> ErrorFromJson(const JsonValue& json) {
   return absl::InvalidArgumentError(absl::StrCat("error: unknown error code \"", *code, "\""));
 }
 
-// Parses the answer of type T (its "ok" must be true).
-template <typename T>
-absl::StatusOr<T> ParseAnswer(absl::string_view payload,
-                              absl::StatusOr<T> (*from_json)(const JsonValue&)) {
-  ASSIGN_OR_RETURN(Envelope envelope, ParseEnvelope(payload));
-  if (!envelope.ok) {
-    absl::StatusOr<ErrorResponse> error = ErrorFromJson(envelope.doc.root());
-    if (!error.ok()) return error.status();
-    return absl::InvalidArgumentError(absl::StrCat("response: an error (",
-                                                   ErrorCodeName(error->code), ": ", error->message,
-                                                   ") where an answer was due"));
-  }
-  return from_json(envelope.doc.root());
-}
-
-}  // namespace
+}  // namespace attestor_api_internal
 
 // ---------------------------------------------------------------------------
 // Requests
@@ -324,6 +336,14 @@ absl::string_view OpName(AttestorRequest::Op op) {
       return "log";
     case AttestorRequest::Op::kActivateCredential:
       return "activate_credential";
+    case AttestorRequest::Op::kHold:
+      return "hold";
+    case AttestorRequest::Op::kLaunch:
+      return "launch";
+    case AttestorRequest::Op::kRelease:
+      return "release";
+    case AttestorRequest::Op::kReattest:
+      return "reattest";
   }
   return "?";
 }
@@ -415,9 +435,14 @@ absl::StatusOr<AttestorRequest> AttestorRequest::Parse(absl::string_view payload
       *out = *std::move(bytes);
     }
     RETURN_IF_ERROR(CheckCredentialFields(request.credential_blob, request.encrypted_secret));
+  } else if (std::optional<AttestorRequest::Op> launch_op = LaunchOpNamed(*op)) {
+    request.op = *launch_op;
+    RETURN_IF_ERROR(ParseLaunchOp(fields, request));
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request: unknown op \"", *op, "\" (info, measure, certify, log or activate_credential)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("request: unknown op \"", *op,
+                     "\" (info, measure, certify, log, activate_credential, hold, launch, "
+                     "release or reattest)"));
   }
   return request;
 }
@@ -445,6 +470,12 @@ absl::StatusOr<std::string> AttestorRequest::Serialize() const {
     case Op::kActivateCredential:
       j["credential_blob"] = Base64Encode(credential_blob);
       j["encrypted_secret"] = Base64Encode(encrypted_secret);
+      break;
+    case Op::kHold:
+    case Op::kLaunch:
+    case Op::kRelease:
+    case Op::kReattest:
+      SerializeLaunchOp(*this, j);
       break;
   }
   return CanonicalJson(j);
@@ -548,6 +579,14 @@ absl::StatusOr<AttestorResponse> ParseResponse(AttestorRequest::Op op, absl::str
       return LogFromJson(root);
     case AttestorRequest::Op::kActivateCredential:
       return ActivateCredentialFromJson(root);
+    case AttestorRequest::Op::kHold:
+      return HoldFromJson(root);
+    case AttestorRequest::Op::kLaunch:
+      return LaunchFromJson(root);
+    case AttestorRequest::Op::kRelease:
+      return ReleaseFromJson(root);
+    case AttestorRequest::Op::kReattest:
+      return ReattestFromJson(root);
   }
   return absl::InvalidArgumentError("response to an unknown op");
 }

@@ -40,6 +40,12 @@ std::vector<AttestorRequest> OneOfEachRequest() {
       *AttestorRequest::ActivateCredential(std::string("\x00\x02" "ab", 4), std::string("\x00\x01z", 3)),
       *AttestorRequest::ActivateCredential(std::string(kMaxCredentialBlobBytes, '\x01'),
                                            std::string(kMaxEncryptedSecretBytes, '\x02')),
+      *AttestorRequest::Hold(kLaunch, 4242),
+      *AttestorRequest::Hold(kOther, INT32_MAX),
+      *AttestorRequest::Launch(kLaunch, "{\"manifest\":1}", ""),
+      *AttestorRequest::Launch(kLaunch, "{\"manifest\":1}", std::string(64, '\x09')),
+      *AttestorRequest::Release(kLaunch),
+      *AttestorRequest::Reattest(kLaunch, "\x01"),
   };
 }
 
@@ -69,6 +75,12 @@ TEST(AttestorRequestCodecTest, ParseThenSerializeGivesTheSameBytes) {
       absl::StrCat(R"({"launch_id":")", kOther, R"(","op":"log"})"),
       absl::StrCat(R"({"credential_blob":")", Base64Encode("blob"), R"(","encrypted_secret":")",
                    Base64Encode("seed"), R"(","op":"activate_credential"})"),
+      absl::StrCat(R"({"launch_id":")", kLaunch, R"(","op":"hold","pid":77})"),
+      absl::StrCat(R"({"launch_id":")", kLaunch, R"(","manifest":")", Base64Encode("{}"),
+                   R"(","nonce":"","op":"launch"})"),
+      absl::StrCat(R"({"launch_id":")", kLaunch, R"(","op":"release"})"),
+      absl::StrCat(R"({"launch_id":")", kLaunch, R"(","nonce":")", Base64Encode("n"),
+                   R"(","op":"reattest"})"),
   };
   for (const std::string& text : texts) {
     absl::StatusOr<AttestorRequest> request = AttestorRequest::Parse(text);
@@ -124,6 +136,36 @@ TEST(AttestorRequestCodecTest, FactoriesAndSerializeRefuseWhatParseRefuses) {
 
 // The activate_credential request is strict like the others: both keys, base64
 // exactly, within the sizes, and nothing else.
+TEST(AttestorRequestCodecTest, ObservedLaunchOpsAreStrict) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {absl::StrCat(R"({"launch_id":")", kLaunch, R"(","op":"hold","pid":0})"), "pid"},
+      {absl::StrCat(R"({"launch_id":")", kLaunch, R"(","op":"hold"})"), "pid"},
+      {absl::StrCat(R"({"launch_id":")", kLaunch, R"(","op":"hold","pid":1,"nonce":""})"),
+       "nonce"},
+      {R"({"launch_id":"xyz","op":"release"})", "launch_id"},
+      {absl::StrCat(R"({"launch_id":")", kLaunch, R"(","manifest":"","nonce":"","op":"launch"})"),
+       "manifest"},
+      {absl::StrCat(R"({"launch_id":")", kLaunch, R"(","manifest":"e30=","nonce":")",
+                    Base64Encode(std::string(65, 'n')), R"(","op":"launch"})"),
+       "nonce"},
+      {absl::StrCat(R"({"launch_id":")", kLaunch, R"(","nonce":"","op":"reattest"})"), "nonce"},
+      {absl::StrCat(R"({"launch_id":")", kLaunch, R"(","nonce":"*","op":"reattest"})"), "base64"},
+  };
+  for (const auto& [text, expect] : bad) {
+    absl::StatusOr<AttestorRequest> r = AttestorRequest::Parse(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(expect)) << text;
+  }
+  EXPECT_FALSE(AttestorRequest::Hold(kLaunch, -1).ok());
+  EXPECT_FALSE(AttestorRequest::Reattest(kLaunch, "").ok());
+  EXPECT_FALSE(AttestorRequest::Launch(kLaunch, "", "").ok());
+  EXPECT_FALSE(ParseResponse(Op::kLaunch,
+                             R"({"manifest_recnum":3,"observation_recnum":5,"ok":true})")
+                   .ok());
+  EXPECT_FALSE(ParseResponse(Op::kReattest, R"({"gone":false,"ok":true})").ok());
+  EXPECT_FALSE(ParseResponse(Op::kReattest, R"({"gone":true,"ok":true,"recnum":1})").ok());
+}
+
 TEST(AttestorRequestCodecTest, ActivateCredentialParseIsStrict) {
   const std::string blob = Base64Encode("blob");
   const std::string secret = Base64Encode("seed");
@@ -219,7 +261,14 @@ TEST(AttestorResponseCodecTest, SerializeThenParseGivesTheSameResponse) {
   ExpectRoundTrip(ActivateCredentialResponse{.credential = std::string(32, '\x07')},
                   Op::kActivateCredential);
   ExpectRoundTrip(ActivateCredentialResponse{.credential = std::string(1, '\0')}, Op::kActivateCredential);
-  for (Op op : {Op::kInfo, Op::kMeasure, Op::kCertify, Op::kLog, Op::kActivateCredential}) {
+  ExpectRoundTrip(HoldResponse{.observing = true}, Op::kHold);
+  ExpectRoundTrip(HoldResponse{.observing = false}, Op::kHold);
+  ExpectRoundTrip(LaunchResponse{.manifest_recnum = 7, .observation_recnum = 8}, Op::kLaunch);
+  ExpectRoundTrip(ReleaseResponse{}, Op::kRelease);
+  ExpectRoundTrip(ReattestResponse{.gone = true}, Op::kReattest);
+  ExpectRoundTrip(ReattestResponse{.gone = false, .recnum = 9, .manifest = "{}"}, Op::kReattest);
+  for (Op op : {Op::kInfo, Op::kMeasure, Op::kCertify, Op::kLog, Op::kActivateCredential,
+                Op::kHold, Op::kLaunch, Op::kRelease, Op::kReattest}) {
     ExpectRoundTrip(ErrorResponse(absl::FailedPreconditionError("log diverged")), op);
     ExpectRoundTrip(ErrorResponse(absl::PermissionDeniedError("uid 65534")), op);
   }

@@ -54,9 +54,41 @@ absl::string_view CelContentTypeName(CelContent::Type type) {
       return "launch_manifest";
     case CelContent::Type::kLaunchSeparator:
       return "launch_separator";
+    case CelContent::Type::kLaunchObservation:
+      return "launch_observation";
   }
   return "?";
 }
+
+namespace {
+
+absl::string_view ObservationKindName(CelContent::ObservationKind kind) {
+  return kind == CelContent::ObservationKind::kLoad ? "load" : "alive";
+}
+
+absl::Status CheckObservationFields(const CelContent& c) {
+  const bool alive = c.observation_kind == CelContent::ObservationKind::kAlive;
+  if (c.nonce.size() > 64 || (alive && c.nonce.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat("launch_observation: the nonce of ",
+                                                   alive ? "an alive" : "a load",
+                                                   " observation must be ", alive ? "1" : "0",
+                                                   "..64 bytes; got ", c.nonce.size()));
+  }
+  if (c.peer_exe_sha256.size() != 64 || !IsLowerHex(c.peer_exe_sha256)) {
+    return absl::InvalidArgumentError(
+        "launch_observation: peer_exe_sha256 is not 64 lowercase hex digits");
+  }
+  if (c.observation.has_value() == !c.not_observed.empty()) {
+    return absl::InvalidArgumentError(
+        "launch_observation: exactly one of an observation and a not_observed reason");
+  }
+  if (c.not_observed.size() > 1024) {
+    return absl::InvalidArgumentError("launch_observation: not_observed is too long");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 CelContent CelContent::Epoch(uint32_t reset_count, uint32_t restart_count) {
   CelContent c;
@@ -86,6 +118,23 @@ absl::StatusOr<CelContent> CelContent::LaunchSeparator(absl::string_view launch_
   CelContent c;
   c.type = Type::kLaunchSeparator;
   c.launch_id = std::string(launch_id);
+  return c;
+}
+
+absl::StatusOr<CelContent> CelContent::LaunchObservation(
+    absl::string_view launch_id, ObservationKind kind, absl::string_view nonce,
+    absl::string_view peer_exe_sha256, std::optional<KernelObservation> observation,
+    absl::string_view not_observed) {
+  RETURN_IF_ERROR(CheckLaunchId(launch_id));
+  CelContent c;
+  c.type = Type::kLaunchObservation;
+  c.launch_id = std::string(launch_id);
+  c.observation_kind = kind;
+  c.nonce = std::string(nonce);
+  c.peer_exe_sha256 = std::string(peer_exe_sha256);
+  c.observation = std::move(observation);
+  c.not_observed = std::string(not_observed);
+  RETURN_IF_ERROR(CheckObservationFields(c));
   return c;
 }
 
@@ -120,6 +169,42 @@ absl::StatusOr<CelContent> CelContent::FromJson(const JsonValue& json) {
     ASSIGN_OR_RETURN(c.manifest_sha256, ParseDigestHex(*digest, "content.data.manifest_sha256"));
     return c;
   }
+  if (type == "launch_observation") {
+    c.type = Type::kLaunchObservation;
+    std::optional<std::string> kind = df.String("kind", true);
+    std::optional<std::string> id = df.String("launch_id", true);
+    std::optional<std::string> nonce_hex = df.String("nonce", true);
+    std::optional<std::string> peer = df.String("peer_exe_sha256", true);
+    const JsonValue* observation = df.Object("observation", false);
+    std::optional<std::string> not_observed = df.String("not_observed", false);
+    RETURN_IF_ERROR(df.Finish());
+    RETURN_IF_ERROR(CheckLaunchId(*id));
+    c.launch_id = *id;
+    if (*kind == "load") {
+      c.observation_kind = ObservationKind::kLoad;
+    } else if (*kind == "alive") {
+      c.observation_kind = ObservationKind::kAlive;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("content.data.kind \"", *kind, "\" is neither \"load\" nor \"alive\""));
+    }
+    if (!IsLowerHex(*nonce_hex) || nonce_hex->size() % 2 != 0) {
+      return absl::InvalidArgumentError("content.data.nonce is not lowercase hex");
+    }
+    ASSIGN_OR_RETURN(c.nonce, HexDecode(*nonce_hex));
+    c.peer_exe_sha256 = *peer;
+    if (observation != nullptr) {
+      ASSIGN_OR_RETURN(c.observation, KernelObservation::FromJson(*observation));
+    }
+    if (not_observed.has_value()) {
+      if (not_observed->empty()) {
+        return absl::InvalidArgumentError("content.data.not_observed must not be empty");
+      }
+      c.not_observed = *not_observed;
+    }
+    RETURN_IF_ERROR(CheckObservationFields(c));
+    return c;
+  }
   return absl::InvalidArgumentError(absl::StrCat("unknown content type \"", *type, "\""));
 }
 
@@ -134,6 +219,17 @@ Json CelContent::ToJson() const {
       break;
     case Type::kLaunchSeparator:
       data = Json{{"launch_id", launch_id}};
+      break;
+    case Type::kLaunchObservation:
+      data = Json{{"kind", std::string(ObservationKindName(observation_kind))},
+                  {"launch_id", launch_id},
+                  {"nonce", HexEncode(nonce)},
+                  {"peer_exe_sha256", peer_exe_sha256}};
+      if (observation.has_value()) {
+        data["observation"] = observation->ToJson();
+      } else {
+        data["not_observed"] = not_observed;
+      }
       break;
   }
   return Json{{"type", std::string(CelContentTypeName(type))}, {"data", std::move(data)}};
@@ -292,6 +388,21 @@ absl::Status CelReplay::Check(const CelRecord& record) const {
     return fail("the log must begin with an epoch record, not ", CelContentTypeName(c.type));
   }
   auto it = launches_.find(c.launch_id);
+  const bool alive = c.type == CelContent::Type::kLaunchObservation &&
+                     c.observation_kind == CelContent::ObservationKind::kAlive;
+  if (alive) {
+    // A re-attestation: only of a closed launch of this epoch.
+    if (it == launches_.end() || !it->second.separator_recnum.has_value()) {
+      return fail("alive launch_observation for launch ", c.launch_id,
+                  " before that launch's separator");
+    }
+    if (it->second.epoch_number + 1 != epochs_.size()) {
+      return fail("alive launch_observation for launch ", c.launch_id,
+                  " whose launch_manifest (record ", it->second.manifest_recnum,
+                  ") is in an earlier epoch");
+    }
+    return absl::OkStatus();
+  }
   if (it != launches_.end() && it->second.separator_recnum.has_value()) {
     return fail(CelContentTypeName(c.type), " for launch ", c.launch_id,
                 " after that launch's separator (record ", *it->second.separator_recnum, ")");
@@ -303,13 +414,25 @@ absl::Status CelReplay::Check(const CelRecord& record) const {
     }
     return absl::OkStatus();
   }
-  // kLaunchSeparator
+  // kLaunchSeparator, or a load kLaunchObservation.
+  const absl::string_view what = CelContentTypeName(c.type);
   if (it == launches_.end()) {
-    return fail("launch_separator for launch ", c.launch_id, " without its launch_manifest");
+    return fail(what, " for launch ", c.launch_id, " without its launch_manifest");
   }
   if (it->second.epoch_number + 1 != epochs_.size()) {
-    return fail("launch_separator for launch ", c.launch_id, " whose launch_manifest (record ",
+    return fail(what, " for launch ", c.launch_id, " whose launch_manifest (record ",
                 it->second.manifest_recnum, ") is in an earlier epoch");
+  }
+  if (c.type == CelContent::Type::kLaunchObservation) {
+    if (it->second.observation_recnum.has_value()) {
+      return fail("second load launch_observation for launch ", c.launch_id, " (first at record ",
+                  *it->second.observation_recnum, ")");
+    }
+    return absl::OkStatus();
+  }
+  if (!it->second.observation_recnum.has_value()) {
+    return fail("launch_separator for launch ", c.launch_id,
+                " without its load launch_observation: the workload was never observed");
   }
   return absl::OkStatus();
 }
@@ -324,9 +447,12 @@ absl::Status CelReplay::Apply(const CelRecord& record) {
   } else if (record.content.has_value()) {
     const CelContent& c = *record.content;
     if (c.type == CelContent::Type::kLaunchManifest) {
-      launches_.emplace(c.launch_id, Launch{epochs_.size() - 1, record.recnum, std::nullopt});
-    } else {
+      launches_.emplace(c.launch_id, Launch{.epoch_number = epochs_.size() - 1,
+                                            .manifest_recnum = record.recnum});
+    } else if (c.type == CelContent::Type::kLaunchSeparator) {
       launches_.find(c.launch_id)->second.separator_recnum = record.recnum;
+    } else if (c.observation_kind == CelContent::ObservationKind::kLoad) {
+      launches_.find(c.launch_id)->second.observation_recnum = record.recnum;
     }
   }
   value_before_last_ = value_;

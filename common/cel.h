@@ -168,6 +168,7 @@ class CelReplay {
   struct Launch {
     size_t epoch_number;  // index into epochs_
     uint64_t manifest_recnum;
+    std::optional<uint64_t> observation_recnum;  // the load observation
     std::optional<uint64_t> separator_recnum;
   };
 

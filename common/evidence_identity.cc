@@ -14,6 +14,7 @@ enum RecordRole : uint8_t {
   kEpochRecord = 1,      // an epoch record in full
   kOwnManifest = 2,      // this launch's launch_manifest in full
   kOwnSeparator = 3,     // this launch's launch_separator in full
+  kOwnObservation = 4,   // this launch's launch_observation (load or alive) in full
 };
 
 void AppendU8(std::string& out, uint8_t v) { out.push_back(static_cast<char>(v)); }
@@ -41,6 +42,8 @@ RecordRole RoleOf(const CelRecord& record, absl::string_view launch_id) {
       return content.launch_id == launch_id ? kOwnManifest : kOtherRecord;
     case CelContent::Type::kLaunchSeparator:
       return content.launch_id == launch_id ? kOwnSeparator : kOtherRecord;
+    case CelContent::Type::kLaunchObservation:
+      return content.launch_id == launch_id ? kOwnObservation : kOtherRecord;
   }
   return kOtherRecord;
 }
