@@ -240,7 +240,6 @@ AttestorResponse Attestor::Handle(const AttestorRequest& request,
       response = ActivateCredential(request);
       break;
     case AttestorRequest::Op::kHold:
-<<<<<<< HEAD
       response = Hold(request, connection);
       break;
     case AttestorRequest::Op::kLaunch:
@@ -251,14 +250,6 @@ AttestorResponse Attestor::Handle(const AttestorRequest& request,
       break;
     case AttestorRequest::Op::kReattest:
       response = Reattest(request, connection);
-=======
-    case AttestorRequest::Op::kLaunch:
-    case AttestorRequest::Op::kRelease:
-    case AttestorRequest::Op::kReattest:
-      // Placeholder on the shared-layer branch only: the attestor piece serves these.
-      response = absl::FailedPreconditionError(
-          absl::StrCat("op ", OpName(request.op), " is not served by this attestor"));
->>>>>>> obs-base
       break;
   }
   if (!response.ok()) return ErrorResponse(response.status());

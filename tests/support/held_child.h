@@ -119,12 +119,12 @@ class HeldChild {
     for (size_t i = 0; i < setup.fds.size(); ++i) {
       if (dup3(setup.fds[i].second, kHigh + 2 + static_cast<int>(i), O_CLOEXEC) < 0) _exit(122);
     }
-    int top = -1;
+    // Every low number closed (whatever this process inherited, gaps
+    // between the targets included), then the targets filled.
+    if (syscall(SYS_close_range, 0, kHigh - 1, 0) != 0) _exit(123);
     for (size_t i = 0; i < setup.fds.size(); ++i) {
       if (dup2(kHigh + 2 + static_cast<int>(i), setup.fds[i].first) < 0) _exit(123);
-      if (setup.fds[i].first > top) top = setup.fds[i].first;
     }
-    syscall(SYS_close_range, top + 1, kHigh - 1, 0);
     syscall(SYS_close_range, kHigh + 2, ~0U, 0);
     if (setup.before_filters != nullptr && !setup.before_filters()) _exit(124);
     if (setup.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(125);
