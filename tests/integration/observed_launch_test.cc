@@ -249,7 +249,9 @@ TEST_F(ObservedLaunchTest, ModifiedLauncherIsRecordedUnderItsOwnDigestAndR13Name
   const Json* r13 = Rule(report, "R13");
   ASSERT_NE(r13, nullptr) << report.dump(2);
   EXPECT_EQ((*r13)["outcome"], "fail") << report.dump(2);
-  EXPECT_NE((*r13)["reason"].get<std::string>().find(copy_digest), std::string::npos)
+  // The digest the attestor saw, not the manifest's word.
+  EXPECT_NE((*r13)["reason"].get<std::string>().find(copy_digest + " (observed)"),
+            std::string::npos)
       << (*r13)["reason"];
 }
 
@@ -274,6 +276,7 @@ TEST_P(FaultTest, ObservationCatchesTheLie) {
   EXPECT_EQ(r.exit_code(), kExitLaunchFailed) << r.err;
   std::vector<std::string> errors = ErrorLines(r, nullptr);
   ASSERT_EQ(errors.size(), 1u) << r.err;
+  RecordProperty("error", errors[0]);
   EXPECT_NE(errors[0].find("observation refused"), std::string::npos) << errors[0];
   EXPECT_NE(errors[0].find(c.field), std::string::npos) << errors[0];
   EXPECT_FALSE(StatPath(marker_).has_value()) << "the workload ran (or its file was left)";
@@ -287,10 +290,16 @@ TEST_P(FaultTest, ObservationCatchesTheLie) {
 
 INSTANTIATE_TEST_SUITE_P(
     Lies, FaultTest,
-    ::testing::Values(FaultCase{"filter-bytes", "filter"}, FaultCase{"second-filter", "filters"},
-                      FaultCase{"extra-fd", "not declared"}, FaultCase{"other-inode", "fd 3"},
-                      FaultCase{"open-mode", "open_mode"}, FaultCase{"no-nnp", "no_new_privs"},
-                      FaultCase{"capability", "cap"}, FaultCase{"other-exe", "exe"}),
+    ::testing::Values(
+        FaultCase{"filter-bytes", "filters[0].sha256: manifest "},
+        FaultCase{"second-filter", "filters: manifest 1 installed, kernel 2 installed"},
+        FaultCase{"extra-fd", "open (kernel) but not declared"},
+        FaultCase{"other-inode", "fds[fd 3].ino: manifest "},
+        FaultCase{"open-mode", "fds[fd 3].open_mode: manifest \"r\", kernel \"rw\""},
+        FaultCase{"no-nnp", "no_new_privs: manifest true, kernel false"},
+        FaultCase{"capability",
+                  "caps.bounding: manifest 0000000000000000, kernel 0000000000000001"},
+        FaultCase{"other-exe", "exe_sha256: manifest "}),
     [](const auto& info) {
       std::string name = info.param.fault;
       for (char& ch : name) {
@@ -387,13 +396,12 @@ TEST_F(ObservedLaunchTest, ReattestationAliveThenNonceSpentThenGone) {
   EXPECT_TRUE(bound) << "the certified log holds the alive record bound to the nonce";
   // Offline: the chain holds and freshness "alive" is established by this nonce.
   const Json report = Verify(alive, Policy("alive.json", {{"freshness", "alive"}}), nonce);
-  ASSERT_TRUE(report.contains("steps")) << report.dump(2);
-  for (const Json& step : report["steps"]) {
+  EXPECT_TRUE(report.contains("steps")) << report.dump(2);
+  for (const Json& step : report.value("steps", Json::array())) {
     EXPECT_NE(step["outcome"], "fail") << step.dump();
   }
   const Json* r11 = Rule(report, "R11");
-  ASSERT_NE(r11, nullptr) << report.dump(2);
-  EXPECT_NE((*r11)["outcome"], "fail") << r11->dump();
+  EXPECT_TRUE(r11 != nullptr && (*r11)["outcome"] != "fail") << report.dump(2);
 
   // The same nonce again: refused, whatever the launch.
   RunResult again = attest(nonce, dir_.File("again.json"));
