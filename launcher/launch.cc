@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "common/manifest.h"
+#include "common/profile.h"
 #include "common/sha256.h"
 #include "launcher/attestor_client.h"
 #include "launcher/capabilities.h"
@@ -22,9 +23,8 @@
 #include "launcher/filter.h"
 #include "launcher/filter_cache.h"
 #include "launcher/final_exec.h"
-#include "launcher/observed_exec.h"
-#include "common/profile.h"
 #include "launcher/jwe_decrypt.h"
+#include "launcher/observed_exec.h"
 #include "launcher/secret_fd.h"
 #include "launcher/secret_source.h"
 #include "launcher/self_check.h"
@@ -93,9 +93,8 @@ void DescribeProcess(Manifest& m) {
     const char* name;
     int resource;
   };
-  for (Limit l : {Limit{"as", RLIMIT_AS}, Limit{"core", RLIMIT_CORE},
-                  Limit{"fsize", RLIMIT_FSIZE}, Limit{"nofile", RLIMIT_NOFILE},
-                  Limit{"nproc", RLIMIT_NPROC}}) {
+  for (Limit l : {Limit{"as", RLIMIT_AS}, Limit{"core", RLIMIT_CORE}, Limit{"fsize", RLIMIT_FSIZE},
+                  Limit{"nofile", RLIMIT_NOFILE}, Limit{"nproc", RLIMIT_NPROC}}) {
     rlimit rl{};
     if (getrlimit(l.resource, &rl) == 0) m.rlimits[l.name] = {rl.rlim_cur, rl.rlim_max};
   }
@@ -127,9 +126,9 @@ absl::Status CheckLateDependencies(const LaunchOptions& options) {
     const std::string& path = **out;
     const std::string dir = DirectoryOf(path);
     if (access(dir.c_str(), W_OK | X_OK) != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot write ", path, ": directory ", dir, ": ", strerror(errno),
-          " (checked before any declared file is created or truncated)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot write ", path, ": directory ", dir, ": ", strerror(errno),
+                       " (checked before any declared file is created or truncated)"));
     }
   }
   if (options.attestor) {
@@ -141,13 +140,13 @@ absl::Status CheckLateDependencies(const LaunchOptions& options) {
   }
   if (options.secret_source != nullptr) {
     if (absl::Status up = options.secret_source->Probe(); !up.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "verifier: ", up.message(), " (checked before any declared file is created or truncated)"));
+      return absl::UnavailableError(
+          absl::StrCat("verifier: ", up.message(),
+                       " (checked before any declared file is created or truncated)"));
     }
   }
   return absl::OkStatus();
 }
-
 
 // What steps 10 to 13 of an attested launch need.
 struct ObservedLaunch {
@@ -184,11 +183,14 @@ absl::Status ObserveAndRelease(const ObservedLaunch& l, HeldWorkload& workload) 
   // to the launch key; each is written into its memfd (this process's private
   // writable description; the workload holds a read-only one) and sealed.
   if (releasing) {
-    RETURN_IF_ERROR(ReceiveSecrets(*l.options.secret_source, evidence, l.launch_id,
-                                   *l.launch_key, *l.secrets));
+    RETURN_IF_ERROR(
+        ReceiveSecrets(*l.options.secret_source, evidence, l.launch_id, *l.launch_key, *l.secrets));
   }
-  // 13. Release: the workload runs its first instruction.
-  return attestor.Release(l.launch_id);
+  // 13. Release: the workload runs its first instruction. Refused, the
+  // bundle of a workload that never ran is removed again.
+  absl::Status released = attestor.Release(l.launch_id);
+  if (!released.ok() && l.options.evidence_out) unlink(l.options.evidence_out->c_str());
+  return released;
 }
 
 }  // namespace
@@ -313,7 +315,7 @@ absl::StatusOr<int> Launch(const LaunchOptions& options, Diagnostics& diag) {
     DescribeProcess(m);
     m.no_new_privs = true;
     m.no_capabilities = true;  // DropCapabilitiesForExec, at the start
-    m.attested = attested;  // before the digest is taken: the measured bytes say so
+    m.attested = attested;     // before the digest is taken: the measured bytes say so
     m.launcher_version = kLauncherVersion;
     m.launcher_sha256 = LauncherDigest();
     m.fds = std::move(fds);
@@ -344,8 +346,8 @@ absl::StatusOr<int> Launch(const LaunchOptions& options, Diagnostics& diag) {
     ASSIGN_OR_RETURN(nonce, RandomBytes(kDefaultNonceBytes));
   }
 
-  ExecPlan plan{.exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = kInstallFlags,
-                .argv = options.argv};
+  ExecPlan plan{
+      .exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = kInstallFlags, .argv = options.argv};
   for (const FdSpec& f : profile.fds) plan.declared.insert(f.fd);
   plan.private_fds = private_fds;
   for (int fd : file_changes.DirectoryFds()) plan.private_fds.insert(fd);
@@ -360,8 +362,11 @@ absl::StatusOr<int> Launch(const LaunchOptions& options, Diagnostics& diag) {
   // 9. The workload's process: a child held before it changes anything.
   ASSIGN_OR_RETURN(HeldWorkload workload, HeldWorkload::Fork(plan));
   // 10-13. Observed, measured, attested, given its secrets, released.
-  ObservedLaunch launch{.options = options, .launch_id = m.launch_id, .manifest = manifest,
-                        .nonce = nonce, .launch_key = launch_key ? &*launch_key : nullptr,
+  ObservedLaunch launch{.options = options,
+                        .launch_id = m.launch_id,
+                        .manifest = manifest,
+                        .nonce = nonce,
+                        .launch_key = launch_key ? &*launch_key : nullptr,
                         .secrets = &secrets};
   if (absl::Status released = ObserveAndRelease(launch, workload); !released.ok()) {
     workload.Kill();  // the attestor's connection is closed: it lets go of the child
