@@ -70,6 +70,8 @@ absl::StatusOr<EventLog> OpenEventLog(const std::string& path, const Register& r
 }  // namespace
 
 Attestor::~Attestor() {
+  // Held workloads die with the attestor that held them.
+  launches_.KillAllHeld();
   // Flush the AK and forget the register before the context goes.
   log_.reset();
   register_.reset();
@@ -84,9 +86,21 @@ absl::StatusOr<std::unique_ptr<Attestor>> Attestor::Open(const AttestorOptions& 
                                             : Register::Parse(options.register_spec));
   const bool pcr = spec.kind == Register::Kind::kPcr;
   if (!options.allow_resettable_pcr) RETURN_IF_ERROR(CheckRegisterNotResettable(spec));
+  // Whether the kernel can be read, before anything is touched: an attestor
+  // that cannot observe refuses to start unless told to record that.
+  absl::Status probe = options.probe ? options.probe() : ProbeKernelObservation();
+  if (!probe.ok() && !options.allow_unobserved) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot observe workloads on this kernel: ", probe.message(),
+        " (--allow-unobserved serves anyway and records every launch as not observed)"));
+  }
   RETURN_IF_ERROR(EnsureStateDir(options.state_dir));
 
   std::unique_ptr<Attestor> a(new Attestor());
+  if (!probe.ok()) {
+    a->not_observed_ = probe.message().empty() ? "the kernel cannot be observed"
+                                               : std::string(probe.message());
+  }
   ASSIGN_OR_RETURN(a->state_lock_, LockStateDir(options.state_dir));
   a->state_dir_ = options.state_dir;
   ASSIGN_OR_RETURN(a->ctx_, EsysContext::Open({.tcti = options.tcti}));
@@ -125,6 +139,10 @@ absl::StatusOr<std::unique_ptr<Attestor>> Attestor::Open(const AttestorOptions& 
   RETURN_IF_ERROR(a->Reconcile(clock));
   absl::StrAppend(&a->startup_summary_, "AK ", a->ak_->created() ? "created" : "loaded",
                   ", resetCount ", clock.reset_count, ", restartCount ", clock.restart_count);
+  if (!a->not_observed_.empty()) {
+    absl::StrAppend(&a->startup_summary_, "; NOT OBSERVING (--allow-unobserved): ",
+                    a->not_observed_, "; every launch is recorded as not observed");
+  }
   return a;
 }
 
@@ -185,7 +203,12 @@ absl::Status Attestor::Fail(absl::Status status) {
   return status;
 }
 
-AttestorResponse Attestor::Handle(const AttestorRequest& request) {
+void Attestor::ConnectionClosed(uint64_t connection_id) {
+  launches_.ConnectionClosed(connection_id);
+}
+
+AttestorResponse Attestor::Handle(const AttestorRequest& request,
+                                  AttestorConnection& connection) {
   if (!fatal_.ok()) {
     return ErrorResponse(absl::Status(
         fatal_.code(), absl::StrCat("the attestor stopped serving: ", fatal_.message())));
@@ -196,7 +219,16 @@ AttestorResponse Attestor::Handle(const AttestorRequest& request) {
       response = Info();
       break;
     case AttestorRequest::Op::kMeasure:
-      response = Measure(*request.content);
+      if (request.content->type == CelContent::Type::kLaunchManifest) {
+        response = absl::FailedPreconditionError(
+            "a launch manifest is measured only through 'launch', which observes the workload");
+      } else if (request.content->type != CelContent::Type::kLaunchSeparator) {
+        response = absl::FailedPreconditionError(absl::StrCat(
+            "a ", CelContentTypeName(request.content->type),
+            " record is made by the attestor only; measure takes a launch_separator"));
+      } else {
+        response = Measure(*request.content);
+      }
       break;
     case AttestorRequest::Op::kCertify:
       response = Certify(request.qualifying_data);
@@ -208,12 +240,16 @@ AttestorResponse Attestor::Handle(const AttestorRequest& request) {
       response = ActivateCredential(request);
       break;
     case AttestorRequest::Op::kHold:
+      response = Hold(request, connection);
+      break;
     case AttestorRequest::Op::kLaunch:
+      response = Launch(request, connection);
+      break;
     case AttestorRequest::Op::kRelease:
+      response = Release(request, connection);
+      break;
     case AttestorRequest::Op::kReattest:
-      // Placeholder on the shared-layer branch only: the attestor piece serves these.
-      response = absl::FailedPreconditionError(
-          absl::StrCat("op ", OpName(request.op), " is not served by this attestor"));
+      response = Reattest(request, connection);
       break;
   }
   if (!response.ok()) return ErrorResponse(response.status());

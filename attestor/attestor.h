@@ -10,11 +10,15 @@
 #ifndef FDATTEST_ATTESTOR_ATTESTOR_H_
 #define FDATTEST_ATTESTOR_ATTESTOR_H_
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "attestor/event_log.h"
+#include "attestor/kernel_observer.h"
+#include "attestor/observed_launches.h"
 #include "attestor/tpm_context.h"
 #include "attestor/tpm_keys.h"
 #include "attestor/tpm_register.h"
@@ -41,6 +45,20 @@ struct AttestorOptions {
   bool allow_resettable_pcr = false;
   // The owner hierarchy's authValue, needed only to define the NV index.
   std::string owner_auth;
+  // Whether this kernel can be observed, asked once at start before anything
+  // else; empty means ProbeKernelObservation (tests inject a failure here).
+  std::function<absl::Status()> probe;
+  // When the probe fails: refuse to start (false), or serve and record every
+  // launch as not observed, with the probe's message (true; never affirmed
+  // by a shipped policy).
+  bool allow_unobserved = false;
+};
+
+// One client connection, as the server identified it (IdentifyPeer): the
+// peer is named by a pidfd taken once, at accept.
+struct AttestorConnection {
+  uint64_t id = 0;
+  PeerProcess peer;
 };
 
 class Attestor {
@@ -58,9 +76,11 @@ class Attestor {
   Attestor(const Attestor&) = delete;
   Attestor& operator=(const Attestor&) = delete;
 
-  // Answers one parsed request with one response (canonical JSON). Never
+  // Answers one parsed request from `connection` with one response. Never
   // fails: errors become {"ok":false,...} responses.
-  AttestorResponse Handle(const AttestorRequest& request);
+  AttestorResponse Handle(const AttestorRequest& request, AttestorConnection& connection);
+  // The connection ended: a workload it held and did not release is killed.
+  void ConnectionClosed(uint64_t connection_id);
 
   // Set once a failure left the log and the register possibly out of step
   // (an extend that failed after its record was written, a log write error,
@@ -70,6 +90,8 @@ class Attestor {
 
   // What Open found and did, for the start-up log line.
   const std::string& startup_summary() const { return startup_summary_; }
+  // Why launches are recorded as not observed; empty when they are observed.
+  const std::string& not_observed() const { return not_observed_; }
   const Register& reg() const { return log_->reg(); }
   std::string DescribeRegister() const { return register_->Describe(); }
 
@@ -86,6 +108,17 @@ class Attestor {
   absl::StatusOr<ActivateCredentialResponse> ActivateCredential(const AttestorRequest& request);
   absl::Status Fail(absl::Status status);
 
+  // The observed launch and re-attestation (attestor/observed_launches.cc).
+  absl::StatusOr<HoldResponse> Hold(const AttestorRequest& request,
+                                    const AttestorConnection& connection);
+  absl::StatusOr<LaunchResponse> Launch(const AttestorRequest& request,
+                                        const AttestorConnection& connection);
+  absl::StatusOr<ReleaseResponse> Release(const AttestorRequest& request,
+                                          const AttestorConnection& connection);
+  absl::StatusOr<ReattestResponse> Reattest(const AttestorRequest& request,
+                                            const AttestorConnection& connection);
+  bool LaunchIdInLog(absl::string_view launch_id) const;
+
   // Declaration order is destruction order in reverse: the AK and the
   // register must go before the context they belong to, and the state
   // directory's lock is released last.
@@ -97,6 +130,10 @@ class Attestor {
   std::optional<EventLog> log_;
   std::string ek_certificate_;
   std::string startup_summary_;
+  std::string not_observed_;
+  // Declared after the log and the register, so destroyed first: held
+  // workloads are killed before anything else goes.
+  ObservedLaunches launches_;
   absl::Status fatal_;
 };
 

@@ -7,8 +7,13 @@
 // second daemon on the same state directory refused before it touches the
 // TPM; an AK flushed by another TPM client reloaded at the next certify; a
 // fresh state directory refused where the NV index already exists; no
-// tpm2-tss error line on stderr at a start that succeeds.
+// tpm2-tss error line on stderr at a start that succeeds; a manifest from a
+// peer that launched nothing refused; a failing kernel probe refusing the
+// start unless unobserved launches are allowed.
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <tss2/tss2_tpm2_types.h>
 
 #include <algorithm>
@@ -28,6 +33,7 @@
 #include "absl/strings/str_split.h"
 #include "attestor/attestor.h"
 #include "attestor/event_log.h"
+#include "attestor/kernel_observer.h"
 #include "attestor/tpm_context.h"
 #include "attestor/tpm_keys.h"
 #include "attestor/tpm_register.h"
@@ -607,28 +613,72 @@ TEST_F(AttestorTest, ReloadsItsAkAfterSomeoneFlushedIt) {
       << daemon_->stderr_text();
 }
 
-// The trust docs/attestor.md states: any peer allowed on the socket — here
-// this test, which is not fdlaunch and launched nothing — has a manifest
-// digest of its choosing measured, and has the launch certified again on a
-// second, fresh qualifying value. The attestor should refuse both until it
-// measures its peer and observes the launch itself; today it accepts them, so
-// this test fails when run (--gtest_also_run_disabled_tests), which is the
-// gap, kept visible.
-TEST_F(AttestorTest, DISABLED_RefusesAManifestFromAPeerThatLaunchedNothing) {
+// A peer allowed on the socket that launched nothing — this test — cannot
+// have a manifest measured: a plain measure of a launch_manifest is refused,
+// and so is a separator for a launch without a load observation; nothing
+// reaches the log. (Replaces the disabled test that kept this gap visible.)
+TEST_F(AttestorTest, RefusesAManifestFromAPeerThatLaunchedNothing) {
   ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
   const std::string launch = RandomHex(16);
   auto m = Call(socket_, Manifest(launch, RandomHex(32)));  // no such launch, no such manifest
   ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_NE(CodeOf(*m), "ok") << "measured for a launch that never happened: " << m->dump();
+  EXPECT_EQ(CodeOf(*m), "FailedPrecondition") << m->dump();
+  EXPECT_NE(m->dump().find("measured only through 'launch'"), std::string::npos) << m->dump();
   auto s = Call(socket_, Separator(launch));
   ASSERT_TRUE(s.ok()) << s.status();
-  auto first = Call(socket_, CertifyRequest(RandomHex(32)));
-  ASSERT_TRUE(first.ok()) << first.status();
-  auto again = Call(socket_, CertifyRequest(RandomHex(32)));  // a later, fresh nonce
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_NE(CodeOf(*again), "ok")
-      << "an earlier launch certified again on a fresh value: the nonce proves a fresh "
-         "certification, not a fresh launch";
+  EXPECT_EQ(CodeOf(*s), "FailedPrecondition") << s->dump();
+  auto log = Call(socket_, LogRequest(launch));
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(CodeOf(*log), "FailedPrecondition") << "records exist for a launch that never happened: "
+                                                << log->dump();
+  // A launch that was never held is not launched either.
+  auto l = Call(socket_, Json{{"op", "release"}, {"launch_id", launch}});
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(CodeOf(*l), "FailedPrecondition") << l->dump();
+}
+
+// The start-up probe: a kernel that cannot be observed stops the attestor
+// before it touches anything, with the probe's message; with
+// allow_unobserved it serves, says so, and holds nothing.
+TEST_F(AttestorTest, ProbeFailureRefusesToStartUnlessAllowedUnobserved) {
+  const std::string why = "ptrace is refused (Yama ptrace_scope 3): injected by the test";
+  AttestorOptions options{.tcti = tpm_->tcti(), .state_dir = state_dir_};
+  options.probe = [&] { return absl::FailedPreconditionError(why); };
+  absl::StatusOr<std::unique_ptr<Attestor>> refused = Attestor::Open(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(why), std::string::npos) << refused.status();
+  EXPECT_NE(access(state_dir_.c_str(), F_OK), 0) << "the state directory was created";
+
+  options.allow_unobserved = true;
+  absl::StatusOr<std::unique_ptr<Attestor>> a = Attestor::Open(options);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ((*a)->not_observed(), why);
+  EXPECT_NE((*a)->startup_summary().find("NOT OBSERVING"), std::string::npos);
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  absl::StatusOr<PeerProcess> peer = IdentifyPeer(sv[0]);
+  close(sv[0]);
+  close(sv[1]);
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  AttestorConnection connection{.id = 1, .peer = *std::move(peer)};
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  absl::StatusOr<AttestorRequest> hold = AttestorRequest::Hold(RandomHex(16), child);
+  ASSERT_TRUE(hold.ok()) << hold.status();
+  AttestorResponse answer = (*a)->Handle(*hold, connection);
+  const HoldResponse* held = std::get_if<HoldResponse>(&answer);
+  ASSERT_NE(held, nullptr) << SerializeResponse(answer);
+  EXPECT_FALSE(held->observing);
+  // Nothing seized: the child is not traced.
+  std::string status = ReadFileLimited(absl::StrCat("/proc/", child, "/status"), 1 << 16).value();
+  EXPECT_NE(status.find("TracerPid:\t0\n"), std::string::npos) << status;
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
 }
 
 // activate_credential through the socket, with a credential that

@@ -25,7 +25,8 @@ constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
     "usage: fdattestd --socket PATH --state-dir DIR --tcti TCTI [--register nv|nv:0xINDEX|pcr:N] "
-    "[--allow-resettable-pcr] [--allow-uid N]... [--allow-gid N]... [--owner-auth-file FILE]";
+    "[--allow-resettable-pcr] [--allow-uid N]... [--allow-gid N]... [--owner-auth-file FILE] "
+    "[--allow-unobserved]";
 
 constexpr char kFooter[] =
     "Exit status:\n"
@@ -73,6 +74,10 @@ int main(int argc, char** argv) {
                  "uid allowed to use the API (repeatable; default: 0 alone, unless a uid or gid "
                  "is given)");
   app.add_option("--allow-gid", gids, "gid allowed to use the API (repeatable; default: none)");
+  app.add_flag("--allow-unobserved", options.allow_unobserved,
+               "serve even when this kernel cannot be observed (no PTRACE_SECCOMP_GET_FILTER, "
+               "ptrace refused): every launch is then recorded as not observed, with the reason, "
+               "which every shipped policy fails; without it fdattestd refuses to start");
   app.add_option("--owner-auth-file", owner_auth_file,
                  "file holding the owner hierarchy's auth value (to define the NV index; "
                  "default: the empty auth value)");

@@ -94,6 +94,9 @@ class TracedProcess {
   UniqueFd pidfd_;
   pid_t pid_ = 0;
   bool attached_ = false;
+  // A signal whose delivery stop SeizeAndStop met first: handed back at the
+  // detach, so observing never swallows a signal.
+  int pending_signal_ = 0;
 };
 
 // Whether this attestor can observe on this kernel: forks a child that

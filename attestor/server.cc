@@ -95,15 +95,23 @@ absl::StatusOr<UniqueFd> ListenOnUnixSocket(const std::string& path) {
 
 namespace {
 
+// One accepted client. Its end tells the attestor (ConnectionClosed), which
+// kills a workload the client held and did not release.
 struct Connection {
+  explicit Connection(Attestor& a) : attestor(a) {}
+  ~Connection() { attestor.ConnectionClosed(who.id); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Attestor& attestor;
   UniqueFd fd;
   FrameReader reader;
   Deadline deadline;
-  ucred peer{};
+  AttestorConnection who;
   bool closed = false;
 };
 
-std::string PeerName(const ucred& peer) {
+std::string PeerName(const PeerProcess& peer) {
   return absl::StrCat("pid ", peer.pid, " uid ", peer.uid, " gid ", peer.gid);
 }
 
@@ -114,8 +122,8 @@ void SendAndForget(int fd, const absl::Status& status) {
       .IgnoreError();
 }
 
-void AcceptClients(int listen_fd, const ServeOptions& options,
-                   std::vector<std::unique_ptr<Connection>>& conns) {
+void AcceptClients(Attestor& attestor, int listen_fd, const ServeOptions& options,
+                   std::vector<std::unique_ptr<Connection>>& conns, uint64_t& next_id) {
   while (conns.size() < options.max_connections) {
     UniqueFd fd(accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) {
@@ -124,12 +132,15 @@ void AcceptClients(int listen_fd, const ServeOptions& options,
       }
       return;
     }
-    ucred peer{};
-    socklen_t len = sizeof(peer);
-    if (getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) {
-      LogLine(ErrnoStatus("SO_PEERCRED", errno).message());
+    // The peer, from the kernel, once: a pidfd names it for the connection's
+    // life (its executable is hashed from it at each launch and reattest).
+    absl::StatusOr<PeerProcess> identified = IdentifyPeer(fd.get());
+    if (!identified.ok()) {
+      LogLine(absl::StrCat("cannot identify a connecting peer: ", identified.status().message()));
+      SendAndForget(fd.get(), identified.status());
       continue;
     }
+    const PeerProcess& peer = *identified;
     if (!options.policy.Allows(peer.uid, peer.gid)) {
       absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
           "uid ", peer.uid, " gid ", peer.gid, " may not use this attestor (allowed: ",
@@ -138,9 +149,10 @@ void AcceptClients(int listen_fd, const ServeOptions& options,
       SendAndForget(fd.get(), denied);
       continue;
     }
-    auto conn = std::make_unique<Connection>();
+    auto conn = std::make_unique<Connection>(attestor);
     conn->fd = std::move(fd);
-    conn->peer = peer;
+    conn->who.id = next_id++;
+    conn->who.peer = *std::move(identified);
     conn->deadline = std::chrono::steady_clock::now() + options.read_timeout;
     conns.push_back(std::move(conn));
   }
@@ -157,7 +169,7 @@ void ServeReadable(Attestor& attestor, Connection& c, const ServeOptions& option
   }
   if (n == 0) {
     if (c.reader.mid_frame()) {
-      LogLine(absl::StrCat(PeerName(c.peer), " closed the connection inside a frame "
+      LogLine(absl::StrCat(PeerName(c.who.peer), " closed the connection inside a frame "
                                              "(truncated request ignored)"));
     }
     c.closed = true;
@@ -173,13 +185,13 @@ void ServeReadable(Attestor& attestor, Connection& c, const ServeOptions& option
     absl::StatusOr<AttestorRequest> request = AttestorRequest::Parse(*payload);
     std::string response;
     if (!request.ok()) {
-      LogLine(absl::StrCat("bad request from ", PeerName(c.peer), ": ",
+      LogLine(absl::StrCat("bad request from ", PeerName(c.who.peer), ": ",
                            request.status().message()));
       response = SerializeResponse(ErrorResponse(request.status()));
     } else {
-      AttestorResponse answer = attestor.Handle(*request);
+      AttestorResponse answer = attestor.Handle(*request, c.who);
       if (const ErrorResponse* error = std::get_if<ErrorResponse>(&answer)) {
-        LogLine(absl::StrCat(OpName(request->op), " from ", PeerName(c.peer),
+        LogLine(absl::StrCat(OpName(request->op), " from ", PeerName(c.who.peer),
                              " failed: ", error->message));
       }
       response = SerializeResponse(answer);
@@ -194,7 +206,7 @@ void ServeReadable(Attestor& attestor, Connection& c, const ServeOptions& option
     if (!attestor.fatal().ok()) return;
   }
   if (!fed.ok()) {
-    LogLine(absl::StrCat("broken frame from ", PeerName(c.peer), ": ", fed.message(),
+    LogLine(absl::StrCat("broken frame from ", PeerName(c.who.peer), ": ", fed.message(),
                          "; closing the connection"));
     SendAndForget(c.fd.get(), fed);
     c.closed = true;
@@ -206,6 +218,7 @@ void ServeReadable(Attestor& attestor, Connection& c, const ServeOptions& option
 absl::Status Serve(Attestor& attestor, int listen_fd, int stop_fd, const ServeOptions& options) {
   std::vector<std::unique_ptr<Connection>> conns;
   std::vector<pollfd> fds;
+  uint64_t next_id = 1;
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     int timeout_ms = -1;
@@ -233,7 +246,7 @@ absl::Status Serve(Attestor& attestor, int listen_fd, int stop_fd, const ServeOp
     const auto after = std::chrono::steady_clock::now();
     for (auto& c : conns) {
       if (!c->closed && after >= c->deadline) {
-        LogLine(absl::StrCat(PeerName(c->peer), " sent no complete request within ",
+        LogLine(absl::StrCat(PeerName(c->who.peer), " sent no complete request within ",
                              options.read_timeout.count(), " ms; closing the connection"));
         SendAndForget(c->fd.get(),
                       absl::InvalidArgumentError("timed out waiting for a complete request"));
@@ -241,7 +254,7 @@ absl::Status Serve(Attestor& attestor, int listen_fd, int stop_fd, const ServeOp
       }
     }
     std::erase_if(conns, [](const std::unique_ptr<Connection>& c) { return c->closed; });
-    if (fds[1].revents != 0) AcceptClients(listen_fd, options, conns);
+    if (fds[1].revents != 0) AcceptClients(attestor, listen_fd, options, conns, next_id);
   }
 }
 

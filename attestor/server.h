@@ -1,5 +1,6 @@
-// fdattestd's unix-socket server: accepts local clients, authorises each by
-// SO_PEERCRED, reads length-prefixed frames within a deadline and hands every
+// fdattestd's unix-socket server: accepts local clients, identifies each peer
+// through the kernel once (IdentifyPeer: a pidfd and its credentials),
+// authorises it by uid/gid, reads length-prefixed frames within a deadline and hands every
 // request to the Attestor (attestor/attestor.h), one at a time. See
 // docs/attestor.md, "The local API".
 //
@@ -23,7 +24,7 @@
 namespace fdattest {
 
 // Which local peers may use the API: a peer whose uid is in `uids` or whose
-// gid is in `gids` (SO_PEERCRED, taken at connect time).
+// gid is in `gids` (its credentials taken at connect time).
 struct PeerPolicy {
   std::vector<uid_t> uids = {0};
   std::vector<gid_t> gids;
@@ -52,7 +53,8 @@ absl::Status CheckSocketUnused(const std::string& path);
 // Accepts and serves clients until `stop_fd` becomes readable (returns OK)
 // or the attestor turns fatal (returns attestor.fatal()). Every connection is
 // non-blocking and bounded in time; a broken frame closes only its own
-// connection.
+// connection. Every connection's end, and Serve's return, is reported to the
+// attestor (Attestor::ConnectionClosed).
 absl::Status Serve(Attestor& attestor, int listen_fd, int stop_fd, const ServeOptions& options);
 
 }  // namespace fdattest

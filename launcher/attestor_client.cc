@@ -181,13 +181,26 @@ absl::StatusOr<InfoResponse> AttestorClient::Info() {
   return Call<InfoResponse>(AttestorRequest::Info());
 }
 
-absl::StatusOr<uint64_t> AttestorClient::MeasureManifest(absl::string_view launch_id,
-                                                         const Sha256Digest& manifest_sha256) {
-  absl::StatusOr<CelContent> content = CelContent::LaunchManifestDigest(launch_id, manifest_sha256);
-  if (!content.ok()) return Prefixed(content.status());
-  ASSIGN_OR_RETURN(MeasureResponse r,
-                   Call<MeasureResponse>(AttestorRequest::Measure(*std::move(content))));
-  return r.recnum;
+absl::StatusOr<HoldResponse> AttestorClient::Hold(absl::string_view launch_id, int64_t pid) {
+  return Call<HoldResponse>(AttestorRequest::Hold(launch_id, pid));
+}
+
+absl::StatusOr<LaunchResponse> AttestorClient::Launch(absl::string_view launch_id,
+                                                      absl::string_view manifest,
+                                                      absl::string_view nonce) {
+  return Call<LaunchResponse>(AttestorRequest::Launch(launch_id, manifest, nonce));
+}
+
+absl::Status AttestorClient::Release(absl::string_view launch_id) {
+  return Call<ReleaseResponse>(AttestorRequest::Release(launch_id)).status();
+}
+
+absl::StatusOr<ReattestResponse> AttestorClient::Reattest(absl::string_view launch_id,
+                                                          absl::string_view nonce) {
+  ASSIGN_OR_RETURN(ReattestResponse r,
+                   Call<ReattestResponse>(AttestorRequest::Reattest(launch_id, nonce)));
+  if (!r.gone && r.manifest.empty()) return Malformed("reattest", "alive without the manifest");
+  return r;
 }
 
 absl::StatusOr<uint64_t> AttestorClient::MeasureSeparator(absl::string_view launch_id) {

@@ -37,11 +37,26 @@ class AttestorClient {
   AttestorClient& operator=(AttestorClient&&) = default;
 
   absl::StatusOr<InfoResponse> Info();
-  // Both return the record number the attestor assigned; each is acknowledged
-  // only after the record was logged durably and extended into the register.
-  absl::StatusOr<uint64_t> MeasureManifest(absl::string_view launch_id,
-                                           const Sha256Digest& manifest_sha256);
+
+  // The observed launch (docs/attestor.md, "An observed launch"), in order:
+  // Hold hands the attestor `pid`, a child of this process that has not yet
+  // exec'd the workload, and says whether the attestor observes it. Launch
+  // sends the manifest's exact bytes and the nonce (0..64 raw bytes) once the
+  // child has exec'd; the attestor observes it, checks the observation
+  // against the manifest and measures both (a mismatch is FailedPrecondition
+  // "observation refused: <field>: ..." and nothing is recorded). Every
+  // record is acknowledged only after it was logged durably and extended.
+  absl::StatusOr<HoldResponse> Hold(absl::string_view launch_id, int64_t pid);
+  absl::StatusOr<LaunchResponse> Launch(absl::string_view launch_id, absl::string_view manifest,
+                                        absl::string_view nonce);
+  // Returns the separator's record number.
   absl::StatusOr<uint64_t> MeasureSeparator(absl::string_view launch_id);
+  // Lets the held workload run its first instruction; from then on it is
+  // the attestor's live launch, re-attestable until it exits.
+  absl::Status Release(absl::string_view launch_id);
+  // Re-observes a released, running workload on `nonce` (1..64 raw bytes):
+  // gone, or alive and unchanged with the alive record's number.
+  absl::StatusOr<ReattestResponse> Reattest(absl::string_view launch_id, absl::string_view nonce);
   // `qualifying_data`: 1..64 raw bytes, copied by the TPM into extraData.
   absl::StatusOr<CertifyResponse> Certify(absl::string_view qualifying_data);
   // The current epoch's records: `launch_id`'s and the epoch record in full,

@@ -67,29 +67,49 @@ absl::StatusOr<std::string> BuildEvidence(const EvidenceParts& parts) {
   e.event_log.assign(parts.event_log.begin(), parts.event_log.begin() + end);
 
   // The replay checked every record's digest against its content and the
-  // launch rules; what is left is that this launch is there, in full.
-  std::optional<size_t> manifest_at, separator_at;
+  // launch rules; what is left is that this launch is there, in full, and
+  // bound to the nonce.
+  using Type = CelContent::Type;
+  using Kind = CelContent::ObservationKind;
+  std::optional<size_t> manifest_at, load_at, separator_at, alive_at;
   for (size_t i = 0; i < e.event_log.size(); ++i) {
     const CelRecord& record = e.event_log[i];
     if (record.redacted() || !record.content->BelongsToLaunch() ||
         record.content->launch_id != parts.launch_id) {
       continue;
     }
-    const CelContent::Type type = record.content->type;
-    if (type == CelContent::Type::kLaunchManifest && !manifest_at) {
+    const CelContent& c = *record.content;
+    const bool observation = c.type == Type::kLaunchObservation;
+    if (c.type == Type::kLaunchManifest && !manifest_at) {
       if (!DigestEqual(record.digest, e.manifest_sha256) ||
-          !DigestEqual(record.content->manifest_sha256, e.manifest_sha256)) {
+          !DigestEqual(c.manifest_sha256, e.manifest_sha256)) {
         return Inconsistent("the launch_manifest record is not this manifest's digest");
       }
       manifest_at = i;
-    } else if (type == CelContent::Type::kLaunchSeparator && manifest_at && !separator_at) {
+    } else if (observation && c.observation_kind == Kind::kLoad && manifest_at && !load_at) {
+      load_at = i;
+    } else if (c.type == Type::kLaunchSeparator && load_at && !separator_at) {
       separator_at = i;
+    } else if (observation && c.observation_kind == Kind::kAlive && separator_at) {
+      if (parts.alive_recnum && record.recnum == *parts.alive_recnum) alive_at = i;
     } else {
       return Inconsistent(absl::StrCat("unexpected record ", i, " for this launch"));
     }
   }
-  if (!manifest_at || !separator_at) {
-    return Inconsistent("the certified log lacks this launch's manifest or separator");
+  if (!manifest_at || !load_at || !separator_at) {
+    return Inconsistent(
+        "the certified log lacks this launch's manifest, load observation or separator");
+  }
+  if (parts.alive_recnum) {
+    if (!alive_at) {
+      return Inconsistent(absl::StrCat("the alive observation (record ", *parts.alive_recnum,
+                                       ") is not in the certified log"));
+    }
+    if (e.event_log[*alive_at].content->nonce != parts.nonce) {
+      return Inconsistent("the alive observation is not bound to this nonce");
+    }
+  } else if (e.event_log[*load_at].content->nonce != parts.nonce) {
+    return Inconsistent("the load observation is not bound to this nonce");
   }
 
   e.attest = parts.certification.attest;
@@ -104,10 +124,12 @@ absl::StatusOr<std::string> BuildEvidence(const EvidenceParts& parts) {
 
 absl::StatusOr<std::string> CollectEvidence(AttestorClient& client, absl::string_view nonce,
                                             absl::string_view launch_id,
-                                            absl::string_view manifest) {
+                                            absl::string_view manifest,
+                                            std::optional<uint64_t> alive_recnum) {
   EvidenceParts parts{.nonce = std::string(nonce),
                       .manifest = std::string(manifest),
-                      .launch_id = std::string(launch_id)};
+                      .launch_id = std::string(launch_id),
+                      .alive_recnum = alive_recnum};
   const Sha256Digest qualifying = EvidenceQualifyingData(nonce, Sha256(manifest));
   ASSIGN_OR_RETURN(parts.certification, client.Certify(Bytes(qualifying)));
   ASSIGN_OR_RETURN(parts.event_log, client.Log(launch_id));

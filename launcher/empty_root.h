@@ -1,4 +1,4 @@
-// Launch step 10a: give the workload a private mount namespace whose root is
+// Launch step 14a: give the workload a private mount namespace whose root is
 // an empty, read-only tmpfs, so no path resolves to anything. BPF cannot read
 // path arguments: without this, a path-taking call the filter lets through
 // (execveat with an absolute path ignores its fd, see docs/filter.md) would

@@ -15,7 +15,7 @@
 
 #include "common/manifest.h"
 #include "common/unique_fd.h"
-#include "launcher/fingerprint.h"
+#include "common/fingerprint.h"
 #include "common/profile.h"
 
 namespace fdattest {
@@ -61,6 +61,10 @@ class PendingFileChanges {
   // for the exec plan's private descriptors (final_exec.h): closing them
   // earlier would leave a failed exec's files behind.
   std::vector<int> DirectoryFds() const;
+
+  // The workload runs with the files (an attested launch, whose launcher
+  // stays as the workload's parent): destruction no longer removes them.
+  void KeepCreated() { new_files_.clear(); }
 
  private:
   friend absl::StatusOr<PendingFileChanges> EstablishDeclaredFds(const Profile& profile);

@@ -1,5 +1,5 @@
-// Launch step 10, the point of no return, and the launcher's final exec: an
-// empty mount namespace as root (step 10a, empty_root.h), no_new_privs, close
+// Launch step 14, the point of no return, and the launcher's final exec: an
+// empty mount namespace as root (step 14a, empty_root.h), no_new_privs, close
 // everything that is not declared, install exactly the measured filter bytes,
 // and execveat the measured executable descriptor (step 2, executable.h).
 // Returns only on failure before the filter is installed; after that, a

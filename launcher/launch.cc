@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "common/manifest.h"
+#include "common/profile.h"
 #include "common/sha256.h"
 #include "launcher/attestor_client.h"
 #include "launcher/capabilities.h"
@@ -22,8 +23,8 @@
 #include "launcher/filter.h"
 #include "launcher/filter_cache.h"
 #include "launcher/final_exec.h"
-#include "common/profile.h"
 #include "launcher/jwe_decrypt.h"
+#include "launcher/observed_exec.h"
 #include "launcher/secret_fd.h"
 #include "launcher/secret_source.h"
 #include "launcher/self_check.h"
@@ -35,6 +36,9 @@ namespace {
 
 constexpr char kLauncherVersion[] = "0.1.0";
 constexpr uint32_t kInstallFlags = 0;  // seccomp(SECCOMP_SET_MODE_FILTER, flags): single-threaded
+// From letting the held child go to its exec: the child only enters the
+// empty root, closes descriptors and installs the filter.
+constexpr std::chrono::milliseconds kExecTimeout{10000};
 
 absl::StatusOr<std::string> RandomBytes(size_t n) {
   std::string bytes(n, '\0');
@@ -89,9 +93,8 @@ void DescribeProcess(Manifest& m) {
     const char* name;
     int resource;
   };
-  for (Limit l : {Limit{"as", RLIMIT_AS}, Limit{"core", RLIMIT_CORE},
-                  Limit{"fsize", RLIMIT_FSIZE}, Limit{"nofile", RLIMIT_NOFILE},
-                  Limit{"nproc", RLIMIT_NPROC}}) {
+  for (Limit l : {Limit{"as", RLIMIT_AS}, Limit{"core", RLIMIT_CORE}, Limit{"fsize", RLIMIT_FSIZE},
+                  Limit{"nofile", RLIMIT_NOFILE}, Limit{"nproc", RLIMIT_NPROC}}) {
     rlimit rl{};
     if (getrlimit(l.resource, &rl) == 0) m.rlimits[l.name] = {rl.rlim_cur, rl.rlim_max};
   }
@@ -109,12 +112,12 @@ std::string LauncherDigest() {
   return d.ok() ? HexEncode(*d) : "";
 }
 
-// What steps 7-9 need from outside the launch, checked before step 6 changes
+// What steps 7-13 need from outside the launch, checked before step 6 changes
 // anything on disk, so that the common ways to fail late (no attestor
 // listening, no verifier answering, an output directory that does not exist
 // or is read-only) leave
 // every declared file as it was. The attestor is only connected to and let
-// go here (step 8 connects again), so no idle connection waits while fds are
+// go here (step 10 connects again), so no idle connection waits while fds are
 // hashed; an attestor that stops in between still fails the launch late.
 absl::Status CheckLateDependencies(const LaunchOptions& options) {
   for (const std::optional<std::string>* out :
@@ -123,9 +126,9 @@ absl::Status CheckLateDependencies(const LaunchOptions& options) {
     const std::string& path = **out;
     const std::string dir = DirectoryOf(path);
     if (access(dir.c_str(), W_OK | X_OK) != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot write ", path, ": directory ", dir, ": ", strerror(errno),
-          " (checked before any declared file is created or truncated)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot write ", path, ": directory ", dir, ": ", strerror(errno),
+                       " (checked before any declared file is created or truncated)"));
     }
   }
   if (options.attestor) {
@@ -137,11 +140,57 @@ absl::Status CheckLateDependencies(const LaunchOptions& options) {
   }
   if (options.secret_source != nullptr) {
     if (absl::Status up = options.secret_source->Probe(); !up.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "verifier: ", up.message(), " (checked before any declared file is created or truncated)"));
+      return absl::UnavailableError(
+          absl::StrCat("verifier: ", up.message(),
+                       " (checked before any declared file is created or truncated)"));
     }
   }
   return absl::OkStatus();
+}
+
+// What steps 10 to 13 of an attested launch need.
+struct ObservedLaunch {
+  const LaunchOptions& options;
+  const std::string& launch_id;
+  const std::string& manifest;  // the exact canonical bytes
+  const std::string& nonce;     // 0..64 bytes
+  const LaunchKey* launch_key;  // when secrets are released
+  PendingSecrets* secrets;
+};
+
+// Steps 10 to 13. The attestor's connection lives only here: when this
+// returns an error, the connection is closed and the attestor lets go of
+// (and kills) the held workload, which the caller then reaps.
+absl::Status ObserveAndRelease(const ObservedLaunch& l, HeldWorkload& workload) {
+  // 10. Observation: the attestor holds the child, the child execs, the
+  // attestor reads it from the kernel at its exec, checks it against the
+  // manifest and measures the manifest and the observation.
+  ASSIGN_OR_RETURN(AttestorClient attestor, AttestorClient::Connect(*l.options.attestor));
+  RETURN_IF_ERROR(attestor.Hold(l.launch_id, workload.pid()).status());
+  RETURN_IF_ERROR(workload.GoAndWaitForExec(kExecTimeout));
+  RETURN_IF_ERROR(attestor.Launch(l.launch_id, l.manifest, l.nonce).status());
+  // 11. The separator that closes the launch.
+  RETURN_IF_ERROR(attestor.MeasureSeparator(l.launch_id).status());
+  // 12. Attestation: the TPM signs the register with the nonce and the
+  // manifest digest; the bundle is on disk before the workload starts.
+  const bool releasing = !l.options.release.empty();
+  std::string evidence;
+  if (l.options.evidence_out || releasing) {
+    ASSIGN_OR_RETURN(evidence, CollectEvidence(attestor, l.nonce, l.launch_id, l.manifest));
+    if (l.options.evidence_out) RETURN_IF_ERROR(WriteFileAtomic(*l.options.evidence_out, evidence));
+  }
+  // 12b. Secrets: the verifier judges the evidence and releases each secret
+  // to the launch key; each is written into its memfd (this process's private
+  // writable description; the workload holds a read-only one) and sealed.
+  if (releasing) {
+    RETURN_IF_ERROR(
+        ReceiveSecrets(*l.options.secret_source, evidence, l.launch_id, *l.launch_key, *l.secrets));
+  }
+  // 13. Release: the workload runs its first instruction. Refused, the
+  // bundle of a workload that never ran is removed again.
+  absl::Status released = attestor.Release(l.launch_id);
+  if (!released.ok() && l.options.evidence_out) unlink(l.options.evidence_out->c_str());
+  return released;
 }
 
 }  // namespace
@@ -170,8 +219,10 @@ void Diagnostics::PrintWarnings() {
 void Diagnostics::Error(absl::string_view message) const { Line("error", message); }
 
 // The steps, numbered in the order they run (docs/launcher.md, "The launch
-// sequence"). Everything fallible comes before step 10, the point of no return.
-absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
+// sequence"). Everything fallible comes before the point of no return: the
+// exec (step 14) of an unattested launch, the release (step 13) of an
+// attested one.
+absl::StatusOr<int> Launch(const LaunchOptions& options, Diagnostics& diag) {
   // 1. Profile, diagnostics, capabilities.
   ASSIGN_OR_RETURN(Profile profile, Profile::Load(options.profile_path));
   const int private_base = profile.fds.empty() ? 3 : std::max(3, profile.fds.back().fd + 1);
@@ -264,7 +315,7 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
     DescribeProcess(m);
     m.no_new_privs = true;
     m.no_capabilities = true;  // DropCapabilitiesForExec, at the start
-    m.attested = attested;  // before the digest is taken: the measured bytes say so
+    m.attested = attested;     // before the digest is taken: the measured bytes say so
     m.launcher_version = kLauncherVersion;
     m.launcher_sha256 = LauncherDigest();
     m.fds = std::move(fds);
@@ -282,48 +333,54 @@ absl::Status Launch(const LaunchOptions& options, Diagnostics& diag) {
   if (options.manifest_out) RETURN_IF_ERROR(WriteFileAtomic(*options.manifest_out, manifest));
   if (options.filter_out) RETURN_IF_ERROR(WriteFileAtomic(*options.filter_out, bpf));
 
-  // 8. Measurement: the manifest's digest, then the separator that closes the
-  // launch, each acknowledged only once logged durably and extended. Connected
-  // only now (close-on-exec, closed again below), so the socket is in no
-  // fingerprint and no idle connection times out while fds are hashed.
-  std::string evidence;
-  if (attested) {
-    ASSIGN_OR_RETURN(AttestorClient attestor, AttestorClient::Connect(*options.attestor));
-    RETURN_IF_ERROR(attestor.MeasureManifest(m.launch_id, Sha256(manifest)).status());
-    RETURN_IF_ERROR(attestor.MeasureSeparator(m.launch_id).status());
-    // 9. Attestation: the TPM signs the register with the nonce (the
-    // verifier's challenge when secrets are released) and the manifest
-    // digest; the bundle is on disk before the workload starts.
-    if (options.evidence_out || releasing) {
-      std::string nonce;
-      if (releasing) {
-        ASSIGN_OR_RETURN(nonce, options.secret_source->Challenge());
-      } else if (options.nonce) {
-        nonce = *options.nonce;
-      } else {
-        ASSIGN_OR_RETURN(nonce, RandomBytes(kDefaultNonceBytes));
-      }
-      ASSIGN_OR_RETURN(evidence, CollectEvidence(attestor, nonce, m.launch_id, manifest));
-      if (options.evidence_out) RETURN_IF_ERROR(WriteFileAtomic(*options.evidence_out, evidence));
-    }
-  }
-  // 9b. Secrets: the verifier judges the evidence and releases each secret
-  // to the launch key; each is written into its fd's memfd and sealed. A
-  // refusal ends the launch here. The key is gone before the exec.
+  // 8. The nonce the launch is bound to: the verifier's challenge when
+  // secrets are released, else --nonce, else a random one when evidence is
+  // written, else none. Taken before the workload exists, so its load
+  // observation is bound to it.
+  std::string nonce;
   if (releasing) {
-    RETURN_IF_ERROR(
-        ReceiveSecrets(*options.secret_source, evidence, m.launch_id, *launch_key, secrets));
+    ASSIGN_OR_RETURN(nonce, options.secret_source->Challenge());
+  } else if (options.nonce) {
+    nonce = *options.nonce;
+  } else if (options.evidence_out) {
+    ASSIGN_OR_RETURN(nonce, RandomBytes(kDefaultNonceBytes));
   }
-  launch_key.reset();
 
-  // 10. Point of no return. The warnings now, since the launch goes on.
-  diag.PrintWarnings();
-  ExecPlan plan{.exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = kInstallFlags,
-                .argv = options.argv};
+  ExecPlan plan{
+      .exe_fd = exe.fd.get(), .bpf = bpf, .install_flags = kInstallFlags, .argv = options.argv};
   for (const FdSpec& f : profile.fds) plan.declared.insert(f.fd);
   plan.private_fds = private_fds;
   for (int fd : file_changes.DirectoryFds()) plan.private_fds.insert(fd);
-  return ExecConfined(plan);
+  if (!attested) {
+    // 9-13 are the attested launch's. 14. Point of no return: this process
+    // becomes the workload. The warnings now, since the launch goes on.
+    diag.PrintWarnings();
+    RETURN_IF_ERROR(ExecConfined(plan));
+    return absl::InternalError("the exec returned");
+  }
+
+  // 9. The workload's process: a child held before it changes anything.
+  ASSIGN_OR_RETURN(HeldWorkload workload, HeldWorkload::Fork(plan));
+  // 10-13. Observed, measured, attested, given its secrets, released.
+  ObservedLaunch launch{.options = options,
+                        .launch_id = m.launch_id,
+                        .manifest = manifest,
+                        .nonce = nonce,
+                        .launch_key = launch_key ? &*launch_key : nullptr,
+                        .secrets = &secrets};
+  if (absl::Status released = ObserveAndRelease(launch, workload); !released.ok()) {
+    workload.Kill();  // the attestor's connection is closed: it lets go of the child
+    return released;
+  }
+  launch_key.reset();
+
+  // 14. The workload runs. The warnings now, since the launch went on; this
+  // process keeps no copy of the workload's descriptors (a pipe's reader
+  // sees its end when the workload closes it) and keeps the files it made.
+  diag.PrintWarnings();
+  for (int fd : plan.declared) CloseRawFd(fd);
+  file_changes.KeepCreated();
+  return workload.Wait();
 }
 
 }  // namespace fdattest

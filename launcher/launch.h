@@ -1,7 +1,11 @@
-// The launch sequence (docs/launcher.md) as one flat list of ten steps,
-// numbered in the order they run (launch.cc).
-// Launch() returns only on failure, before anything irreversible for the
-// workload has happened; on success the process has become the workload.
+// The launch sequence (docs/launcher.md) as one flat list of steps, numbered
+// in the order they run (launch.cc). An unattested launch execs in place:
+// Launch() returns only on failure, and on success the process has become
+// the workload. An attested launch runs the workload as this process's child,
+// observed by the attestor before its first instruction (observed_exec.h):
+// Launch() returns the workload's exit status once it has ended (its exit
+// code, or 128 + the signal that ended it), or an error when the launch was
+// refused before the workload ran (the child is then killed and reaped).
 // Single-threaded: call from main() only.
 #ifndef FDATTEST_LAUNCHER_LAUNCH_H_
 #define FDATTEST_LAUNCHER_LAUNCH_H_
@@ -24,11 +28,13 @@ struct LaunchOptions {
   std::optional<std::string> filter_out;
   // A directory of compiled filters (filter_cache.h); none when absent.
   std::optional<std::string> filter_cache;
-  // The attestor's socket: measure the manifest and a launch separator.
+  // The attestor's socket: the workload is observed, and the manifest, the
+  // observation and a launch separator measured, before it runs.
   std::optional<std::string> attestor;
   // With `attestor`: write the evidence bundle here.
   std::optional<std::string> evidence_out;
-  // Raw nonce bytes (1..64) for the evidence; 32 random bytes when absent.
+  // Raw nonce bytes (1..64) the launch is bound to; with `evidence_out`, 32
+  // random bytes when absent.
   std::optional<std::string> nonce;
   // The secrets to obtain after attestation (--release NAME): exactly the
   // names of the profile's secret fds, from `secret_source` (not owned; it
@@ -58,7 +64,7 @@ class Diagnostics {
   std::vector<std::string> warnings_;
 };
 
-absl::Status Launch(const LaunchOptions& options, Diagnostics& diag);
+absl::StatusOr<int> Launch(const LaunchOptions& options, Diagnostics& diag);
 
 }  // namespace fdattest
 

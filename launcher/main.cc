@@ -6,10 +6,12 @@
 #include <vector>
 
 #include <openssl/crypto.h>
+#include <sys/prctl.h>
 
 #include "CLI/CLI.hpp"
 #include "common/command_line.h"
 #include "common/sha256.h"
+#include "launcher/attest_command.h"
 #include "launcher/collect_evidence.h"
 #include "launcher/enroll_command.h"
 #include "launcher/launch.h"
@@ -21,13 +23,18 @@ constexpr char kUsage[] =
     "usage: fdlaunch --profile PROFILE.json [--manifest-out FILE] [--filter-out FILE] "
     "[--filter-cache DIR] [--attestor SOCKET [--evidence-out FILE [--nonce HEX]] "
     "[--verifier URL --ca CERT --release NAME... [--policy ID]]] -- PROGRAM [ARGS...]"
+    " | fdlaunch attest --attestor SOCKET --launch ID --nonce HEX --evidence-out FILE"
     " | fdlaunch enroll --attestor SOCKET --verifier URL --ca CERT [--replace]";
 
 constexpr char kFooter[] =
     "Exit status:\n"
-    "  the workload's own  the workload ran: fdlaunch becomes it (same pid)\n"
-    "  125                 nothing ran: a usage error or a failure before the exec, said in one\n"
-    "                      line \"fdlaunch: error: ...\" on stderr\n"
+    "  the workload's own  the workload ran: unattested, fdlaunch becomes it (same pid);\n"
+    "                      attested, fdlaunch stays its parent and exits with its exit code,\n"
+    "                      or 128+N when signal N ended it (SIGTERM, SIGINT and SIGHUP are\n"
+    "                      passed on to it)\n"
+    "  125                 nothing ran: a usage error or a failure before the exec (attested:\n"
+    "                      before the attestor released the workload, which is then killed),\n"
+    "                      said in one line \"fdlaunch: error: ...\" on stderr\n"
     "  126                 the exec itself failed after the filter was installed\n"
     "  159 (128+31)        the workload was killed by SIGSYS (a foreign-ABI call, or any\n"
     "                      refusal when the profile says \"on_violation\": \"kill\")\n"
@@ -42,6 +49,12 @@ int UsageError(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Not dumpable: no process of the same uid may ptrace this one or read its
+  // memory, so none can drive it between the measurement and the release.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    fprintf(stderr, "fdlaunch: error: cannot make the launcher non-dumpable\n");
+    return fdattest::kExitLaunchFailed;
+  }
   // The launcher reads no OpenSSL configuration: neither the system's nor one
   // named by OPENSSL_CONF in the caller's environment may load providers or
   // engines into it (and parsing it would cost every launch time).
@@ -51,6 +64,9 @@ int main(int argc, char** argv) {
   }
   if (argc >= 2 && std::string(argv[1]) == "enroll") {
     return fdattest::RunEnrollCommand(argc - 1, argv + 1);
+  }
+  if (argc >= 2 && std::string(argv[1]) == "attest") {
+    return fdattest::RunAttestCommand(argc - 1, argv + 1);
   }
   CLI::App app{"fdlaunch: run PROGRAM with exactly the file descriptors PROFILE declares, "
                "under a seccomp filter that confines data movement to them"};
@@ -72,7 +88,8 @@ int main(int argc, char** argv) {
   app.add_option("--evidence-out", evidence_out,
                  "with --attestor: write the evidence bundle (JSON) here");
   app.add_option("--nonce", nonce_hex,
-                 "with --evidence-out: the verifier's nonce, 1..64 bytes as hex (default: random)");
+                 "with --evidence-out: the verifier's nonce, 1..64 bytes as hex, that the "
+                 "launch's observation and evidence are bound to (default: random)");
   app.add_option("--verifier", verifier,
                  "with --attestor: fdverifierd's URL (https://HOST:PORT); the launch takes its nonce "
                  "there, and starts only if the verifier affirms it and releases every --release "
@@ -134,8 +151,10 @@ int main(int argc, char** argv) {
   }
 
   fdattest::Diagnostics diag;
-  absl::Status status = fdattest::Launch(options, diag);
-  // Launch returns only on failure.
-  diag.Error(status.ok() ? "launch ended without exec" : std::string(status.message()));
+  // An unattested launch returns only on failure; an attested one with the
+  // workload's status once it has ended.
+  absl::StatusOr<int> status = fdattest::Launch(options, diag);
+  if (status.ok()) return *status;
+  diag.Error(status.status().message());
   return fdattest::kExitLaunchFailed;
 }

@@ -2,7 +2,7 @@
 // launch step 4 creates one empty memfd per secret fd, places a read-only
 // open file description of it at the declared number and keeps a writable,
 // close-on-exec description of it privately; after the verifier released the
-// secret (step 9b), Fill writes it through the private description, seals the
+// secret (step 12b), Fill writes it through the private description, seals the
 // memfd against every change and closes the private description. So the
 // workload's only access is the read-only description step 7 fingerprinted,
 // and the secret exists in that memfd alone (docs/launcher.md, "Secret
@@ -31,7 +31,7 @@ inline constexpr int kSecretSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | 
 // Leaves `writer` open (the caller closes it) and the plaintext as it was.
 absl::Status FillSecretFd(int writer, int declared, absl::string_view plaintext);
 
-// The profile's secret fds between step 4 and step 9b. Move-only; not
+// The profile's secret fds between step 4 and step 12b. Move-only; not
 // thread-safe. Destroying it closes the private writable descriptors, so an
 // unfilled secret fd stays empty and unsealed (the launch then fails: see
 // CheckAllFilled).
@@ -40,7 +40,7 @@ class PendingSecrets {
   // Step 4: for each secret fd, memfd_create(NAME, MFD_CLOEXEC |
   // MFD_ALLOW_SEALING); the writable description moves to a number at or
   // above `above`, a read-only one (opened through /proc/self/fd, which is
-  // reachable until step 10 enters the empty root) goes to the declared
+  // reachable until step 14 enters the empty root) goes to the declared
   // number without close-on-exec.
   static absl::StatusOr<PendingSecrets> Establish(const Profile& profile, int above);
 

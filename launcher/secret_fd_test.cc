@@ -17,7 +17,7 @@
 #include "common/storage.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "launcher/fingerprint.h"
+#include "common/fingerprint.h"
 
 namespace fdattest {
 namespace {

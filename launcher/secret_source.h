@@ -1,4 +1,4 @@
-// Secret release for an attested launch (docs/launcher.md, step 9b): where
+// Secret release for an attested launch (docs/launcher.md, step 12b): where
 // the secrets come from (SecretSource, the verifier behind a transport the
 // caller chooses: fdlaunch's HTTPS client, or a fake in tests), the check
 // that the release configuration matches the profile's secret fds (step 1),
@@ -57,7 +57,7 @@ class SecretSource {
 absl::Status CheckReleaseOptions(const Profile& profile, const std::vector<std::string>& release,
                                  bool attested, bool has_source, bool has_nonce);
 
-// Step 9b: asks `source` for every secret `pending` holds, with the launch's
+// Step 12b: asks `source` for every secret `pending` holds, with the launch's
 // evidence; decrypts each released JWE with `key` for `launch_id` and fills
 // its fd (PendingSecrets::Fill). Any secret not released is PermissionDenied,
 // one line naming the verdict, its reason, each refused secret and the

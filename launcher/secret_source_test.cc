@@ -1,4 +1,4 @@
-// Launch steps 1 and 9b of secret release with a fake SecretSource: the
+// Launch steps 1 and 12b of secret release with a fake SecretSource: the
 // release configuration must match the profile before anything happens, a
 // released JWE ends up in its sealed fd, and a refusal, a failed exchange or
 // a JWE for another launch leaves every secret fd empty and names why.

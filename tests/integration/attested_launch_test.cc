@@ -7,15 +7,19 @@
 // nonce and the manifest, and in PCR mode tpm2_checkquote accepts the quote.
 //
 // Against a scripted fake attestor (a thread of this test speaking the local
-// API): the client's error handling. Every attestor failure -- no daemon,
-// error answers, broken frames, malformed or inconsistent answers, silence --
-// must end fdlaunch with 125, one "fdlaunch: error: attestor:" line and no
-// workload (the workload prints "RAN" on fd 1 and exits 42).
+// API, holding the launcher's child under ptrace from `hold` to `release` as
+// the real one does, but recording "not observed"): the client's error
+// handling. Every attestor failure -- no daemon, error answers, broken
+// frames, malformed or inconsistent answers, silence -- must end fdlaunch
+// with 125, one "fdlaunch: error: attestor:" line and no workload (the
+// workload prints "RAN" on fd 1 and exits 42).
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -77,7 +81,8 @@ bool HasErrorLineOnly(const RunResult& r, const std::string& must_contain) {
          errors[0].rfind("fdlaunch: error: " + must_contain, 0) == 0;
 }
 
-std::vector<std::string> LaunchArgs(const std::string& profile, const std::vector<std::string>& more) {
+std::vector<std::string> LaunchArgs(const std::string& profile,
+                                    const std::vector<std::string>& more) {
   std::vector<std::string> args = {"--profile", profile};
   args.insert(args.end(), more.begin(), more.end());
   args.push_back("--");
@@ -111,7 +116,8 @@ class FakeAttestor {
  public:
   static constexpr int64_t kNvIndex = 0x01bfda00;
 
-  FakeAttestor(std::string path, FakeScript script) : path_(std::move(path)), script_(std::move(script)) {
+  FakeAttestor(std::string path, FakeScript script)
+      : path_(std::move(path)), script_(std::move(script)) {
     AppendRecord({{"data", {{"reset_count", 3}, {"restart_count", 0}}}, {"type", "epoch"}},
                  std::nullopt);
   }
@@ -119,6 +125,13 @@ class FakeAttestor {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
   }
+
+  // The fake's own answer to an observation: none ("not observed").
+  static constexpr char kNotObserved[] = "fake attestor: not observed";
+
+  // Records load observations bound to `nonce_hex` instead of the launch's
+  // nonce (call before Start).
+  void BindLoadObservationsTo(std::string nonce_hex) { load_nonce_hex_ = std::move(nonce_hex); }
 
   bool Start() {
     listen_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -159,8 +172,75 @@ class FakeAttestor {
     value_ = Sha256(Str(value_) + Str(digest));
   }
 
+  // Kills a held child whose launch was not released (the real attestor does
+  // this when the launcher's connection closes) and consumes its exit.
+  void DropHeld() {
+    if (held_ <= 0) return;
+    kill(held_, SIGKILL);
+    for (int i = 0; i < 500; ++i) {
+      int st = 0;
+      const pid_t r = waitpid(held_, &st, __WALL | WNOHANG);
+      if (r == held_ && (WIFEXITED(st) || WIFSIGNALED(st))) break;
+      if (r < 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    held_ = -1;
+  }
+
+  // Waits (bounded) for the held child's exec stop.
+  bool WaitForExec() {
+    for (int i = 0; i < 500; ++i) {
+      int st = 0;
+      const pid_t r = waitpid(held_, &st, __WALL | WNOHANG);
+      if (r == held_ && st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) return true;
+      if (r == held_ && (WIFEXITED(st) || WIFSIGNALED(st))) return false;
+      if (r == held_) ptrace(PTRACE_CONT, held_, nullptr, WIFSTOPPED(st) ? WSTOPSIG(st) : 0);
+      if (r < 0) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  Json Refuse(const std::string& message) {
+    return {{"ok", false}, {"error", {{"code", "FailedPrecondition"}, {"message", message}}}};
+  }
+
   Json Answer(const Json& req) {
     const std::string op = req.value("op", std::string());
+    if (op == "hold") {
+      const pid_t pid = static_cast<pid_t>(req.value("pid", int64_t{0}));
+      if (ptrace(PTRACE_SEIZE, pid, nullptr, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) != 0) {
+        return Refuse(std::string("fake: cannot seize: ") + strerror(errno));
+      }
+      held_ = pid;
+      return {{"ok", true}, {"observing", true}};
+    }
+    if (op == "launch") {
+      if (held_ <= 0 || !WaitForExec()) return Refuse("fake: no exec");
+      auto manifest = Base64Decode(req.value("manifest", ""));
+      auto nonce = Base64Decode(req.value("nonce", ""));
+      if (!manifest.ok() || !nonce.ok()) return Refuse("fake: bad base64");
+      const std::string digest = HexEncode(Sha256(*manifest));
+      AppendRecord({{"data", {{"launch_id", req["launch_id"]}, {"manifest_sha256", digest}}},
+                    {"type", "launch_manifest"}},
+                   digest);
+      AppendRecord({{"data",
+                     {{"kind", "load"},
+                      {"launch_id", req["launch_id"]},
+                      {"nonce", load_nonce_hex_.value_or(HexEncode(*nonce))},
+                      {"not_observed", kNotObserved},
+                      {"peer_exe_sha256", std::string(64, 'e')}}},
+                    {"type", "launch_observation"}},
+                   std::nullopt);
+      return {{"ok", true},
+              {"manifest_recnum", records_.size() - 2},
+              {"observation_recnum", records_.size() - 1}};
+    }
+    if (op == "release") {
+      // Let go only once this answer is sent unchanged (ServeConnection).
+      if (held_ <= 0) return Refuse("fake: nothing held");
+      return {{"ok", true}};
+    }
     if (op == "info") {
       return {{"ok", true},
               {"ak_public", Base64Encode("fake AK public")},
@@ -171,13 +251,6 @@ class FakeAttestor {
               {"register", {{"kind", "nv"}, {"nv_index", kNvIndex}}},
               {"reset_count", 3},
               {"restart_count", 0}};
-    }
-    if (op == "measure" && req.value("type", "") == "launch_manifest") {
-      AppendRecord({{"data",
-                     {{"launch_id", req["launch_id"]}, {"manifest_sha256", req["manifest_sha256"]}}},
-                    {"type", "launch_manifest"}},
-                   req["manifest_sha256"].get<std::string>());
-      return {{"ok", true}, {"recnum", records_.size() - 1}};
     }
     if (op == "measure" && req.value("type", "") == "launch_separator") {
       AppendRecord({{"data", {{"launch_id", req["launch_id"]}}}, {"type", "launch_separator"}},
@@ -242,7 +315,9 @@ class FakeAttestor {
       }
       Json correct = Answer(*req);
       std::optional<FakeReply> reply = script_ ? script_(*req, correct) : std::nullopt;
+      const bool release = !reply && req->value("op", "") == "release" && held_ > 0;
       if (!reply) reply = FakeReply::Json(*CanonicalJson(correct));
+      if (release && ptrace(PTRACE_DETACH, held_, nullptr, 0) == 0) held_ = -1;
       if (reply->kind == FakeReply::Kind::kClose) return;
       if (reply->kind == FakeReply::Kind::kSilent) {
         char ignored[256];
@@ -268,6 +343,7 @@ class FakeAttestor {
       if (poll(&p, 1, 50) <= 0) continue;
       UniqueFd conn(accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (conn) ServeConnection(conn.get());
+      DropHeld();  // a connection that ends before `release`
     }
   }
 
@@ -280,6 +356,8 @@ class FakeAttestor {
   std::vector<Json> requests_;
   Json records_ = Json::array();  // touched by the serving thread only, after Start()
   Sha256Digest value_{};
+  pid_t held_ = -1;  // the launcher's child under ptrace, serving thread only
+  std::optional<std::string> load_nonce_hex_;
 };
 
 class FakeAttestorTest : public ::testing::Test {
@@ -290,23 +368,25 @@ class FakeAttestorTest : public ::testing::Test {
     socket_ = dir_.File("attestor.sock");
     manifest_ = dir_.File("manifest.json");
     evidence_ = dir_.File("evidence.json");
-    ASSERT_TRUE(WriteWholeFile(profile_, std::string(R"({"version": 1, "name": "attested", "fds": [)") +
-                                             kOutEntry + "]}"));
+    ASSERT_TRUE(WriteWholeFile(
+        profile_,
+        std::string(R"({"version": 1, "name": "attested", "fds": [)") + kOutEntry + "]}"));
     ASSERT_TRUE(HexDecode(kNonceHex).ok());
     nonce_ = *HexDecode(kNonceHex);
   }
 
-  void StartFake(FakeScript script = {}) {
+  void StartFake(FakeScript script = {}, std::optional<std::string> load_nonce_hex = {}) {
     fake_ = std::make_unique<FakeAttestor>(socket_, std::move(script));
+    if (load_nonce_hex) fake_->BindLoadObservationsTo(*load_nonce_hex);
     ASSERT_TRUE(fake_->Start());
   }
 
   RunResult LaunchWithEvidence() { return LaunchWithEvidenceAt(socket_); }
   RunResult LaunchWithEvidenceAt(const std::string& socket) {
-    return RunProgram({FdlaunchPath(), "--profile", profile_, "--manifest-out", manifest_,
-                       "--attestor", socket, "--evidence-out", evidence_, "--nonce", kNonceHex,
-                       "--", RanHelperPath()},
-                      {}, kLaunchTimeout);
+    return RunProgram(
+        {FdlaunchPath(), "--profile", profile_, "--manifest-out", manifest_, "--attestor", socket,
+         "--evidence-out", evidence_, "--nonce", kNonceHex, "--", RanHelperPath()},
+        {}, kLaunchTimeout);
   }
 
   void ExpectFailedClosed(const RunResult& r) {
@@ -327,7 +407,8 @@ TEST_F(FakeAttestorTest, EvidenceBundleAgreesWithManifestNonceAndLog) {
   ASSERT_EQ(r.exit_code(), 42) << r.err;
   EXPECT_EQ(r.out, "RAN\n");
   EXPECT_EQ(r.err.find("unattested"), std::string::npos) << r.err;
-  EXPECT_EQ(fake_->ops(), (std::vector<std::string>{"measure", "measure", "certify", "log", "info"}));
+  EXPECT_EQ(fake_->ops(), (std::vector<std::string>{"hold", "launch", "measure", "certify", "log",
+                                                    "info", "release"}));
 
   std::optional<std::string> manifest_bytes = ReadWholeFile(manifest_);
   std::optional<std::string> evidence_bytes = ReadWholeFile(evidence_);
@@ -348,30 +429,36 @@ TEST_F(FakeAttestorTest, EvidenceBundleAgreesWithManifestNonceAndLog) {
   EXPECT_EQ((*ev)["register"], Json({{"kind", "nv"}, {"nv_index", FakeAttestor::kNvIndex}}));
   EXPECT_EQ((*ev)["reset_count"], 3);
   EXPECT_EQ(ReplayHex((*ev)["event_log"]), (*ev)["register_value"]);
-  ASSERT_EQ((*ev)["event_log"].size(), 3u);
+  ASSERT_EQ((*ev)["event_log"].size(), 4u);
   EXPECT_EQ((*ev)["event_log"][1]["digests"][0]["digest"], Sha256Hex(*manifest_bytes));
+  EXPECT_EQ((*ev)["event_log"][2]["content"]["data"]["nonce"], kNonceHex)
+      << "the load observation is bound to the launch's nonce";
 
   std::vector<Json> reqs = fake_->requests();
-  ASSERT_EQ(reqs.size(), 5u);
-  EXPECT_EQ(reqs[0], Json({{"op", "measure"},
-                           {"type", "launch_manifest"},
-                           {"launch_id", manifest["launch_id"]},
-                           {"manifest_sha256", Sha256Hex(*manifest_bytes)}}));
-  EXPECT_EQ(reqs[1], Json({{"op", "measure"},
+  ASSERT_EQ(reqs.size(), 7u);
+  EXPECT_EQ(reqs[0]["launch_id"], manifest["launch_id"]);
+  EXPECT_GT(reqs[0].value("pid", int64_t{0}), 0);
+  EXPECT_EQ(reqs[1]["launch_id"], manifest["launch_id"]);
+  EXPECT_EQ(*Base64Decode(reqs[1]["manifest"].get<std::string>()), *manifest_bytes)
+      << "the attestor is sent the manifest's exact bytes";
+  EXPECT_EQ(*Base64Decode(reqs[1]["nonce"].get<std::string>()), nonce_);
+  EXPECT_EQ(reqs[2], Json({{"op", "measure"},
                            {"type", "launch_separator"},
                            {"launch_id", manifest["launch_id"]}}));
-  EXPECT_EQ(reqs[2]["qualifying_data"], HexEncode(qualifying));
+  EXPECT_EQ(reqs[3]["qualifying_data"], HexEncode(qualifying));
+  EXPECT_EQ(reqs[6], Json({{"op", "release"}, {"launch_id", manifest["launch_id"]}}));
 }
 
 TEST_F(FakeAttestorTest, AttestorWithoutEvidenceMeasuresAndRunsWithoutManifestFile) {
   StartFake();
-  RunResult r = RunProgram({FdlaunchPath(), "--profile", profile_, "--attestor", socket_, "--",
-                            RanHelperPath()},
-                           {}, kLaunchTimeout);
+  RunResult r = RunProgram(
+      {FdlaunchPath(), "--profile", profile_, "--attestor", socket_, "--", RanHelperPath()}, {},
+      kLaunchTimeout);
   ASSERT_EQ(r.exit_code(), 42) << r.err;
   EXPECT_EQ(r.out, "RAN\n");
   EXPECT_TRUE(r.err.empty()) << r.err;  // no unattested warning
-  EXPECT_EQ(fake_->ops(), (std::vector<std::string>{"measure", "measure"}));
+  EXPECT_EQ(fake_->ops(), (std::vector<std::string>{"hold", "launch", "measure", "release"}));
+  EXPECT_EQ(fake_->requests()[1]["nonce"], "") << "no evidence, no nonce";
 }
 
 TEST_F(FakeAttestorTest, RandomNonceByDefault) {
@@ -384,16 +471,16 @@ TEST_F(FakeAttestorTest, RandomNonceByDefault) {
   ASSERT_TRUE(ev.is_object());
   EXPECT_EQ(ev["nonce"].get<std::string>().size(), 64u);
   const std::string manifest = *Base64Decode(ev["manifest"].get<std::string>());
-  EXPECT_EQ(ev["qualifying_data"],
-            HexEncode(ExpectedQualifyingData(*HexDecode(ev["nonce"].get<std::string>()), manifest)));
+  EXPECT_EQ(ev["qualifying_data"], HexEncode(ExpectedQualifyingData(
+                                       *HexDecode(ev["nonce"].get<std::string>()), manifest)));
 }
 
 struct BrokenCase {
   std::string name;
   std::string expect;  // in the error line, after "fdlaunch: error: attestor: "
-  // The request whose answer `reply` replaces: "manifest" and "separator"
-  // (the two measure requests), "certify", "info"; when empty, `mutate`
-  // changes every correct answer instead.
+  // The request whose answer `reply` replaces: "separator" (the measure
+  // request), or an op: "hold", "launch", "certify", "info", "release"; when
+  // empty, `mutate` changes every correct answer instead.
   std::string op;
   FakeReply reply;
   std::function<void(Json&)> mutate;
@@ -410,33 +497,56 @@ std::vector<BrokenCase> BrokenCases() {
   const std::string huge_header = {'\x00', '\x20', '\x00', '\x00'};  // 2 MiB announced
   using R = FakeReply;
   return {
-      Replace("ErrorAnswer", "measure refused: FailedPrecondition: log diverged", "manifest",
-              R::Json(R"({"error":{"code":"FailedPrecondition","message":"log diverged"},"ok":false})")),
-      Replace("NotJson", "malformed response to measure: malformed JSON", "manifest",
+      Replace(
+          "ErrorAnswer", "launch refused: FailedPrecondition: observation refused: fds", "launch",
+          R::Json(
+              R"({"error":{"code":"FailedPrecondition","message":"observation refused: fds"},"ok":false})")),
+      Replace(
+          "HoldRefused", "hold refused: PermissionDenied: not your child", "hold",
+          R::Json(
+              R"({"error":{"code":"PermissionDenied","message":"not your child"},"ok":false})")),
+      Replace(
+          "ReleaseRefused", "release refused: FailedPrecondition: no separator", "release",
+          R::Json(
+              R"({"error":{"code":"FailedPrecondition","message":"no separator"},"ok":false})")),
+      Replace("NotJson", "malformed response to launch: malformed JSON", "launch",
               R::Json("this is not json")),
-      Replace("NotAnObject", "no \"ok\"", "manifest", R::Json("[1,2,3]")),
-      Replace("NoOk", "no \"ok\"", "manifest", R::Json(R"({"recnum":1})")),
-      Replace("OkNotBool", "no \"ok\"", "manifest", R::Json(R"({"ok":"true","recnum":1})")),
-      Replace("MissingRecnum", "missing required key \"recnum\"", "manifest", R::Json(R"({"ok":true})")),
-      Replace("UnknownKey", "unknown key \"extra\"", "manifest",
-              R::Json(R"({"extra":0,"ok":true,"recnum":1})")),
-      Replace("NegativeRecnum", "\"recnum\" must be between", "manifest",
-              R::Json(R"({"ok":true,"recnum":-1})")),
-      Replace("DuplicateKey", "duplicate JSON key", "manifest",
-              R::Json(R"({"ok":true,"recnum":1,"recnum":2})")),
-      Replace("ErrorWithUnknownCode", "unknown error code", "manifest",
+      Replace("NotAnObject", "no \"ok\"", "launch", R::Json("[1,2,3]")),
+      Replace("NoOk", "no \"ok\"", "launch",
+              R::Json(R"({"manifest_recnum":1,"observation_recnum":2})")),
+      Replace("OkNotBool", "no \"ok\"", "launch",
+              R::Json(R"({"manifest_recnum":1,"observation_recnum":2,"ok":"true"})")),
+      Replace("MissingRecnum", "missing required key \"manifest_recnum\"", "launch",
+              R::Json(R"({"observation_recnum":2,"ok":true})")),
+      Replace("UnknownKey", "unknown key \"extra\"", "launch",
+              R::Json(R"({"extra":0,"manifest_recnum":1,"observation_recnum":2,"ok":true})")),
+      Replace("NegativeRecnum", "\"manifest_recnum\" must be between", "launch",
+              R::Json(R"({"manifest_recnum":-1,"observation_recnum":2,"ok":true})")),
+      Replace("ObservationNotAfterManifest",
+              "observation_recnum must be the record right after manifest_recnum", "launch",
+              R::Json(R"({"manifest_recnum":1,"observation_recnum":5,"ok":true})")),
+      Replace(
+          "DuplicateKey", "duplicate JSON key", "launch",
+          R::Json(R"({"manifest_recnum":1,"manifest_recnum":2,"observation_recnum":2,"ok":true})")),
+      Replace("ErrorWithUnknownCode", "unknown error code", "launch",
               R::Json(R"({"error":{"code":"Teapot","message":"x"},"ok":false})")),
-      Replace("ErrorWithoutMessage", "missing required key \"message\"", "manifest",
+      Replace("ErrorWithoutMessage", "missing required key \"message\"", "launch",
               R::Json(R"({"error":{"code":"Internal"},"ok":false})")),
-      Replace("ZeroLengthFrame", "frame length 0", "manifest", R::Bytes(std::string(4, '\0'))),
-      Replace("OversizedFrame", "frame length 2097152", "manifest", R::Bytes(huge_header + "{}")),
-      Replace("TruncatedFrame", "in the middle of an answer", "manifest",
-              R::BytesThenClose(Frame(R"({"ok":true,"recnum":1})").substr(0, 10))),
-      Replace("HalfHeader", "in the middle of an answer", "manifest",
+      Replace("ZeroLengthFrame", "frame length 0", "launch", R::Bytes(std::string(4, '\0'))),
+      Replace("OversizedFrame", "frame length 2097152", "launch", R::Bytes(huge_header + "{}")),
+      Replace(
+          "TruncatedFrame", "in the middle of an answer", "launch",
+          R::BytesThenClose(
+              Frame(R"({"manifest_recnum":1,"observation_recnum":2,"ok":true})").substr(0, 10))),
+      Replace("HalfHeader", "in the middle of an answer", "launch",
               R::BytesThenClose(std::string("\0\0", 2))),
-      Replace("HangsUp", "closed the connection without an answer (measure)", "manifest", R::Close()),
-      Replace("SeparatorRefused", "measure refused: FailedPrecondition: epoch changed", "separator",
-              R::Json(R"({"error":{"code":"FailedPrecondition","message":"epoch changed"},"ok":false})")),
+      Replace("HangsUp", "closed the connection without an answer (launch)", "launch", R::Close()),
+      Replace("HangsUpOnHold", "closed the connection without an answer (hold)", "hold",
+              R::Close()),
+      Replace(
+          "SeparatorRefused", "measure refused: FailedPrecondition: epoch changed", "separator",
+          R::Json(
+              R"({"error":{"code":"FailedPrecondition","message":"epoch changed"},"ok":false})")),
       Replace("CertifyHangsUp", "closed the connection without an answer (certify)", "certify",
               R::Close()),
       Replace("InfoRefused", "info refused: PermissionDenied", "info",
@@ -475,7 +585,7 @@ std::vector<BrokenCase> BrokenCases() {
       Mutate("LogRecordDigestNotItsContent", "does not match its launch_separator content",
              [](Json& c) {
                if (c.contains("records")) {
-                 c["records"][2]["digests"][0]["digest"] = std::string(64, 'c');
+                 c["records"][3]["digests"][0]["digest"] = std::string(64, 'c');
                }
              }),
       Mutate("LogRecnumGap", "breaks a log rule: record has recnum 7 where 1 comes next",
@@ -512,9 +622,7 @@ TEST_P(BrokenAttestorTest, FailsClosed) {
       return std::nullopt;
     }
     const std::string op = req.value("op", "");
-    const bool hit = c.op == "separator"  ? req.value("type", "") == "launch_separator"
-                     : c.op == "manifest" ? req.value("type", "") == "launch_manifest"
-                                          : op == c.op;
+    const bool hit = c.op == "separator" ? req.value("type", "") == "launch_separator" : op == c.op;
     if (hit) return c.reply;
     return std::nullopt;
   });
@@ -539,6 +647,14 @@ TEST_F(FakeAttestorTest, SilentAttestorTimesOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(25));
 }
 
+TEST_F(FakeAttestorTest, LoadObservationBoundToAnotherNonceFailsClosed) {
+  StartFake({}, "00");
+  RunResult r = LaunchWithEvidence();
+  ExpectFailedClosed(r);
+  EXPECT_NE(r.err.find("the load observation is not bound to this nonce"), std::string::npos)
+      << r.err;
+}
+
 TEST_F(FakeAttestorTest, MissingSocketFailsClosed) {
   RunResult r = LaunchWithEvidence();  // nothing listens: no socket file at all
   ExpectFailedClosed(r);
@@ -553,9 +669,9 @@ TEST_F(FakeAttestorTest, SocketWithoutListenerFailsClosed) {
     std::memcpy(addr.sun_path, socket_.data(), socket_.size());
     ASSERT_EQ(bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   }  // closed: a stale socket file, as a crashed daemon leaves it
-  RunResult r = RunProgram({FdlaunchPath(), "--profile", profile_, "--attestor", socket_, "--",
-                            RanHelperPath()},
-                           {}, kLaunchTimeout);
+  RunResult r = RunProgram(
+      {FdlaunchPath(), "--profile", profile_, "--attestor", socket_, "--", RanHelperPath()}, {},
+      kLaunchTimeout);
   ExpectFailedClosed(r);
 }
 
@@ -581,10 +697,10 @@ TEST_F(FakeAttestorTest, OptionsAreCheckedBeforeAnything) {
   }
   EXPECT_TRUE(fake_->requests().empty()) << "the attestor was asked despite bad options";
   // 64 bytes is the most the TPM accepts as qualifying data: allowed.
-  RunResult ok = RunProgram({FdlaunchPath(), "--profile", profile_, "--attestor", socket_,
-                             "--evidence-out", evidence_, "--nonce", std::string(128, 'a'), "--",
-                             RanHelperPath()},
-                            {}, kLaunchTimeout);
+  RunResult ok =
+      RunProgram({FdlaunchPath(), "--profile", profile_, "--attestor", socket_, "--evidence-out",
+                  evidence_, "--nonce", std::string(128, 'a'), "--", RanHelperPath()},
+                 {}, kLaunchTimeout);
   EXPECT_EQ(ok.exit_code(), 42) << ok.err;
 }
 
@@ -621,8 +737,8 @@ class RealAttestor {
     if (mkdir(state_.c_str(), 0700) != 0) return ErrnoStatus("mkdir", errno);
     UniqueFd log(open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     if (!log) return ErrnoStatus("open log", errno);
-    std::vector<std::string> argv = {FDATTEST_FDATTESTD, "--socket", socket_, "--state-dir", state_,
-                                     "--tcti", tpm_->tcti()};
+    std::vector<std::string> argv = {
+        FDATTEST_FDATTESTD, "--socket", socket_, "--state-dir", state_, "--tcti", tpm_->tcti()};
     if (allow_self) argv.insert(argv.end(), {"--allow-uid", std::to_string(getuid())});
     argv.insert(argv.end(), extra.begin(), extra.end());
     daemon_.emplace(Child::Spawn(argv, {{1, log.get()}, {2, log.get()}}));
@@ -635,7 +751,8 @@ class RealAttestor {
       UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
       sockaddr_un addr{};
       addr.sun_family = AF_UNIX;
-      std::memcpy(addr.sun_path, socket_.data(), std::min(socket_.size(), sizeof(addr.sun_path) - 1));
+      std::memcpy(addr.sun_path, socket_.data(),
+                  std::min(socket_.size(), sizeof(addr.sun_path) - 1));
       if (connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
         return absl::OkStatus();
       }
@@ -672,8 +789,8 @@ class RealAttestorTest : public FakeAttestorTest {
     const std::string out = dir_.File("nvread.bin");
     char index[16];
     snprintf(index, sizeof(index), "0x%08x", nv_index);
-    auto tool = RunTpmTool({"tpm2_nvread", index, "-C", "o", "-s", "32", "-o", out},
-                           attestor.tpm().tcti());
+    auto tool =
+        RunTpmTool({"tpm2_nvread", index, "-C", "o", "-s", "32", "-o", out}, attestor.tpm().tcti());
     ASSERT_TRUE(tool.ok()) << tool.status();
     ASSERT_EQ(tool->exit_code, 0) << tool->err;
     EXPECT_EQ(HexEncode(*ReadWholeFile(out)), want_hex);
@@ -752,12 +869,14 @@ TEST_F(RealAttestorTest, NvRegisterEvidenceReplaysToWhatTpm2NvreadReads) {
   std::optional<TPMS_ATTEST> parsed = CheckBundle(ev);
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(parsed->type, TPM2_ST_ATTEST_NV);
-  EXPECT_EQ(HexEncode(Bytes(parsed->attested.nv.nvContents.buffer, parsed->attested.nv.nvContents.size)),
-            ev["register_value"]);
+  EXPECT_EQ(
+      HexEncode(Bytes(parsed->attested.nv.nvContents.buffer, parsed->attested.nv.nvContents.size)),
+      ev["register_value"]);
   ASSERT_EQ(ev["register"]["kind"], "nv");
   int redacted = 0;
   for (const Json& rec : ev["event_log"]) redacted += rec.contains("redacted") ? 1 : 0;
-  EXPECT_EQ(redacted, 2) << "the first launch's manifest and separator, as digests only";
+  EXPECT_EQ(redacted, 3)
+      << "the first launch's manifest, observation and separator, as digests only";
 
   // Independently of fdattest: tpm2-tools, once no ESAPI client holds the swtpm.
   attestor.Stop();
@@ -802,10 +921,10 @@ TEST_F(RealAttestorTest, PcrRegisterQuotePassesTpm2Checkquote) {
   ASSERT_EQ(pcrread->exit_code, 0) << pcrread->err;
   EXPECT_EQ(*ReadWholeFile(pcrs), value) << "tpm2_pcrread disagrees with the replayed log";
 
-  auto check = RunTpmTool({"tpm2_checkquote", "-u", ak_pem, "-m", msg, "-s", sig, "-g", "sha256",
-                           "-q", ev["qualifying_data"].get<std::string>(), "-f", pcrs, "-l",
-                           selection},
-                          attestor.tpm().tcti());
+  auto check =
+      RunTpmTool({"tpm2_checkquote", "-u", ak_pem, "-m", msg, "-s", sig, "-g", "sha256", "-q",
+                  ev["qualifying_data"].get<std::string>(), "-f", pcrs, "-l", selection},
+                 attestor.tpm().tcti());
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_EQ(check->exit_code, 0) << check->err;
   auto wrong = RunTpmTool({"tpm2_checkquote", "-u", ak_pem, "-m", msg, "-s", sig, "-g", "sha256",
@@ -845,10 +964,10 @@ TEST_F(RealAttestorTest, EightConcurrentLaunchersLoseNoRecord) {
   std::vector<Child> launchers;
   for (int i = 0; i < kLaunchers; ++i) {
     manifests.push_back(dir_.File("concurrent-" + std::to_string(i) + ".json"));
-    launchers.push_back(Child::Spawn({FdlaunchPath(), "--profile", profile_, "--manifest-out",
-                                      manifests.back(), "--attestor", attestor.socket(), "--",
-                                      RanHelperPath()},
-                                     {{1, null_fd.get()}, {2, null_fd.get()}}));
+    launchers.push_back(
+        Child::Spawn({FdlaunchPath(), "--profile", profile_, "--manifest-out", manifests.back(),
+                      "--attestor", attestor.socket(), "--", RanHelperPath()},
+                     {{1, null_fd.get()}, {2, null_fd.get()}}));
   }
   for (Child& c : launchers) {
     std::optional<int> status = c.WaitFor(kLaunchTimeout);
@@ -871,7 +990,7 @@ TEST_F(RealAttestorTest, EightConcurrentLaunchersLoseNoRecord) {
     EXPECT_TRUE(digests.contains(Sha256Hex(*bytes))) << "manifest record missing for " << m;
   }
   // 9 launches x (manifest + separator) + the epoch record.
-  EXPECT_EQ(ev["event_log"].size(), 2u * (kLaunchers + 1) + 1);
+  EXPECT_EQ(ev["event_log"].size(), 3u * (kLaunchers + 1) + 1);
   EXPECT_EQ(separators, 1) << "only our own separator is served in full";
 
   attestor.Stop();

@@ -104,8 +104,9 @@ class SecretReleaseLaunchTest : public testing::FdattestdTest {
       {"fd":5,"role":"secret","access":"r","secret":")", kSecretName, R"("}]})")));
   }
 
-  // Runs Launch() in a child with fd 1 and fd 2 on files; the child becomes
-  // the workload, or exits 125 after printing why (as fdlaunch's main does).
+  // Runs Launch() in a child with fd 1 and fd 2 on files; the child exits
+  // with the workload's status, or 125 after printing why (as fdlaunch's
+  // main does).
   LaunchResult RunLaunch(Answer answer) {
     const std::string out = dir_.File("out"), err = dir_.File("err");
     pid_t pid = fork();
@@ -123,8 +124,9 @@ class SecretReleaseLaunchTest : public testing::FdattestdTest {
       options.secret_source = &source;
       options.argv = {FDATTEST_SECRET_READER};
       Diagnostics diag;
-      absl::Status status = Launch(options, diag);
-      diag.Error(status.ok() ? "launch ended without exec" : std::string(status.message()));
+      absl::StatusOr<int> status = Launch(options, diag);
+      if (status.ok()) _exit(*status);  // the workload's status: it ran as this process's child
+      diag.Error(status.status().message());
       _exit(kExitLaunchFailed);
     }
     LaunchResult r;

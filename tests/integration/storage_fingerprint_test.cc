@@ -18,7 +18,7 @@
 #include "common/storage.h"
 #include "common/unique_fd.h"
 #include "gtest/gtest.h"
-#include "launcher/fingerprint.h"
+#include "common/fingerprint.h"
 #include "tests/integration/launch_util.h"
 
 namespace fdattest::integration {

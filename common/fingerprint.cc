@@ -1,4 +1,4 @@
-#include "launcher/fingerprint.h"
+#include "common/fingerprint.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -94,7 +94,7 @@ int GetIntOpt(int fd, int level, int name) {
   return v;
 }
 
-SocketFingerprint FingerprintSocket(int fd) {
+SocketFingerprint FingerprintSocket(int fd, bool describe_peers) {
   SocketFingerprint s;
   int family = GetIntOpt(fd, SOL_SOCKET, SO_DOMAIN);
   int type = GetIntOpt(fd, SOL_SOCKET, SO_TYPE);
@@ -123,9 +123,11 @@ SocketFingerprint FingerprintSocket(int fd) {
     ucred cred{};
     socklen_t clen = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid > 0) {
-      PeerCred pc{.pid = cred.pid, .uid = cred.uid, .gid = cred.gid,
-                  .exe_sha256 = ExeDigestOfPid(cred.pid),
-                  .exe_path = ReadLink(absl::StrCat("/proc/", cred.pid, "/exe"))};
+      PeerCred pc{.pid = cred.pid, .uid = cred.uid, .gid = cred.gid};
+      if (describe_peers) {
+        pc.exe_sha256 = ExeDigestOfPid(cred.pid);
+        pc.exe_path = ReadLink(absl::StrCat("/proc/", cred.pid, "/exe"));
+      }
       s.peer_cred = pc;
     }
   }
@@ -255,7 +257,8 @@ std::optional<std::string> ExeDigestOfPid(int64_t pid) {
   return HexEncode(*digest);
 }
 
-absl::StatusOr<FdFingerprint> FingerprintFd(int fd, const MountTable& mounts, bool hash_content) {
+absl::StatusOr<FdFingerprint> FingerprintFd(int fd, const MountTable& mounts, bool hash_content,
+                                            bool describe_peers) {
   FdFingerprint fp;
   fp.fd = fd;
   struct stat st {};
@@ -300,8 +303,8 @@ absl::StatusOr<FdFingerprint> FingerprintFd(int fd, const MountTable& mounts, bo
     return absl::InvalidArgumentError(
         absl::StrCat("fd ", fd, " asks for a content hash but is a ", fp.kind, ", not a file"));
   }
-  if (fp.kind == "socket") fp.socket = FingerprintSocket(fd);
-  if (fp.kind == "fifo") fp.pipe_peer_pids = PipePeers(st.st_ino);
+  if (fp.kind == "socket") fp.socket = FingerprintSocket(fd, describe_peers);
+  if (fp.kind == "fifo" && describe_peers) fp.pipe_peer_pids = PipePeers(st.st_ino);
   return fp;
 }
 

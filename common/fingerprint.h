@@ -2,9 +2,11 @@
 // F_GETFL, fdinfo's mnt_id, socket options), never from a path: paths are
 // recorded as advisory only (launch steps 3 and 7, docs/launcher.md).
 // MountTable caches /proc/self/mountinfo for one launch. Not thread-safe (one
-// launch, one thread).
-#ifndef FDATTEST_LAUNCHER_FINGERPRINT_H_
-#define FDATTEST_LAUNCHER_FINGERPRINT_H_
+// launch, one thread). Shared by the launcher, which fingerprints what it
+// hands the workload, and the attestor, which fingerprints what the kernel
+// shows the workload holds (attestor/kernel_observer.h).
+#ifndef FDATTEST_COMMON_FINGERPRINT_H_
+#define FDATTEST_COMMON_FINGERPRINT_H_
 
 #include <map>
 #include <string>
@@ -25,7 +27,11 @@ class MountTable {
 
 // Fills every field of FdFingerprint that applies to the descriptor's kind.
 // `hash_content` adds the content sha256 (regular files only).
-absl::StatusOr<FdFingerprint> FingerprintFd(int fd, const MountTable& mounts, bool hash_content);
+// `describe_peers` false leaves out what is about other processes, not the
+// descriptor (a unix socket peer's executable, a pipe's other holders, each
+// a walk of /proc): the attestor's observation repeats neither.
+absl::StatusOr<FdFingerprint> FingerprintFd(int fd, const MountTable& mounts, bool hash_content,
+                                            bool describe_peers = true);
 
 // sha256 of a process's executable, by pid (for socket peers); nullopt when
 // the process is gone or not readable.
@@ -33,4 +39,4 @@ std::optional<std::string> ExeDigestOfPid(int64_t pid);
 
 }  // namespace fdattest
 
-#endif  // FDATTEST_LAUNCHER_FINGERPRINT_H_
+#endif  // FDATTEST_COMMON_FINGERPRINT_H_
