@@ -32,6 +32,9 @@ class ObservedWorkload {
 
   ObservedWorkload(ObservedWorkload&&) = default;
 
+  // Destroying the workload kills and reaps the child. While fdattestd
+  // holds it (traced, not released), reaping waits for the attestor: close
+  // the holding connection first.
   HeldChild& child() { return child_; }
   pid_t pid() const { return child_.pid(); }
   const std::string& launch_id() const { return manifest_.launch_id; }
