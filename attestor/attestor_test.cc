@@ -1,8 +1,9 @@
 // The Attestor's behaviour, through fdattestd run as a real process
-// (fork/execve) on a real swtpm (tests/support/fdattestd_harness.h): the
-// info / measure / certify / log round trip in NV and PCR mode, checked
-// against tpm2-tools reading the TPM independently; kill -9 at random points
-// during measures, with reconciliation at each restart; a pending record
+// (fork/execve) on a real swtpm (tests/support/fdattestd_harness.h), with
+// real workloads launched through it (tests/support/observed_launch.h): the
+// info / observed launch / certify / log round trip in NV and PCR mode,
+// checked against tpm2-tools reading the TPM independently; kill -9 at random
+// points during launches, with reconciliation at each restart; a pending record
 // re-extended at start; a tampered log that the daemon refuses to serve; a
 // second daemon on the same state directory refused before it touches the
 // TPM; an AK flushed by another TPM client reloaded at the next certify; a
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -43,6 +45,7 @@
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/support/fdattestd_harness.h"
+#include "tests/support/observed_launch.h"
 #include "tests/support/tpm_test_util.h"
 
 namespace fdattest {
@@ -59,10 +62,14 @@ using ::fdattest::testing::FdattestdProcess;
 using ::fdattest::testing::FdattestdTest;
 using ::fdattest::testing::HexOf;
 using ::fdattest::testing::LogRequest;
+using ::fdattest::testing::HoldAndLaunch;
+using ::fdattest::testing::LaunchObserved;
 using ::fdattest::testing::Manifest;
+using ::fdattest::testing::ObservedWorkload;
 using ::fdattest::testing::ParseAttest;
 using ::fdattest::testing::RandomBytes;
 using ::fdattest::testing::RandomHex;
+using ::fdattest::testing::ReleaseRequest;
 using ::fdattest::testing::ReplayServed;
 using ::fdattest::testing::Rng;
 using ::fdattest::testing::RunTpmTool;
@@ -106,31 +113,32 @@ TEST_F(AttestorTest, NvRoundTripMatchesTpmAndLog) {
   EXPECT_TRUE((*info)["reset_count"].is_number_integer());
   EXPECT_TRUE((*info)["restart_count"].is_number_integer());
 
-  // One launch: its manifest and separator follow the epoch record (0).
+  // One observed launch: its manifest, load observation and separator
+  // follow the epoch record (0).
   const std::string launch = RandomHex(16);
-  auto m = CallOn(fd, Manifest(launch, RandomHex(32)));
-  ASSERT_TRUE(m.ok()) << m.status();
-  ASSERT_EQ(CodeOf(*m), "ok") << m->dump();
-  EXPECT_EQ((*m)["recnum"], 1);
-  auto s = CallOn(fd, Separator(launch));
-  ASSERT_TRUE(s.ok());
-  ASSERT_EQ(CodeOf(*s), "ok") << s->dump();
-  EXPECT_EQ((*s)["recnum"], 2);
+  auto workload = ObservedWorkload::Prepare(launch);
+  ASSERT_TRUE(workload.ok()) << workload.status();
+  auto launched = LaunchObserved(fd, *workload, RandomBytes(32));
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  EXPECT_EQ(launched->manifest, 1u);
+  EXPECT_EQ(launched->observation, 2u);
+  EXPECT_EQ(launched->separator, 3u);
   // Nothing more for a separated launch; the daemon keeps serving.
   auto again = CallOn(fd, Separator(launch));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(CodeOf(*again), "FailedPrecondition") << again->dump();
 
-  // Latency through the socket: 40 measures (20 launches), 20 certifies.
+  // Latency through the socket: 20 observed launches (hold, launch,
+  // separator, release: 60 records; the workload's fork and exec included),
+  // 20 certifies.
   std::vector<double> measure_ms, certify_ms;
   for (int i = 0; i < 20; ++i) {
-    const std::string other = RandomHex(16);
-    for (const Json& req : {Manifest(other, RandomHex(32)), Separator(other)}) {
-      auto t0 = Clock::now();
-      auto r = CallOn(fd, req);
-      measure_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-      ASSERT_TRUE(r.ok() && CodeOf(*r) == "ok");
-    }
+    auto other = ObservedWorkload::Prepare(RandomHex(16));
+    ASSERT_TRUE(other.ok()) << other.status();
+    auto t0 = Clock::now();
+    auto r = LaunchObserved(fd, *other, RandomBytes(32));
+    measure_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ASSERT_TRUE(r.ok()) << r.status();
   }
   std::string qualifying, register_value;
   Json cert;
@@ -142,7 +150,8 @@ TEST_F(AttestorTest, NvRoundTripMatchesTpmAndLog) {
     ASSERT_TRUE(r.ok() && CodeOf(*r) == "ok") << (r.ok() ? r->dump() : r.status().ToString());
     cert = *r;
   }
-  std::cout << "[ latency  ] measure (log fsync + NV extend, via socket): " << Stats(measure_ms)
+  std::cout << "[ latency  ] observed launch (3 x log fsync + NV extend, via socket): "
+            << Stats(measure_ms)
             << "\n[ latency  ] certify (NV_Certify, via socket): " << Stats(certify_ms) << "\n";
 
   // The certification parses, binds the qualifying data, holds the register
@@ -166,12 +175,12 @@ TEST_F(AttestorTest, NvRoundTripMatchesTpmAndLog) {
   ASSERT_TRUE(log.ok());
   ASSERT_EQ(CodeOf(*log), "ok") << log->dump();
   const Json& records = (*log)["records"];
-  ASSERT_EQ(records.size(), 43u);
-  EXPECT_FALSE(records[0].contains("redacted"));
-  EXPECT_FALSE(records[1].contains("redacted"));
+  ASSERT_EQ(records.size(), 64u);
+  for (int i : {0, 1, 2, 3}) EXPECT_FALSE(records[i].contains("redacted")) << i;
   EXPECT_EQ(records[1]["content"]["data"]["launch_id"], launch);
-  EXPECT_EQ(records[3]["redacted"], true);
-  EXPECT_FALSE(records[3].contains("content"));
+  EXPECT_EQ(records[2]["content"]["type"], "launch_observation");
+  EXPECT_EQ(records[4]["redacted"], true);
+  EXPECT_FALSE(records[4].contains("content"));
   auto served = ReplayServed(records);
   ASSERT_TRUE(served.ok()) << served.status();
   EXPECT_EQ(served->replayed, register_value);
@@ -219,10 +228,13 @@ TEST_F(AttestorTest, PcrModeQuotesAndRefusesResettablePcrs) {
   ASSERT_TRUE(info.ok());
   EXPECT_EQ((*info)["register"], (Json{{"kind", "pcr"}, {"pcr", 15}, {"bank", "sha256"}}));
   const std::string launch = RandomHex(16);
-  for (const Json& req : {Manifest(launch, RandomHex(32)), Separator(launch)}) {
-    auto r = Call(socket_, req);
-    ASSERT_TRUE(r.ok());
-    ASSERT_EQ(CodeOf(*r), "ok") << r->dump();
+  {
+    auto conn = ConnectTo(socket_);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    auto workload = ObservedWorkload::Prepare(launch);
+    ASSERT_TRUE(workload.ok()) << workload.status();
+    auto launched = LaunchObserved(conn->get(), *workload, RandomBytes(32));
+    ASSERT_TRUE(launched.ok()) << launched.status();
   }
   const std::string qualifying = RandomBytes(32);
   std::vector<double> quote_ms;
@@ -257,6 +269,7 @@ TEST_F(AttestorTest, PcrModeQuotesAndRefusesResettablePcrs) {
   ASSERT_TRUE(served.ok()) << served.status();
   EXPECT_EQ(served->replayed, value);
   EXPECT_EQ((*log)["records"][1]["pcr"], 15);
+  EXPECT_EQ((*log)["records"][2]["pcr"], 15);
 
   ASSERT_TRUE(daemon_->Stop().ok());
   const std::string out = absl::StrCat(tpm_->dir(), "/pcr.bin");
@@ -268,9 +281,10 @@ TEST_F(AttestorTest, PcrModeQuotesAndRefusesResettablePcrs) {
 
 TEST_F(AttestorTest, KillNineDuringMeasuresNeverDivergesSilently) {
   constexpr int kCalls = 50;
-  std::map<uint64_t, std::string> acked;
+  std::map<uint64_t, std::string> acked;  // manifests and separators: recnum -> digest
+  std::map<uint64_t, std::string> acked_observations;  // recnum -> launch id
   std::string last_acked_launch;
-  std::string open_launch;  // acknowledged manifest, separator not yet sent
+  std::string open_launch;  // acknowledged launch, separator not yet sent
   int calls = 0, restarts = 0, kills_mid_call = 0, served_consistent = 0;
   int pending_recovered = 0, torn_repaired = 0;  // what the start-up reconciliation did
   std::uniform_int_distribution<int> delay_ms(0, 40);
@@ -301,27 +315,48 @@ TEST_F(AttestorTest, KillNineDuringMeasuresNeverDivergesSilently) {
       kill(pid, SIGKILL);
       killed = true;
     });
+    // The workload of the launch the connection holds, declared first so
+    // that the connection ends before it is killed and reaped.
+    std::optional<ObservedWorkload> workload;
     auto conn = ConnectTo(socket_);
     while (conn.ok() && calls < kCalls) {
-      Json req;
-      if (!open_launch.empty()) {
-        req = Separator(open_launch);
-      } else {
-        req = Manifest(RandomHex(16), RandomHex(32));
-      }
       ++calls;
+      if (open_launch.empty()) {
+        // An observed launch: hold, launch (manifest and load observation).
+        const std::string launch = RandomHex(16);
+        auto prepared = ObservedWorkload::Prepare(launch);
+        ASSERT_TRUE(prepared.ok()) << prepared.status();
+        workload.emplace(*std::move(prepared));
+        auto r = HoldAndLaunch(conn->get(), *workload, RandomBytes(16));
+        if (!r.ok()) {
+          // Killed mid-call (an error answer would be a failure): the records
+          // may or may not be in the log (never acknowledged).
+          ASSERT_EQ(r.status().message().find(" answered "), std::string::npos) << r.status();
+          ++kills_mid_call;
+          break;
+        }
+        acked[(*r)["manifest_recnum"].get<uint64_t>()] = HexEncode(Sha256(workload->ManifestBytes()));
+        acked_observations[(*r)["observation_recnum"].get<uint64_t>()] = launch;
+        last_acked_launch = launch;
+        open_launch = launch;
+        continue;
+      }
+      // Its separator, on this connection or, after a restart, on the next.
+      const Json req = Separator(open_launch);
       auto r = CallOn(conn->get(), req);
       if (!r.ok()) {
-        // Killed mid-call: the record may or may not be in the log (never
-        // acknowledged). Start a fresh launch after the restart.
         ++kills_mid_call;
         open_launch.clear();
         break;
       }
       ASSERT_EQ(CodeOf(*r), "ok") << r->dump();
       acked[(*r)["recnum"].get<uint64_t>()] = HexEncode(DigestOf(req));
-      last_acked_launch = req["launch_id"].get<std::string>();
-      open_launch = open_launch.empty() ? last_acked_launch : "";
+      last_acked_launch = open_launch;
+      if (workload.has_value()) {
+        // Still held by this connection: let it run (a kill may come first).
+        (void)CallOn(conn->get(), ReleaseRequest(open_launch));
+      }
+      open_launch.clear();
     }
     killer.join();
     auto code = daemon_->Reap(std::chrono::seconds(10));
@@ -331,7 +366,8 @@ TEST_F(AttestorTest, KillNineDuringMeasuresNeverDivergesSilently) {
     if (err.find("torn record") != std::string::npos) ++torn_repaired;
   }
   const std::string summary = absl::StrCat(
-      calls, " measure calls, ", acked.size(), " acknowledged, ", restarts, " starts, ",
+      calls, " launch and separator calls, ", acked.size() + acked_observations.size(),
+      " records acknowledged, ", restarts, " starts, ",
       kills_mid_call, " kills during a call, ", served_consistent,
       " restarts served a log consistent with the register (", pending_recovered,
       " re-extended a pending record, ", torn_repaired, " removed a torn record)");
@@ -346,6 +382,12 @@ TEST_F(AttestorTest, KillNineDuringMeasuresNeverDivergesSilently) {
   for (const auto& [recnum, digest] : acked) {
     ASSERT_LT(recnum, file->size());
     EXPECT_EQ(HexEncode(file->AllRecords()[recnum].digest), digest);
+  }
+  for (const auto& [recnum, launch] : acked_observations) {
+    ASSERT_LT(recnum, file->size());
+    const CelRecord& r = file->AllRecords()[recnum];
+    EXPECT_EQ(r.content->type, CelContent::Type::kLaunchObservation);
+    EXPECT_EQ(r.content->launch_id, launch);
   }
   EXPECT_EQ(NvRead(), HexEncode(file->expected_value()));
 }
@@ -387,8 +429,18 @@ TEST_F(AttestorTest, StartsWithoutTssErrorLines) {
 TEST_F(AttestorTest, OnePendingRecordIsExtendedAtStart) {
   ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
   const std::string launch = RandomHex(16);
-  auto m = Call(socket_, Manifest(launch, RandomHex(32)));
-  ASSERT_TRUE(m.ok() && CodeOf(*m) == "ok");
+  {
+    // Launched (manifest and load observation), not yet separated.
+    auto conn = ConnectTo(socket_);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    auto workload = ObservedWorkload::Prepare(launch);
+    ASSERT_TRUE(workload.ok()) << workload.status();
+    auto launched = HoldAndLaunch(conn->get(), *workload, RandomBytes(32));
+    ASSERT_TRUE(launched.ok()) << launched.status();
+    // The connection ends first: the attestor kills the held workload and
+    // consumes its exit, so that this process can reap it.
+    conn->reset();
+  }
   ASSERT_TRUE(daemon_->Stop().ok());
   const std::string before = NvRead();
   {
@@ -403,16 +455,22 @@ TEST_F(AttestorTest, OnePendingRecordIsExtendedAtStart) {
   EXPECT_NE((*cert)["register_value"].get<std::string>(), before);
   ExpectServedLogMatchesRegister(launch, {});
   ASSERT_TRUE(daemon_->Stop().ok());
-  EXPECT_NE(daemon_->stderr_text().find("re-extended pending record 2"), std::string::npos)
+  EXPECT_NE(daemon_->stderr_text().find("re-extended pending record 3"), std::string::npos)
       << daemon_->stderr_text();
 }
 
 TEST_F(AttestorTest, RefusesToServeALogThatDivergesFromTheRegister) {
   ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
-  const std::string launch = RandomHex(16), sha = RandomHex(32);
-  for (const Json& req : {Manifest(launch, sha), Separator(launch)}) {
-    auto r = Call(socket_, req);
-    ASSERT_TRUE(r.ok() && CodeOf(*r) == "ok");
+  const std::string launch = RandomHex(16);
+  std::string sha;  // the manifest's digest
+  {
+    auto conn = ConnectTo(socket_);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    auto workload = ObservedWorkload::Prepare(launch);
+    ASSERT_TRUE(workload.ok()) << workload.status();
+    sha = HexEncode(Sha256(workload->ManifestBytes()));
+    auto launched = LaunchObserved(conn->get(), *workload, RandomBytes(32));
+    ASSERT_TRUE(launched.ok()) << launched.status();
   }
   ASSERT_TRUE(daemon_->Stop().ok());
   const std::string register_value = NvRead();
@@ -474,9 +532,14 @@ TEST_F(AttestorTest, SecondDaemonOnTheSameStateDirLeavesTheFirstServing) {
     EXPECT_EQ(CodeOf(*after), "ok") << after->dump();
   }
   const std::string launch = RandomHex(16);
-  auto m = Call(socket_, Manifest(launch, RandomHex(32)));
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(CodeOf(*m), "ok") << m->dump();
+  {
+    auto conn = ConnectTo(socket_);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    auto workload = ObservedWorkload::Prepare(launch);
+    ASSERT_TRUE(workload.ok()) << workload.status();
+    auto launched = LaunchObserved(conn->get(), *workload, RandomBytes(32));
+    EXPECT_TRUE(launched.ok()) << launched.status();
+  }
   ExpectServedLogMatchesRegister(launch, {});
   // Not merely recovered: the AK was never flushed (no reload was needed).
   ASSERT_TRUE(daemon_->Stop().ok());
@@ -603,9 +666,14 @@ TEST_F(AttestorTest, ReloadsItsAkAfterSomeoneFlushedIt) {
   EXPECT_EQ((*again)["ak_public"], (*info)["ak_public"]);
   EXPECT_TRUE(daemon_->Running());
   const std::string launch = RandomHex(16);
-  auto m = Call(socket_, Manifest(launch, RandomHex(32)));
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(CodeOf(*m), "ok") << m->dump();
+  {
+    auto conn = ConnectTo(socket_);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    auto workload = ObservedWorkload::Prepare(launch);
+    ASSERT_TRUE(workload.ok()) << workload.status();
+    auto launched = LaunchObserved(conn->get(), *workload, RandomBytes(32));
+    EXPECT_TRUE(launched.ok()) << launched.status();
+  }
   ExpectServedLogMatchesRegister(launch, {});
   ctx->reset();
   ASSERT_TRUE(daemon_->Stop().ok());

@@ -33,6 +33,20 @@ Register Nv() { return *Register::NvIndex(0x01500020); }
 
 std::string LaunchId(int i) { return absl::StrFormat("%032x", i + 1); }
 
+// A launch's load observation (the attestor's reading of the workload), as
+// small as the format allows: no fds, one namespace.
+CelContent LoadObservation(absl::string_view launch_id) {
+  KernelObservation o;
+  o.exe_sha256 = std::string(64, 'a');
+  o.filter_sha256 = {std::string(64, 'b')};
+  o.seccomp_mode = 2;
+  o.no_new_privs = true;
+  o.namespaces = {{"net", "net:[4026531840]"}};
+  o.root = {.mounts = 1, .fs_type = "tmpfs", .read_only = true, .entries = 0};
+  return *CelContent::LaunchObservation(launch_id, CelContent::ObservationKind::kLoad, "",
+                                        std::string(64, 'c'), o, "");
+}
+
 class EventLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -51,13 +65,16 @@ class EventLogTest : public ::testing::Test {
     ASSERT_TRUE(WriteFileAtomic(path_, absl::StrCat(absl::StrJoin(lines, "\n"), "\n"), 0600).ok());
   }
 
-  // epoch(7,0), manifest A, manifest B, separator A, separator B.
+  // epoch(7,0), manifest A, manifest B, load observation A, load
+  // observation B, separator A, separator B.
   void WriteTwoLaunches() {
     absl::StatusOr<EventLog> log = EventLog::Open(path_, Nv());
     ASSERT_TRUE(log.ok()) << log.status();
     ASSERT_TRUE(log->StartEpoch(7, 0).ok());
     ASSERT_TRUE(log->Append(*CelContent::LaunchManifest(kLaunchA, kManifestA)).ok());
     ASSERT_TRUE(log->Append(*CelContent::LaunchManifest(kLaunchB, kManifestB)).ok());
+    ASSERT_TRUE(log->Append(LoadObservation(kLaunchA)).ok());
+    ASSERT_TRUE(log->Append(LoadObservation(kLaunchB)).ok());
     ASSERT_TRUE(log->Append(*CelContent::LaunchSeparator(kLaunchA)).ok());
     ASSERT_TRUE(log->Append(*CelContent::LaunchSeparator(kLaunchB)).ok());
   }
@@ -169,10 +186,10 @@ TEST(CelRecordTest, RedactedRecordsOnlyWhereAllowed) {
 TEST_F(EventLogTest, RoundTripsRecordsThroughTheFile) {
   WriteTwoLaunches();
   std::vector<std::string> lines = Lines();
-  ASSERT_EQ(lines.size(), 5u);
+  ASSERT_EQ(lines.size(), 7u);
   absl::StatusOr<EventLog> log = EventLog::Open(path_, Nv());
   ASSERT_TRUE(log.ok()) << log.status();
-  ASSERT_EQ(log->size(), 5u);
+  ASSERT_EQ(log->size(), 7u);
   for (size_t i = 0; i < lines.size(); ++i) {
     EXPECT_EQ(log->AllRecords()[i].ToLine(), lines[i]);
     EXPECT_EQ(log->AllRecords()[i].recnum, i);
@@ -181,18 +198,38 @@ TEST_F(EventLogTest, RoundTripsRecordsThroughTheFile) {
   EXPECT_EQ(log->current_epoch()->reset_count, 7u);
 }
 
+// LoadObservation(kLaunchA)'s content in canonical JSON, written out.
+constexpr char kObservationA[] =
+    R"({"data":{"kind":"load","launch_id":"0123456789abcdef0123456789abcdef","nonce":"",)"
+    R"("observation":{"caps":{"ambient":"0000000000000000","bounding":"0000000000000000",)"
+    R"("effective":"0000000000000000","inheritable":"0000000000000000",)"
+    R"("permitted":"0000000000000000"},)"
+    R"("exe_sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",)"
+    R"("fds":[],"filters":["bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"],)"
+    R"("namespaces":{"net":"net:[4026531840]"},"no_new_privs":true,)"
+    R"("root":{"entries":0,"fs_type":"tmpfs","mounts":1,"read_only":true},"seccomp_mode":2},)"
+    R"("peer_exe_sha256":"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"},)"
+    R"("type":"launch_observation"})";
+
+TEST_F(EventLogTest, ObservationDigestIsSha256OfItsCanonicalContent) {
+  EXPECT_EQ(*CanonicalJson(LoadObservation(kLaunchA).ToJson()), kObservationA);
+  EXPECT_EQ(HexEncode(LoadObservation(kLaunchA).Digest()), HexEncode(Sha256(kObservationA)));
+}
+
 TEST_F(EventLogTest, ReplayEqualsAHandComputedSha256Chain) {
   {
     absl::StatusOr<EventLog> log = EventLog::Open(path_, Nv());
     ASSERT_TRUE(log.ok());
     ASSERT_TRUE(log->StartEpoch(7, 0).ok());
     ASSERT_TRUE(log->Append(*CelContent::LaunchManifest(kLaunchA, kManifestA)).ok());
+    ASSERT_TRUE(log->Append(LoadObservation(kLaunchA)).ok());
     ASSERT_TRUE(log->Append(*CelContent::LaunchSeparator(kLaunchA)).ok());
   }
-  // Computed outside this code base (python hashlib) from the same three
+  // Computed outside this code base (python hashlib) from the same four
   // digests: sha256 of the epoch content's canonical JSON, sha256 of the
-  // manifest bytes, sha256 of the separator content's canonical JSON.
-  const std::string kExpected = "6e5ae0facb66c22b67191c19eac861464f7652d8931622d47e625eede1c06cb7";
+  // manifest bytes, sha256 of the observation's and of the separator's
+  // content as canonical JSON (the literal texts below).
+  const std::string kExpected = "da975377f83172a5280292fdfb2360d752627f66b0410d31e495785ce3a5b045";
   absl::StatusOr<EventLog> log = EventLog::Open(path_, Nv());
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_EQ(HexEncode(log->expected_value()), kExpected);
@@ -201,6 +238,7 @@ TEST_F(EventLogTest, ReplayEqualsAHandComputedSha256Chain) {
   Sha256Digest v = kRegisterResetValue;
   v = ExtendRegister(v, Sha256(R"({"data":{"reset_count":7,"restart_count":0},"type":"epoch"})"));
   v = ExtendRegister(v, Sha256(kManifestA));
+  v = ExtendRegister(v, Sha256(kObservationA));
   v = ExtendRegister(v, Sha256(absl::StrCat(R"({"data":{"launch_id":")", kLaunchA,
                                             R"("},"type":"launch_separator"})")));
   EXPECT_EQ(HexEncode(v), kExpected);
@@ -237,13 +275,18 @@ TEST_F(EventLogTest, AppendRefusesRecordsThatBreakTheRulesAndWritesNothing) {
   ASSERT_TRUE(log->Append(*CelContent::LaunchManifest(kLaunchA, kManifestA)).ok());
   EXPECT_THAT(log->Append(*CelContent::LaunchManifest(kLaunchA, kManifestA)).status().message(),
               HasSubstr("duplicate launch_manifest"));
+  // The separator needs the launch's load observation first.
+  EXPECT_THAT(log->Append(*CelContent::LaunchSeparator(kLaunchA)).status().message(),
+              HasSubstr("without its load launch_observation"));
+  ASSERT_TRUE(log->Append(LoadObservation(kLaunchA)).ok());
+  EXPECT_THAT(log->Append(LoadObservation(kLaunchA)).status().message(), HasSubstr("second load launch_observation"));
   ASSERT_TRUE(log->Append(*CelContent::LaunchSeparator(kLaunchA)).ok());
   absl::Status after = log->Append(*CelContent::LaunchSeparator(kLaunchA)).status();
   EXPECT_EQ(after.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(after.message(), HasSubstr("after that launch's separator"));
   EXPECT_THAT(log->StartEpoch(1, 0).status().message(), HasSubstr("duplicate epoch"));
-  EXPECT_EQ(log->size(), 3u);  // epoch, manifest A, separator A
-  EXPECT_EQ(Lines().size(), 3u);
+  EXPECT_EQ(log->size(), 4u);  // epoch, manifest A, observation A, separator A
+  EXPECT_EQ(Lines().size(), 4u);
 }
 
 // --- tampering -------------------------------------------------------------
@@ -251,11 +294,11 @@ TEST_F(EventLogTest, AppendRefusesRecordsThatBreakTheRulesAndWritesNothing) {
 TEST_F(EventLogTest, RejectsATamperedDigest) {
   WriteTwoLaunches();
   std::vector<std::string> lines = Lines();
-  Json j = *ParseJsonStrict(lines[3]);  // separator A
+  Json j = *ParseJsonStrict(lines[5]);  // separator A
   j["digests"][0]["digest"] = HexEncode(Sha256("something else"));
-  lines[3] = *CanonicalJson(j);
+  lines[5] = *CanonicalJson(j);
   WriteLines(lines);
-  ExpectRejected("line 4: record: digest");
+  ExpectRejected("line 6: record: digest");
   ExpectRejected("does not match its launch_separator content");
 }
 
@@ -309,7 +352,7 @@ TEST_F(EventLogTest, RejectsReorderedRecordsEvenWhenRenumbered) {
   WriteTwoLaunches();
   std::vector<std::string> lines = Lines();
   // Separator A before manifest A, recnums rewritten to look continuous.
-  std::vector<std::string> reordered = {lines[0], lines[3], lines[1]};
+  std::vector<std::string> reordered = {lines[0], lines[5], lines[1]};
   for (size_t i = 0; i < reordered.size(); ++i) {
     Json j = *ParseJsonStrict(reordered[i]);
     j["recnum"] = i;
@@ -337,12 +380,12 @@ TEST_F(EventLogTest, RejectsARecordAfterTheLaunchSeparator) {
   WriteTwoLaunches();
   std::vector<std::string> lines = Lines();
   Json again = *ParseJsonStrict(lines[1]);  // manifest A after A's separator
-  again["recnum"] = 5;
+  again["recnum"] = 7;
   lines.push_back(*CanonicalJson(again));
   WriteLines(lines);
   ExpectRejected(
-      "line 6: record 5: launch_manifest for launch 0123456789abcdef0123456789abcdef "
-      "after that launch's separator (record 3)");
+      "line 8: record 7: launch_manifest for launch 0123456789abcdef0123456789abcdef "
+      "after that launch's separator (record 5)");
 }
 
 TEST_F(EventLogTest, RejectsUnknownContentTypes) {
@@ -395,7 +438,7 @@ TEST_F(EventLogTest, DetectsAndRepairsATornLastLine) {
   WriteTwoLaunches();
   std::string complete = ReadLog();
   std::string next =
-      CelRecord::Make(5, Nv(), *CelContent::LaunchManifest(LaunchId(9), "{}")).ToLine();
+      CelRecord::Make(7, Nv(), *CelContent::LaunchManifest(LaunchId(9), "{}")).ToLine();
   // A crash mid-write leaves any prefix of the line without its newline.
   for (size_t cut : {size_t{1}, next.size() / 2, next.size()}) {
     ASSERT_TRUE(WriteFileAtomic(path_, complete + next.substr(0, cut), 0600).ok());
@@ -407,11 +450,11 @@ TEST_F(EventLogTest, DetectsAndRepairsATornLastLine) {
     absl::StatusOr<RepairResult> repaired = EventLog::Repair(path_, Nv());
     ASSERT_TRUE(repaired.ok()) << repaired.status();
     EXPECT_EQ(repaired->bytes_removed, cut);
-    EXPECT_EQ(repaired->records_kept, 5u);
+    EXPECT_EQ(repaired->records_kept, 7u);
     EXPECT_EQ(ReadLog(), complete);
     log = EventLog::Open(path_, Nv());
     ASSERT_TRUE(log.ok()) << log.status();
-    EXPECT_EQ(log->size(), 5u);
+    EXPECT_EQ(log->size(), 7u);
   }
 }
 
@@ -459,6 +502,11 @@ TEST_F(EventLogTest, ReconcileReportsConsistentPendingAndDiverged) {
   tpm = ExtendRegister(tpm, m->digest);
   EXPECT_EQ(log->ReconcileWith(tpm).state, Reconciliation::State::kConsistent);
 
+  absl::StatusOr<CelRecord> o = log->Append(LoadObservation(kLaunchA));
+  ASSERT_TRUE(o.ok());
+  tpm = ExtendRegister(tpm, o->digest);
+  EXPECT_EQ(log->ReconcileWith(tpm).state, Reconciliation::State::kConsistent);
+
   // Survives reopening (the daemon's restart path).
   absl::StatusOr<CelRecord> s = log->Append(*CelContent::LaunchSeparator(kLaunchA));
   ASSERT_TRUE(s.ok());
@@ -487,12 +535,14 @@ TEST_F(EventLogTest, ServesOtherLaunchesAsDigestsOnly) {
   ASSERT_TRUE(log.ok());
   absl::StatusOr<std::vector<CelRecord>> served = log->Records(kLaunchA);
   ASSERT_TRUE(served.ok()) << served.status();
-  ASSERT_EQ(served->size(), 5u);
+  ASSERT_EQ(served->size(), 7u);
   EXPECT_FALSE((*served)[0].redacted());  // the epoch record: host-level, never redacted
   EXPECT_FALSE((*served)[1].redacted());  // A's manifest
   EXPECT_TRUE((*served)[2].redacted());   // B's manifest
-  EXPECT_FALSE((*served)[3].redacted());  // A's separator
-  EXPECT_TRUE((*served)[4].redacted());   // B's separator
+  EXPECT_FALSE((*served)[3].redacted());  // A's load observation
+  EXPECT_TRUE((*served)[4].redacted());   // B's load observation
+  EXPECT_FALSE((*served)[5].redacted());  // A's separator
+  EXPECT_TRUE((*served)[6].redacted());   // B's separator
   std::string text;
   for (const CelRecord& r : *served) text += r.ToLine() + "\n";
   EXPECT_THAT(text, ::testing::Not(HasSubstr(kLaunchB)));
@@ -515,7 +565,7 @@ TEST_F(EventLogTest, ServesOtherLaunchesAsDigestsOnly) {
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(
       std::count_if(none->begin(), none->end(), [](const CelRecord& r) { return r.redacted(); }),
-      4);
+      6);
   EXPECT_EQ(log->Records(LaunchId(77)).status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -526,6 +576,7 @@ TEST_F(EventLogTest, ANewEpochReplaysFromTheResetValue) {
   ASSERT_TRUE(log.ok());
   ASSERT_TRUE(log->StartEpoch(1, 0).ok());
   ASSERT_TRUE(log->Append(*CelContent::LaunchManifest(kLaunchA, kManifestA)).ok());
+  ASSERT_TRUE(log->Append(LoadObservation(kLaunchA)).ok());
   ASSERT_TRUE(log->Append(*CelContent::LaunchSeparator(kLaunchA)).ok());
   Sha256Digest before_reset = log->expected_value();
 
@@ -543,7 +594,7 @@ TEST_F(EventLogTest, ANewEpochReplaysFromTheResetValue) {
   log = EventLog::Open(path_, Nv());
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_EQ(log->current_epoch()->reset_count, 2u);
-  EXPECT_EQ(log->current_epoch()->first_recnum, 3u);
+  EXPECT_EQ(log->current_epoch()->first_recnum, 4u);
   Sha256Digest v = ExtendRegister(kRegisterResetValue, epoch2->digest);
   v = ExtendRegister(v, Sha256(kManifestB));
   EXPECT_EQ(log->expected_value(), v);
@@ -553,7 +604,7 @@ TEST_F(EventLogTest, ANewEpochReplaysFromTheResetValue) {
   absl::StatusOr<std::vector<CelRecord>> served = log->Records(kLaunchB);
   ASSERT_TRUE(served.ok());
   ASSERT_EQ(served->size(), 2u);
-  EXPECT_EQ((*served)[0].recnum, 3u);
+  EXPECT_EQ((*served)[0].recnum, 4u);
   EXPECT_EQ(log->Records(kLaunchA).status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -562,15 +613,16 @@ TEST_F(EventLogTest, RejectsASeparatorWhoseManifestIsInAnEarlierEpoch) {
   ASSERT_TRUE(log.ok());
   ASSERT_TRUE(log->StartEpoch(1, 0).ok());
   ASSERT_TRUE(log->Append(*CelContent::LaunchManifest(kLaunchA, kManifestA)).ok());
+  ASSERT_TRUE(log->Append(LoadObservation(kLaunchA)).ok());
   ASSERT_TRUE(log->StartEpoch(1, 1).ok());  // TPM Restart: restartCount moved
   EXPECT_THAT(log->Append(*CelContent::LaunchSeparator(kLaunchA)).status().message(),
-              HasSubstr("is in an earlier epoch"));
+              HasSubstr("earlier epoch"));
 }
 
 // --- scale ---------------------------------------------------------------------
 
 TEST_F(EventLogTest, ReplaysTenThousandRecordsQuickly) {
-  constexpr int kLaunches = 5000;  // 2 records each, plus the epoch record
+  constexpr int kLaunches = 3333;  // 3 records each, plus the epoch record
   std::string text;
   Sha256Digest v = kRegisterResetValue;
   uint64_t recnum = 0;
@@ -584,6 +636,7 @@ TEST_F(EventLogTest, ReplaysTenThousandRecordsQuickly) {
   for (int i = 0; i < kLaunches; ++i) {
     std::string id = LaunchId(i);
     add(*CelContent::LaunchManifest(id, absl::StrCat("manifest ", i)));
+    add(LoadObservation(id));
     add(*CelContent::LaunchSeparator(id));
   }
   ASSERT_TRUE(WriteFileAtomic(path_, text, 0600).ok());
@@ -592,7 +645,7 @@ TEST_F(EventLogTest, ReplaysTenThousandRecordsQuickly) {
   absl::StatusOr<EventLog> log = EventLog::Open(path_, Nv());
   auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(log.ok()) << log.status();
-  EXPECT_EQ(log->size(), 2u * kLaunches + 1);
+  EXPECT_EQ(log->size(), 3u * kLaunches + 1);
   EXPECT_EQ(log->expected_value(), v);
   double ms = std::chrono::duration<double, std::milli>(elapsed).count();
   std::printf("replayed %llu records (%zu bytes) in %.1f ms\n",

@@ -1,5 +1,6 @@
 // fdattestd's socket server, through the daemon run as a real process on a
-// real swtpm (tests/support/fdattestd_harness.h): eight concurrent clients;
+// real swtpm (tests/support/fdattestd_harness.h): eight concurrent clients
+// each launching real workloads through the observed launch;
 // peer authorisation by uid/gid (SO_PEERCRED); the socket's mode and a second
 // daemon on the same socket; hostile frames and requests.
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,10 +25,12 @@
 #include "absl/strings/str_format.h"
 #include "attestor/event_log.h"
 #include "common/attestor_api.h"
+#include "common/cel.h"
 #include "common/json.h"
 #include "common/unique_fd.h"
 #include "gtest/gtest.h"
 #include "tests/support/fdattestd_harness.h"
+#include "tests/support/observed_launch.h"
 
 namespace fdattest {
 namespace {
@@ -39,7 +43,10 @@ using ::fdattest::testing::CodeOf;
 using ::fdattest::testing::ConnectTo;
 using ::fdattest::testing::DigestOf;
 using ::fdattest::testing::FdattestdTest;
-using ::fdattest::testing::Manifest;
+using ::fdattest::testing::LaunchedRecords;
+using ::fdattest::testing::LaunchObserved;
+using ::fdattest::testing::ObservedWorkload;
+using ::fdattest::testing::RandomBytes;
 using ::fdattest::testing::RandomHex;
 using ::fdattest::testing::Separator;
 using ::fdattest::testing::kNvIndex;
@@ -51,10 +58,12 @@ class ServerTest : public FdattestdTest {};
 TEST_F(ServerTest, EightConcurrentClientsLoseNothing) {
   ASSERT_TRUE(daemon_->Start().ok()) << daemon_->stderr_text();
   constexpr int kClients = 8;
-  constexpr int kLaunchesPerClient = 10;  // a manifest and a separator each: 20 measures
+  // A manifest, a load observation and a separator each: 30 records.
+  constexpr int kLaunchesPerClient = 10;
   std::mutex mu;
-  std::map<uint64_t, std::string> acked;  // recnum -> digest
-  std::map<uint64_t, Json> acked_requests;
+  std::map<uint64_t, std::string> acked;  // manifests and separators: recnum -> digest
+  std::set<uint64_t> observations;        // load observations (digest from the kernel's view)
+  std::map<uint64_t, std::string> acked_launch;  // every record: recnum -> launch id
   std::vector<std::string> errors;
   std::vector<std::string> launch_ids;
   std::vector<std::thread> threads;
@@ -73,26 +82,35 @@ TEST_F(ServerTest, EightConcurrentClientsLoseNothing) {
           std::lock_guard<std::mutex> lock(mu);
           launch_ids.push_back(launch);
         }
-        for (const Json& req : {Manifest(launch, RandomHex(32)), Separator(launch)}) {
-          auto r = CallOn(conn->get(), req);
-          std::lock_guard<std::mutex> lock(mu);
-          if (!r.ok() || CodeOf(*r) != "ok") {
-            errors.push_back(r.ok() ? r->dump() : r.status().ToString());
-            continue;
-          }
-          const uint64_t recnum = (*r)["recnum"].get<uint64_t>();
-          if (acked.count(recnum) != 0) errors.push_back(absl::StrCat("recnum twice: ", recnum));
-          acked[recnum] = HexEncode(DigestOf(req));
-          acked_requests[recnum] = req;
+        // An observed launch of a real workload: hold, launch (manifest and
+        // load observation), separator, release.
+        auto workload = ObservedWorkload::Prepare(launch);
+        absl::StatusOr<LaunchedRecords> r =
+            workload.ok() ? LaunchObserved(conn->get(), *workload, RandomBytes(16))
+                          : absl::StatusOr<LaunchedRecords>(workload.status());
+        std::lock_guard<std::mutex> lock(mu);
+        if (!r.ok()) {
+          errors.push_back(r.status().ToString());
+          continue;
         }
+        for (uint64_t recnum : {r->manifest, r->observation, r->separator}) {
+          if (acked_launch.count(recnum) != 0) {
+            errors.push_back(absl::StrCat("recnum twice: ", recnum));
+          }
+          acked_launch[recnum] = launch;
+        }
+        acked[r->manifest] = HexEncode(Sha256(workload->ManifestBytes()));
+        acked[r->separator] = HexEncode(DigestOf(Separator(launch)));
+        observations.insert(r->observation);
       }
     });
   }
   for (auto& t : threads) t.join();
   const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   EXPECT_TRUE(errors.empty()) << errors.front();
-  ASSERT_EQ(acked.size(), size_t{kClients * kLaunchesPerClient * 2});
-  std::cout << "[ concurrency ] " << acked.size() << " measures from " << kClients
+  ASSERT_EQ(acked_launch.size(), size_t{kClients * kLaunchesPerClient * 3});
+  std::cout << "[ concurrency ] " << kClients * kLaunchesPerClient << " observed launches ("
+            << acked_launch.size() << " records) from " << kClients
             << " clients in " << absl::StrFormat("%.0f", elapsed) << " ms\n";
 
   ExpectServedLogMatchesRegister(launch_ids.front(), acked);
@@ -103,11 +121,15 @@ TEST_F(ServerTest, EightConcurrentClientsLoseNothing) {
   ASSERT_TRUE(daemon_->Stop().ok());
   auto file = OpenLogFile(*Register::NvIndex(kNvIndex));
   ASSERT_TRUE(file.ok()) << file.status();
-  EXPECT_EQ(file->size(), acked.size() + 1);  // + the epoch record
-  for (const auto& [recnum, req] : acked_requests) {
+  EXPECT_EQ(file->size(), acked_launch.size() + 1);  // + the epoch record
+  for (const auto& [recnum, launch] : acked_launch) {
     const CelRecord& r = file->AllRecords().at(recnum);
-    EXPECT_EQ(HexEncode(r.digest), acked[recnum]);
-    EXPECT_EQ(r.content->launch_id, req["launch_id"].get<std::string>());
+    EXPECT_EQ(r.content->launch_id, launch);
+    if (observations.contains(recnum)) {
+      EXPECT_EQ(r.content->type, CelContent::Type::kLaunchObservation);
+    } else {
+      EXPECT_EQ(HexEncode(r.digest), acked[recnum]);
+    }
   }
   EXPECT_EQ(HexEncode(file->expected_value()), value);
   EXPECT_EQ(NvRead(), value);
@@ -357,11 +379,14 @@ TEST_F(ServerTest, HostileRequestsGetErrorsAndTheDaemonKeepsServing) {
     EXPECT_EQ(CodeOf(r.responses[2]), "ok");
   }
 
-  // Still serving: a valid measure and certify work, and the log is intact.
+  // Still serving: an observed launch and certify work, and the log is intact.
   EXPECT_TRUE(daemon_->Running());
-  auto m = Call(socket_, Manifest(launch, RandomHex(32)));
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(CodeOf(*m), "ok") << m->dump();
+  auto conn = ConnectTo(socket_);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  auto workload = ObservedWorkload::Prepare(launch);
+  ASSERT_TRUE(workload.ok()) << workload.status();
+  auto m = LaunchObserved(conn->get(), *workload, RandomBytes(16));
+  EXPECT_TRUE(m.ok()) << m.status();
   auto q = Call(socket_, CertifyRequest(RandomHex(64)));
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(CodeOf(*q), "ok") << q->dump();

@@ -68,8 +68,8 @@ struct ObservedRoot {
 
 struct KernelObservation {
   std::string exe_sha256;  // of /proc/PID/exe's content, hex
-  // Every installed filter, newest first (PTRACE_SECCOMP_GET_FILTER index 0,
-  // 1, ...): the sha256 (hex) of its raw sock_filter bytes.
+  // Every installed filter, newest first (PTRACE_SECCOMP_GET_FILTER's index
+  // 0 is the oldest): the sha256 (hex) of its raw sock_filter bytes.
   std::vector<std::string> filter_sha256;
   int seccomp_mode = 0;  // /proc/PID/status Seccomp: 2 = filter
   bool no_new_privs = false;

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,8 +76,17 @@ class HeldChild {
   HeldChild() = default;
   HeldChild(HeldChild&& o) noexcept
       : pid_(std::exchange(o.pid_, 0)), go_(std::move(o.go_)), exec_(std::move(o.exec_)) {}
-  HeldChild& operator=(HeldChild&&) = delete;
-  ~HeldChild() {
+  HeldChild& operator=(HeldChild&& o) noexcept {
+    if (this != &o) {
+      KillAndReap();
+      pid_ = std::exchange(o.pid_, 0);
+      go_ = std::move(o.go_);
+      exec_ = std::move(o.exec_);
+    }
+    return *this;
+  }
+  ~HeldChild() { KillAndReap(); }
+  void KillAndReap() {
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
       Reap();
@@ -98,6 +109,22 @@ class HeldChild {
       n = read(exec_.get(), &c, 1);
     } while (n < 0 && errno == EINTR);
     return n == 0;
+  }
+  // Waits up to `timeout` for the child's end: its wait status, or nullopt
+  // while it still runs (it is then left as it is).
+  std::optional<int> ReapWithin(std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      int status = 0;
+      pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = 0;
+        return status;
+      }
+      if (r < 0 && errno != EINTR) return std::nullopt;
+      if (std::chrono::steady_clock::now() > end) return std::nullopt;
+      usleep(2000);
+    }
   }
   // Waits for the child's end: its wait status.
   int Reap() {
