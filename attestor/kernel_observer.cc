@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
-#include <algorithm>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -162,13 +162,19 @@ std::string DescribeStatus(int status) {
   return absl::StrCat("reported status ", status);
 }
 
+// The process's filters, newest first. The kernel numbers them the other way
+// (kernel/seccomp.c, get_nth_filter: index 0 is the first filter installed,
+// the oldest), so they are read in its order and reversed.
 absl::StatusOr<std::vector<std::string>> ReadFilters(pid_t pid) {
   std::vector<std::string> digests;
   for (unsigned long index = 0;; ++index) {
     long count = Ptrace(PTRACE_SECCOMP_GET_FILTER, pid, index, nullptr);
     if (count < 0) {
-      // ENOENT: past the oldest filter; EINVAL at index 0: not in filter mode.
-      if (errno == ENOENT || (errno == EINVAL && index == 0)) return digests;
+      // ENOENT: past the newest filter; EINVAL at index 0: not in filter mode.
+      if (errno == ENOENT || (errno == EINVAL && index == 0)) {
+        std::reverse(digests.begin(), digests.end());
+        return digests;
+      }
       if (errno == ESRCH) return Gone();
       return ErrnoStatus(absl::StrCat("PTRACE_SECCOMP_GET_FILTER ", index), errno);
     }

@@ -52,6 +52,25 @@ ObservedFd Expected(int fd, int number) {
   return ObservedFdOf(*fp);
 }
 
+// The line of /proc/PID/status starting with `key`, or "".
+std::string StatusLine(pid_t pid, const std::string& key) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(key, 0) == 0) return line;
+  }
+  return "";
+}
+
+// Polls (up to 5 s) until `pid` sleeps.
+bool WaitUntilSleeping(pid_t pid) {
+  for (int i = 0; i < 2500; ++i) {
+    if (StatusLine(pid, "State:").find("S (sleeping)") != std::string::npos) return true;
+    usleep(2000);
+  }
+  return false;
+}
+
 UniqueFd SelfPidfd() { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0))); }
 
 // Forks the child, holds it, lets it go and waits for its exec stop.
@@ -240,17 +259,15 @@ TEST(KernelObserverTest, AReusedPidIsNeverObservedThroughTheOldPidfd) {
     }
   }
   ASSERT_EQ(reused, old_pid) << "could not make the kernel reuse pid " << old_pid;
+  // The new process asleep in pause() first, so its state afterwards shows
+  // whether the observer stopped it.
+  ASSERT_TRUE(WaitUntilSleeping(reused)) << "pid " << reused << " never reached pause()";
   absl::StatusOr<TracedProcess> t = TracedProcess::SeizeAndStop(old_pidfd.get(), Soon());
   EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound) << t.status();
   EXPECT_EQ(ExecutableDigestOf(old_pidfd.get()).status().code(), absl::StatusCode::kNotFound);
   // The new process was left alone: not traced, not stopped.
-  std::ifstream status(absl::StrCat("/proc/", reused, "/status"));
-  std::string line, tracer, state;
-  while (std::getline(status, line)) {
-    if (line.rfind("TracerPid:", 0) == 0) tracer = line;
-    if (line.rfind("State:", 0) == 0) state = line;
-  }
-  EXPECT_EQ(tracer, "TracerPid:\t0");
+  EXPECT_EQ(StatusLine(reused, "TracerPid:"), "TracerPid:\t0");
+  std::string state = StatusLine(reused, "State:");
   EXPECT_NE(state.find("S (sleeping)"), std::string::npos) << state;
   kill(reused, SIGKILL);
   waitpid(reused, nullptr, 0);

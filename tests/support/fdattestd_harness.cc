@@ -12,11 +12,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_format.h"
 #include "common/attestor_api.h"
+#include "common/cel.h"
 #include "common/file_io.h"
 #include "tests/support/tpm_test_util.h"
 
@@ -190,24 +192,21 @@ Sha256Digest DigestOf(const Json& measure) {
 
 absl::StatusOr<ServedLog> ReplayServed(const Json& records) {
   ServedLog out;
-  Sha256Digest value = kRegisterResetValue;
-  bool first = true;
-  uint64_t next = 0;
+  std::optional<CelReplay> replay;
   for (const Json& j : records) {
     ASSIGN_OR_RETURN(CelRecord r,
                      CelRecord::FromJson(DocumentOf(j)->root(), /*allow_redacted=*/true));
-    if (first) {
+    if (!replay.has_value()) {
       if (r.redacted() || r.content->type != CelContent::Type::kEpoch) {
         return absl::DataLossError("served log does not start with an epoch record");
       }
-      next = r.recnum;
-      first = false;
+      replay.emplace(r.reg, r.recnum);
     }
-    if (r.recnum != next++) return absl::DataLossError("recnums not contiguous");
-    value = ExtendRegister(value, r.digest);
+    // The log's rules, as a verifier holds a served log to them.
+    RETURN_IF_ERROR(replay->Apply(r));
     out.digests[r.recnum] = HexEncode(r.digest);
   }
-  out.replayed = HexEncode(value);
+  out.replayed = HexEncode(replay.has_value() ? replay->value() : kRegisterResetValue);
   return out;
 }
 

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,8 +76,17 @@ class HeldChild {
   HeldChild() = default;
   HeldChild(HeldChild&& o) noexcept
       : pid_(std::exchange(o.pid_, 0)), go_(std::move(o.go_)), exec_(std::move(o.exec_)) {}
-  HeldChild& operator=(HeldChild&&) = delete;
-  ~HeldChild() {
+  HeldChild& operator=(HeldChild&& o) noexcept {
+    if (this != &o) {
+      KillAndReap();
+      pid_ = std::exchange(o.pid_, 0);
+      go_ = std::move(o.go_);
+      exec_ = std::move(o.exec_);
+    }
+    return *this;
+  }
+  ~HeldChild() { KillAndReap(); }
+  void KillAndReap() {
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
       Reap();
@@ -99,6 +110,22 @@ class HeldChild {
     } while (n < 0 && errno == EINTR);
     return n == 0;
   }
+  // Waits up to `timeout` for the child's end: its wait status, or nullopt
+  // while it still runs (it is then left as it is).
+  std::optional<int> ReapWithin(std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      int status = 0;
+      pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = 0;
+        return status;
+      }
+      if (r < 0 && errno != EINTR) return std::nullopt;
+      if (std::chrono::steady_clock::now() > end) return std::nullopt;
+      usleep(2000);
+    }
+  }
   // Waits for the child's end: its wait status.
   int Reap() {
     int status = 0;
@@ -119,12 +146,12 @@ class HeldChild {
     for (size_t i = 0; i < setup.fds.size(); ++i) {
       if (dup3(setup.fds[i].second, kHigh + 2 + static_cast<int>(i), O_CLOEXEC) < 0) _exit(122);
     }
-    int top = -1;
+    // Every low number closed (whatever this process inherited, gaps
+    // between the targets included), then the targets filled.
+    if (syscall(SYS_close_range, 0, kHigh - 1, 0) != 0) _exit(123);
     for (size_t i = 0; i < setup.fds.size(); ++i) {
       if (dup2(kHigh + 2 + static_cast<int>(i), setup.fds[i].first) < 0) _exit(123);
-      if (setup.fds[i].first > top) top = setup.fds[i].first;
     }
-    syscall(SYS_close_range, top + 1, kHigh - 1, 0);
     syscall(SYS_close_range, kHigh + 2, ~0U, 0);
     if (setup.before_filters != nullptr && !setup.before_filters()) _exit(124);
     if (setup.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(125);
