@@ -3,8 +3,13 @@
 //
 //  1. fdattestd: the daemon is started on the swtpm, and this program talks
 //     to it over its unix socket with the real protocol (4-byte big-endian
-//     length + JSON), one connection, one request at a time:
-//       measure  = log append + fsync, then TPM2_NV_Extend of the register;
+//     length + JSON), one request at a time:
+//       measure  = log append + fsync, then TPM2_NV_Extend of the register:
+//                  the launch_separator of a real observed launch (a child of
+//                  this program held, exec'd, `launch`ed with the manifest of
+//                  its real facts, then released; bench/attestor_process.h),
+//                  since a launch_manifest is measured only through `launch`,
+//                  which observes the workload too (timed beside, "launch");
 //       certify  = TPM2_NV_Certify of the register, 32 bytes of qualifying data.
 //     Then the daemon is stopped (SIGTERM; swtpm serves one client at a time).
 //  2. tpm2-tools, one process per command, against the same swtpm and the same
@@ -22,7 +27,7 @@
 // (ms), the ratios fdattestd / tpm2-tools, and every sample (µs).
 //
 //   attestor_bench --fdattestd BIN --tcti swtpm:path=SOCK --work DIR --out FILE
-//                  [--measures 200] [--certifies 200] [--warmup 5]
+//                  --workload BENCH_NOOP [--measures 200] [--certifies 200] [--warmup 5]
 //
 // Child processes are started with fork + execve (programs found on PATH).
 #include <fcntl.h>
@@ -51,6 +56,8 @@
 #include "common/sha256.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
+#include "bench/attestor_process.h"
+#include "bench/confined_child.h"
 
 extern char** environ;
 
@@ -58,6 +65,13 @@ namespace fdattest {
 namespace {
 
 constexpr char kNvIndex[] = "0x01bfda00";  // fdattestd's default register
+
+using bench::AttestorConnection;
+using bench::ConfinedChild;
+using bench::ConfinedWorkload;
+using bench::LaunchTimes;
+using bench::NewLaunchId;
+using bench::ObservedLaunch;
 
 double NowUs() {
   timespec ts{};
@@ -209,20 +223,15 @@ Json Summary(const std::vector<double>& us) {
 }
 
 struct Options {
-  std::string fdattestd, tcti, work, out;
+  std::string fdattestd, tcti, work, out, workload;
   int measures = 200, certifies = 200, warmup = 5;
 };
 
-std::string Hex32(uint64_t i) {  // a launch_id: 16 bytes as 32 lowercase hex digits
-  char buf[33];
-  snprintf(buf, sizeof(buf), "%016llx%016llx", 0xbe4cULL, static_cast<unsigned long long>(i));
-  return buf;
-}
 
 // --- 1. fdattestd ------------------------------------------------------------
 
 struct DaemonResult {
-  std::vector<double> measure_us, certify_us;
+  std::vector<double> measure_us, certify_us, launch_us;
   double record_bytes = 0;
 };
 
@@ -250,20 +259,21 @@ absl::StatusOr<DaemonResult> BenchDaemon(const Options& o) {
       if (i == 2000) return c.status();
       usleep(10000);
     }
-    uint64_t launch = 0;
-    // A launch is two measures (manifest, then separator), as fdlaunch sends them.
-    auto measure = [&](bool manifest) -> absl::Status {
-      Json req = {{"op", "measure"}, {"launch_id", Hex32(launch)}};
-      if (manifest) {
-        req["type"] = "launch_manifest";
-        req["manifest_sha256"] = HexEncode(Sha256(RandomBytes(16)));
-      } else {
-        req["type"] = "launch_separator";
-        ++launch;
-      }
-      ASSIGN_OR_RETURN(Json resp, Call(conn.get(), req));
-      if (!resp.contains("recnum")) return absl::InternalError("measure: no recnum");
-      return absl::OkStatus();
+    // A launch as fdlaunch does it (hold, exec, `launch`, separator,
+    // release) on a child of this process: a launch_manifest is measured only
+    // through `launch`, which also observes the workload and records the
+    // observation. The timed "measure" is the separator's plain `measure`
+    // (log append + fsync, NV extend): the same work as before; `launch` is
+    // timed beside it.
+    absl::StatusOr<AttestorConnection> launcher = AttestorConnection::Connect(socket_path);
+    if (!launcher.ok()) return launcher.status();
+    ASSIGN_OR_RETURN(ConfinedWorkload workload, ConfinedWorkload::Create(o.workload, false));
+    const std::string log = state + "/event-log.jsonl";
+    auto launch = [&](LaunchTimes* times) -> absl::Status {
+      ASSIGN_OR_RETURN(ConfinedChild child, ConfinedChild::Fork(workload));
+      RETURN_IF_ERROR(ObservedLaunch(*launcher, workload, child, NewLaunchId(), RandomBytes(32),
+                                     times, log));
+      return child.ReapOk();
     };
     auto certify = [&]() -> absl::Status {
       Json req = {{"op", "certify"}, {"qualifying_data", HexEncode(RandomBytes(32))}};
@@ -273,21 +283,18 @@ absl::StatusOr<DaemonResult> BenchDaemon(const Options& o) {
       }
       return absl::OkStatus();
     };
-    for (int i = 0; i < 2 * o.warmup; ++i) RETURN_IF_ERROR(measure(i % 2 == 0));
+    for (int i = 0; i < o.warmup; ++i) RETURN_IF_ERROR(launch(nullptr));
     for (int i = 0; i < o.warmup; ++i) RETURN_IF_ERROR(certify());
 
-    struct stat before{}, after{};
-    const std::string log = state + "/event-log.jsonl";
-    if (stat(log.c_str(), &before) != 0) return ErrnoStatus(absl::StrCat("stat ", log), errno);
-    const int measures = o.measures - o.measures % 2;  // whole launches
-    for (int i = 0; i < measures; ++i) {
-      const bool manifest = i % 2 == 0;
-      const double t0 = NowUs();
-      RETURN_IF_ERROR(measure(manifest));
-      r.measure_us.push_back(NowUs() - t0);
+    double bytes = 0;
+    for (int i = 0; i < o.measures; ++i) {
+      LaunchTimes t;
+      RETURN_IF_ERROR(launch(&t));
+      r.measure_us.push_back(t.separator_us);
+      r.launch_us.push_back(t.launch_us);
+      bytes += t.separator_bytes;
     }
-    if (stat(log.c_str(), &after) != 0) return ErrnoStatus(absl::StrCat("stat ", log), errno);
-    r.record_bytes = static_cast<double>(after.st_size - before.st_size) / std::max(1, measures);
+    r.record_bytes = bytes / std::max(1, o.measures);
     for (int i = 0; i < o.certifies; ++i) {
       const double t0 = NowUs();
       RETURN_IF_ERROR(certify());
@@ -376,7 +383,7 @@ absl::StatusOr<ToolsResult> BenchTools(const Options& o, size_t record_bytes) {
   };
   for (int i = 0; i < o.warmup; ++i) RETURN_IF_ERROR(measure(false));
   for (int i = 0; i < o.warmup; ++i) RETURN_IF_ERROR(certify(false));
-  for (int i = 0; i < o.measures - o.measures % 2; ++i) RETURN_IF_ERROR(measure(true));
+  for (int i = 0; i < o.measures; ++i) RETURN_IF_ERROR(measure(true));
   for (int i = 0; i < o.certifies; ++i) RETURN_IF_ERROR(certify(true));
   struct stat st{};
   if (stat((t + "/attest.bin").c_str(), &st) != 0 || st.st_size == 0) {
@@ -392,6 +399,7 @@ int Main(int argc, char** argv) {
   app.add_option("--tcti", o.tcti, "TCTI of the swtpm, e.g. swtpm:path=DIR/sock")->required();
   app.add_option("--work", o.work, "empty private directory for state and logs")->required();
   app.add_option("--out", o.out, "JSON results file")->required();
+  app.add_option("--workload", o.workload, "the static no-op program each launch runs")->required();
   app.add_option("--measures", o.measures, "timed measures per side")->check(CLI::Range(2, 100000));
   app.add_option("--certifies", o.certifies, "timed certifies per side")->check(CLI::Range(1, 100000));
   app.add_option("--warmup", o.warmup, "untimed operations first")->check(CLI::Range(0, 1000));
@@ -409,7 +417,9 @@ int Main(int argc, char** argv) {
     fprintf(stderr, "attestor_bench: tpm2-tools: %s\n", tl.status().ToString().c_str());
     return 1;
   }
-  Json daemon = {{"measure", Summary(d->measure_us)}, {"certify", Summary(d->certify_us)}};
+  Json daemon = {{"measure", Summary(d->measure_us)},
+                 {"certify", Summary(d->certify_us)},
+                 {"launch", Summary(d->launch_us)}};
   Json tools = {{"measure", Summary(tl->measure_us)},
                 {"append_fsync", Summary(tl->append_fsync_us)},
                 {"nvextend", Summary(tl->nvextend_us)},

@@ -24,7 +24,7 @@ bin=$build/bin
 for tool in jq swtpm swtpm_setup tpm2_createek tpm2_createak tpm2_nvextend tpm2_nvcertify tpm2_flushcontext; do
   command -v "$tool" >/dev/null || { echo "attestor_bench: $tool not found" >&2; exit 1; }
 done
-for b in fdattestd attestor_bench; do
+for b in fdattestd attestor_bench bench_noop; do
   [[ -x $bin/$b ]] || { echo "attestor_bench: $bin/$b missing (build first)" >&2; exit 1; }
 done
 
@@ -44,7 +44,7 @@ cp "$tmp/template/tpm2-00.permall" "$tmp/tpm/"
 
 set +e
 "$bin/attestor_bench" --fdattestd "$bin/fdattestd" --tcti "swtpm:path=$tmp/tpm/sock" \
-  --work "$tmp/work" --out "$tmp/attestor.json" \
+  --work "$tmp/work" --out "$tmp/attestor.json" --workload "$bin/bench_noop" \
   --measures "${ATTESTOR_MEASURES:-200}" --certifies "${ATTESTOR_CERTIFIES:-200}" \
   --warmup "${ATTESTOR_WARMUP:-5}"
 rc=$?

@@ -5,7 +5,8 @@
 # summary.txt, the table printed at the end). See docs/BENCHMARKS.md.
 # Env: SYSCALL_ROUNDS (9), SYSCALL_REPS (3), SYSCALL_MIN_TIME (0.2 s), SYSCALL_CPU (last),
 #      LAUNCH_RUNS (500), LAUNCH_WARMUP (50), VERIFY_REPS (5),
-#      VERIFY_MIN_TIME (0.5 s), VERIFY_CPU (0),
+#      VERIFY_MIN_TIME (0.5 s), VERIFY_CPU (0), OBSERVE_LAUNCHES (300),
+#      REATTEST_ROUNDS (200),
 #      SERVICE_BENCH (0; 1 also runs bench/service_bench.sh, the verifier service
 #      under wrk: about 25 minutes, its own SERVICE_* knobs).
 set -euo pipefail
@@ -152,6 +153,7 @@ if "$here/attestor_bench.sh" "$build" "$out"; then
     def r3: (. * 1000 | round) / 1000;
     def ms: "\(.median_ms | r2) ms (p90 \(.p90_ms | r2))";
     "attestor latency on swtpm, median (p90); \(.measures) measures and \(.certifies) certifies per side; records of \(.record_bytes) bytes; log on \(.context.log_filesystem)",
+    "  (a measure is the launch_separator of an observed launch; the launch op itself: \(.fdattestd.launch | ms))",
     "  measure  fdattestd \(.fdattestd.measure | ms)   tpm2-tools \(.tpm2_tools.measure | ms)   fdattestd / tpm2-tools = \(.ratios.measure_median | r3) (tpm2-tools \(1 / .ratios.measure_median | r2) x slower)",
     "    tpm2-tools measure = append + fsync \(.tpm2_tools.append_fsync | ms) + tpm2_nvextend \(.tpm2_tools.nvextend | ms)",
     "  certify  fdattestd \(.fdattestd.certify | ms)   tpm2_nvcertify \(.tpm2_tools.certify | ms)   fdattestd / tpm2-tools = \(.ratios.certify_median | r3) (tpm2-tools \(1 / .ratios.certify_median | r2) x slower)",
@@ -159,6 +161,52 @@ if "$here/attestor_bench.sh" "$build" "$out"; then
   ' "$out/attestor.json" | tee "$out/attestor.txt"
 else
   echo "run_all: attestor benchmark FAILED" >&2
+  status=1
+fi
+
+# Observation (docs/BENCHMARKS.md section 10): the launcher's final step on a
+# real child without and with the attestor's hold (SeizeChild, WaitForExec,
+# Observe, the claim check, Detach), alternating in one run; Observe() alone.
+# Env: OBSERVE_LAUNCHES (300).
+echo
+echo "== observation: what it adds to a launch (Google Benchmark) =="
+if [[ -x $bin/observe_bench ]] && "$bin/observe_bench" --benchmark_format=json \
+    >"$out/observe.json" 2>"$out/observe.err"; then
+  jq -r '
+    def r2: (. * 100 | round) / 100;
+    def ms: . / 1000 | r2;
+    def b($n): .benchmarks[] | select(.run_name | startswith($n));
+    b("BM_Launch") as $l | b("BM_Observe") as $o | b("BM_CheckObservation") as $c
+    | "observation of a launch, \($l.launches_per_variant) launches per variant, alternating (wall time, fork to reap)",
+      "  baseline (launcher final step, no hold): median \($l.baseline_p50_us | ms) ms, p90 \($l.baseline_p90_us | ms) ms; CPU \($l.baseline_cpu_p50_us | ms) ms",
+      "  observed (hold, exec stop, Observe, check, detach): median \($l.observed_p50_us | ms) ms, p90 \($l.observed_p90_us | ms) ms; CPU \($l.observed_cpu_p50_us | ms) ms",
+      "  observation adds: median \($l.added_p50_us | ms) ms (per-pair median \($l.pair_diff_p50_us | ms) ms), p90 \($l.added_p90_us | ms) ms, CPU \($l.added_cpu_p50_us | ms) ms; observed / baseline \($l.ratio_p50 | r2) (target <= 0.5 ms: \(if $l.added_p50_us <= 500 then "met" else "MISSED" end))",
+      "    parts (medians): seize \($l.seize_p50_us | ms) ms, go to exec stop \($l.go_to_exec_stop_p50_us | ms) ms, Observe \($l.observe_p50_us | ms) ms, check \($l.check_p50_us | ms) ms, detach \($l.detach_p50_us | ms) ms",
+      "  Observe() alone on a held child: median \($o.p50_us | ms) ms, p90 \($o.p90_us | ms) ms; the claim check alone \($c.real_time | r2) us"
+  ' "$out/observe.json" | tee "$out/observe.txt"
+else
+  echo "run_all: observe_bench FAILED:" >&2
+  cat "$out/observe.err" >&2 2>/dev/null || true
+  status=1
+fi
+
+# Re-attestation on swtpm: reattest and what `fdlaunch attest` asks (reattest
+# + certify + log + info) beside certify and certify + log + info, rotating
+# on one running workload (bench/reattest_bench.sh). Env: REATTEST_ROUNDS (200).
+echo
+echo "== re-attestation round trip (fdattestd on swtpm) =="
+rm -f "$out"/reattest.*
+if "$here/reattest_bench.sh" "$build" "$out"; then
+  jq -r '
+    def r2: (. * 100 | round) / 100;
+    def ms: "\(.median_ms | r2) ms (p90 \(.p90_ms | r2))";
+    "re-attestation on swtpm, median (p90); \(.rounds) rounds of the four, rotating; log on \(.context.log_filesystem)",
+    "  reattest \(.reattest | ms)   certify \(.certify | ms)   reattest / certify = \(.ratios.reattest_over_certify_median | r2) (target reattest <= 3 ms: \(if .reattest.median_ms <= 3 then "met" else "MISSED" end))",
+    "  attest (reattest + certify + log + info) \(.attest | ms)   certify + log + info \(.certify_log_info | ms)   ratio \(.ratios.attest_over_certify_log_info_median | r2), adds \(.added_ms.attest_minus_certify_log_info_median | r2) ms",
+    "  the launch itself, once: hold \(.launch_once_ms.hold | r2) ms, launch \(.launch_once_ms.launch | r2) ms, separator \(.launch_once_ms.separator | r2) ms, release \(.launch_once_ms.release | r2) ms; \(.log_records_served_at_end) records served by the last log"
+  ' "$out/reattest.json" | tee "$out/reattest.txt"
+else
+  echo "run_all: re-attestation benchmark FAILED" >&2
   status=1
 fi
 
@@ -265,6 +313,8 @@ fi
   [[ -f $out/syscall_cost.txt ]] && cat "$out/syscall_cost.txt"
   [[ -f $out/analyzer.txt ]] && cat "$out/analyzer.txt"
   [[ -f $out/attestor.txt ]] && cat "$out/attestor.txt"
+  [[ -f $out/observe.txt ]] && cat "$out/observe.txt"
+  [[ -f $out/reattest.txt ]] && cat "$out/reattest.txt"
   [[ -f $out/verify.txt ]] && cat "$out/verify.txt"
   [[ -f $out/merkle.txt ]] && cat "$out/merkle.txt"
   [[ -f $out/audit_append.txt ]] && cat "$out/audit_append.txt"

@@ -18,7 +18,9 @@ using namespace attestor_api_internal;  // NOLINT: this file's own helpers
 namespace {
 
 constexpr JsonLimits kRequestLimits{.max_bytes = kMaxFrameBytes, .max_depth = 4};
-constexpr JsonLimits kResponseLimits{.max_bytes = kMaxFrameBytes, .max_depth = 8};
+// A served load observation of a workload holding a socket is nine levels
+// deep (response, records, record, content, data, observation, fds, fd, socket).
+constexpr JsonLimits kResponseLimits{.max_bytes = kMaxFrameBytes, .max_depth = 10};
 
 // The status codes an error response may carry, by their wire names.
 constexpr std::pair<absl::string_view, absl::StatusCode> kErrorCodes[] = {

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base64.h"
+#include "common/observation.h"
 #include "common/sha256.h"
 
 namespace fdattest {
@@ -242,6 +243,28 @@ void ExpectRoundTrip(const T& response, Op op) {
   ASSERT_TRUE(std::holds_alternative<T>(*any)) << *text;
   EXPECT_TRUE(std::get<T>(*any) == response);
   EXPECT_EQ(SerializeResponse(*any), *text);
+}
+
+// The deepest record a log serves: a load observation of a workload holding
+// a socket (response, records, record, content, data, observation, fds, fd,
+// socket: nine levels). `fdlaunch attest` and every evidence bundle of such a
+// launch read it back.
+TEST(AttestorResponseCodecTest, ALogWithAnObservedSocketRoundTrips) {
+  const Register reg = *Register::NvIndex(0x01bfda00);
+  KernelObservation o;
+  o.exe_sha256 = std::string(64, 'a');
+  o.filter_sha256 = {std::string(64, 'b')};
+  o.seccomp_mode = 2;
+  o.no_new_privs = true;
+  o.root = {.mounts = 1, .fs_type = "tmpfs", .read_only = true, .entries = 0};
+  o.fds = {ObservedFd{.fd = 3, .kind = "socket", .dev = 8, .ino = 99, .mode = 0140777,
+                      .open_mode = "rw", .mnt_id = 7,
+                      .socket = ObservedSocket{.family = "unix", .type = "stream",
+                                               .peer_pid = 12, .peer_uid = 0, .peer_gid = 0}}};
+  absl::StatusOr<CelContent> load = CelContent::LaunchObservation(
+      kLaunch, CelContent::ObservationKind::kLoad, "", std::string(64, 'c'), o, "");
+  ASSERT_TRUE(load.ok()) << load.status();
+  ExpectRoundTrip(LogResponse{.records = {CelRecord::Make(8, reg, *load)}}, Op::kLog);
 }
 
 TEST(AttestorResponseCodecTest, SerializeThenParseGivesTheSameResponse) {
