@@ -59,7 +59,7 @@ absl::StatusOr<Evidence> Evidence::Parse(absl::string_view text) {
   }
   ASSIGN_OR_RETURN(JsonDocument doc,
                    ParseJsonDocumentBorrowing(text, JsonLimits{.max_bytes = kMaxEvidenceBytes,
-                                                              .max_depth = 8}));
+                                                              .max_depth = 10}));
   Evidence e;
   JsonValueFields f(doc.root(), "evidence");
   f.Int("version", true, kEvidenceVersion, kEvidenceVersion);

@@ -21,8 +21,27 @@ constexpr char kOther[] = "fedcba9876543210fedcba9876543210";
 
 std::string Raw(const Sha256Digest& d) { return std::string(d.begin(), d.end()); }
 
+// This launch's load observation, of a workload holding a unix socket: the
+// deepest JSON a bundle carries (bundle, event_log, record, content, data,
+// observation, fds, fd, socket).
+CelContent LoadObservationWithASocket() {
+  KernelObservation o;
+  o.exe_sha256 = HexEncode(Sha256("exe"));
+  o.filter_sha256 = {HexEncode(Sha256("filter"))};
+  o.seccomp_mode = 2;
+  o.no_new_privs = true;
+  o.root = {.mounts = 1, .fs_type = "tmpfs", .read_only = true};
+  o.fds.push_back(ObservedFd{.fd = 3, .kind = "socket", .open_mode = "rw",
+                             .socket = ObservedSocket{.family = "unix", .type = "stream",
+                                                      .peer_pid = 7, .peer_uid = 0,
+                                                      .peer_gid = 0}});
+  return *CelContent::LaunchObservation(kLaunch, CelContent::ObservationKind::kLoad, "n",
+                                        HexEncode(Sha256("launcher")), o, "");
+}
+
 // A self-consistent bundle: an earlier launch's records redacted, this
-// launch's manifest and separator in full, the register value their replay.
+// launch's manifest, load observation and separator in full, the register
+// value their replay.
 Evidence SampleEvidence(const Register& reg) {
   Evidence e;
   e.nonce = Raw(Sha256("nonce"));
@@ -43,7 +62,8 @@ Evidence SampleEvidence(const Register& reg) {
       CelRecord::Make(41, reg, *CelContent::LaunchManifest(kOther, "{}")).Redacted(),
       CelRecord::Make(42, reg, *CelContent::LaunchManifest(kLaunch, e.manifest)),
       CelRecord::Make(43, reg, *CelContent::LaunchSeparator(kOther)).Redacted(),
-      CelRecord::Make(44, reg, *CelContent::LaunchSeparator(kLaunch)),
+      CelRecord::Make(44, reg, LoadObservationWithASocket()),
+      CelRecord::Make(45, reg, *CelContent::LaunchSeparator(kLaunch)),
   };
   Sha256Digest value = kRegisterResetValue;
   for (const CelRecord& r : e.event_log) value = ExtendRegister(value, r.digest);

@@ -18,11 +18,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// The seed EK certificate is valid from 2026-11-30 04:27:57 UTC; its CA
-// until 2036-11-27 04:27:56 UTC.
-constexpr int64_t kInside = 1796100000;          // 2026-12-01
-constexpr int64_t kBeforeNotBefore = 1796012000;  // 2026-11-30, before 04:27:57
-constexpr int64_t kAfterCaExpiry = 2112000000;    // 2036-12-04, after the CA expired
+// The seed EK certificate is valid from 2026-12-08 01:39:22 UTC; its CA
+// until 2036-12-05 01:39:22 UTC.
+constexpr int64_t kInside = testing::kSeedTime;    // 2026-12-11
+constexpr int64_t kBeforeNotBefore = 1796690362;  // 2026-12-08, before 01:39:22
+constexpr int64_t kAfterCaExpiry = 2112300000;    // 2036-12-07, after the CA expired
 
 class VerifyNowTest : public ::testing::Test {
  protected:

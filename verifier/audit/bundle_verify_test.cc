@@ -52,7 +52,7 @@ using ::fdattest::testing::kSeedTpmCaPem;
 using ::testing::HasSubstr;
 
 constexpr char kAttesterId[] = "0123456789abcdef0123456789abcdef";
-constexpr int64_t kNow = 1796100000;  // 2026-12-01, inside the seed EK certificate's validity
+constexpr int64_t kNow = testing::kSeedTime;
 
 std::string ReadSeed(const std::string& name) {
   std::ifstream in(std::string(FDATTEST_SOURCE_DIR) + "/tests/fuzz/corpus/evidence/" + name,

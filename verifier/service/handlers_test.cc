@@ -126,7 +126,7 @@ class HandlersTest : public ::testing::Test {
 
   static Json Body(const ApiResponse& r) { return *ParseJsonStrict(r.body); }
 
-  int64_t now_ = 1796100000;  // 2026-12-01, inside the seed EK certificate's validity
+  int64_t now_ = testing::kSeedTime;
   MemoryStore store_;
   std::optional<SigningKey> key_;
   FilterProofCache proofs_;
