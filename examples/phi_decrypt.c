@@ -14,9 +14,17 @@
  * write(2) on its declared fds only: no open, no path. Exits 0 when the
  * extract decrypted, 1 otherwise (a wrong key fails the padding check or
  * yields garbage the caller's checksum does not match).
+ *
+ *   demo_phi_decrypt [--linger SECONDS]
+ *
+ * With --linger, stays alive that long (at most an hour) after writing its
+ * result, as a long-running job would, so that it can be re-attested while it
+ * runs (`fdlaunch attest`, docs/launcher.md).
  */
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { kKeyFd = 5, kInFd = 0, kOutFd = 1, kAuditFd = 2, kKeyBytes = 32, kIvBytes = 16 };
@@ -42,7 +50,15 @@ static void WriteAll(int fd, const char* s, size_t n) {
 
 static void Say(int fd, const char* s) { WriteAll(fd, s, strlen(s)); }
 
-int main(void) {
+int main(int argc, char** argv) {
+  long linger = 0;
+  if (argc == 3 && strcmp(argv[1], "--linger") == 0) {
+    char* end = NULL;
+    linger = strtol(argv[2], &end, 10);
+    if (end == argv[2] || *end != '\0' || linger < 0 || linger > 3600) return 2;
+  } else if (argc != 1) {
+    return 2;
+  }
   unsigned char key[kKeyBytes + 1], iv[kIvBytes];
   /* Exactly 32 bytes: a 33rd byte means this is not the key. */
   ssize_t key_len = read(kKeyFd, key, sizeof key);
@@ -102,5 +118,8 @@ int main(void) {
   Say(kAuditFd, "phi_decrypt: extract decrypted\n");
   EVP_CIPHER_CTX_free(ctx);
   EVP_MD_CTX_free(md);
+  struct timespec rest = {.tv_sec = linger, .tv_nsec = 0};
+  while (nanosleep(&rest, &rest) != 0) {
+  }
   return 0;
 }

@@ -1,10 +1,9 @@
-// Makes genuine evidence bundles, one per nonce, for a launch the attestor
-// has already measured: for the service's end-to-end test (replays, bundles
-// changed in transit, expired nonces) and its load benchmark
-// (docs/BENCHMARKS.md). Each bundle is a real TPM certification of
-// the register on that nonce (fdattestd's `certify`, the same call fdlaunch
-// makes in step 9); the event log and the attestor's description are fetched
-// once, since nothing else is measured while it runs.
+// Makes genuine evidence bundles, one per nonce, for a launch that is still
+// running: for the service's end-to-end test (replays, bundles changed in
+// transit, expired nonces) and its load benchmark (docs/BENCHMARKS.md). Each
+// bundle is what `fdlaunch attest` writes: the attestor re-observes the
+// workload on that nonce (`reattest`), then certifies the register on it, and
+// the bundle carries the launch's records up to that alive observation.
 //
 //   evidence_factory --attestor SOCKET --manifest MANIFEST --out FILE
 //                    (--nonces FILE | --verifier URL --ca CA --count N)
@@ -39,9 +38,7 @@ absl::Status Run(const Options& o) {
   ASSIGN_OR_RETURN(std::string manifest, ReadFileLimited(o.manifest, 1 << 20));
   ASSIGN_OR_RETURN(Manifest parsed, Manifest::Parse(manifest));
   ASSIGN_OR_RETURN(AttestorClient client, AttestorClient::Connect(o.socket));
-  EvidenceParts parts{.manifest = manifest, .launch_id = parsed.launch_id};
-  ASSIGN_OR_RETURN(parts.event_log, client.Log(parsed.launch_id));
-  ASSIGN_OR_RETURN(parts.info, client.Info());
+  std::string nonce;
   std::optional<VerifierSession> session;
   std::ifstream nonces;
   if (!o.verifier.empty()) {
@@ -52,23 +49,27 @@ absl::Status Run(const Options& o) {
   }
   std::ofstream out(o.out, std::ios::trunc);
   if (!out) return absl::InvalidArgumentError(absl::StrCat("cannot write ", o.out));
-  const Sha256Digest manifest_sha256 = Sha256(manifest);
   int64_t made = 0;
   for (;;) {
     if (session) {
       if (made == o.count) break;
-      ASSIGN_OR_RETURN(parts.nonce, session->Challenge());
+      ASSIGN_OR_RETURN(nonce, session->Challenge());
     } else {
       std::string line;
       if (!std::getline(nonces, line)) break;
       if (line.empty()) continue;
-      ASSIGN_OR_RETURN(parts.nonce, HexDecode(line));
+      ASSIGN_OR_RETURN(nonce, HexDecode(line));
     }
-    const Sha256Digest qualifying = EvidenceQualifyingData(parts.nonce, manifest_sha256);
-    ASSIGN_OR_RETURN(parts.certification,
-                     client.Certify(absl::string_view(reinterpret_cast<const char*>(qualifying.data()),
-                                                      qualifying.size())));
-    ASSIGN_OR_RETURN(std::string bundle, BuildEvidence(parts));
+    ASSIGN_OR_RETURN(ReattestResponse alive, client.Reattest(parsed.launch_id, nonce));
+    if (alive.gone) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("launch ", parsed.launch_id, " is gone: the workload exited"));
+    }
+    if (alive.manifest != manifest) {
+      return absl::FailedPreconditionError("the attestor's manifest of this launch is another");
+    }
+    ASSIGN_OR_RETURN(std::string bundle,
+                     CollectEvidence(client, nonce, parsed.launch_id, manifest, alive.recnum));
     if (bundle.find('\n') != std::string::npos) return absl::InternalError("bundle has a newline");
     out << bundle << '\n';
     ++made;

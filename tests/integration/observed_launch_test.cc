@@ -395,7 +395,7 @@ TEST_F(ObservedLaunchTest, ReattestationAliveThenNonceSpentThenGone) {
   }
   EXPECT_TRUE(bound) << "the certified log holds the alive record bound to the nonce";
   // Offline: the chain holds and freshness "alive" is established by this nonce.
-  const Json report = Verify(alive, Policy("alive.json", {{"freshness", "alive"}}), nonce);
+  const Json report = Verify(alive, Policy("alive-policy.json", {{"freshness", "alive"}}), nonce);
   EXPECT_TRUE(report.contains("steps")) << report.dump(2);
   for (const Json& step : report.value("steps", Json::array())) {
     EXPECT_NE(step["outcome"], "fail") << step.dump();

@@ -59,7 +59,9 @@ done
 # persisted, which the policy accepts for a PHI output: never at rest).
 scratch=$(mktemp -d /var/tmp/fdsvc-e2e.XXXXXX)
 out=$(mktemp -d /dev/shm/fdsvc-e2e.XXXXXX)
+running=""
 cleanup() {
+  if [ -n "$running" ]; then kill "$running" 2>/dev/null; wait "$running" 2>/dev/null || true; fi
   "$src/tools/swtpm/stop.sh" "$scratch/tpm" >/dev/null 2>&1 || true
   [ -n "${FDATTEST_E2E_KEEP:-}" ] && { echo "kept $scratch $out" >&2; return; }
   rm -rf "$scratch" "$out"
@@ -164,13 +166,15 @@ ok "the administrator stored the policy and the PHI key; the auditor reads, cann
 # --- 3. the good job ----------------------------------------------------------
 # A clean environment and only fds 0-2 inherited: the manifest describes the
 # job, not this script.
-launch() {  # PROFILE STDERR_FILE [extra fdlaunch options...]
+job_args=()
+launch() {  # PROFILE STDERR_FILE [extra fdlaunch options...]; the job's own in job_args
   local profile=$1 err=$2
   shift 2
   env -i PATH=/usr/bin:/bin bash -c \
     'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@"' _ \
     "$bin/fdlaunch" --profile "$profile" --attestor "$scratch/attestor.sock" \
-    --verifier "$url" --ca "$ca" --release phi-key "$@" -- "$job" </dev/null >/dev/null 2>"$err"
+    --verifier "$url" --ca "$ca" --release phi-key "$@" -- "$job" "${job_args[@]}" \
+    </dev/null >/dev/null 2>"$err"
 }
 launch "$scratch/profile.json" "$scratch/good.err" --manifest-out "$scratch/good.manifest.json" \
   || fail "the good job failed: $(cat "$scratch/good.err")"
@@ -196,7 +200,18 @@ grep -q "R8" "$scratch/loose.err" || fail "the refusal does not name the failed 
 [ ! -e "$out/summary.txt" ] || fail "the loosened job ran"
 ok "a loosened profile gets no key: exit 125, $(grep -o 'failed rules: [^;]*' "$scratch/loose.err" | head -1)"
 
-# A genuine bundle of the good launch on a fresh nonce, and the same bundle
+# The bundles below are of a running job: the good job again, lingering after
+# its result (demo_phi_decrypt --linger), re-observed by the attestor on each
+# nonce (evidence_factory, as `fdlaunch attest` does).
+job_args=(--linger 600)
+launch "$scratch/profile.json" "$scratch/running.err" --manifest-out "$scratch/running.manifest.json" &
+running=$!
+job_args=()
+for _ in $(seq 200); do [ -s "$out/summary.txt" ] && break; sleep 0.1; done
+[ -s "$out/summary.txt" ] || fail "the running job did not start: $(cat "$scratch/running.err")"
+ok "a second good job runs on, released after its observation"
+
+# A genuine bundle of the running job on a fresh nonce, and the same bundle
 # with its manifest changed (fd 5 declared writable), every digest recomputed.
 nonce() {  # [BODY]
   local body='{}'
@@ -208,7 +223,7 @@ factory() {  # OUT NONCE...
   shift
   printf '%s\n' "$@" >"$file.nonces"
   "$bin/evidence_factory" --attestor "$scratch/attestor.sock" \
-    --manifest "$scratch/good.manifest.json" --nonces "$file.nonces" --out "$file" \
+    --manifest "$scratch/running.manifest.json" --nonces "$file.nonces" --out "$file" \
     2>"$file.err" || fail "evidence_factory: $(cat "$file.err")"
 }
 # A bundle file holds one line: the bundle is its bytes without the newline.

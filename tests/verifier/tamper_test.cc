@@ -757,10 +757,11 @@ const Case kCases[] = {
     // The load observation made to say the launch happened after the
     // verifier's nonce, or was measured by the reference launcher: its
     // digest follows its content, and the register does not.
-    {"OwnLoadObservationNonceSetToTheBundlesAndRedigested",
+    {"OwnLoadObservationNonceReplacedAndRedigested",
      [](Input& in) {
-       EditOwnRecord(in.bundle, "launch_observation",
-                     [&](Json& data) { data["nonce"] = in.bundle["nonce"]; });
+       EditOwnRecord(in.bundle, "launch_observation", [](Json& data) {
+         data["nonce"] = FlipHex(data["nonce"].get<std::string>());
+       });
      },
      "event_log", kReplaysTo},
     {"OwnLoadObservationLauncherReplacedAndRedigested",
