@@ -212,7 +212,65 @@ verify "$work/edited.txt" "$work/evidence2-edited.json"
 [ "$status" -eq 3 ] || fail "an edited manifest exited $status, expected 3"
 echo "  an edited manifest: exit $status, $(sed -n 2p "$work/edited.txt")"
 
-say "9. The verifier service: the attestor enrolled, a PHI key released to the good job only"
+say "9. The attestor observes: the launch read from the kernel, a running job re-attested, then gone"
+# fdattestd held the workload stopped after its exec and read it back from the
+# kernel (its filter, status, executable, root and fd table) before it ran; the
+# launcher's identity is the attestor's own hash of its socket peer.
+launch_id=$(jq -r .launch_id "$work/manifest-attested.json")
+jq -r --arg id "$launch_id" '.event_log[]
+  | select(.content.type == "launch_observation" and .content.data.launch_id == $id)
+  | .content.data | .observation as $o
+  | "  load observation: \($o.filters | length) filter (sha256 \($o.filters[0][0:16])…), seccomp mode \($o.seccomp_mode), no_new_privs \($o.no_new_privs), bounding set \($o.caps.bounding)",
+    "                    fds \([$o.fds[].fd | tostring] | join(", ")), root \($o.root.fs_type) with \($o.root.entries) entries, launcher \(.peer_exe_sha256[0:16])…"' \
+  "$work/evidence.json"
+observed=$(jq -r --arg id "$launch_id" '.event_log[]
+  | select(.content.type == "launch_observation" and .content.data.launch_id == $id)
+  | .content.data.peer_exe_sha256' "$work/evidence.json")
+[ "$observed" = "$(sha256sum < "$fdlaunch" | cut -d' ' -f1)" ] \
+  || fail "the observed launcher is not fdlaunch"
+echo "  the observed launcher digest is sha256(fdlaunch); the verifier's R13 takes it from there"
+# A long-running job (the same job, lingering: busybox sleep), re-attested on a
+# fresh nonce while it runs: "alive and unchanged after this nonce".
+jq --arg out "$work/store/phi/running.txt" '.fds[1].open = $out' \
+  "$work/profile-attested.json" > "$work/profile-running.json"
+"$fdlaunch" --profile "$work/profile-running.json" --attestor "$tpmdir/attestor.sock" \
+  --manifest-out "$work/manifest-running.json" -- "$busybox" sleep 3 &
+running=$!
+for _ in $(seq 100); do [ -s "$work/manifest-running.json" ] && break; sleep 0.05; done
+running_id=$(jq -r .launch_id "$work/manifest-running.json")
+nonce=$("$build/bin/fdattest" challenge --state "$state")
+# attest_running OUT: `fdlaunch attest` on $nonce; retried while the launch is
+# still being observed (the attestor knows a launch once it is released).
+attest_running() {
+  status=0
+  for _ in $(seq 50); do
+    "$fdlaunch" attest --attestor "$tpmdir/attestor.sock" --launch "$running_id" \
+      --nonce "$nonce" --evidence-out "$1" > "$work/attest.out" 2> "$work/attest.err" \
+      && { status=0; return; } || status=$?
+    grep -q "no live launch" "$work/attest.err" || return 0
+    sleep 0.1
+  done
+}
+attest_running "$work/alive.json"
+[ "$status" -eq 0 ] || fail "fdlaunch attest exited $status: $(cat "$work/attest.err")"
+echo "  fdlaunch attest --launch ${running_id:0:8}… while it runs: $(cat "$work/attest.out")"
+jq '.freshness = "alive"' "$work/policy.json" > "$work/policy-alive.json"
+status=0
+"$build/bin/fdattest" verify "$work/alive.json" --policy "$work/policy-alive.json" \
+  --ak "$tpmdir/state/ak.pub" --state "$state" --tpm-ca "$tpmdir/pki/tpm-vendor-ca.pem" \
+  > "$work/report-alive.txt" || status=$?
+sed -n '1,2p' "$work/report-alive.txt" | sed 's/^/  /'
+grep -iE "freshness|R11" "$work/report-alive.txt" | head -3 | sed 's/^/  /'
+[ "$status" -eq 0 ] || fail "the re-attested job was not affirmed under a policy requiring \"alive\" (exit $status)"
+wait "$running" || fail "the running job failed"
+nonce=$("$build/bin/fdattest" challenge --state "$state")
+attest_running "$work/gone.json"
+[ "$status" -eq 3 ] && [ "$(cat "$work/attest.out")" = gone ] \
+  || fail "after the job exited, fdlaunch attest exited $status: $(cat "$work/attest.out" "$work/attest.err")"
+[ ! -e "$work/gone.json" ] || fail "a gone launch left evidence"
+echo "  after the job exited: $(cat "$work/attest.out") (exit $status), nothing certified"
+
+say "10. The verifier service: the attestor enrolled, a PHI key released to the good job only"
 # A development PKI (server and admin certificates), the EAR signing key and
 # the key that seals stored secrets; fdverifierd on a SQLite store.
 "$here/../certs/make-dev-pki.sh" "$work/pki" >/dev/null
@@ -283,7 +341,7 @@ for needle in "$(xxd -p -c 64 "$work/release.key")" "$(base64 -w0 "$work/release
 done
 echo "  the PHI key appears in no log, no output and not in the verifier's store (sealed there)"
 
-say "10. The audit archive: every decision above exported and re-verified offline"
+say "11. The audit archive: every decision above exported and re-verified offline"
 # Each answer carried a receipt (leaf, inclusion proof, signed checkpoint).
 # The operator exports the decisions; an auditor, with no service and only
 # the log's public key, checks every signature and proof and re-runs every
