@@ -53,7 +53,7 @@ using ::fdattest::testing::Separator;
 
 constexpr auto kReapTimeout = std::chrono::seconds(5);
 
-class ObservedLaunchTest : public FdattestdTest {
+class ObservedLaunchOpsTest : public FdattestdTest {
  protected:
   void SetUp() override {
     FdattestdTest::SetUp();
@@ -92,7 +92,7 @@ bool KilledBySigkill(const std::optional<int>& status) {
   return status.has_value() && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL;
 }
 
-TEST_F(ObservedLaunchTest, LaunchRecordsTheKernelsObservationAndReleasesOnlyAfterTheSeparator) {
+TEST_F(ObservedLaunchOpsTest, LaunchRecordsTheKernelsObservationAndReleasesOnlyAfterTheSeparator) {
   auto conn = ConnectTo(socket_);
   ASSERT_TRUE(conn.ok()) << conn.status();
   const std::string launch = RandomHex(16), nonce = RandomBytes(32);
@@ -138,7 +138,7 @@ TEST_F(ObservedLaunchTest, LaunchRecordsTheKernelsObservationAndReleasesOnlyAfte
   EXPECT_EQ(w->child().ReapWithin(std::chrono::milliseconds(200)), std::nullopt);
 }
 
-TEST_F(ObservedLaunchTest, AManifestTheKernelContradictsIsRefusedAndNothingIsRecorded) {
+TEST_F(ObservedLaunchOpsTest, AManifestTheKernelContradictsIsRefusedAndNothingIsRecorded) {
   auto conn = ConnectTo(socket_);
   ASSERT_TRUE(conn.ok()) << conn.status();
   const std::string before = RegisterValue();
@@ -173,7 +173,7 @@ TEST_F(ObservedLaunchTest, AManifestTheKernelContradictsIsRefusedAndNothingIsRec
   EXPECT_EQ(RegisterValue(), before);
 }
 
-TEST_F(ObservedLaunchTest, ClosingTheConnectionBeforeReleaseKillsTheHeldWorkload) {
+TEST_F(ObservedLaunchOpsTest, ClosingTheConnectionBeforeReleaseKillsTheHeldWorkload) {
   {
     // Held, not yet launched.
     auto conn = ConnectTo(socket_);
@@ -209,7 +209,7 @@ TEST_F(ObservedLaunchTest, ClosingTheConnectionBeforeReleaseKillsTheHeldWorkload
   }
 }
 
-TEST_F(ObservedLaunchTest, ReattestRecordsAnAliveObservationOnceThenGoneAfterExit) {
+TEST_F(ObservedLaunchOpsTest, ReattestRecordsAnAliveObservationOnceThenGoneAfterExit) {
   auto conn = ConnectTo(socket_);
   ASSERT_TRUE(conn.ok()) << conn.status();
   const std::string launch = RandomHex(16), launch_nonce = RandomBytes(32);
@@ -268,7 +268,7 @@ TEST_F(ObservedLaunchTest, ReattestRecordsAnAliveObservationOnceThenGoneAfterExi
   EXPECT_EQ(CodeOf(*unknown), "FailedPrecondition") << unknown->dump();
 }
 
-TEST_F(ObservedLaunchTest, ReleaseBeforeTheSeparatorIsRefused) {
+TEST_F(ObservedLaunchOpsTest, ReleaseBeforeTheSeparatorIsRefused) {
   auto conn = ConnectTo(socket_);
   ASSERT_TRUE(conn.ok()) << conn.status();
   auto w = ObservedWorkload::Prepare(RandomHex(16));
@@ -289,7 +289,7 @@ TEST_F(ObservedLaunchTest, ReleaseBeforeTheSeparatorIsRefused) {
   EXPECT_TRUE(w->WaitRan(std::chrono::seconds(5)));
 }
 
-TEST_F(ObservedLaunchTest, HoldOfAProcessThatIsNotThePeersChildIsRefused) {
+TEST_F(ObservedLaunchOpsTest, HoldOfAProcessThatIsNotThePeersChildIsRefused) {
   auto conn = ConnectTo(socket_);
   ASSERT_TRUE(conn.ok()) << conn.status();
   // This test's own child, asked for by a connection whose peer is this
