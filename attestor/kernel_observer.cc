@@ -37,7 +37,6 @@ namespace fdattest {
 namespace {
 
 // The namespaces the launcher records (launcher/launch.cc, DescribeProcess).
-constexpr const char* kNamespaces[] = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
 
 absl::Status Gone() { return absl::NotFoundError("gone: the process has exited"); }
 
@@ -217,15 +216,9 @@ absl::Status ReadStatus(int dir, KernelObservation& o) {
 }
 
 absl::Status ReadNamespaces(int dir, KernelObservation& o) {
-  for (const char* ns : kNamespaces) {
-    char buf[128];
-    ssize_t n = readlinkat(dir, absl::StrCat("ns/", ns).c_str(), buf, sizeof(buf) - 1);
-    if (n > 0) {
-      o.namespaces[ns] = std::string(buf, static_cast<size_t>(n));
-    } else if (errno == ESRCH) {
-      return Gone();
-    }
-  }
+  int error = 0;
+  o.namespaces = NamespacesAt(dir, &error);
+  if (error == ESRCH) return Gone();
   return absl::OkStatus();
 }
 

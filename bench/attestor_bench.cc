@@ -91,53 +91,8 @@ std::string RandomBytes(size_t n) {
 
 // --- child processes ----------------------------------------------------------
 
-std::string FindOnPath(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  const char* path = getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path ? path : "/usr/bin:/bin", ':')) {
-    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-// Starts argv[0] with stdout to /dev/null and stderr appended to `stderr_path`;
-// `extra_env` entries ("K=V") are added to this process's environment.
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& stderr_path,
-                            const std::vector<std::string>& extra_env) {
-  const std::string exe = FindOnPath(argv[0]);
-  if (exe.empty()) return absl::NotFoundError(absl::StrCat(argv[0], " not found on PATH"));
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> env;
-  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
-  for (const std::string& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
-  env.push_back(nullptr);
-  // Opened before fork: only async-signal-safe calls in the child.
-  UniqueFd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC));
-  UniqueFd err(open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (!devnull || !err) return ErrnoStatus(absl::StrCat("cannot open ", stderr_path), errno);
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus("fork", errno);
-  if (pid == 0) {
-    if (dup2(devnull.get(), 1) < 0 || dup2(err.get(), 2) < 0) _exit(126);
-    execve(exe.c_str(), args.data(), env.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-absl::Status WaitOk(pid_t pid, const std::string& what, const std::string& stderr_path) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return ErrnoStatus("waitpid", errno);
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(
-      what, " failed (", WIFEXITED(status) ? "exit " : "signal ",
-      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), "); see ", stderr_path));
-}
+using bench::Spawn;
+using bench::WaitOk;
 
 absl::Status Run(const std::vector<std::string>& argv, const std::string& stderr_path,
                  const std::vector<std::string>& extra_env) {

@@ -45,11 +45,8 @@ void DescribeThisProcess(Manifest& m) {
   m.gid = getgid();
   m.euid = geteuid();
   m.egid = getegid();
-  for (const char* ns : {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}) {
-    char buf[128];
-    ssize_t n = readlink(absl::StrCat("/proc/self/ns/", ns).c_str(), buf, sizeof(buf) - 1);
-    if (n > 0) m.namespaces[ns] = std::string(buf, static_cast<size_t>(n));
-  }
+  UniqueFd self(open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (self) m.namespaces = NamespacesAt(self.get());
   for (auto [name, resource] : {std::pair{"core", RLIMIT_CORE}, std::pair{"nofile", RLIMIT_NOFILE}}) {
     rlimit rl{};
     if (getrlimit(resource, &rl) == 0) m.rlimits[name] = {rl.rlim_cur, rl.rlim_max};

@@ -249,6 +249,20 @@ const MountFingerprint* MountTable::Find(int64_t mnt_id) const {
   return it == mounts_.end() ? nullptr : &it->second;
 }
 
+std::map<std::string, std::string> NamespacesAt(int proc_dir, int* errno_out) {
+  std::map<std::string, std::string> out;
+  for (const char* ns : {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}) {
+    char buf[128];
+    ssize_t n = readlinkat(proc_dir, absl::StrCat("ns/", ns).c_str(), buf, sizeof(buf) - 1);
+    if (n > 0) {
+      out[ns] = std::string(buf, static_cast<size_t>(n));
+    } else if (errno_out != nullptr && *errno_out == 0) {
+      *errno_out = errno;
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> ExeDigestOfPid(int64_t pid) {
   UniqueFd exe(open(absl::StrCat("/proc/", pid, "/exe").c_str(), O_RDONLY | O_CLOEXEC));
   if (!exe) return std::nullopt;

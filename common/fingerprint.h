@@ -33,6 +33,13 @@ class MountTable {
 absl::StatusOr<FdFingerprint> FingerprintFd(int fd, const MountTable& mounts, bool hash_content,
                                             bool describe_peers = true);
 
+// The namespaces a manifest records ("cgroup", "ipc", "mnt", "net", "pid",
+// "time", "user", "uts"), read as "type:[inode]" from the ns/ links under
+// `proc_dir` (an fd of /proc/self or /proc/PID). A link that cannot be read
+// is left out; `errno_out`, when given, receives the first readlinkat error
+// (ESRCH: the process is gone).
+std::map<std::string, std::string> NamespacesAt(int proc_dir, int* errno_out = nullptr);
+
 // sha256 of a process's executable, by pid (for socket peers); nullopt when
 // the process is gone or not readable.
 std::optional<std::string> ExeDigestOfPid(int64_t pid);

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/fingerprint.h"
 #include "common/manifest.h"
 #include "common/profile.h"
 #include "common/sha256.h"
@@ -84,11 +85,8 @@ void DescribeProcess(Manifest& m) {
   m.gid = getgid();
   m.euid = geteuid();
   m.egid = getegid();
-  for (const char* ns : {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}) {
-    char buf[128];
-    ssize_t n = readlink(absl::StrCat("/proc/self/ns/", ns).c_str(), buf, sizeof(buf) - 1);
-    if (n > 0) m.namespaces[ns] = std::string(buf, static_cast<size_t>(n));
-  }
+  UniqueFd self(open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (self) m.namespaces = NamespacesAt(self.get());
   struct Limit {
     const char* name;
     int resource;

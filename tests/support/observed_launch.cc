@@ -69,11 +69,8 @@ absl::StatusOr<ObservedWorkload> ObservedWorkload::Prepare(const std::string& la
   m.gid = getgid();
   m.euid = geteuid();
   m.egid = getegid();
-  for (const char* ns : {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}) {
-    char buf[128];
-    ssize_t n = readlink(absl::StrCat("/proc/self/ns/", ns).c_str(), buf, sizeof(buf));
-    if (n > 0) m.namespaces[ns] = std::string(buf, static_cast<size_t>(n));
-  }
+  UniqueFd self(open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (self) m.namespaces = NamespacesAt(self.get());
   m.attested = true;
   m.launcher_version = "test";
   m.launcher_sha256 = FileSha256("/proc/self/exe");
