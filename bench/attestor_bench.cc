@@ -32,7 +32,6 @@
 // Child processes are started with fork + execve (programs found on PATH).
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -72,21 +71,12 @@ using bench::ConfinedWorkload;
 using bench::LaunchTimes;
 using bench::NewLaunchId;
 using bench::ObservedLaunch;
+using bench::RandomBytes;
 
 double NowUs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
-
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  size_t off = 0;
-  while (off < n) {
-    ssize_t got = getrandom(out.data() + off, n - off, 0);
-    if (got > 0) off += static_cast<size_t>(got);
-  }
-  return out;
 }
 
 // --- child processes ----------------------------------------------------------

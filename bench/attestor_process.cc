@@ -62,6 +62,7 @@ std::string RandomBytes(size_t n) {
   size_t off = 0;
   while (off < n) {
     ssize_t got = getrandom(out.data() + off, n - off, 0);
+    if (got < 0 && errno != EINTR) abort();  // no randomness: no benchmark either
     if (got > 0) off += static_cast<size_t>(got);
   }
   return out;
